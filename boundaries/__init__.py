@@ -1,0 +1,1 @@
+"""England local authority and region boundaries, codes, names and code changes."""

@@ -1,0 +1,1 @@
+"""farfromhome distance package."""

@@ -1,0 +1,113 @@
+"""Plumbing shared by the CLI command modules: console, errors, table output, progress."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.table import Table
+from typer.core import TyperGroup
+
+from geo.errors import FarFromHomeError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "console", "err_console", "FarFromHomeGroup", "TableFormat", "write_table", "print_table",
+    "progress", "PoochProgress", "fail",
+]
+
+console = Console()
+err_console = Console(stderr=True)
+
+
+def fail(message: str, code: int = 1) -> None:
+    """Print a one-line error to stderr and exit with ``code``."""
+    click.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+class FarFromHomeGroup(TyperGroup):
+    """Click group that turns library errors into a one-line message and exit code 1 (no traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except FarFromHomeError as exc:
+            fail(str(exc))
+        except FileNotFoundError as exc:
+            fail(f"file not found: {exc.filename or exc}")
+
+
+class TableFormat(str, Enum):
+    csv = "csv"
+    parquet = "parquet"
+    json = "json"
+
+
+def write_table(df: pd.DataFrame, out: Path | None, fmt: TableFormat | None = None, *, title: str = "") -> None:
+    """Write ``df`` to ``out`` in ``fmt`` (default from the suffix, else CSV), or print it when ``out`` is None."""
+    if out is None:
+        print_table(df, title=title)
+        return
+    fmt = fmt or TableFormat(out.suffix.lstrip(".").lower()) if out.suffix.lstrip(".").lower() in {
+        "csv", "parquet", "json"} else (fmt or TableFormat.csv)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if fmt is TableFormat.csv:
+        df.to_csv(out)
+    elif fmt is TableFormat.parquet:
+        df.to_parquet(out)
+    else:
+        df.reset_index().to_json(out, orient="records", indent=1, force_ascii=False)
+    err_console.print(f"wrote {len(df):,} rows to {out} ({fmt.value})")
+
+
+def print_table(df: pd.DataFrame, *, title: str = "", max_rows: int = 60) -> None:
+    """Print a DataFrame as a rich table (index included), truncated to ``max_rows``."""
+    frame = df.reset_index() if df.index.name or df.index.names[0] else df
+    table = Table(title=title or None, show_lines=False)
+    for col in frame.columns:
+        table.add_column(str(col), overflow="fold")
+    for row in frame.head(max_rows).itertuples(index=False):
+        table.add_row(*["" if pd.isna(v) else (f"{v:,.3g}" if isinstance(v, float) else str(v)) for v in row])
+    console.print(table)
+    if len(frame) > max_rows:
+        console.print(f"… {len(frame) - max_rows:,} more rows; use --out to write them all")
+
+
+@contextmanager
+def progress(description: str, total: float | None = None, *, transient: bool = True) -> Iterator[Any]:
+    """A rich progress bar on stderr; yields a callable ``advance(n=1)``."""
+    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
+                  TimeRemainingColumn(), console=err_console, transient=transient) as bar:
+        task = bar.add_task(description, total=total)
+        yield lambda n=1: bar.advance(task, n)
+
+
+class PoochProgress:
+    """Adapter giving pooch's downloader a rich progress bar (it wants tqdm's total/update/reset/close)."""
+
+    def __init__(self, description: str) -> None:
+        self._bar = Progress(TextColumn(description), BarColumn(), DownloadColumn(), console=err_console,
+                             transient=True)
+        self._task = self._bar.add_task(description, total=None)
+        self._bar.start()
+        self.total: int | None = None
+
+    def update(self, n: int) -> None:
+        self._bar.update(self._task, total=self.total, advance=n)
+
+    def reset(self) -> None:
+        self._bar.reset(self._task)
+
+    def close(self) -> None:
+        self._bar.stop()

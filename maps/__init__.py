@@ -1,0 +1,1 @@
+"""farfromhome maps package."""

@@ -1,0 +1,1 @@
+"""farfromhome provision package."""
