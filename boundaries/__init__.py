@@ -1,1 +1,17 @@
 """England local authority and region boundaries, codes, names and code changes."""
+
+from boundaries.codes import (
+    SMALL_LA_MERGES,
+    codes_from_names,
+    harmonise_code,
+    harmonise_codes,
+    la_lookup,
+    normalise_name,
+    resolve_la,
+)
+from boundaries.polygons import load_las, load_regions
+
+__all__ = [
+    "SMALL_LA_MERGES", "codes_from_names", "harmonise_code", "harmonise_codes", "la_lookup",
+    "load_las", "load_regions", "normalise_name", "resolve_la",
+]
