@@ -1,0 +1,203 @@
+"""Small-count disclosure control: suppress counts of 1–4 as DfE publishes, with secondary suppression."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Hashable, Sequence
+
+import numpy as np
+import pandas as pd
+
+from geo.errors import DisclosureError, InputError, MissingColumnsError
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "suppress_counts", "check_no_small_counts"]
+
+SUPPRESSED_LABEL = "fewer than 5"
+"""Label shown instead of a primary-suppressed count (the value is 1 to ``threshold - 1``)."""
+
+SECONDARY_LABEL = "suppressed"
+"""Label shown instead of a count hidden only so that a published total cannot reveal a small count."""
+
+SUPPRESSION_RULE = (
+    "Counts of children from 1 to 4 are suppressed and shown as 'fewer than 5' (DfE's rule for children "
+    "looked after statistics); zeros are shown. Where a published total would let a reader work a suppressed "
+    "count back out (a row total, or the total of a group such as all of one LA's placements), the next "
+    "smallest count in that row or group is also suppressed (secondary suppression, shown as 'suppressed'), "
+    "repeatedly until every row and group has either no suppressed count or at least two."
+)
+"""The documented rule, for report footers and map legends."""
+
+
+def suppress_counts(
+    frame: pd.DataFrame,
+    *,
+    count_columns: Sequence[Hashable],
+    threshold: int = 5,
+    group: Hashable | Sequence[Hashable] | None = None,
+    total: Hashable | None = None,
+) -> pd.DataFrame:
+    """Return a copy of ``frame`` with small counts suppressed, as DfE publishes them.
+
+    Primary suppression: every count ``1 <= n < threshold`` in ``count_columns`` becomes missing (``<NA>``).
+    Zeros are kept. Secondary suppression then hides further counts wherever a published total would reveal
+    a suppressed one:
+
+    * across a row, when ``total`` names a column holding the row total of ``count_columns``: a row with
+      exactly one suppressed count has its next smallest count suppressed too (or the total itself, when
+      no other count is left);
+    * down a column within each ``group`` (for example all flows out of one home LA, whose total number of
+      children is published elsewhere): a group with exactly one suppressed count in a column has the next
+      smallest count of that column in the group suppressed too.
+
+    Both passes repeat until nothing changes.
+
+    Parameters
+    ----------
+    frame
+        Any table of non-negative integer counts (a GeoDataFrame keeps its geometry). Not modified.
+    count_columns
+        The columns holding counts of children (or of anything that could identify a child).
+    threshold
+        The smallest count that may be shown (5: counts 1–4 are suppressed).
+    group
+        Column name(s) defining groups whose column totals are published.
+    total
+        Name of a column holding each row's total of ``count_columns``; it is itself a count to protect.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index and columns, the count columns (and ``total``) as nullable ``Int64`` with suppressed cells
+        ``<NA>``; one ``<column>_label`` string column per protected column ("12", "fewer than 5",
+        "suppressed"); and a boolean ``suppressed`` column, true where any cell of the row was suppressed.
+
+    Raises
+    ------
+    MissingColumnsError
+        A named column is not in ``frame``.
+    geo.errors.InputError
+        A count is negative or not a whole number.
+    """
+    cols = list(count_columns)
+    protected = cols + ([total] if total is not None and total not in cols else [])
+    groups = [] if group is None else ([group] if isinstance(group, str) or not isinstance(group, Sequence)
+                                       else list(group))
+    missing = [c for c in protected + groups if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError("table to suppress", [str(m) for m in missing], [str(c) for c in frame.columns])
+    if not cols:
+        raise DisclosureError("suppress_counts needs at least one count column")
+    values = _as_counts(frame, protected)
+    primary = (values >= 1) & (values < threshold)
+    hidden = primary.copy()
+
+    pos_groups = None
+    if groups:
+        keys = frame[groups].astype(str).agg("\x1f".join, axis=1) if len(groups) > 1 else frame[groups[0]]
+        pos_groups = [np.flatnonzero((keys == k).to_numpy()) for k in pd.unique(keys)]
+
+    changed = True
+    while changed:
+        changed = False
+        if total is not None:
+            changed |= _secondary_rows(values, hidden, cols, total)
+        if pos_groups is not None:
+            for c in protected:
+                for pos in pos_groups:
+                    changed |= _secondary_cells(values, hidden, c, pos)
+
+    out = frame.copy()
+    n_primary = int(primary.to_numpy().sum())
+    n_secondary = int(hidden.to_numpy().sum()) - n_primary
+    for c in protected:
+        col = values[c].astype("Int64").mask(hidden[c])
+        out[c] = col
+        label = values[c].astype("Int64").astype(str)
+        label = label.mask(hidden[c] & ~primary[c], SECONDARY_LABEL).mask(primary[c], SUPPRESSED_LABEL)
+        out[f"{c}_label"] = label
+    out["suppressed"] = hidden.any(axis=1).to_numpy()
+    logger.info("suppressed %d count(s) below %d and %d more by secondary suppression", n_primary, threshold,
+                n_secondary)
+    return out
+
+
+def check_no_small_counts(
+    frame: pd.DataFrame,
+    *,
+    count_columns: Sequence[Hashable],
+    threshold: int = 5,
+    source: str = "table",
+) -> None:
+    """Raise :class:`DisclosureError` if any of ``count_columns`` holds a count from 1 to ``threshold - 1``.
+
+    Missing values (already suppressed) and zeros pass. Call it just before anything is written or rendered.
+
+    Raises
+    ------
+    DisclosureError
+        Naming the row, column and value of the first small counts found, and how many there are.
+    MissingColumnsError
+        A named column is not in ``frame``.
+    """
+    cols = list(count_columns)
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(source, [str(m) for m in missing], [str(c) for c in frame.columns])
+    bad = []
+    for c in cols:
+        v = pd.to_numeric(frame[c], errors="coerce")
+        small = (v >= 1) & (v < threshold)
+        bad += [(idx, c, v.loc[idx]) for idx in frame.index[small.to_numpy()]]
+    if bad:
+        idx, c, v = bad[0]
+        more = f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""
+        raise DisclosureError(
+            f"{source} row {idx!r}, column {c!r}: count {v:g} is below {threshold}{more}; small counts must be "
+            "suppressed before output (geo.disclosure.suppress_counts)"
+        )
+
+
+def _as_counts(frame: pd.DataFrame, columns: list[Hashable]) -> pd.DataFrame:
+    values = pd.DataFrame(index=frame.index)
+    for c in columns:
+        v = pd.to_numeric(frame[c], errors="coerce").astype(float).fillna(0.0)
+        bad = (v < 0) | (v != np.round(v))
+        if bad.any():
+            idx = frame.index[bad.to_numpy()][0]
+            raise InputError(f"table to suppress row {idx!r}, column {c!r}: {frame[c].loc[idx]!r} is not a "
+                             "non-negative whole count")
+        values[c] = v
+    return values
+
+
+def _secondary_rows(values: pd.DataFrame, hidden: pd.DataFrame, cols: list[Hashable], total: Hashable) -> bool:
+    """Rows whose total is published and where exactly one cell is hidden: hide one more."""
+    changed = False
+    n_hidden = hidden[cols].sum(axis=1) + hidden[total].astype(int)
+    for i in np.flatnonzero((n_hidden == 1).to_numpy()):
+        row_hidden = hidden.iloc[i]
+        candidates = [c for c in cols if not row_hidden[c]]
+        if candidates:
+            best = min(candidates, key=lambda c: (values.iloc[i][c] == 0, values.iloc[i][c]))
+        else:
+            best = total
+        hidden.iloc[i, hidden.columns.get_loc(best)] = True
+        changed = True
+    return changed
+
+
+def _secondary_cells(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray) -> bool:
+    """A group whose column total is published and where exactly one cell is hidden: hide one more."""
+    if len(pos) < 2:
+        return False
+    col_idx = hidden.columns.get_loc(column)
+    h = hidden.iloc[pos, col_idx].to_numpy()
+    if h.sum() != 1:
+        return False
+    v = values.iloc[pos, col_idx].to_numpy()
+    # the next smallest non-zero count; a zero only if nothing else is left
+    order = sorted((i for i in range(len(pos)) if not h[i]), key=lambda i: (v[i] == 0, v[i]))
+    hidden.iloc[pos[order[0]], col_idx] = True
+    return True
