@@ -75,8 +75,8 @@ def print_table(df: pd.DataFrame, *, title: str = "", max_rows: int = 60) -> Non
     """Print a DataFrame as a rich table (index included), truncated to ``max_rows``."""
     frame = df.reset_index() if df.index.name or df.index.names[0] else df
     table = Table(title=title or None, show_lines=False)
-    for col in frame.columns:
-        table.add_column(str(col), overflow="fold")
+    for i, col in enumerate(frame.columns):
+        table.add_column(str(col), overflow="fold", no_wrap=i == 0)
     for row in frame.head(max_rows).itertuples(index=False):
         table.add_row(*["" if pd.isna(v) else (f"{v:,.3g}" if isinstance(v, float) else str(v)) for v in row])
     console.print(table)

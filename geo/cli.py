@@ -72,7 +72,7 @@ def data_list(
     if out:
         write_table(frame, out)
     else:
-        print_table(frame[["vintage", "publisher", "licence", "location", "checksum", "source"]],
+        print_table(frame[["vintage", "licence", "location", "checksum", "publisher"]],
                     title="farfromhome datasets", max_rows=200)
         console.print("Attribution for each dataset: 'farfromhome data list --out datasets.csv'.")
 

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 import numpy as np
 from pyproj import CRS, Transformer
+from pyproj.transformer import TransformerGroup
 
 from geo.errors import CRSError
 
@@ -20,8 +22,25 @@ BNG = CRS.from_epsg(27700)
 WGS84 = CRS.from_epsg(4326)
 """Longitude/latitude: only for display (web maps) and GeoJSON output."""
 
-_TO_WGS84 = Transformer.from_crs(BNG, WGS84, always_xy=True)
-_TO_BNG = Transformer.from_crs(WGS84, BNG, always_xy=True)
+
+
+def _pinned(src: CRS, dst: CRS) -> Transformer:
+    """One fixed transformation for every point (the 7-parameter Helmert 'OSGB36 to WGS 84 (6)', ~2 m).
+
+    Left to itself PROJ picks an operation per point by area of use, so a round trip off the coast can
+    drift by 100 m; the OSTN15 grid is not shipped with pyproj, and fetching it would need the network.
+    """
+    with warnings.catch_warnings():  # "best transformation (OSTN15 grid) not available": expected, see above
+        warnings.simplefilter("ignore", UserWarning)
+        group = TransformerGroup(src, dst, always_xy=True)
+    for t in group.transformers:
+        if "OSGB36 to WGS 84 (6)" in t.description:
+            return t
+    return group.transformers[0]
+
+
+_TO_WGS84 = _pinned(BNG, WGS84)
+_TO_BNG = _pinned(WGS84, BNG)
 
 
 def check_bng(obj: Any, *, name: str = "frame") -> None:

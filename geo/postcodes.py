@@ -1,0 +1,343 @@
+"""UK postcodes: normalise, parse (full, sector, district) and geocode offline from Code-Point Open."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from geo.catalogue import get_catalogue
+from geo.errors import InputError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "PRECISIONS",
+    "normalise",
+    "parse",
+    "geocode",
+    "load_codepoint",
+    "load_sectors",
+    "load_districts",
+    "ctyua_code_for_year",
+]
+
+PRECISIONS = ("full", "sector", "district", "none")
+"""Geocoding precisions, best first: unit postcode, postcode sector centroid, postcode district centroid."""
+
+_OUTWARD = r"[A-Z]{1,2}[0-9][A-Z0-9]?"
+_FULL = rf"^(?P<out>{_OUTWARD}) ?(?P<digit>[0-9])(?P<unit>[A-Z]{{2}})$"
+_SECTOR = rf"^(?P<out>{_OUTWARD}) (?P<digit>[0-9])$"
+_DISTRICT = rf"^(?P<out>{_OUTWARD})$"
+
+# Code-Point Open 2025.4 gives the May 2025 codes; DfE data up to March 2025 uses the earlier ones.
+_CODES_BEFORE_2025 = {"E08000038": "E08000016", "E08000039": "E08000019"}
+_COUNTRY_LA = {"W": "WAL", "S": "SCO", "N": "NIR"}
+
+
+def normalise(postcodes: pd.Series) -> pd.Series:
+    """Return postcodes in standard form, or ``<NA>`` where blank or malformed.
+
+    Full postcodes become ``"SK4 1AA"`` (outward code, one space, inward code), sectors ``"SK4 1"`` and
+    districts ``"SK4"``. Case, surrounding and repeated spaces and punctuation are ignored; a full postcode
+    may be written without its space, a sector may not (``"SK41"`` is read as the district ``SK41``).
+    Normalising twice gives the same result.
+
+    Parameters
+    ----------
+    postcodes
+        Any strings; the index is kept.
+
+    Returns
+    -------
+    pandas.Series
+        String dtype, indexed like ``postcodes``.
+    """
+    return parse(postcodes)["postcode"]
+
+
+def parse(postcodes: pd.Series) -> pd.DataFrame:
+    """Split postcodes into their parts and say how precise each one is.
+
+    Parameters
+    ----------
+    postcodes
+        Any strings (full postcodes, sectors such as ``"SK4 1"``, districts such as ``"SK4"``); the index
+        is kept. Work is done once per distinct value, so long columns with repeats are cheap.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``postcodes``, with columns ``postcode`` (standard form, ``<NA>`` if blank or invalid),
+        ``district`` (outward code), ``sector`` (``"SK4 1"``, ``<NA>`` for a district),
+        ``given`` (``full``, ``sector``, ``district``, ``blank`` or ``invalid``).
+    """
+    series = pd.Series(postcodes, copy=False)
+    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    parsed = _parse_unique(pd.Index(uniques, dtype="string"))
+    # one extra row for NA (code -1) so take() maps blanks too
+    blank = pd.DataFrame({"postcode": [pd.NA], "district": [pd.NA], "sector": [pd.NA], "given": ["blank"]})
+    table = pd.concat([parsed, blank], ignore_index=True).astype("string")
+    out = table.take(np.where(codes < 0, len(parsed), codes))
+    out.index = series.index
+    return out
+
+
+def geocode(postcodes: pd.Series, *, year: int = 2024) -> pd.DataFrame:
+    """Locate postcodes offline: the unit postcode, else the sector centroid, else the district centroid.
+
+    Nothing leaves the machine: the lookup tables are Ordnance Survey Code-Point Open 2025.4 (unit
+    postcodes) and the sector and district centroids derived from it, read through the data catalogue.
+
+    Parameters
+    ----------
+    postcodes
+        Full, sector or district postcodes in any case and spacing; the index is kept.
+    year
+        Boundary vintage of the returned LA codes: 2023 or 2024 (Barnsley E08000016, Sheffield
+        E08000019) or 2025 (E08000038, E08000039).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed like ``postcodes``, with columns
+
+        * ``postcode``: standard form (``<NA>`` if blank or invalid);
+        * ``easting``, ``northing``: EPSG:27700 metres (float, NaN when not found);
+        * ``precision``: ``full``, ``sector``, ``district`` or ``none``;
+        * ``ctyua_code``: upper-tier LA (children's services) code of that vintage, or ``WAL``/``SCO``
+          for Wales and Scotland; ``<NA>`` when not found. For a sector or district this is the LA of most
+          of its postcodes;
+        * ``geocode_status``: ``ok``, or why the precision is lower than given or the point is missing
+          (``blank``, ``invalid postcode``, ``postcode not found; sector centroid used``, ``not found``...).
+
+    Raises
+    ------
+    InputError
+        If ``year`` is not 2023-2025.
+    """
+    _check_year(year)
+    series = pd.Series(postcodes, copy=False)
+    codes, uniques = pd.factorize(series.astype("string"), use_na_sentinel=True)
+    located = _geocode_unique(pd.Index(uniques, dtype="string"), year=year)
+    blank = pd.DataFrame({"postcode": pd.array([pd.NA], dtype="string"), "easting": [np.nan],
+                          "northing": [np.nan], "precision": ["none"],
+                          "ctyua_code": pd.array([pd.NA], dtype="string"), "geocode_status": ["blank"]})
+    table = pd.concat([located, blank], ignore_index=True)
+    out = table.take(np.where(codes < 0, len(located), codes))
+    out.index = series.index
+    logger.info("geocoded %d postcodes (%d distinct): %s", len(out), len(uniques),
+                out["precision"].value_counts().to_dict())
+    return out
+
+
+def ctyua_code_for_year(codes: pd.Series, *, year: int = 2024) -> pd.Series:
+    """Map Code-Point Open 2025.4 LA codes to the vintage ``year`` (only Barnsley/Sheffield differ)."""
+    _check_year(year)
+    if year >= 2025:
+        return codes
+    return codes.replace(_CODES_BEFORE_2025)
+
+
+@lru_cache(maxsize=2)
+def _codepoint_cached(path: str) -> pd.DataFrame:
+    frame = pd.read_parquet(path)
+    return frame.set_index("postcode")
+
+
+def load_codepoint() -> pd.DataFrame:
+    """Every GB unit postcode with coordinates (Code-Point Open 2025.4), indexed by standard postcode.
+
+    The 120 gzip CSVs are read once and cached as parquet under ``<cache>/derived/``; later calls in the
+    same process reuse the frame in memory.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``postcode`` (``"SK4 1AA"``); columns ``easting``, ``northing`` (EPSG:27700 metres, int32),
+        ``positional_quality`` (10 best … 60 = sector mean), ``country`` (``E``, ``W``, ``S``),
+        ``ctyua_code`` (as published, May 2025 codes; ``<NA>`` where Code-Point gives none).
+    """
+    cat = get_catalogue()
+    files = cat.dataset("codepoint_open").files
+    digest = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()[:12]
+    target = cat.settings.cache_dir / "derived" / f"codepoint_open_{digest}.parquet"
+    if not target.is_file():
+        _build_codepoint_parquet(cat.paths("codepoint_open"), target)
+    return _codepoint_cached(str(target))
+
+
+def load_sectors() -> pd.DataFrame:
+    """Postcode sector centroids (unweighted mean of unit postcodes), indexed by sector (``"SK4 1"``)."""
+    return _centroids("postcode_sectors_gb_codepoint_2025_4", "postcode_sector")
+
+
+def load_districts() -> pd.DataFrame:
+    """Postcode district centroids (unweighted mean of unit postcodes), indexed by district (``"SK4"``)."""
+    return _centroids("postcode_districts_gb_codepoint_2025_4", "postcode_district")
+
+
+# -- private helpers ------------------------------------------------------------------------------------
+def _check_year(year: int) -> None:
+    if not 2023 <= int(year) <= 2025:
+        raise InputError(f"postcode LA codes are available for 2023-2025, got year={year!r}; "
+                         "map older codes with boundaries.harmonise_codes")
+
+
+def _parse_unique(values: pd.Index) -> pd.DataFrame:
+    s = pd.Series(values, dtype="string")
+    clean = (s.str.upper().str.replace(r"[^A-Z0-9 ]", " ", regex=True)
+             .str.replace(r"\s+", " ", regex=True).str.strip())
+    full = clean.str.extract(_FULL)
+    sector = clean.str.extract(_SECTOR)
+    district = clean.str.extract(_DISTRICT)
+    is_full = full["out"].notna()
+    is_sector = ~is_full & sector["out"].notna()
+    is_district = ~is_full & ~is_sector & district["out"].notna()
+    out = pd.DataFrame(index=s.index)
+    out["postcode"] = pd.Series(pd.NA, index=s.index, dtype="string")
+    out.loc[is_full, "postcode"] = full["out"] + " " + full["digit"] + full["unit"]
+    out.loc[is_sector, "postcode"] = sector["out"] + " " + sector["digit"]
+    out.loc[is_district, "postcode"] = district["out"]
+    out["district"] = full["out"].where(is_full, sector["out"].where(is_sector, district["out"]))
+    out["sector"] = (full["out"] + " " + full["digit"]).where(
+        is_full, (sector["out"] + " " + sector["digit"]).where(is_sector))
+    given = np.select([is_full, is_sector, is_district, clean.fillna("").eq("")],
+                      ["full", "sector", "district", "blank"], "invalid")
+    out["given"] = given
+    return out.astype("string")
+
+
+def _geocode_unique(values: pd.Index, *, year: int) -> pd.DataFrame:
+    parsed = _parse_unique(values)
+    n = len(parsed)
+    east = np.full(n, np.nan)
+    north = np.full(n, np.nan)
+    precision = np.full(n, "none", dtype=object)
+    la = pd.array([pd.NA] * n, dtype="string")
+    status = np.where(parsed["given"].eq("blank"), "blank",
+                      np.where(parsed["given"].eq("invalid"), "invalid postcode", "not found")).astype(object)
+    todo = parsed["given"].isin(["full", "sector", "district"]).to_numpy()
+
+    # 1. unit postcodes
+    full_rows = np.flatnonzero(parsed["given"].eq("full").to_numpy())
+    if len(full_rows):
+        units = load_codepoint()
+        pos = units.index.get_indexer(parsed["postcode"].to_numpy()[full_rows])
+        hit = full_rows[pos >= 0]
+        pos = pos[pos >= 0]
+        east[hit] = units["easting"].to_numpy()[pos]
+        north[hit] = units["northing"].to_numpy()[pos]
+        unit_la = _la_labels(units["ctyua_code"].to_numpy()[pos], units["country"].to_numpy()[pos], year)
+        la[hit] = unit_la
+        precision[hit] = "full"
+        status[hit] = "ok"
+        todo[hit] = False
+        # quality-60 units have no admin codes: take the LA from their sector (below)
+        missing_la = hit[pd.isna(unit_la)]
+    else:
+        missing_la = np.array([], dtype=int)
+
+    # 2. sector centroids (for sectors given, full postcodes not found, and LA of quality-60 units)
+    sectors = load_sectors()
+    sec_rows = np.flatnonzero(todo & parsed["sector"].notna().to_numpy())
+    pos = sectors.index.get_indexer(parsed["sector"].to_numpy()[sec_rows])
+    hit = sec_rows[pos >= 0]
+    pos = pos[pos >= 0]
+    east[hit] = sectors["easting"].to_numpy()[pos]
+    north[hit] = sectors["northing"].to_numpy()[pos]
+    la[hit] = _centroid_la(sectors, pos, year)
+    fell_back = parsed["given"].to_numpy()[hit] == "full"
+    status[hit] = np.where(fell_back, "postcode not found; sector centroid used", "ok")
+    precision[hit] = "sector"
+    todo[hit] = False
+    if len(missing_la):
+        pos = sectors.index.get_indexer(parsed["sector"].to_numpy()[missing_la])
+        ok = pos >= 0
+        la[missing_la[ok]] = _centroid_la(sectors, pos[ok], year)
+
+    # 3. district centroids; a spaceless sector ("SK41") was parsed as a district: retry it as a sector
+    districts = load_districts()
+    dis_rows = np.flatnonzero(todo & parsed["district"].notna().to_numpy())
+    pos = districts.index.get_indexer(parsed["district"].to_numpy()[dis_rows])
+    hit = dis_rows[pos >= 0]
+    pos_hit = pos[pos >= 0]
+    east[hit] = districts["easting"].to_numpy()[pos_hit]
+    north[hit] = districts["northing"].to_numpy()[pos_hit]
+    la[hit] = _centroid_la(districts, pos_hit, year)
+    given_hit = parsed["given"].to_numpy()[hit]
+    status[hit] = np.where(given_hit == "district", "ok",
+                           "postcode not found; district centroid used")
+    precision[hit] = "district"
+    todo[hit] = False
+    retry = dis_rows[(pos < 0) & (parsed["given"].to_numpy()[dis_rows] == "district")]
+    if len(retry):
+        out = parsed["district"].to_numpy()[retry].astype(str)
+        guess = pd.Series([o[:-1] + " " + o[-1] if len(o) >= 3 and o[-1].isdigit() else "" for o in out])
+        pos = sectors.index.get_indexer(guess.to_numpy())
+        hit = retry[pos >= 0]
+        pos = pos[pos >= 0]
+        east[hit] = sectors["easting"].to_numpy()[pos]
+        north[hit] = sectors["northing"].to_numpy()[pos]
+        la[hit] = _centroid_la(sectors, pos, year)
+        precision[hit] = "sector"
+        status[hit] = "read as the sector " + guess.to_numpy()[pos >= 0].astype(object)
+        parsed.loc[parsed.index[hit], "postcode"] = guess.to_numpy()[pos >= 0]
+        todo[hit] = False
+    return pd.DataFrame({
+        "postcode": parsed["postcode"].to_numpy(),
+        "easting": east, "northing": north,
+        "precision": precision, "ctyua_code": la, "geocode_status": status,
+    }).astype({"postcode": "string", "precision": "string", "ctyua_code": "string", "geocode_status": "string"})
+
+
+def _la_labels(ctyua: np.ndarray, country: np.ndarray, year: int) -> np.ndarray:
+    codes = pd.Series(ctyua, dtype="string")
+    codes = ctyua_code_for_year(codes, year=year)
+    country_s = pd.Series(country, dtype="string")
+    label = country_s.map(_COUNTRY_LA)
+    codes = codes.where(country_s.eq("E") | label.isna(), label)
+    return codes.to_numpy()
+
+
+def _centroid_la(table: pd.DataFrame, pos: np.ndarray, year: int) -> np.ndarray:
+    column = "ctyua_code_2024" if year < 2025 else "ctyua_code"
+    return _la_labels(table[column].to_numpy()[pos], table["country"].to_numpy()[pos], year=2025)
+
+
+@lru_cache(maxsize=8)
+def _centroids_cached(path: str, key: str) -> pd.DataFrame:
+    frame = pd.read_csv(path, dtype={key: "string", "ctyua_code": "string", "ctyua_code_2024": "string",
+                                     "country_code": "string", "lad_code": "string"})
+    frame["country"] = frame["country_code"].str[0]
+    return frame.set_index(key)
+
+
+def _centroids(name: str, key: str) -> pd.DataFrame:
+    return _centroids_cached(str(get_catalogue().path(name)), key)
+
+
+def _build_codepoint_parquet(paths: list[Path], target: Path) -> None:
+    logger.info("building the unit-postcode cache %s from %d Code-Point Open files", target, len(paths))
+    parts = [pd.read_csv(p, dtype={"postcode": "string", "country_code": "string", "lad_code": "string",
+                                   "ctyua_code": "string"},
+                         usecols=["postcode", "easting", "northing", "positional_quality", "country_code",
+                                  "ctyua_code"]) for p in paths]
+    frame = pd.concat(parts, ignore_index=True)
+    frame = pd.DataFrame({
+        "postcode": frame["postcode"].str.upper().str.strip(),
+        "easting": frame["easting"].astype("int32"),
+        "northing": frame["northing"].astype("int32"),
+        "positional_quality": frame["positional_quality"].astype("int8"),
+        "country": frame["country_code"].str[0].astype("category"),
+        "ctyua_code": frame["ctyua_code"].astype("category"),
+    })
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
