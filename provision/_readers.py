@@ -1,0 +1,181 @@
+"""Shared file-reading helpers for provision: checked CSV reads, cached ODS sheets, suppression symbols."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from geo.errors import InputError, MissingColumnsError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "SUPPRESSION_SYMBOLS", "check_columns", "read_csv_checked", "read_ods_sheet_cached", "to_number",
+    "unknown_year",
+]
+
+SUPPRESSION_SYMBOLS: dict[str, str] = {
+    "c": "suppressed (c): small number withheld to protect confidentiality",
+    "x": "not available (x)",
+    "z": "not applicable (z)",
+    "k": "under 0.5% (k)",
+    "u": "low reliability (u)",
+    "low": "low (under 0.5)",
+    "-": "not available (-)",
+    ":": "not available (:)",
+    "..": "not available (..)",
+    "": "blank",
+}
+"""DfE/Ofsted symbols that stand for a missing value, with the reason kept beside the NaN."""
+
+
+def unknown_year(what: str, year: object, available: list[int] | range) -> InputError:
+    """Build the error for a year with no data, listing the years that have it."""
+    years = list(available)
+    listed = f"{years[0]}–{years[-1]}" if years == list(range(years[0], years[-1] + 1)) else ", ".join(map(str, years))
+    return InputError(f"no {what} for year {year!r}; available years: {listed}")
+
+
+def check_columns(frame: pd.DataFrame, required: list[str], *, source: str) -> None:
+    """Raise :class:`MissingColumnsError` naming ``source`` if any ``required`` column is absent."""
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(source, missing, [str(c) for c in frame.columns])
+
+
+def read_csv_checked(
+    path: Path, *, skiprows: int = 0, encoding: str = "utf-8-sig", required: list[str] | None = None,
+    aliases: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a published CSV as strings, strip column names, rename ``aliases`` and check ``required``.
+
+    Parameters
+    ----------
+    path
+        The file.
+    skiprows
+        Title/banner rows above the header (see PROVENANCE-care.md).
+    encoding
+        ``utf-8-sig`` (UTF-8 with or without BOM) or ``cp1252``.
+    required
+        Columns (after renaming) that must be present.
+    aliases
+        Old column name → canonical name (matched case-insensitively after stripping).
+
+    Raises
+    ------
+    MissingColumnsError
+        Naming the file and every missing column.
+    InputError
+        If the file cannot be decoded or parsed.
+    """
+    path = Path(path)
+    try:
+        frame = pd.read_csv(path, skiprows=skiprows, encoding=encoding, dtype=str, keep_default_na=False,
+                            na_values=[""], low_memory=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"{path.name}: cannot read as CSV (skiprows={skiprows}, encoding={encoding}): {exc}") from exc
+    frame.columns = [_clean_header(c) for c in frame.columns]
+    if aliases:
+        folded = {k.lower(): v for k, v in aliases.items()}
+        frame = frame.rename(columns={c: folded[c.lower()] for c in frame.columns if c.lower() in folded})
+    check_columns(frame, required or [], source=path.name)
+    return frame
+
+
+def read_ods_sheet_cached(path: Path, sheet: str, *, header: int = 3) -> pd.DataFrame:
+    """Read one sheet of an ODS workbook as strings, caching it as parquet keyed by the file's SHA-256.
+
+    Parsing an Ofsted ODS sheet takes ~1-2 s with python-calamine and 40-100 s with odfpy (the fallback
+    when calamine is not installed); the parquet copy lives in
+    ``<cache_dir>/derived/`` and is reused while the workbook's bytes are unchanged.
+
+    Raises
+    ------
+    InputError
+        If the sheet is not in the workbook (the message lists the sheets).
+    """
+    from geo.catalogue import get_catalogue
+
+    path = Path(path)
+    digest = _sha256(path)
+    safe = re.sub(r"[^A-Za-z0-9_]+", "_", sheet)
+    cache = get_catalogue().settings.cache_dir / "derived" / f"{path.stem}__{safe}__h{header}__{digest[:16]}.parquet"
+    if cache.is_file():
+        logger.debug("ODS sheet %s of %s from cache %s", sheet, path.name, cache)
+        return pd.read_parquet(cache)
+    engine = _ods_engine()
+    logger.info("parsing sheet %r of %s with %s; cached at %s", sheet, path.name, engine, cache)
+    try:
+        frame = pd.read_excel(path, sheet_name=sheet, engine=engine, header=header, dtype=str)
+    except ValueError as exc:
+        if "not found" in str(exc).lower():
+            sheets = pd.ExcelFile(path, engine=engine).sheet_names
+            raise InputError(f"{path.name}: no sheet {sheet!r}; sheets are {', '.join(sheets)}") from exc
+        raise InputError(f"{path.name}: cannot read sheet {sheet!r}: {exc}") from exc
+    frame.columns = [_clean_header(c) for c in frame.columns]
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    frame.to_parquet(tmp, index=False)
+    tmp.replace(cache)
+    return frame
+
+
+def to_number(values: pd.Series, *, source: str = "input", column: str = "value") -> pd.DataFrame:
+    """Parse published numbers, turning suppression symbols into NaN with the reason kept.
+
+    Parameters
+    ----------
+    values
+        Strings as published ("1,234", "56.7", "c", "x", "z", "k", ...).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Same index; ``value`` (float, NaN where missing) and ``reason`` (None where a number was read,
+        else the symbol's meaning, e.g. ``"suppressed (c): ..."``).
+
+    Raises
+    ------
+    InputError
+        If a value is neither a number nor a known symbol (the message names the source and value).
+    """
+    text = values.astype("string").str.strip().str.replace(",", "", regex=False)
+    num = pd.to_numeric(text, errors="coerce")
+    reason = pd.Series(None, index=values.index, dtype=object)
+    bad = num.isna()
+    if bad.any():
+        sym = text[bad].fillna("").str.lower()
+        mapped = sym.map(SUPPRESSION_SYMBOLS)
+        unknown = mapped.isna()
+        if unknown.any():
+            examples = ", ".join(repr(v) for v in pd.unique(text[bad][unknown].astype(str))[:5])
+            raise InputError(f"{source}: column {column!r} has value(s) {examples} that are neither numbers nor "
+                             f"known suppression symbols ({', '.join(repr(k) for k in SUPPRESSION_SYMBOLS if k)})")
+        reason[bad] = mapped
+    return pd.DataFrame({"value": num.astype(float), "reason": reason}, index=values.index)
+
+
+def _ods_engine() -> str:
+    """python-calamine (Rust, ~1 s a sheet) when installed, else odfpy (~40-100 s a sheet)."""
+    try:
+        import python_calamine  # noqa: F401
+    except ImportError:
+        return "odf"
+    return "calamine"
+
+
+def _clean_header(name: object) -> str:
+    return re.sub(r"\s+", " ", str(name)).strip()
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()

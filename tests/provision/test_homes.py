@@ -1,0 +1,110 @@
+"""Tests for provision.homes: Ofsted children's homes supply by LA, region and sector, on the real lists."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from geo.errors import InputError, MissingColumnsError, UnknownAreaCodeError
+from provision import homes
+
+
+@pytest.fixture(scope="module")
+def supply_2018(mirror):
+    return homes.supply_by_la(2018)
+
+
+def test_2018_totals_equal_ofsted_published(supply_2018):
+    assert int(supply_2018["homes"].sum()) == 2124
+    assert int(supply_2018["places"].sum()) == 9430
+    assert "provider_at_march_2018_part2.csv" in supply_2018.attrs["source"]
+
+
+def test_every_2024_la_present_and_integer(supply_2018):
+    assert len(supply_2018) == 153
+    assert supply_2018.index.name == "la_code"
+    assert supply_2018.index.is_unique
+    for col in ["homes", "places", "homes_private", "homes_local_authority", "homes_voluntary",
+                "places_private", "places_local_authority", "places_voluntary"]:
+        assert str(supply_2018[col].dtype) == "Int64", col
+    # sectors add up to the totals (Health Authority is in *_other)
+    sectors = supply_2018[["homes_private", "homes_local_authority", "homes_voluntary", "homes_other"]].sum(axis=1)
+    assert (sectors == supply_2018["homes"]).all()
+    assert (supply_2018["homes"] == 0).sum() > 0  # some LAs (e.g. City of London) truly have none
+    assert supply_2018.loc["E09000001", "homes"] == 0
+
+
+def test_2018_inquiry_shares(supply_2018):
+    by_region = supply_2018.groupby("region_name")["homes"].sum()
+    share = by_region / by_region.sum() * 100
+    assert share[["North West", "West Midlands", "South East"]].sum() == pytest.approx(54.5, abs=0.1)
+    assert share["London"] == pytest.approx(5.3, abs=0.1)
+    assert supply_2018["homes_private"].sum() / 2124 * 100 == pytest.approx(73.5, abs=0.1)
+
+
+@pytest.mark.parametrize("year", [2014, 2015, 2016, 2017, 2019, 2020, 2021, 2022, 2024])
+def test_every_year_has_153_las(mirror, year):
+    s = homes.supply_by_la(year)
+    assert len(s) == 153
+    unresolved = s["supply_status"] != "ok"
+    if year <= 2016:  # Cumbria, Northamptonshire and Dorset county cannot be split without constituencies
+        assert set(s.index[unresolved]) == {"E06000058", "E06000059", "E06000061", "E06000062",
+                                            "E06000063", "E06000064"}
+        assert s.loc[unresolved, "homes"].isna().all()
+    else:
+        assert not unresolved.any()
+        assert int(s["homes"].sum()) == s.attrs["england_homes"]
+    if year == 2015:
+        assert s["places"].isna().all()  # 2015 publishes no places
+    else:
+        assert s["places"].notna().sum() >= 147
+
+
+def test_complete_lists_match_published_totals(mirror):
+    """2021-2023 and 2025 equal Ofsted's national time series (2021/2022 CSVs happen to be complete)."""
+    published = {2021: (2624, 10708), 2022: (2798, 11095), 2023: (3050, 11857), 2025: (3946, 14275)}
+    for year, (n_homes, n_places) in published.items():
+        s = homes.supply_by_la(year)
+        assert (int(s["homes"].sum()), int(s["places"].sum())) == (n_homes, n_places), year
+
+
+def test_split_predecessor_placed_by_constituency(mirror):
+    h = homes.read_children_homes(2021)  # still 'Northamptonshire' at 31 March 2021
+    nh = h[h["la_name_ofsted"] == "Northamptonshire"]
+    assert len(nh) == 46
+    assert set(nh["la_code"]) == {"E06000061", "E06000062"}
+    assert (nh["la_code_status"] == "split: by constituency").all()
+
+
+def test_read_children_homes_columns(mirror):
+    h = homes.read_children_homes(2018)
+    assert len(h) == 2124
+    assert {"urn", "la_code", "region_code", "sector", "places"} <= set(h.columns)
+    assert h["urn"].is_unique
+    assert set(h["sector"]) == {"private", "local_authority", "voluntary", "health_authority"}
+
+
+def test_unknown_year_lists_available():
+    with pytest.raises(InputError, match=r"no Ofsted provider list for year 2013; available years: 2014–2025"):
+        homes.supply_by_la(2013)
+
+
+def test_malformed_copy_names_file_and_missing_columns(mirror, tmp_path):
+    from geo.catalogue import data_path
+
+    raw = pd.read_csv(data_path("care/ofsted/provider_at_march_2018_part2.csv"), dtype=str, encoding="utf-8-sig")
+    bad = tmp_path / "broken_2018.csv"
+    raw.drop(columns=["Places", "Sector"]).to_csv(bad, index=False)
+    with pytest.raises(MissingColumnsError, match=r"broken_2018.csv: missing column\(s\) 'Sector', 'Places'"):
+        homes.read_children_homes(2018, path=bad)
+
+
+def test_unmatched_la_name_is_listed(mirror, tmp_path):
+    from geo.catalogue import data_path
+
+    raw = pd.read_csv(data_path("care/ofsted/provider_at_march_2018_part2.csv"), dtype=str, encoding="utf-8-sig")
+    raw.loc[raw["Local authority"] == "Rutland", "Local authority"] = "Atlantis"
+    bad = tmp_path / "renamed.csv"
+    raw.to_csv(bad, index=False)
+    with pytest.raises(UnknownAreaCodeError, match=r"renamed.csv: 1 local authority name.*'Atlantis'"):
+        homes.supply_by_la(2018, path=bad)
