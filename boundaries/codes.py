@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 import pandas as pd
 
@@ -107,7 +107,7 @@ def la_lookup() -> pd.DataFrame:
     return out.sort_values("la_code").reset_index(drop=True)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _name_index(year: int) -> dict[str, str]:
     lk = la_lookup()
     valid = lk[(lk["first_year"] <= year) & (lk["last_year"] >= year)]

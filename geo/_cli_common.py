@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -48,7 +48,7 @@ class FarFromHomeGroup(TyperGroup):
             fail(f"file not found: {exc.filename or exc}")
 
 
-class TableFormat(str, Enum):
+class TableFormat(StrEnum):
     csv = "csv"
     parquet = "parquet"
     json = "json"
@@ -86,7 +86,7 @@ def print_table(df: pd.DataFrame, *, title: str = "", max_rows: int = 60) -> Non
 
 @contextmanager
 def progress(description: str, total: float | None = None, *, transient: bool = True) -> Iterator[Any]:
-    """A rich progress bar on stderr; yields a callable ``advance(n=1)``."""
+    """Show a rich progress bar on stderr; yields a callable ``advance(n=1)``."""
     with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
                   TimeRemainingColumn(), console=err_console, transient=transient) as bar:
         task = bar.add_task(description, total=total)

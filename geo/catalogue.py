@@ -256,7 +256,7 @@ def configure(settings: Settings | None = None, **kwargs: Any) -> Catalogue:
 
 
 def get_catalogue() -> Catalogue:
-    """The current catalogue (from the environment unless :func:`configure` was called)."""
+    """Return the current catalogue (from the environment unless :func:`configure` was called)."""
     global _current
     if _current is None:
         _current = Catalogue()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from enum import Enum
+from enum import Enum, StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -50,7 +50,8 @@ def _root(
         "used instead of the network.", show_envvar=True)] = None,
     cache_dir: Annotated[Path | None, typer.Option(
         "--cache-dir", envvar="FARFROMHOME_CACHE", help="Where downloads are cached.")] = None,
-    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True, help="-v for progress logs, -vv for debug.")] = 0,
+    verbose: Annotated[int, typer.Option("-v", "--verbose", count=True,
+                                         help="-v for progress logs, -vv for debug.")] = 0,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Print the version and exit.")] = False,
 ) -> None:
@@ -110,12 +111,12 @@ def data_verify(
         raise typer.Exit(1)
 
 
-class Level(str, Enum):
+class Level(StrEnum):
     la = "la"
     region = "region"
 
 
-class GeoFormat(str, Enum):
+class GeoFormat(StrEnum):
     gpkg = "gpkg"
     geojson = "geojson"
     parquet = "parquet"
@@ -125,7 +126,8 @@ class GeoFormat(str, Enum):
 def boundaries_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output file (.gpkg, .geojson or .parquet).")],
     year: Annotated[int, typer.Option(help="Boundary vintage, 2014-2025.")] = 2024,
-    level: Annotated[Level, typer.Option(help="la: upper-tier LAs (children's services); region: 9 regions.")] = Level.la,
+    level: Annotated[Level, typer.Option(
+        help="la: upper-tier LAs (children's services); region: 9 regions.")] = Level.la,
     fmt: Annotated[GeoFormat | None, typer.Option("--format", help="Default: from the file suffix.")] = None,
 ) -> None:
     """Write England's LA (or region) boundaries for a year, in EPSG:27700."""
