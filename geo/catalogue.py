@@ -23,6 +23,7 @@ from geo.errors import ChecksumError, DataUnavailableError, InputError
 from geo.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
+pooch.get_logger().setLevel(logging.WARNING)  # its per-download INFO lines would clutter the CLI's progress bar
 
 __all__ = ["DataFile", "Dataset", "Catalogue", "all_datasets", "get_catalogue", "configure", "data_path"]
 
@@ -130,7 +131,7 @@ class Catalogue:
         import difflib
 
         close = difflib.get_close_matches(name, ds, n=3, cutoff=0.5)
-        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else ""
+        hint = f"; did you mean {', '.join(map(repr, close))}?" if close else "."
         raise InputError(f"unknown dataset {name!r}{hint} Run 'farfromhome data list' to see all {len(ds)}.")
 
     def _file(self, key: str) -> DataFile:

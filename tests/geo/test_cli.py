@@ -53,7 +53,7 @@ def test_data_fetch_unknown_dataset_is_one_line(mirror):
     result = runner.invoke(app, ["--mirror", str(mirror), "data", "fetch", "no_such_thing"])
     assert result.exit_code == 1
     assert result.output.strip().splitlines() == [
-        "Error: unknown dataset 'no_such_thing' Run 'farfromhome data list' to see all 102."]
+        "Error: unknown dataset 'no_such_thing'. Run 'farfromhome data list' to see all 102."]
 
 
 def test_missing_mirror_is_one_line(tmp_path):
