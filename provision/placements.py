@@ -1,0 +1,121 @@
+"""Place SSDA903 episodes on the map: home and placement points, LAs, inside/outside and DfE distance."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from distance.straight import straight_distance
+from geo.errors import InputError, MissingColumnsError
+from geo.postcodes import geocode
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["LOCATE_COLUMNS", "locate"]
+
+LOCATE_COLUMNS = [
+    "home_easting", "home_northing", "pl_easting", "pl_northing", "home_precision", "pl_precision",
+    "home_la", "pl_la", "responsible_la", "outside_la", "straight_distance_miles", "straight_distance_km",
+    "over_20_miles", "locate_status",
+]
+"""Columns :func:`locate` adds, in order."""
+
+
+def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: int = 2024) -> pd.DataFrame:
+    """Geocode each episode's home and placement postcodes offline and measure the DfE distance.
+
+    Postcodes are looked up in Code-Point Open on this machine (see :func:`geo.postcodes.geocode`): the unit
+    postcode, else the sector centroid, else the district centroid. No postcode leaves the machine.
+
+    Parameters
+    ----------
+    episodes
+        SSDA903 episodes with ``HOME_POST`` and ``PL_POST`` (full, sector or district postcodes, any case and
+        spacing). If it has a column ``LA`` (the responsible LA of each row, as in combined files covering
+        many LAs) that is used; otherwise ``responsible_la``. The input is not changed and its index is kept.
+    responsible_la
+        The LA whose return this is: ONS code, DfE number ("356") or name. Ignored when ``LA`` is a column.
+    year
+        Vintage of the LA codes returned (2023-2025; default 2024).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``episodes`` with the columns of :data:`LOCATE_COLUMNS` appended:
+
+        * ``home_easting``, ``home_northing``, ``pl_easting``, ``pl_northing``: EPSG:27700 metres;
+        * ``home_precision``, ``pl_precision``: ``full``, ``sector``, ``district`` or ``none``;
+        * ``home_la``, ``pl_la``: upper-tier LA codes of ``year`` (``WAL``/``SCO`` for Wales/Scotland);
+        * ``responsible_la``; ``outside_la``: placement LA differs from the responsible LA (``<NA>`` if
+          either is unknown);
+        * ``straight_distance_miles`` (DfE: grid distance, miles to 1 dp), ``straight_distance_km``
+          (unrounded), ``over_20_miles`` (``<NA>`` when the distance is unknown);
+        * ``locate_status``: ``ok``, or the reasons a point is missing or less precise than given.
+
+    Raises
+    ------
+    MissingColumnsError
+        If ``HOME_POST`` or ``PL_POST`` is absent.
+    UnknownAreaCodeError
+        If ``responsible_la`` or a value in ``LA`` is not an English LA.
+    InputError
+        If ``episodes`` is empty.
+    """
+    missing = [c for c in ("HOME_POST", "PL_POST") if c not in episodes.columns]
+    if missing:
+        raise MissingColumnsError("episodes", missing, list(episodes.columns))
+    if len(episodes) == 0:
+        raise InputError("episodes is empty: nothing to locate")
+    n = len(episodes)
+    both = pd.concat([episodes["HOME_POST"], episodes["PL_POST"]], ignore_index=True)
+    points = geocode(both, year=year)
+    home, place = points.iloc[:n], points.iloc[n:]
+
+    out = episodes.copy()
+    out["home_easting"] = home["easting"].to_numpy()
+    out["home_northing"] = home["northing"].to_numpy()
+    out["pl_easting"] = place["easting"].to_numpy()
+    out["pl_northing"] = place["northing"].to_numpy()
+    out["home_precision"] = pd.Categorical(home["precision"].to_numpy(), categories=["full", "sector",
+                                                                                     "district", "none"])
+    out["pl_precision"] = pd.Categorical(place["precision"].to_numpy(), categories=["full", "sector",
+                                                                                  "district", "none"])
+    out["home_la"] = home["ctyua_code"].to_numpy()
+    out["pl_la"] = place["ctyua_code"].to_numpy()
+    out["responsible_la"] = _responsible(episodes, responsible_la, year)
+    outside = pd.array(out["pl_la"].to_numpy() != out["responsible_la"].to_numpy(), dtype="boolean")
+    outside[(out["pl_la"].isna() | out["responsible_la"].isna()).to_numpy()] = pd.NA
+    out["outside_la"] = outside
+    dist = straight_distance(out)
+    for col in dist.columns:
+        out[col] = dist[col]
+    out["locate_status"] = _status(home["geocode_status"], place["geocode_status"], out.index)
+    logger.info("located %d episodes: %d with a distance, %d outside the responsible LA", n,
+                int(dist["straight_distance_km"].notna().sum()), int(outside.sum()))
+    return out
+
+
+def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) -> pd.Series:
+    import boundaries
+
+    if "LA" in episodes.columns:
+        raw = episodes["LA"].astype("string").str.strip()
+        codes, uniques = pd.factorize(raw, use_na_sentinel=True)
+        resolved = np.array([boundaries.resolve_la(u, year=year) for u in uniques] + [None], dtype=object)
+        return pd.Series(resolved[np.where(codes < 0, len(uniques), codes)], index=episodes.index,
+                         dtype="string")
+    value = boundaries.resolve_la(responsible_la, year=year) if responsible_la is not None else pd.NA
+    return pd.Series(value, index=episodes.index, dtype="string")
+
+
+def _status(home: pd.Series, place: pd.Series, index: pd.Index) -> pd.Series:
+    # few distinct (home, place) status pairs: build the message once per pair
+    pairs = pd.DataFrame({"h": home.to_numpy(), "p": place.to_numpy()})
+    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    labels = []
+    for h, p in uniques:
+        parts = [f"{name} {msg}" for name, msg in (("HOME_POST", h), ("PL_POST", p)) if msg != "ok"]
+        labels.append("; ".join(parts) if parts else "ok")
+    return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=index)
