@@ -143,13 +143,14 @@ def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.D
     ees = _read_ees_missing(year_from, year_to, issues)
     frame = wide.merge(ees, on=["la_number", "year"], how="left")
     frame["missing_incidents_per_child"] = frame["missing_incidents"] / frame["children_looked_after_during_year"]
-    frame = _attach_2024_codes(frame, issues)
     both = frame[["pct_over_20_miles_outside_la", "pct_went_missing"]].notna().all(axis=1)
     for row in frame.loc[~both].itertuples():
         which = [c for c in ("pct_over_20_miles_outside_la", "pct_went_missing") if pd.isna(getattr(row, c))]
-        issues.append({"source": "LAIT", "reason": f"LA-year lacks {' and '.join(which)} (suppressed)",
+        issues.append({"source": "LA-years", "reason": f"LA-year left out: no {' and no '.join(which)} "
+                       "(suppressed, or the LA did not exist that year)",
                        "example": f"{row.la_name} ({row.la_number}) {row.year}"})
-    frame = frame.loc[both].sort_values(["year", "la_number"]).reset_index(drop=True)
+    frame = _attach_2024_codes(frame.loc[both], issues)
+    frame = frame.sort_values(["year", "la_number"]).reset_index(drop=True)
     if frame.empty:
         raise DataUnavailableError(f"no LA-year has both LACDistance and Children_missing in {year_from}-{year_to}")
     cols = ["la_code", "la_number", "la_name", "year", "pct_over_20_miles_outside_la", "pct_went_missing",
@@ -205,8 +206,9 @@ def ecological_effect(frame: pd.DataFrame, *, exposure: str = "pct_over_20_miles
             fit = smf.ols(formula, data=data).fit(cov_type="cluster", cov_kwds={"groups": groups})
             lo, hi = fit.conf_int().loc["x"]
             within = np.nan
-            if "la_code" in formula:
-                within = _within_r2(data)
+            if "la_code" in formula:  # partial R2 of the exposure beyond the fixed effects
+                base = smf.ols("y ~ C(la_code) + C(year)", data=data).fit()
+                within = 1 - fit.ssr / base.ssr if base.ssr > 0 else np.nan
             panel_rows.append({"outcome": outcome, "model": label, "exposure": exposure, "coef": fit.params["x"],
                                "std_err": fit.bse["x"], "ci_low": lo, "ci_high": hi, "p_value": fit.pvalues["x"],
                                "n_obs": int(fit.nobs), "n_las": int(data["la_code"].nunique()),
@@ -256,8 +258,7 @@ def plot_ecological(frame: pd.DataFrame, *, result: EcologicalResult | None = No
     ax.set_title(f"Distance and going missing, English local authorities, {years} (ecological: LAs, not children)",
                  fontsize=10)
     ax.legend(loc="upper left", fontsize=8)
-    fig.text(0.01, 0.005, f"Source: DfE LAIT and 'Children looked after in England'. {OGL_ATTRIBUTION}.",
-             fontsize=7, ha="left", va="bottom")
+    _footer(fig, f"Source: DfE LAIT and 'Children looked after in England'. {OGL_ATTRIBUTION}.")
     return fig
 
 
@@ -559,11 +560,16 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
 
     if "bands" in models:
         res = fit("bands", band_formula, fam, offset)
+        events = data.groupby("distance_band", observed=True)["missing_incidents"].sum()
         for term in res.params.index:
             if term.startswith("C(distance_band)"):
-                rr_rows.append(_ratio_row(res, term, "incidents, distance bands", "rate ratio",
-                                          term.split("[T.")[-1].rstrip("]") + " vs " +
-                                          str(data["distance_band"].cat.categories[0])))
+                band = term.split("[T.")[-1].rstrip("]")
+                row = _ratio_row(res, term, "incidents, distance bands", "rate ratio",
+                                 band + " vs " + str(data["distance_band"].cat.categories[0]))
+                if events.get(band, 1) == 0:
+                    row.update(ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
+                    notes.append(f"band model: no missing incident in {band}; its rate ratio is not estimable")
+                rr_rows.append(row)
     if "per10" in models:
         res = fit("per10", f"missing_incidents ~ distance_per_10_miles{rhs}", fam, offset)
         rr_rows.append(_ratio_row(res, "distance_per_10_miles", "incidents, per 10 miles", "rate ratio",
@@ -584,11 +590,17 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
 
         res = fit("logistic", f"any_missing ~ C(distance_band){rhs} + log_exposure_days",
                   families.Binomial(), None)
+        share = data.groupby("distance_band", observed=True)["any_missing"].mean()
         for term in res.params.index:
             if term.startswith("C(distance_band)"):
-                rr_rows.append(_ratio_row(res, term, "any missing, distance bands (logistic)", "odds ratio",
-                                          term.split("[T.")[-1].rstrip("]") + " vs " +
-                                          str(data["distance_band"].cat.categories[0])))
+                band = term.split("[T.")[-1].rstrip("]")
+                row = _ratio_row(res, term, "any missing, distance bands (logistic)", "odds ratio",
+                                 band + " vs " + str(data["distance_band"].cat.categories[0]))
+                if share.get(band, 0.5) in (0.0, 1.0):
+                    row.update(ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
+                    notes.append(f"logistic model: every placement in {band} has the same outcome (separation); "
+                                 "its odds ratio is not estimable and is left blank")
+                rr_rows.append(row)
     inside_outside, balance = pd.DataFrame(), pd.DataFrame()
     if "ipw" in models:
         inside_outside, balance = _ipw(data, covariates, rhs, groups, offset, fam, propensity_clip, notes, fits)
@@ -634,9 +646,8 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     attribution = [OS_ATTRIBUTION, OGL_ATTRIBUTION]
     if result.distance_measure == "road":
         attribution.append(OSM_ATTRIBUTION)
-    fig.text(0.01, 0.005, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "")
-             + f"{result.n_placements:,} placements. " + ". ".join(attribution) + ".",
-             fontsize=6.5, ha="left", va="bottom")
+    _footer(fig, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "") + f"{result.n_placements:,} placements. "
+            + ". ".join(attribution) + ".")
     return fig
 
 
@@ -681,6 +692,12 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
 # ---------------------------------------------------------------------------------------------------------------
 # Private helpers
 # ---------------------------------------------------------------------------------------------------------------
+
+def _footer(fig: Any, text: str) -> None:
+    """Attribution line at the bottom of a constrained-layout figure, with room kept for it."""
+    fig.get_layout_engine().set(rect=(0, 0.035, 1, 0.965))
+    fig.text(0.01, 0.008, text, fontsize=6.5, ha="left", va="bottom", wrap=True)
+
 
 def _require(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], source: str) -> None:
     missing = [c for c in columns if c not in frame.columns]
@@ -780,24 +797,39 @@ def _read_ees_missing(year_from: int, year_to: int, issues: list[dict[str, Any]]
 
 
 def _attach_2024_codes(frame: pd.DataFrame, issues: list[dict[str, Any]]) -> pd.DataFrame:
-    """Map (DfE LA number, year) to the 2024 ONS code; split and merged predecessors are set aside, counted."""
+    """Map (DfE LA number, year) to the 2024 ONS code; split and merged predecessors are set aside, counted.
+
+    A DfE year ends on 31 March, so figures for year Y come from the LAs in force during April Y-1 to March Y:
+    an LA number not in force in Y is looked up in Y-1 (e.g. Poole's figures for 2019).
+    """
     import boundaries
 
-    codes: dict[tuple[str, int], str | None] = {}
-    for number, year in frame[["la_number", "year"]].drop_duplicates().itertuples(index=False):
-        try:
-            code = boundaries.resolve_la(number, year=int(year))
-            codes[(number, year)] = boundaries.harmonise_code(code, to_year=2024)
-        except SplitAreaError as exc:
-            codes[(number, year)] = None
-            issues.append({"source": "LA codes", "reason": "predecessor split between 2024 LAs (no 2024 code): "
-                           + str(exc).split(":")[0], "example": f"{number} {year}"})
-        except UnknownAreaCodeError:
-            codes[(number, year)] = None
+    codes: dict[str, str | None] = {}
+    for number, years in frame.groupby("la_number")["year"]:
+        year = int(years.min())
+        code = None
+        for y in (year, year - 1):
+            try:
+                code = boundaries.resolve_la(number, year=max(y, 2014))
+                break
+            except SplitAreaError:
+                break
+            except UnknownAreaCodeError:
+                continue
+        if code is None:
+            codes[number] = None
             issues.append({"source": "LA codes", "reason": "DfE LA number not known for that year",
-                           "example": f"{number} {year}"})
+                           "rows": len(years), "example": f"{number} {year}"})
+            continue
+        try:
+            codes[number] = boundaries.harmonise_code(code, to_year=2024)
+        except SplitAreaError as exc:
+            codes[number] = None
+            issues.append({"source": "LA codes", "reason": "predecessor split between 2024 LAs (no 2024 code): "
+                           + str(exc).split(":")[0], "rows": len(years),
+                           "example": f"{number} {int(years.min())}-{int(years.max())}"})
     out = frame.copy()
-    out["la_code"] = [codes[(n, y)] for n, y in zip(out["la_number"], out["year"], strict=True)]
+    out["la_code"] = out["la_number"].map(codes)
     # Predecessors merged into one 2024 LA (e.g. Bournemouth and Poole into BCP): shares cannot be combined.
     dup = out["la_code"].notna() & out.duplicated(["la_code", "year"], keep=False)
     for row in out.loc[dup].itertuples():
@@ -819,16 +851,6 @@ def _correlations(x: np.ndarray, y: np.ndarray) -> dict[str, float]:
     return {"pearson_r": float(pr.statistic), "pearson_ci_low": float(ci.low), "pearson_ci_high": float(ci.high),
             "pearson_p": float(pr.pvalue), "spearman_rho": rho, "spearman_ci_low": float(np.tanh(zr - z * se)),
             "spearman_ci_high": float(np.tanh(zr + z * se)), "spearman_p": float(sr.pvalue)}
-
-
-def _within_r2(data: pd.DataFrame) -> float:
-    """Share of within-LA, within-year variance of y explained by x (two-way demeaned)."""
-    d = data.copy()
-    for col in ("x", "y"):
-        v = d[col] - d.groupby("la_code")[col].transform("mean") - d.groupby("year")[col].transform("mean")
-        d[col + "_w"] = v + d[col].mean()
-    c = np.corrcoef(d["x_w"], d["y_w"])[0, 1]
-    return float(c ** 2)
 
 
 def _distance_column(episodes: pd.DataFrame, distance: str, source: str) -> tuple[str, str]:
@@ -1089,7 +1111,8 @@ def _dose_response(res: Any, data: pd.DataFrame) -> pd.DataFrame:
     import patsy
 
     hi = float(np.nanpercentile(data["distance_miles"], 97.5))
-    grid = np.linspace(0.0, max(hi, 1.0), 80)
+    lo = float(data["distance_miles"].min())  # B-splines cannot be evaluated outside the data's range
+    grid = np.linspace(lo, max(hi, lo + 1.0), 80)
     first = data["distance_band"].cat.categories[0]
     ref_miles = float(data.loc[data["distance_band"].eq(first), "distance_miles"].median())
     base = data.iloc[[0] * len(grid)].copy()
@@ -1163,15 +1186,29 @@ def _balance(d: pd.DataFrame, covariates: tuple[str, ...] | list[str], w: np.nda
 
 def _suppress(table: pd.DataFrame, min_count: int, columns: tuple[str, ...] = (
         "placements", "children", "missing_incidents", "placements_with_missing")) -> pd.DataFrame:
-    """Replace counts 1..min_count-1 by '<min_count' (as text) in the count columns."""
+    """Counts 1..min_count-1 (and any count that would reveal one) shown as text labels; rates built on them blanked."""
+    from geo.disclosure import suppress_counts
+
+    cols = [c for c in columns if c in table]
+    if not cols or table.empty:
+        return table.copy()
     t = table.copy()
-    for c in columns:
-        if c in t:
-            v = pd.to_numeric(t[c], errors="coerce")
-            small = v.between(1, min_count - 1)
-            t[c] = t[c].astype(object)
-            t.loc[small, c] = f"<{min_count}"
-    return t
+    for c in cols:
+        t[c] = pd.to_numeric(t[c], errors="coerce").fillna(0).round().astype(int)
+    sup = suppress_counts(t, count_columns=cols, threshold=min_count)
+    out = table.copy()
+    for c in cols:
+        out[c] = sup[f"{c}_label"].astype(str)
+    if "missing_incidents" in cols:
+        hidden = sup["missing_incidents"].isna()
+        for c in ("incidents_per_1000_days", "ci_low", "ci_high"):
+            if c in out:
+                out[c] = out[c].mask(hidden)
+    if "placements_with_missing" in cols and "pct_placements_with_missing" in out:
+        out["pct_placements_with_missing"] = out["pct_placements_with_missing"].mask(
+            sup["placements_with_missing"].isna())
+    out["suppressed"] = sup["suppressed"].to_numpy()
+    return out
 
 
 @dataclass

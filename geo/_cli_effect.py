@@ -2,10 +2,155 @@
 
 from __future__ import annotations
 
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
 import typer
 
+from geo._cli_common import FarFromHomeGroup, console, err_console, print_table
+from geo.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
 __all__ = ["register"]
+
+effect_app = typer.Typer(
+    cls=FarFromHomeGroup, no_args_is_help=True, rich_markup_mode=None,
+    help=("Does distance make a difference? Distance from home against going missing: 'ecological' on the "
+          "published LA-level statistics (real data), 'child' on SSDA903 episodes, header and missing files."),
+)
+
+
+@effect_app.command("ecological")
+def ecological_cmd(
+    year_from: Annotated[int, typer.Option("--from", help="First year (ending 31 March), 2016 or later.")] = 2016,
+    year_to: Annotated[int, typer.Option("--to", help="Last year (ending 31 March), 2025 or earlier.")] = 2025,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for tables/*.csv, figures/*.png|svg and ecological_summary.txt.")] = None,
+) -> None:
+    """LA-level: % placed >20 miles from home and outside the LA against % who went missing.
+
+    Reads DfE LAIT (LACDistance, Children_missing) and the EES missing files (incidents per child looked
+    after, 2018-2024). Prints per-year Pearson/Spearman correlations with 95% intervals and an OLS panel
+    model with LA and year fixed effects (standard errors clustered by LA), then the ecological-fallacy
+    caveat: LAs are not children.
+    """
+    from distance import effect
+
+    frame, quality = effect.load_ecological(year_from=year_from, year_to=year_to)
+    result = effect.ecological_effect(frame, data_quality=quality)
+    cols = ["outcome", "year", "n_las", "pearson_r", "pearson_ci_low", "pearson_ci_high", "spearman_rho",
+            "spearman_ci_low", "spearman_ci_high"]
+    print_table(result.correlations[cols], title="Per-year correlations (LAs)")
+    print_table(result.panel[["outcome", "model", "coef", "ci_low", "ci_high", "p_value", "n_obs", "n_las",
+                              "years"]], title="Panel models (percentage points; SEs clustered by LA)")
+    left_out = int(quality["rows"].sum()) if len(quality) else 0
+    console.print(f"{len(frame):,} LA-years of {frame['la_code'].nunique()} LAs used; {left_out:,} rows set aside "
+                  "(see ecological_data_quality.csv).")
+    console.print(result.summary(), soft_wrap=True)
+    if out is not None:
+        paths = effect.write_ecological_outputs(result, out)
+        err_console.print(f"wrote {len(paths)} files to {out}")
+
+
+@effect_app.command("child")
+def child_cmd(
+    episodes: Annotated[Path, typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, LS, "
+                                           "PLACE, DEC, HOME_POST, PL_POST; or already located).")],
+    header: Annotated[Path, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB).")],
+    missing: Annotated[Path, typer.Option("--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, "
+                                          "MIS_START).")],
+    uasc: Annotated[Path | None, typer.Option("--uasc", help="SSDA903 UASC CSV (children listed are UASC).")] = None,
+    network: Annotated[str | None, typer.Option(
+        "--network", help="Road network for road distances: a .pbf/.osm/.graphml file, or 'backbone' for the "
+        "national major-road network. Without it, straight-line distance (the DfE method) is used.")] = None,
+    la: Annotated[str | None, typer.Option(
+        "--la", help="The responsible LA (code, DfE number or name) when the files hold one LA's children and "
+        "have no LA column.")] = None,
+    year_end: Annotated[str | None, typer.Option(
+        "--year-end", help="Observation end (YYYY-MM-DD) closing open placements; default: latest date found.")] = None,
+    family: Annotated[str, typer.Option(help="poisson (robust SEs) or negbin.")] = "poisson",
+    synthetic: Annotated[bool, typer.Option(
+        "--synthetic", help="Label every output SYNTHETIC (automatic when the files carry the generator's "
+        "marker).")] = False,
+    out: Annotated[Path | None, typer.Option(
+        "--out", help="Folder for tables/*.csv (small counts suppressed) and figures/*.png|svg.")] = None,
+) -> None:
+    """Child level: missing incidents per 1,000 placement days by distance from home, adjusted.
+
+    For each placement: did the child go missing during it, and how often per 1,000 days. Poisson (or
+    negative binomial) GLM with a log(exposure days) offset and a logistic model for any missing, with
+    distance as bands (0-10, 10-20, 20-50, 50+ miles) and continuous (per 10 miles, log, spline), adjusted for
+    age at placement start, sex, placement type, UASC, legal status, previous placements and LA; standard
+    errors clustered by child. Also outside vs inside the LA with propensity-score weighting. Missing
+    episodes dated outside any placement are counted in the data-quality table.
+    """
+    import pandas as pd
+
+    from distance import effect
+
+    eps, hdr, mis = (_read_csv(p) for p in (episodes, header, missing))
+    uasc_frame = _read_csv(uasc) if uasc is not None else None
+    is_synth = synthetic or effect.is_synthetic(eps, hdr, mis) or any(
+        "synthetic" in p.name.lower() for p in (episodes, header, missing))
+    if la is not None:
+        import boundaries
+
+        eps = eps.assign(la=boundaries.resolve_la(la))
+    located = _locate(eps, hdr, network)
+    located.attrs["synthetic"] = is_synth
+    frame, quality = effect.placement_frame(
+        located, header=hdr, missing=mis, uasc=uasc_frame, source=episodes.name,
+        reference_date=pd.Timestamp(year_end) if year_end else None)
+    result = effect.child_effect(frame, family=family, synthetic=is_synth)  # type: ignore[arg-type]
+    label = effect.SYNTHETIC_LABEL if result.synthetic else "child-level data"
+    console.print(f"[bold red]{label}[/bold red]" if result.synthetic else label)
+    print_table(effect._suppress(result.rate_table, 5).drop(columns=["interval", "suppressed"]),
+                title=f"Missing incidents per 1,000 placement days by {result.distance_measure} distance band")
+    print_table(result.rate_ratios[["model", "term", "ratio", "ci_low", "ci_high", "p_value"]],
+                title="Adjusted ratios (95% CI, SEs clustered by child)")
+    if not result.inside_outside.empty:
+        print_table(result.inside_outside[["term", "ratio", "ci_low", "ci_high", "placements_inside",
+                                           "placements_outside"]], title="Outside vs inside the LA")
+    if len(quality):
+        print_table(effect._suppress(quality.drop(columns="examples"), 5, columns=("rows",)),
+                    title="Data quality (rows set aside, with the reason)")
+    for note in result.notes:
+        err_console.print(note)
+    if out is not None:
+        paths = effect.write_child_outputs(result, out, data_quality=quality)
+        err_console.print(f"wrote {len(paths)} files to {out}" + (" (SYNTHETIC)" if result.synthetic else ""))
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root farfromhome app."""
+    app.add_typer(effect_app, name="effect")
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+
+
+def _locate(episodes: pd.DataFrame, header: pd.DataFrame, network: str | None) -> pd.DataFrame:
+    """Add straight-line (and with a network, road) distances unless the episodes already carry them."""
+    located = episodes
+    if "straight_distance_miles" not in episodes.columns:
+        try:
+            from provision import placements
+        except ImportError as exc:
+            raise InputError("episodes have no straight_distance_miles and provision.placements (which locates "
+                             "HOME_POST and PL_POST) is not available") from exc
+        located = placements.locate(episodes)
+    if network is not None and "road_distance_km" not in located.columns:
+        from distance import road
+
+        located = road.road_distances(located, network=network)
+    return located
