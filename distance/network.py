@@ -1,0 +1,419 @@
+"""Drivable road networks from OpenStreetMap (.osm.pbf, .osm/.osm.bz2 XML, osmnx GraphML), in EPSG:27700."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import networkx as nx
+import numpy as np
+import scipy.sparse as sp
+
+from geo.crs import BNG, check_bng
+from geo.errors import InputError, NetworkError
+
+logger = logging.getLogger(__name__)
+
+__all__ = [
+    "DRIVE_HIGHWAYS",
+    "UK_DEFAULT_SPEEDS_KMH",
+    "RoadNetwork",
+    "build_network",
+    "download_network",
+    "network_from_graph",
+    "load_network",
+    "save_network",
+    "to_networkx",
+]
+
+DRIVE_HIGHWAYS: frozenset[str] = frozenset({
+    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
+    "living_street", "road", "motorway_link", "trunk_link", "primary_link", "secondary_link",
+    "tertiary_link",
+})
+"""OSM ``highway`` values kept for a car network (service roads, tracks and paths are left out)."""
+
+UK_DEFAULT_SPEEDS_KMH: dict[str, float] = {
+    "motorway": 112.0, "motorway_link": 64.0,     # 70 mph national limit; slip roads ~40 mph
+    "trunk": 96.0, "trunk_link": 56.0,            # 60 mph single-carriageway limit
+    "primary": 80.0, "primary_link": 48.0,        # ~50 mph typical A-road
+    "secondary": 64.0, "secondary_link": 40.0,    # ~40 mph B-road
+    "tertiary": 56.0, "tertiary_link": 40.0,
+    "unclassified": 48.0, "road": 48.0,           # 30 mph
+    "residential": 40.0, "living_street": 16.0,   # 25 mph / 10 mph
+}
+"""Speeds (km/h) given to edges of a road class that have no ``maxspeed`` tag. Tagged speeds win.
+
+UK national speed limits (70/60 mph) for motorways and trunk roads, and typical free-flow speeds below
+that; they feed ``osmnx.routing.add_edge_speeds(hwy_speeds=...)``, so travel times are free-flow estimates.
+"""
+
+_FALLBACK_SPEED_KMH = 48.0
+_FORMAT_VERSION = 1
+_BUILD_OPTIONS: dict[str, Any] = {"highways": sorted(DRIVE_HIGHWAYS), "speeds": UK_DEFAULT_SPEEDS_KMH,
+                                  "version": _FORMAT_VERSION}
+
+
+@dataclass(frozen=True, eq=False)
+class RoadNetwork:
+    """A directed drivable road graph as compact arrays, in EPSG:27700 (metres).
+
+    Nodes are numbered ``0..n_nodes-1``; ``x``/``y`` are BNG easting/northing (metres) and ``osmid`` the OSM
+    node id (or -1). Arc ``i`` goes from ``tail[i]`` to ``head[i]`` with ``length_m`` (metres, to 1 mm) and
+    ``time_s`` (free-flow seconds, to 1 ms). One-way streets have one arc; two-way streets have two.
+    Parallel arcs are allowed (the engine takes the minimum). ``report`` records the source and what was
+    dropped while building (nodes/edges outside the largest strongly connected component).
+    """
+
+    x: np.ndarray
+    y: np.ndarray
+    osmid: np.ndarray
+    tail: np.ndarray
+    head: np.ndarray
+    length_m: np.ndarray
+    time_s: np.ndarray
+    report: dict[str, Any] = field(default_factory=dict)
+    crs: str = "EPSG:27700"
+    _cache: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.x.size)
+
+    @property
+    def n_arcs(self) -> int:
+        return int(self.tail.size)
+
+    def weights(self, weight: str) -> np.ndarray:
+        """Arc weights for ``weight`` in {"length" (metres), "travel_time" (seconds)}."""
+        if weight == "length":
+            return self.length_m
+        if weight in {"travel_time", "time"}:
+            return self.time_s
+        raise InputError(f"unknown weight {weight!r}; expected 'length' (metres) or 'travel_time' (seconds)")
+
+    def csr(self, weight: str = "length") -> sp.csr_matrix:
+        """Sparse adjacency (n × n) holding the smallest arc weight between each ordered node pair."""
+        key = f"csr:{weight}"
+        if key not in self._cache:
+            w = self.weights(weight)
+            order = np.lexsort((w, self.head, self.tail))
+            t, h, ww = self.tail[order], self.head[order], w[order]
+            first = np.ones(t.size, bool)
+            first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+            # zero-length arcs would vanish from a sparse matrix: keep them as a tiny positive weight
+            ww = np.where(ww[first] > 0, ww[first], 1e-9)
+            self._cache[key] = sp.csr_matrix((ww, (t[first], h[first])), shape=(self.n_nodes, self.n_nodes))
+        return self._cache[key]
+
+    def __repr__(self) -> str:
+        return f"RoadNetwork({self.n_nodes:,} nodes, {self.n_arcs:,} arcs, EPSG:27700, {self.report.get('source', '')!r})"
+
+
+def build_network(
+    source: str | os.PathLike[str],
+    *,
+    cache: bool = True,
+    cache_dir: str | os.PathLike[str] | None = None,
+) -> RoadNetwork:
+    """Build a drivable road network from an OSM file, projected to EPSG:27700.
+
+    Parameters
+    ----------
+    source
+        ``.osm.pbf``, ``.osm``/``.osm.bz2`` XML, a GraphML file saved by osmnx, or a network file saved by
+        :func:`save_network` (``.npz``, loaded as is).
+    cache
+        Reuse (and write) a cached build keyed by the source's SHA-256 and the build options.
+    cache_dir
+        Where cached builds live (default: ``<farfromhome cache>/networks``).
+
+    Returns
+    -------
+    RoadNetwork
+        Largest strongly connected component of the drive graph: only ``DRIVE_HIGHWAYS`` ways (not access
+        private/no), one-way streets as single arcs, edge lengths in metres and free-flow travel times from
+        ``maxspeed`` or :data:`UK_DEFAULT_SPEEDS_KMH`, coordinates in EPSG:27700. ``report`` says how many
+        nodes and edges were dropped outside the largest component.
+
+    Raises
+    ------
+    InputError
+        The file is missing or of an unknown kind.
+    NetworkError
+        The file holds no drivable road (not a road network), or nothing is left after filtering.
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise InputError(f"road network source {str(path)!r} does not exist or is not a file")
+    kind = _kind(path)
+    if kind == "npz":
+        return load_network(path)
+    digest = _sha256(path)
+    key = hashlib.sha256((digest + json.dumps(_BUILD_OPTIONS, sort_keys=True)).encode()).hexdigest()[:24]
+    cached = _cache_dir(cache_dir) / f"{key}.npz"
+    if cache and cached.is_file():
+        logger.info("road network %s: using cached build %s", path.name, cached)
+        return load_network(cached)
+    if kind == "graphml":
+        import osmnx as ox
+
+        try:
+            graph = ox.load_graphml(path)
+        except Exception as exc:  # lxml/networkx raise many kinds on a bad file
+            raise NetworkError(f"{path.name}: not a readable GraphML road network ({exc})") from exc
+        graph = _drive_only(graph, name=path.name)
+    else:
+        graph = _graph_from_osm(path)
+    net = network_from_graph(graph, source=path.name)
+    net.report.update({"source_sha256": digest, "cache_key": key})
+    if cache:
+        save_network(net, cached)
+    return net
+
+
+def download_network(*, place: str | None = None, bbox: tuple[float, float, float, float] | None = None) -> RoadNetwork:
+    """Download a drive network through osmnx (needs internet) and build it like :func:`build_network`.
+
+    Parameters
+    ----------
+    place
+        A place name osmnx can geocode, e.g. ``"Stockport, UK"``.
+    bbox
+        ``(west, south, east, north)`` in degrees (EPSG:4326), as osmnx 2 expects ``(left, bottom, right, top)``.
+    """
+    import osmnx as ox
+
+    if (place is None) == (bbox is None):
+        raise InputError("give exactly one of place= or bbox= to download a road network")
+    if bbox is not None:
+        west, south, east, north = bbox
+        if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
+            raise InputError(f"bbox {bbox} is not (west, south, east, north) in degrees with west<east, south<north")
+    try:
+        if place is not None:
+            graph = ox.graph_from_place(place, network_type="drive", retain_all=True)
+        else:
+            graph = ox.graph_from_bbox(bbox, network_type="drive", retain_all=True)
+    except Exception as exc:  # requests/osmnx errors: no internet, unknown place, Overpass refusal
+        raise NetworkError(f"could not download a road network for {place or bbox}: {exc}") from exc
+    return network_from_graph(_drive_only(graph, name=str(place or bbox)), source=f"osmnx download {place or bbox}")
+
+
+def network_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> RoadNetwork:
+    """Turn an osmnx drive graph (unprojected, or already in EPSG:27700) into a :class:`RoadNetwork`.
+
+    Adds speeds and travel times where missing, projects to EPSG:27700, keeps the largest strongly
+    connected component and records what it dropped. The input graph is not modified.
+    """
+    import osmnx as ox
+
+    if graph.number_of_edges() == 0:
+        raise NetworkError(f"{source}: the road graph is empty (no drivable edges)")
+    crs = graph.graph.get("crs")
+    if crs is None:
+        raise NetworkError(f"{source}: the graph has no 'crs' attribute; cannot tell its coordinates")
+    graph = graph.copy()
+    if not all("length" in d for _, _, d in graph.edges(data=True)):
+        if ox.projection.is_projected(crs):
+            raise NetworkError(f"{source}: edges lack 'length' (metres) and the graph is projected")
+        graph = ox.distance.add_edge_lengths(graph)
+    if not all("travel_time" in d for _, _, d in graph.edges(data=True)):
+        graph = ox.routing.add_edge_speeds(graph, hwy_speeds=UK_DEFAULT_SPEEDS_KMH, fallback=_FALLBACK_SPEED_KMH)
+        graph = ox.routing.add_edge_travel_times(graph)
+    from pyproj import CRS
+
+    if CRS.from_user_input(crs) != BNG:
+        graph = ox.project_graph(graph, to_crs=BNG)
+    n0, e0 = graph.number_of_nodes(), graph.number_of_edges()
+    graph = ox.truncate.largest_component(graph, strongly=True)
+    n1, e1 = graph.number_of_nodes(), graph.number_of_edges()
+    if e1 == 0:
+        raise NetworkError(f"{source}: no strongly connected part of the road graph has an edge")
+    if n1 < n0:
+        logger.warning("%s: kept the largest strongly connected component; dropped %d of %d nodes and %d of %d "
+                       "edges (dead ends cut by the extract's boundary, isolated one-way pieces)",
+                       source, n0 - n1, n0, e0 - e1, e0)
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    x = np.array([graph.nodes[n]["x"] for n in nodes], float)
+    y = np.array([graph.nodes[n]["y"] for n in nodes], float)
+    osmid = np.array([n if isinstance(n, (int, np.integer)) else -1 for n in nodes], np.int64)
+    edges = list(graph.edges(data=True))
+    tail = np.array([index[u] for u, _, _ in edges], np.int64)
+    head = np.array([index[v] for _, v, _ in edges], np.int64)
+    length = np.array([float(d["length"]) for _, _, d in edges])
+    time_s = np.array([float(d["travel_time"]) for _, _, d in edges])
+    # Great-circle lengths can fall short of the BNG grid chord by up to ~0.07 % far from the central
+    # meridian (grid scale factor > 1); take the chord then, so road distance >= grid straight-line distance.
+    chord = np.hypot(x[tail] - x[head], y[tail] - y[head])
+    length = np.maximum(length, chord)
+    hw = [d.get("highway") for _, _, d in edges]
+    report = {
+        "source": source, "crs": "EPSG:27700", "nodes": n1, "edges": e1,
+        "nodes_dropped": n0 - n1, "edges_dropped": e0 - e1,
+        "length_km": round(float(length.sum()) / 1000, 3),
+        "highway_counts": _count_highways(hw),
+    }
+    net = _make(x, y, osmid, tail, head, length, time_s, report)
+    logger.info("road network %s: %d nodes, %d arcs, %.0f km", source, net.n_nodes, net.n_arcs,
+                report["length_km"])
+    return net
+
+
+def save_network(network: RoadNetwork, path: str | os.PathLike[str]) -> Path:
+    """Write a network to a compressed ``.npz`` (arrays + JSON report); returns the path written."""
+    out = Path(path)
+    if out.suffix != ".npz":
+        out = out.with_name(out.name + ".npz")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.with_name(out.name + ".tmp.npz")
+    np.savez_compressed(tmp, x=network.x, y=network.y, osmid=network.osmid, tail=network.tail,
+                        head=network.head, length_mm=np.round(network.length_m * 1000).astype(np.int64),
+                        time_ms=np.round(network.time_s * 1000).astype(np.int64),
+                        meta=np.array(json.dumps({"format": "farfromhome-road-network", "version": _FORMAT_VERSION,
+                                                  "crs": network.crs, "report": network.report})))
+    os.replace(tmp, out)
+    return out
+
+
+def load_network(path: str | os.PathLike[str]) -> RoadNetwork:
+    """Read a network written by :func:`save_network`; raises :class:`NetworkError` on anything else."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"road network file {str(p)!r} does not exist")
+    try:
+        with np.load(p, allow_pickle=False) as z:
+            meta = json.loads(str(z["meta"]))
+            arrays = {k: z[k] for k in ("x", "y", "osmid", "tail", "head", "length_mm", "time_ms")}
+    except (KeyError, ValueError, OSError) as exc:
+        raise NetworkError(f"{p.name}: not a farfromhome road network file ({exc})") from exc
+    if meta.get("format") != "farfromhome-road-network":
+        raise NetworkError(f"{p.name}: not a farfromhome road network file")
+    if meta.get("crs") != "EPSG:27700":
+        raise NetworkError(f"{p.name}: network is in {meta.get('crs')}; expected EPSG:27700")
+    return _make(arrays["x"], arrays["y"], arrays["osmid"], arrays["tail"], arrays["head"],
+                 arrays["length_mm"] / 1000.0, arrays["time_ms"] / 1000.0, dict(meta.get("report", {})))
+
+
+def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
+    """The network as a networkx MultiDiGraph (nodes 0..n-1 with x, y; edges with length, travel_time).
+
+    For small jobs and for checking the engine; the graph carries ``crs`` EPSG:27700.
+    """
+    g = nx.MultiDiGraph(crs="EPSG:27700")
+    g.add_nodes_from((i, {"x": float(a), "y": float(b)}) for i, (a, b) in enumerate(zip(network.x, network.y)))
+    g.add_edges_from((int(u), int(v), {"length": float(length), "travel_time": float(t)})
+                     for u, v, length, t in zip(network.tail, network.head, network.length_m, network.time_s))
+    return g
+
+
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, head: np.ndarray,
+          length_m: np.ndarray, time_s: np.ndarray, report: dict[str, Any]) -> RoadNetwork:
+    # lengths to 1 mm and times to 1 ms: integer units let the contraction-hierarchy engine be exact
+    return RoadNetwork(x=np.asarray(x, float), y=np.asarray(y, float), osmid=np.asarray(osmid, np.int64),
+                       tail=np.asarray(tail, np.int64), head=np.asarray(head, np.int64),
+                       length_m=np.round(np.asarray(length_m, float) * 1000) / 1000,
+                       time_s=np.round(np.asarray(time_s, float) * 1000) / 1000, report=report)
+
+
+def _kind(path: Path) -> str:
+    name = path.name.lower()
+    for suffix, kind in ((".osm.pbf", "pbf"), (".pbf", "pbf"), (".osm.bz2", "xml"), (".osm.gz", "xml"),
+                         (".osm", "xml"), (".xml", "xml"), (".graphml", "graphml"), (".npz", "npz")):
+        if name.endswith(suffix):
+            return kind
+    raise InputError(f"{path.name}: unknown road network format; expected .osm.pbf, .osm, .osm.bz2, "
+                     ".graphml (osmnx) or .npz (farfromhome network)")
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> Path:
+    if cache_dir is not None:
+        return Path(cache_dir)
+    from geo.settings import get_settings
+
+    return get_settings().cache_dir / "networks"
+
+
+def _is_drivable(tags: Any) -> bool:
+    if tags.get("highway") not in DRIVE_HIGHWAYS:
+        return False
+    if tags.get("area") == "yes":
+        return False
+    if tags.get("access") in {"no", "private"} or tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
+        return False
+    return True
+
+
+def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
+    """Filter drivable ways (and their nodes) with osmium into a temporary OSM XML, then let osmnx build."""
+    import osmium
+    import osmnx as ox
+
+    with tempfile.TemporaryDirectory(prefix="farfromhome-osm-") as tmp:
+        xml = Path(tmp) / "drive.osm"
+        n_ways = 0
+        try:
+            with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True) as writer:
+                for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
+                        osmium.filter.KeyFilter("highway")):
+                    if obj.is_way() and _is_drivable(obj.tags):
+                        writer.add(obj)
+                        n_ways += 1
+        except RuntimeError as exc:  # libosmium: not an OSM file / bad PBF header / XML syntax
+            raise NetworkError(f"{path.name}: not a readable OpenStreetMap file ({exc})") from exc
+        if n_ways == 0:
+            raise NetworkError(f"{path.name}: no drivable road (highway={'|'.join(sorted(DRIVE_HIGHWAYS)[:4])}…) "
+                               "found; is this a road network extract?")
+        logger.info("%s: %d drivable ways", path.name, n_ways)
+        graph = ox.graph_from_xml(xml, simplify=True, retain_all=True)
+    return graph
+
+
+def _drive_only(graph: nx.MultiDiGraph, *, name: str) -> nx.MultiDiGraph:
+    """Drop edges whose highway class is not drivable (a GraphML may hold walk/bike networks)."""
+    if graph.number_of_edges() == 0:
+        raise NetworkError(f"{name}: the road graph is empty (no edges)")
+    bad = [(u, v, k) for u, v, k, d in graph.edges(keys=True, data=True)
+           if "highway" in d and not (set(_as_list(d["highway"])) & DRIVE_HIGHWAYS)]
+    if bad:
+        graph = graph.copy()
+        graph.remove_edges_from(bad)
+        graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
+        logger.info("%s: removed %d non-drivable edges", name, len(bad))
+    if graph.number_of_edges() == 0:
+        raise NetworkError(f"{name}: no drivable road edge in the graph")
+    return graph
+
+
+def _as_list(value: Any) -> list[str]:
+    return [str(v) for v in value] if isinstance(value, list) else [str(value)]
+
+
+def _count_highways(values: list[Any]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for v in values:
+        key = "|".join(_as_list(v)) if v is not None else "unknown"
+        counts[key] = counts.get(key, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _check_projected(graph: Any, name: str) -> None:
+    check_bng(graph, name=name)
