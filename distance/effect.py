@@ -131,8 +131,9 @@ def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.D
         raise InputError(f"years {year_from}-{year_to} are outside the LAIT coverage 2016-2025")
     issues: list[dict[str, Any]] = []
     lait = _read_lait(("LACDistance", "Children_missing"), year_from, year_to, issues)
-    wide = lait.pivot_table(index=["la_number", "year"], columns="short_desc", values="value_num",
-                            aggfunc="first").reset_index()
+    lait = lait.drop_duplicates(["short_desc", "la_number", "year"])
+    wide = lait.pivot(index=["la_number", "year"], columns="short_desc", values="value_num").reset_index()
+    wide.columns.name = None
     names = lait.drop_duplicates(["la_number", "year"]).set_index(["la_number", "year"])["area_name"]
     wide["la_name"] = [names.get((n, y), "") for n, y in zip(wide["la_number"], wide["year"], strict=True)]
     wide = wide.rename(columns={"LACDistance": "pct_over_20_miles_outside_la",
@@ -279,10 +280,7 @@ def write_ecological_outputs(result: EcologicalResult, out: Path) -> list[Path]:
         if result.frame[outcome].notna().sum() == 0:
             continue
         fig = plot_ecological(result.frame, result=result, outcome=outcome)
-        for ext in ("png", "svg"):
-            path = out / "figures" / f"ecological_{outcome}.{ext}"
-            fig.savefig(path, dpi=150)
-            written.append(path)
+        written += _save(fig, out / "figures" / f"ecological_{outcome}")
         plt.close(fig)
     path = out / "ecological_summary.txt"
     path.write_text(result.summary() + "\n", encoding="utf-8")
@@ -362,8 +360,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
         ``'road'`` (``road_distance_km``), ``'straight'`` (``straight_distance_miles``) or ``'auto'`` (road if
         the column is there, else straight-line). Distances are in miles in ``distance_miles``.
     la_column
-        Column of ``episodes`` naming the responsible LA (default: first of ``la``, ``LA``, ``la_code``,
-        ``responsible_la``, ``home_la``).
+        Column of ``episodes`` naming the responsible LA (default: first of ``responsible_la`` (added by
+        ``locate``), ``LA``, ``la``, ``la_code``, ``home_la``).
     missing_kinds
         ``MISSING`` codes counted: ``'M'`` missing (default); add ``'A'`` for away without authorisation.
     source
@@ -388,7 +386,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
         raise InputError(f"{source}: no episodes")
     issues: list[dict[str, Any]] = []
     measure, dist_col = _distance_column(episodes, distance, source)
-    la_col = la_column or next((c for c in ("la", "LA", "la_code", "responsible_la", "home_la")
+    la_col = la_column or next((c for c in ("responsible_la", "LA", "la", "la_code", "home_la")
                                 if c in episodes.columns), None)
     if la_col is None or la_col not in episodes.columns:
         raise MissingColumnsError(source, [la_column or "la"], list(episodes.columns))
@@ -404,7 +402,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     dates = [ep["_start"].max(), ep["_end"].max()]
     mis = missing.copy()
     mis["CHILD"] = mis["CHILD"].astype(str).str.strip()
-    mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", issues, blank_ok=True)
+    mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", [], blank_ok=True)  # counted when assigned
     dates.append(mis["_start"].max())
     ref = pd.Timestamp(reference_date) if reference_date is not None else max(d for d in dates if pd.notna(d))
     ep = ep.sort_values(["CHILD", "_start"], kind="stable")
@@ -646,7 +644,7 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     attribution = [OS_ATTRIBUTION, OGL_ATTRIBUTION]
     if result.distance_measure == "road":
         attribution.append(OSM_ATTRIBUTION)
-    _footer(fig, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "") + f"{result.n_placements:,} placements. "
+    _footer(fig, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "") + f"{result.n_placements:,} placements.\n"
             + ". ".join(attribution) + ".")
     return fig
 
@@ -678,10 +676,7 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
         t.to_csv(path, index=False)
         written.append(path)
     fig = plot_dose_response(result)
-    for ext in ("png", "svg"):
-        path = out / "figures" / f"{prefix}effect_dose_response.{ext}"
-        fig.savefig(path, dpi=150)
-        written.append(path)
+    written += _save(fig, out / "figures" / f"{prefix}effect_dose_response")
     plt.close(fig)
     path = out / f"{prefix}effect_notes.txt"
     path.write_text("\n".join([result.label, *result.notes]) + "\n", encoding="utf-8")
@@ -693,10 +688,24 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
 # Private helpers
 # ---------------------------------------------------------------------------------------------------------------
 
+def _save(fig: Any, stem: Path) -> list[Path]:
+    """Save PNG and SVG (text kept as text, so labels and attribution stay searchable)."""
+    import matplotlib
+
+    paths = []
+    with matplotlib.rc_context({"svg.fonttype": "none"}):
+        for ext in ("png", "svg"):
+            path = stem.with_suffix(f".{ext}")
+            fig.savefig(path, dpi=150)
+            paths.append(path)
+    return paths
+
+
 def _footer(fig: Any, text: str) -> None:
     """Attribution line at the bottom of a constrained-layout figure, with room kept for it."""
-    fig.get_layout_engine().set(rect=(0, 0.035, 1, 0.965))
-    fig.text(0.01, 0.008, text, fontsize=6.5, ha="left", va="bottom", wrap=True)
+    lines = text.count("\n") + 1
+    fig.get_layout_engine().set(rect=(0, 0.03 * lines, 1, 1 - 0.03 * lines))
+    fig.text(0.01, 0.008, text, fontsize=6.5, ha="left", va="bottom")
 
 
 def _require(frame: pd.DataFrame, columns: list[str] | tuple[str, ...], source: str) -> None:

@@ -97,11 +97,7 @@ def child_cmd(
     uasc_frame = _read_csv(uasc) if uasc is not None else None
     is_synth = synthetic or effect.is_synthetic(eps, hdr, mis) or any(
         "synthetic" in p.name.lower() for p in (episodes, header, missing))
-    if la is not None:
-        import boundaries
-
-        eps = eps.assign(la=boundaries.resolve_la(la))
-    located = _locate(eps, hdr, network)
+    located = _locate(eps, la, network)
     located.attrs["synthetic"] = is_synth
     frame, quality = effect.placement_frame(
         located, header=hdr, missing=mis, uasc=uasc_frame, source=episodes.name,
@@ -139,7 +135,7 @@ def _read_csv(path: Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
 
 
-def _locate(episodes: pd.DataFrame, header: pd.DataFrame, network: str | None) -> pd.DataFrame:
+def _locate(episodes: pd.DataFrame, la: str | None, network: str | None) -> pd.DataFrame:
     """Add straight-line (and with a network, road) distances unless the episodes already carry them."""
     located = episodes
     if "straight_distance_miles" not in episodes.columns:
@@ -148,7 +144,7 @@ def _locate(episodes: pd.DataFrame, header: pd.DataFrame, network: str | None) -
         except ImportError as exc:
             raise InputError("episodes have no straight_distance_miles and provision.placements (which locates "
                              "HOME_POST and PL_POST) is not available") from exc
-        located = placements.locate(episodes)
+        located = placements.locate(episodes, responsible_la=la)
     if network is not None and "road_distance_km" not in located.columns:
         from distance import road
 
