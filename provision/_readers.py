@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 SUPPRESSION_SYMBOLS: dict[str, str] = {
-    "c": "suppressed (c): small number withheld to protect confidentiality",
+    "c": "suppressed (c)",
     "x": "not available (x)",
     "z": "not applicable (z)",
     "k": "under 0.5% (k)",

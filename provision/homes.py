@@ -242,7 +242,7 @@ def supply_by_la(year: int, *, to_year: int = 2024, path: str | Path | None = No
     out["supply_status"] = "ok"
     unresolved = homes[homes["la_code"].isna()]
     if len(unresolved):
-        for pred_code, group in unresolved.groupby(unresolved["la_code_status"]):
+        for _, group in unresolved.groupby(unresolved["la_code_status"]):
             successors = _successors_of(group["la_code_status"].iloc[0])
             count_cols = [c for c in out.columns if c.startswith(("homes", "places"))]
             out.loc[successors, count_cols] = pd.NA
@@ -276,7 +276,7 @@ def supply_by_region(year: int, *, path: str | Path | None = None) -> pd.DataFra
 
 
 def supply_table(year: int, *, path: str | Path | None = None) -> pd.DataFrame:
-    """The ``farfromhome supply`` table: one row per LA, then one per region, then England.
+    """Build the ``farfromhome supply`` table: one row per LA, then one per region, then England.
 
     Indexed by ``area_code`` (LA, region or ``E92000001`` for England) with ``level`` in
     {"la", "region", "england"}; columns as :func:`supply_by_la`.
