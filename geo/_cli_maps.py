@@ -1,11 +1,662 @@
-"""CLI commands for the maps stage (registered on the root app by geo/cli.py)."""
+"""CLI commands for maps, figures and the one-command demo (registered on the root app by geo/cli.py).
+
+This is the orchestration layer: it calls ``boundaries``, ``provision``, ``distance`` and hands their frames to
+``maps``, which only draws. Aggregation of located placements into LA-to-LA counts happens here, on counts of
+children, and ``maps`` suppresses small counts again before anything is drawn.
+"""
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
+import platform
+import sys
+import time
+from collections.abc import Callable
+from enum import Enum
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
 import typer
 
+from geo._cli_common import FarFromHomeGroup, err_console, progress
+from geo.errors import FarFromHomeError, InputError, MissingColumnsError
+
+if TYPE_CHECKING:
+    import geopandas as gpd
+    import pandas as pd
+
+logger = logging.getLogger(__name__)
+
 __all__ = ["register"]
+
+map_app = typer.Typer(
+    cls=FarFromHomeGroup, no_args_is_help=True, rich_markup_mode=None,
+    help=("Interactive HTML maps (folium/Leaflet) for commissioners: 'supply' (homes and places by LA), 'flows' "
+          "(home LA to placement LA) and 'distances' (where one LA's children are placed). Open the file in any "
+          "browser; use --tiles none --inline-assets for a file that needs no network at all."),
+)
+figure_app = typer.Typer(
+    cls=FarFromHomeGroup, no_args_is_help=True, rich_markup_mode=None,
+    help=("Publication figures (PNG at 300 dpi, SVG, PDF) with title, legend, scale bar, north arrow, London "
+          "inset and a source line with the licences: 'supply', 'flows', 'distances'."),
+)
+
+SYNTHETIC_SUBTITLE = "SYNTHETIC data: generated records, not real children"
+_PLACE_GROUPS = {"K1": "Children's homes", "K2": "Children's homes", **{f"U{i}": "Foster care" for i in range(1, 7)}}
+_ALL = "All placements"
+_BANDS_MILES = (0, 10, 20, 50, 100)
+
+
+class Scheme(str, Enum):
+    quantiles = "quantiles"
+    naturalbreaks = "naturalbreaks"
+    userdefined = "userdefined"
+
+
+class FigureFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
+
+_TilesOpt = Annotated[str, typer.Option(
+    "--tiles", help="Basemap: 'none' (no tiles: works offline), or a folium tile name such as 'cartodbpositron' "
+    "or 'openstreetmap' (needs internet when viewed).")]
+_InlineOpt = Annotated[bool, typer.Option(
+    "--inline-assets/--cdn-assets", help="Embed Leaflet's JavaScript and CSS in the file (no CDN needed).")]
+_PlacementsOpt = Annotated[Path, typer.Option(
+    "--placements", "-p", help="Located placements (CSV or Parquet from 'farfromhome placements locate', with "
+    "home_la/responsible_la, pl_la, straight_distance_miles; road_distance_km if measured), or raw SSDA903 "
+    "episodes with HOME_POST and PL_POST (located here, offline).")]
+
+
+# ----------------------------------------------------------------------------------------------- map commands
+@map_app.command("supply")
+def map_supply(
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    year: Annotated[int, typer.Option(help="Year (31 March) of the Ofsted and DfE figures.")] = 2024,
+    scheme: Annotated[Scheme, typer.Option(help="Classes: quantiles, naturalbreaks (Fisher-Jenks) or "
+                                           "userdefined (give --bins).")] = Scheme.quantiles,
+    k: Annotated[int, typer.Option("--k", help="Number of classes.")] = 5,
+    bins: Annotated[str | None, typer.Option(help="Upper bounds for userdefined classes, e.g. '5,10,20'.")] = None,
+    tiles: _TilesOpt = "none",
+    inline_assets: _InlineOpt = False,
+) -> None:
+    """Choropleth of England's LAs: homes, places, places per 10,000 children, supply-gap index, % outside LA,
+    net gain, and LISA hot/cold spots — one switchable layer and legend each; region outlines; tooltips."""
+    from maps import interactive
+
+    frame, regions, notes = _supply_frame(year)
+    for n in notes:
+        err_console.print(n)
+    m = interactive.supply_map(frame, regions=regions, scheme=scheme.value, k=k, bins=_bins(bins), tiles=tiles,
+                               subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
+    path = interactive.save_map(m, out, inline_assets=inline_assets)
+    err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@map_app.command("flows")
+def map_flows(
+    placements: _PlacementsOpt,
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    la: Annotated[str | None, typer.Option("--la", help="Only this LA's children (code, DfE number or name).")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Label the map SYNTHETIC (automatic for the generator's "
+                                            "files).")] = False,
+    tiles: _TilesOpt = "none",
+    inline_assets: _InlineOpt = False,
+) -> None:
+    """Flow map from home LA to placement LA: curved arrows, width by number of children, one layer per
+    placement type. Counts of 1-4 are suppressed (with secondary suppression); no child-level record is
+    written to the HTML."""
+    from maps import interactive
+
+    located, is_synth = _read_placements(placements, synthetic=synthetic)
+    code = _resolve(la)
+    m = interactive.flow_map(_flows(located), las=_las(), la=code, tiles=tiles,
+                             subtitle=SYNTHETIC_SUBTITLE if is_synth else "")
+    path = interactive.save_map(m, out, inline_assets=inline_assets)
+    err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+@map_app.command("distances")
+def map_distances(
+    placements: _PlacementsOpt,
+    la: Annotated[str, typer.Option("--la", help="The LA whose children to show (code, DfE number or name).")],
+    out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
+    synthetic: Annotated[bool, typer.Option(help="Label the map SYNTHETIC.")] = False,
+    tiles: _TilesOpt = "none",
+    inline_assets: _InlineOpt = False,
+) -> None:
+    """Where one LA's children are placed, by LA, with straight-line distance bands (0-10, 10-20, 20-50,
+    50-100, over 100 miles) and road against straight-line distance where road distances were measured."""
+    from maps import interactive
+
+    located, is_synth = _read_placements(placements, synthetic=synthetic)
+    code = _resolve(la)
+    assert code is not None
+    by_la, bands = _distances(located, code)
+    m = interactive.distance_map(by_la, las=_las(), la=code, bands=bands, tiles=tiles,
+                                 roads="road" in bands.columns, subtitle=SYNTHETIC_SUBTITLE if is_synth else "")
+    path = interactive.save_map(m, out, inline_assets=inline_assets)
+    err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
+
+
+# -------------------------------------------------------------------------------------------- figure commands
+@figure_app.command("supply")
+def figure_supply(
+    out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
+    year: Annotated[int, typer.Option(help="Year (31 March) of the figures.")] = 2024,
+    column: Annotated[str, typer.Option(help="Measure: homes, places, places_per_10k, gap_index, pct_outside_la "
+                                        "or net_gain.")] = "places_per_10k",
+    fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png (300 dpi), svg or pdf; default "
+                                                     "from the suffix.")] = None,
+    scheme: Annotated[Scheme, typer.Option(help="Classes.")] = Scheme.quantiles,
+    k: Annotated[int, typer.Option("--k", help="Number of classes.")] = 5,
+    bins: Annotated[str | None, typer.Option(help="Upper bounds for userdefined classes.")] = None,
+) -> None:
+    """Static choropleth of one supply measure with a London inset, scale bar, north arrow and sources."""
+    from maps import static
+
+    frame, regions, notes = _supply_frame(year)
+    for n in notes:
+        err_console.print(n)
+    if column not in frame.columns:
+        raise MissingColumnsError(f"supply measures for {year}", [column],
+                                  [c for c in frame.columns if c not in ("geometry", "la_name")])
+    fig = static.supply_figure(frame, column=column, regions=regions, scheme=scheme.value, k=k, bins=_bins(bins),
+                               subtitle=f"England, 31 March {year}", source=_supply_source(year))
+    path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
+    err_console.print(f"wrote {path}")
+
+
+@figure_app.command("flows")
+def figure_flows(
+    placements: _PlacementsOpt,
+    out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
+    la: Annotated[str | None, typer.Option("--la", help="Only this LA's children.")] = None,
+    fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png, svg or pdf.")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Label the figure SYNTHETIC.")] = False,
+) -> None:
+    """Static flow map (home LA to placement LA), small counts suppressed."""
+    from maps import static
+
+    located, is_synth = _read_placements(placements, synthetic=synthetic)
+    flows = _flows(located)
+    fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=_las(), la=_resolve(la),
+                             subtitle=SYNTHETIC_SUBTITLE if is_synth else "", source=_placements_source(is_synth))
+    path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
+    err_console.print(f"wrote {path}")
+
+
+@figure_app.command("distances")
+def figure_distances(
+    placements: _PlacementsOpt,
+    la: Annotated[str, typer.Option("--la", help="The LA whose children to show.")],
+    out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
+    fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png, svg or pdf.")] = None,
+    synthetic: Annotated[bool, typer.Option(help="Label the figure SYNTHETIC.")] = False,
+) -> None:
+    """Static map of where one LA's children are placed, with distance rings and a band chart."""
+    from maps import static
+
+    located, is_synth = _read_placements(placements, synthetic=synthetic)
+    code = _resolve(la)
+    assert code is not None
+    by_la, bands = _distances(located, code)
+    fig = static.distance_figure(by_la, las=_las(), la=code, bands=bands, roads="road" in bands.columns,
+                                 subtitle=SYNTHETIC_SUBTITLE if is_synth else "",
+                                 source=_placements_source(is_synth))
+    path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
+    err_console.print(f"wrote {path}")
+
+
+# ------------------------------------------------------------------------------------------------------- demo
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created).")] = Path("out"),
+    year: Annotated[int, typer.Option(help="Year (31 March) of the public figures and the synthetic data.")] = 2024,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic child-level data.")] = 7,
+    las: Annotated[list[str] | None, typer.Option(
+        "--la", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or name). "
+        "Default: every English LA.")] = None,
+    focus: Annotated[str, typer.Option(
+        "--focus", help="The LA of the distances map and figure (code, DfE number or name).")] = "Stockport",
+    network: Annotated[str, typer.Option(
+        "--network", help="Road distances: 'backbone' (national approximate network), a network file, or 'none' "
+        "(straight-line only).")] = "backbone",
+    tiles: _TilesOpt = "none",
+    inline_assets: _InlineOpt = True,
+) -> None:
+    """The main job: real public data + synthetic child-level data → out/index.html linking maps, figures,
+    tables, data_quality.csv and run.json. Child-level results are SYNTHETIC and labelled so everywhere."""
+    from maps import interactive, report, static
+
+    t0 = time.perf_counter()
+    out.mkdir(parents=True, exist_ok=True)
+    for sub in ("maps", "figures", "tables"):
+        (out / sub).mkdir(exist_ok=True)
+    sections: dict[str, report.Section] = {
+        "supply": report.Section("Children's homes and places (real public data)"),
+        "placements": report.Section("Where children are placed", synthetic=True),
+        "effect": report.Section("Does distance make a difference?"),
+    }
+    summary: list[str] = []
+    quality: list[dict[str, Any]] = []
+    state: dict[str, Any] = {"roads": False}
+    focus_code = _resolve(focus)
+    la_codes = [c for c in (_resolve(x) for x in (las or [])) if c]
+    if la_codes and focus_code not in la_codes:
+        la_codes.append(focus_code)
+
+    def supply_step() -> None:
+        frame, regions, notes = _supply_frame(year)
+        sections["supply"].notes += notes
+        state["las"], state["regions"] = _las(), regions
+        m = interactive.supply_map(frame, regions=regions, tiles=tiles,
+                                   subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
+        interactive.save_map(m, out / "maps" / "supply.html", inline_assets=inline_assets)
+        sections["supply"].items.append(report.Item(
+            "maps/supply.html", "Interactive supply map", "homes, places, places per 10,000 children, supply gap, "
+            "% placed outside their LA, net gain and LISA hot/cold spots, one switchable layer each"))
+        for col in ("places_per_10k", "places", "pct_outside_la"):
+            if col not in frame.columns:
+                continue
+            fig = static.supply_figure(frame, column=col, regions=regions, subtitle=f"England, 31 March {year}",
+                                       source=_supply_source(year))
+            for ext in ("png", "svg", "pdf"):
+                static.save_figure(fig, out / "figures" / f"supply_{col}.{ext}")
+            sections["supply"].items.append(report.Item(
+                f"figures/supply_{col}.png", f"Figure: {col.replace('_', ' ')} (PNG)",
+                f"also as SVG and PDF: figures/supply_{col}.svg, .pdf"))
+        table = frame.drop(columns="geometry")
+        table.to_csv(out / "tables" / "supply_by_la.csv")
+        sections["supply"].items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
+        bad = frame.get("supply_status")
+        if bad is not None:
+            for reason, n in bad[bad != "ok"].value_counts().items():
+                quality.append({"stage": "supply", "reason": reason, "rows": int(n), "synthetic": False})
+        summary.extend(_supply_summary(frame, year))
+
+    def synth_step() -> None:
+        from provision import placements as pl
+        from provision import synth
+
+        data = synth.generate(year=year, seed=seed, las=la_codes or None)
+        syn_dir = out / "synthetic"
+        syn_dir.mkdir(exist_ok=True)
+        for name in ("episodes", "header", "missing"):
+            getattr(data, name).to_csv(syn_dir / f"synthetic_{name}.csv", index=False)
+        state["synth"] = data
+        located = pl.locate(data.episodes, year=2024)
+        for reason, n in located["locate_status"][located["locate_status"] != "ok"].value_counts().items():
+            quality.append({"stage": "locate (synthetic)", "reason": reason, "rows": int(n), "synthetic": True})
+        state["located"] = located
+        sections["placements"].notes.append(
+            f"{located['CHILD'].nunique():,} synthetic children and {len(located):,} placement episodes for "
+            f"{'all English LAs' if not la_codes else f'{len(la_codes)} LAs'} (seed {seed}); the CSVs are in "
+            "synthetic/.")
+
+    def road_step() -> None:
+        located = state.get("located")
+        if located is None:
+            raise InputError("no located placements (the synthetic data step was skipped)")
+        if network == "none":
+            sections["placements"].notes.append("Road distances not measured (--network none).")
+            return
+        from distance import road
+
+        state["located"] = road.road_distances(located, network=network)
+        state["roads"] = True
+        st = state["located"].get("road_status")
+        if st is not None:
+            for reason, n in st[st != "ok"].value_counts().items():
+                quality.append({"stage": "road distance (synthetic)", "reason": reason, "rows": int(n),
+                                "synthetic": True})
+
+    def maps_step() -> None:
+        located = state.get("located")
+        if located is None:
+            raise InputError("no located placements (the synthetic data step was skipped)")
+        las_ = state.get("las") if state.get("las") is not None else _las()
+        flows = _flows(located)
+        from geo.disclosure import suppress_counts
+
+        safe = suppress_counts(flows, count_columns=["children"], group=["placement_type", "home_la"])
+        safe.drop(columns="children").rename(columns={"children_label": "children"}).assign(
+            data="SYNTHETIC").to_csv(out / "tables" / "synthetic_flows.csv", index=False)
+        m = interactive.flow_map(flows, las=las_, tiles=tiles, subtitle=SYNTHETIC_SUBTITLE)
+        interactive.save_map(m, out / "maps" / "flows.html", inline_assets=inline_assets)
+        fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=las_, subtitle=SYNTHETIC_SUBTITLE,
+                                 source=_placements_source(True))
+        for ext in ("png", "svg", "pdf"):
+            static.save_figure(fig, out / "figures" / f"flows.{ext}")
+        by_la, bands = _distances(located, focus_code)
+        m = interactive.distance_map(by_la, las=las_, la=focus_code, bands=bands, tiles=tiles,
+                                     roads="road" in bands.columns, subtitle=SYNTHETIC_SUBTITLE)
+        interactive.save_map(m, out / "maps" / "distances.html", inline_assets=inline_assets)
+        fig = static.distance_figure(by_la, las=las_, la=focus_code, bands=bands, roads="road" in bands.columns,
+                                     subtitle=SYNTHETIC_SUBTITLE, source=_placements_source(True))
+        for ext in ("png", "svg", "pdf"):
+            static.save_figure(fig, out / "figures" / f"distances.{ext}")
+        sec = sections["placements"]
+        name = str(las_.loc[focus_code, "la_name"])
+        sec.items += [
+            report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
+                        "counts under 5 suppressed", synthetic=True),
+            report.Item("figures/flows.png", "Figure: flows (PNG; also SVG, PDF)", synthetic=True),
+            report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
+                        "placed, with distance bands and road against straight-line distance", synthetic=True),
+            report.Item("figures/distances.png", f"Figure: distances for {name} (PNG; also SVG, PDF)",
+                        synthetic=True),
+            report.Item("tables/synthetic_flows.csv", "Table: flows between LAs (suppressed)", synthetic=True),
+        ]
+        summary.extend(_placement_summary(located, name, bands))
+
+    def effect_step() -> None:
+        from distance import effect
+
+        frame, q = effect.load_ecological(year_from=2016, year_to=min(year + 1, 2025))
+        result = effect.ecological_effect(frame, data_quality=q)
+        for p in effect.write_ecological_outputs(result, out):
+            rel = p.relative_to(out).as_posix()
+            sections["effect"].items.append(report.Item(rel, rel, "LA-level, real published data"))
+        sections["effect"].notes.append(result.caveat)
+        synth = state.get("synth")
+        located = state.get("located")
+        if synth is None or located is None:
+            sections["effect"].notes.append("Child-level analysis skipped: no synthetic data.")
+            return
+        located = located.copy()
+        located.attrs["synthetic"] = True
+        pf, pq = effect.placement_frame(located, header=synth.header, missing=synth.missing, source="synthetic")
+        res = effect.child_effect(pf, synthetic=True)
+        for p in effect.write_child_outputs(res, out, data_quality=pq):
+            rel = p.relative_to(out).as_posix()
+            sections["effect"].items.append(report.Item(rel, rel, "child level", synthetic=True))
+        for _, r in pq.iterrows():
+            quality.append({"stage": "effect (synthetic)", "reason": r.get("reason", ""), "rows": int(r.get("rows", 0)),
+                            "synthetic": True})
+
+    steps: list[tuple[str, str, Callable[[], None]]] = [
+        ("supply", "Supply map, figures and tables (real data)", supply_step),
+        ("placements", "Synthetic child-level data, located offline", synth_step),
+        ("placements", "Road distances", road_step),
+        ("placements", "Flow and distance maps", maps_step),
+        ("effect", "Distance and going missing", effect_step),
+    ]
+    timings: dict[str, float] = {}
+    with progress("farfromhome demo", total=len(steps), transient=False) as advance:
+        for key, label, step in steps:
+            err_console.print(f"· {label} …")
+            t = time.perf_counter()
+            try:
+                step()
+            except (FarFromHomeError, ImportError, AttributeError) as exc:
+                if key == "supply":
+                    raise
+                msg = f"{label}: skipped — {exc}"
+                logger.warning(msg, exc_info=logger.isEnabledFor(logging.DEBUG))
+                sections[key].notes.append(msg)
+                err_console.print(f"  [yellow]{msg}[/yellow]")
+            timings[label] = round(time.perf_counter() - t, 1)
+            advance()
+    _write_quality(quality, out / "data_quality.csv")
+    settings = {"year": year, "seed": seed, "synthetic LAs": ", ".join(la_codes) or "all English LAs",
+                "focus LA": focus_code, "road network": network, "tiles": tiles, "inline assets": inline_assets}
+    index = report.write_index(out, title=f"farfromhome: children in care, placements and distance ({year})",
+                               summary=summary, sections=list(sections.values()), synthetic=True,
+                               roads=bool(state["roads"]), settings=settings)
+    _write_run_json(out, settings=settings, timings=timings)
+    err_console.print(f"wrote {index} in {time.perf_counter() - t0:.0f} s — open it in a browser")
 
 
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root farfromhome app."""
+    app.add_typer(map_app, name="map")
+    app.add_typer(figure_app, name="figure")
+    app.command("demo")(demo)
+
+
+# ---------------------------------------------------------------------------------------------- orchestration
+def _las() -> gpd.GeoDataFrame:
+    import boundaries
+
+    return boundaries.load_las(year=2024)
+
+
+def _resolve(value: str | None) -> str | None:
+    if value is None:
+        return None
+    import boundaries
+
+    return boundaries.resolve_la(value, year=2024)
+
+
+def _bins(text: str | None) -> list[float] | None:
+    if not text:
+        return None
+    try:
+        return [float(x) for x in text.split(",") if x.strip()]
+    except ValueError as exc:
+        raise InputError(f"--bins {text!r}: expected numbers separated by commas, e.g. '5,10,20'") from exc
+
+
+def _supply_source(year: int) -> str:
+    return (f"Ofsted, children's social care providers and places at 31 March {year}; DfE, children looked after "
+            f"in England (LA tables and FOI on children's homes); ONS boundaries and population estimates")
+
+
+def _placements_source(synthetic: bool) -> str:
+    if synthetic:
+        return ("SYNTHETIC SSDA903 records generated by farfromhome from DfE LA-level figures over OS Code-Point "
+                "Open postcodes; not real children")
+    return "SSDA903 placement episodes located with OS Code-Point Open"
+
+
+def _supply_frame(year: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[str]]:
+    """LA polygons joined to the supply, demand, gaps and clustering tables that are available."""
+    import boundaries
+    from provision import homes
+
+    notes: list[str] = []
+    las = boundaries.load_las(year=2024)
+    regions = boundaries.load_regions(year=2024)
+    supply = homes.supply_by_la(year)
+    frame = las.join(supply[["homes", "places"] + [c for c in ("supply_status",) if c in supply.columns]])
+    try:
+        from provision import demand
+
+        d = demand.demand_by_la(year)
+        frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
+        frame["net_gain"] = d["net_gain"].reindex(frame.index)
+        frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    except (FarFromHomeError, ImportError, AttributeError, KeyError) as exc:
+        notes.append(f"Demand layers (% placed outside their LA, net gain) left out: {exc}")
+    try:
+        from provision import gaps
+
+        g = gaps.supply_gaps(year)
+        per10k = next((c for c in g.columns if "per_10k" in c and "place" in c), None)
+        index = next((c for c in g.columns if "gap_index" in c), None)
+        if per10k:
+            frame["places_per_10k"] = g[per10k].reindex(frame.index)
+        if index:
+            frame["gap_index"] = g[index].reindex(frame.index)
+        if not (per10k and index):
+            notes.append("The gaps table has no places-per-10k or gap-index column; those layers are left out.")
+    except (FarFromHomeError, ImportError, AttributeError, KeyError) as exc:
+        notes.append(f"Supply-gap layers (places per 10,000 children, gap index) left out: {exc}")
+    try:
+        from provision import clustering
+
+        c = clustering.spatial_clustering(year)
+        cluster = c if "lisa_cluster" in getattr(c, "columns", []) else getattr(c, "local", None)
+        frame["lisa_cluster"] = cluster["lisa_cluster"].reindex(frame.index)
+    except (FarFromHomeError, ImportError, AttributeError, KeyError, TypeError) as exc:
+        notes.append(f"LISA hot/cold-spot layer left out: {exc}")
+    return frame, regions, notes
+
+
+def _supply_summary(frame: pd.DataFrame, year: int) -> list[str]:
+    out = [f"At 31 March {year} Ofsted listed {int(frame['homes'].sum()):,} active children's homes in England "
+           f"with {int(frame['places'].sum()):,} registered places."]
+    by_region = frame.groupby("region_name")["places"].sum().sort_values(ascending=False)
+    share = by_region / by_region.sum() * 100
+    out.append("The regions with most places: " + ", ".join(
+        f"{r} ({share[r]:.0f}%)" for r in by_region.index[:3]) + f"; London has {share.get('London', 0):.0f}%.")
+    if "places_per_10k" in frame.columns and frame["places_per_10k"].notna().any():
+        v = frame["places_per_10k"].dropna()
+        out.append(f"Places per 10,000 children range from {v.min():.1f} ({frame.loc[v.idxmin(), 'la_name']}) to "
+                   f"{v.max():.1f} ({frame.loc[v.idxmax(), 'la_name']}); the median LA has {v.median():.1f}.")
+    if "pct_outside_la" in frame.columns and frame["pct_outside_la"].notna().any():
+        v = frame["pct_outside_la"].dropna()
+        out.append(f"In the median LA, {v.median():.0f}% of its children in children's homes were placed outside "
+                   f"the LA (DfE; {len(v)} LAs with a published figure).")
+    return out
+
+
+def _placement_summary(located: pd.DataFrame, name: str, bands: pd.DataFrame) -> list[str]:
+    out = []
+    miles = located["straight_distance_miles"].astype(float)
+    known = miles.notna()
+    if known.any():
+        over = (miles[known] > 20).mean() * 100
+        out.append(f"SYNTHETIC: {over:.0f}% of synthetic placement episodes were more than 20 miles from home "
+                   f"(straight line, DfE method); median {miles[known].median():.1f} miles.")
+    if "road_distance_km" in located.columns:
+        road = located["road_distance_km"].astype(float)
+        both = known & road.notna()
+        if both.any():
+            ratio = (road[both] / (miles[both] * 1.609344)).replace([float("inf")], float("nan")).median()
+            out.append(f"SYNTHETIC: where both were measured, road distance was typically {ratio:.2f}× the "
+                       "straight-line distance.")
+    out.append(f"SYNTHETIC: the distances map shows where {name}'s synthetic children are placed.")
+    return out
+
+
+def _read_placements(path: Path, *, synthetic: bool = False) -> tuple[pd.DataFrame, bool]:
+    """Located placements from CSV/Parquet; raw episodes are located offline first."""
+    import pandas as pd
+
+    if not path.is_file():
+        raise InputError(f"{path}: file not found")
+    if path.suffix.lower() in {".parquet", ".pq"}:
+        frame = pd.read_parquet(path)
+    else:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    if frame.empty:
+        raise InputError(f"{path}: no rows")
+    if "pl_la" not in frame.columns:
+        if "HOME_POST" not in frame.columns or "PL_POST" not in frame.columns:
+            raise MissingColumnsError(str(path), ["pl_la", "home_la"], list(frame.columns))
+        from provision import placements
+
+        frame = placements.locate(frame)
+    for col in ("straight_distance_miles", "straight_distance_km", "road_distance_km"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    is_synth = synthetic or "synthetic" in path.name.lower() or any(
+        "SYNTHETIC" in str(c).upper() for c in frame.columns) or bool(frame.attrs.get("synthetic"))
+    if "data" in frame.columns:
+        is_synth = is_synth or frame["data"].astype(str).str.upper().str.contains("SYNTHETIC").any()
+    return frame, is_synth
+
+
+def _origin(frame: pd.DataFrame) -> str:
+    for col in ("responsible_la", "home_la"):
+        if col in frame.columns:
+            return col
+    raise MissingColumnsError("placements", ["responsible_la or home_la"], list(frame.columns))
+
+
+def _flows(located: pd.DataFrame) -> pd.DataFrame:
+    """Children per (home LA, placement LA, placement type), plus an 'All placements' type; counts only."""
+    import pandas as pd
+
+    origin = _origin(located)
+    frame = pd.DataFrame({"home_la": located[origin].astype("string"), "pl_la": located["pl_la"].astype("string")})
+    place = located["PLACE"].astype(str).str.upper() if "PLACE" in located.columns else pd.Series("", index=frame.index)
+    frame["placement_type"] = place.map(_PLACE_GROUPS).fillna("Other placements")
+    frame["child"] = located["CHILD"].astype(str) if "CHILD" in located.columns else range(len(frame))
+    frame = frame.dropna(subset=["home_la", "pl_la"])
+    if frame.empty:
+        raise InputError("placements: no row has both a home LA and a placement LA")
+    by_type = frame.groupby(["home_la", "pl_la", "placement_type"])["child"].nunique()
+    total = frame.groupby(["home_la", "pl_la"])["child"].nunique()
+    flows = pd.concat([by_type.rename("children").reset_index(),
+                       total.rename("children").reset_index().assign(placement_type=_ALL)], ignore_index=True)
+    order = {_ALL: 0, "Children's homes": 1, "Foster care": 2, "Other placements": 3}
+    flows["_o"] = flows["placement_type"].map(order)
+    return flows.sort_values(["_o", "home_la", "pl_la"]).drop(columns="_o").reset_index(drop=True)
+
+
+def _distances(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One LA's children by placement LA and straight-line band, and the band summary (straight vs road)."""
+    import numpy as np
+    import pandas as pd
+
+    from maps.interactive import DISTANCE_BANDS
+
+    origin = _origin(located)
+    mine = located[located[origin] == la]
+    if mine.empty:
+        raise InputError(f"placements: no placement of LA {la!r}'s children (column {origin})")
+    child = mine["CHILD"].astype(str) if "CHILD" in mine.columns else pd.Series(range(len(mine)), index=mine.index)
+    edges = [*_BANDS_MILES, np.inf]
+    straight = pd.cut(mine["straight_distance_miles"].astype(float), edges, right=False, labels=DISTANCE_BANDS)
+    frame = pd.DataFrame({"pl_la": mine["pl_la"], "band": straight, "child": child}).dropna(subset=["pl_la"])
+    by_la = frame.groupby("pl_la")["child"].nunique().rename("children").to_frame()
+    per_band = frame.dropna(subset=["band"]).groupby(["pl_la", "band"], observed=False)["child"].nunique()
+    by_la = by_la.join(per_band.unstack("band").reindex(columns=list(DISTANCE_BANDS)).fillna(0).astype(int))
+    by_la[list(DISTANCE_BANDS)] = by_la[list(DISTANCE_BANDS)].fillna(0).astype(int)
+    bands = pd.DataFrame({"straight_line": frame.groupby("band", observed=False)["child"].nunique()})
+    if "road_distance_km" in mine.columns and mine["road_distance_km"].notna().any():
+        road = pd.cut(mine["road_distance_km"].astype(float) / 1.609344, edges, right=False, labels=DISTANCE_BANDS)
+        bands["road"] = pd.DataFrame({"band": road, "child": child}).groupby(
+            "band", observed=False)["child"].nunique()
+    bands.index = bands.index.astype(str)
+    return by_la, bands.reindex(list(DISTANCE_BANDS)).fillna(0).astype(int)
+
+
+def _write_quality(rows: list[dict[str, Any]], path: Path) -> None:
+    import pandas as pd
+
+    from geo.disclosure import suppress_counts
+
+    frame = pd.DataFrame(rows, columns=["stage", "reason", "rows", "synthetic"])
+    if len(frame):
+        frame = suppress_counts(frame, count_columns=["rows"]).drop(columns=["rows", "suppressed"]).rename(
+            columns={"rows_label": "rows"})
+    frame.to_csv(path, index=False)
+
+
+def _write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, float]) -> None:
+    from geo.catalogue import get_catalogue
+
+    cat = get_catalogue()
+    inputs = []
+    for row in cat.status(verify=False):
+        if row["location"] == "absent":
+            continue
+        ds = cat.dataset(row["name"])
+        inputs.append({"name": ds.name, "files": [{"path": f.path, "sha256": f.sha256} for f in ds.files][:3]
+                       + ([{"more_files": len(ds.files) - 3}] if len(ds.files) > 3 else []),
+                       "vintage": ds.vintage, "publisher": ds.publisher, "licence": ds.licence,
+                       "location": row["location"]})
+    outputs = {}
+    for p in sorted(out.rglob("*")):
+        if p.is_file() and p.name != "run.json":
+            outputs[p.relative_to(out).as_posix()] = hashlib.sha256(p.read_bytes()).hexdigest()
+    versions = {"python": platform.python_version()}
+    for pkg in ("farfromhome", "pandas", "geopandas", "shapely", "pyproj", "folium", "matplotlib", "mapclassify",
+                "statsmodels", "esda", "libpysal", "scipy", "numpy"):
+        try:
+            versions[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            continue
+    doc = {"command": " ".join(["farfromhome", *sys.argv[1:]]), "settings": settings, "timings_s": timings,
+           "versions": versions, "inputs": inputs, "outputs_sha256": outputs,
+           "synthetic": "child-level data in this run is SYNTHETIC"}
+    (out / "run.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
