@@ -147,8 +147,8 @@ def check_no_small_counts(
         raise MissingColumnsError(source, [str(m) for m in missing], [str(c) for c in frame.columns])
     bad = []
     for c in cols:
-        v = pd.to_numeric(frame[c], errors="coerce")
-        small = (v >= 1) & (v < threshold)
+        v = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        small = ((v >= 1) & (v < threshold)).fillna(False)
         bad += [(idx, c, v.loc[idx]) for idx in frame.index[small.to_numpy()]]
     if bad:
         idx, c, v = bad[0]
@@ -166,7 +166,7 @@ def _as_counts(frame: pd.DataFrame, columns: list[Hashable]) -> pd.DataFrame:
         bad = (v < 0) | (v != np.round(v))
         if bad.any():
             idx = frame.index[bad.to_numpy()][0]
-            raise InputError(f"table to suppress row {idx!r}, column {c!r}: {frame[c].loc[idx]!r} is not a "
+            raise InputError(f"table to suppress row {idx!r}, column {c!r}: {frame[c].loc[idx]} is not a "
                              "non-negative whole count")
         values[c] = v
     return values
