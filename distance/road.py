@@ -46,7 +46,9 @@ def road_distances(
         NaN where a point is unknown), e.g. from ``provision.placements.locate``. Not modified.
     network
         A :class:`~distance.network.RoadNetwork`, a projected osmnx graph (``crs`` EPSG:27700), or a path to a
-        network file or OSM extract (built with :func:`~distance.network.build_network`, cached).
+        network file or OSM extract (built with :func:`~distance.network.build_network`, cached), or the
+        string ``"backbone"`` for England-wide approximate distances (:func:`distance.backbone.backbone_distances`,
+        which adds ``road_method`` and ignores ``max_snap_m``).
     max_snap_m
         Largest distance (metres) from a point to its nearest network node; farther → ``off_network``.
     method
@@ -76,6 +78,10 @@ def road_distances(
         raise MissingColumnsError("placements", missing, list(placements.columns))
     if not max_snap_m > 0:
         raise InputError(f"max_snap_m must be a positive number of metres; got {max_snap_m!r}")
+    if isinstance(network, str) and network == "backbone":
+        from distance.backbone import backbone_distances
+
+        return backbone_distances(placements)
     net = _as_network(network)
     out = placements.copy()
     he, hn, pe, pn = (pd.to_numeric(out[c], errors="coerce").to_numpy(float) for c in _COLUMNS)
