@@ -16,7 +16,8 @@ from provision._readers import check_columns, read_csv_checked, to_number, unkno
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "YEARS", "LAIT_YEARS", "FOI_YEARS", "demand_by_la", "lait_indicators", "read_foi_chomes",
+    "YEARS", "LAIT_YEARS", "FOI_YEARS", "COLUMNS", "demand_by_la", "lait_indicators", "read_foi_chomes",
+    "read_foi_chomes_netgain",
     "read_ees_la", "national_figures",
 ]
 
@@ -44,7 +45,7 @@ _TIDY = ["time_period", "geographic_level", "new_la_code", "old_la_code", "la_na
 # Output columns (all counts are children; rates per 10,000 children aged 0-17; percentages 0-100).
 COLUMNS = [
     "children_looked_after", "population_0_17", "cla_rate_per_10k", "children_in_childrens_homes",
-    "chomes_outside_la", "chomes_outside_la_pct", "outflow", "inflow", "net_gain",
+    "chomes_outside_la", "chomes_outside_la_pct", "chomes_net_gain", "outflow", "inflow", "net_gain",
     "pct_over_20_miles_outside_la", "pct_went_missing",
 ]
 
@@ -74,7 +75,9 @@ def demand_by_la(year: int, *, to_year: int = 2024) -> pd.DataFrame:
           count; 2014-2020: derived from the FOI as ``chomes_outside_la / chomes_outside_la_pct × 100``
           (the percentage is rounded, so ±1 %).
         - ``chomes_outside_la``, ``chomes_outside_la_pct``: of those, placed outside the LA boundary (DfE FOI
-          2024-0040813, 2014-2024).
+          2024-0040813 part 2, 2014-2024).
+        - ``chomes_net_gain``: children's homes only: other LAs' children placed in children's homes inside
+          this LA minus this LA's children in children's homes outside it (FOI part 1, 2014-2024).
         - ``outflow``: this LA's children placed outside its boundary; ``inflow``: other LAs' children placed
           inside it; ``net_gain`` = inflow − outflow (all placements; SFR 2014-2017, where net gain is
           derived when published as 'x'; EES 2018-2025).
@@ -150,6 +153,8 @@ def demand_by_la(year: int, *, to_year: int = 2024) -> pd.DataFrame:
             sources["children_in_childrens_homes"] = FILES["foi_outside"] + " (number / percentage × 100)"
         parts.append(foi)
         sources["chomes_outside_la"] = sources["chomes_outside_la_pct"] = FILES["foi_outside"]
+        parts.append(read_foi_chomes_netgain(year=year).drop(columns=["la_name"]))
+        sources["chomes_net_gain"] = FILES["foi_netgain"]
     if year in LAIT_YEARS:
         parts.append(_lait_long(["LACDistance", "Children_missing"], [year]).rename(columns={
             "LACDistance": "pct_over_20_miles_outside_la", "Children_missing": "pct_went_missing"}))
@@ -285,6 +290,38 @@ def read_foi_chomes(*, year: int | None = None, level: str = "Local authority",
         "chomes_outside_la_pct": pct["value"], "chomes_outside_la_pct__reason": pct["reason"],
         "children_in_childrens_homes": total, "children_in_childrens_homes__reason": tot_reason,
     })
+    if index:
+        out.insert(0, "la_code" if level == "Local authority" else "region_code", raw[index])
+        out = out.set_index([out.columns[0], "year"])
+    else:
+        out = out.drop(columns=["la_name"]).set_index("year")
+    out.attrs["source"] = file.name
+    return out
+
+
+def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local authority",
+                            path: str | Path | None = None) -> pd.DataFrame:
+    """DfE FOI 2024-0040813 part 1: net gain of CLA placed in children's homes, by LA, 2014-2024.
+
+    ``chomes_net_gain`` = other LAs' children in children's homes inside this LA − this LA's children in
+    children's homes outside it (children; positive = net importer), with ``chomes_net_gain__reason``.
+    Indexed like :func:`read_foi_chomes`.
+    """
+    if year is not None and year not in FOI_YEARS:
+        raise unknown_year("FOI children's-homes data", year, FOI_YEARS)
+    file = Path(path) if path is not None else data_path(FILES["foi_netgain"])
+    raw = read_csv_checked(file, skiprows=13, required=[*_TIDY, "region_code", "region_name", "characteristic",
+                                                        "number"])
+    raw = raw[raw["geographic_level"] == level]
+    if level == "Local authority":
+        raw = raw[raw["new_la_code"].notna()]
+    if year is not None:
+        raw = raw[raw["time_period"].astype(int) == year]
+    num = to_number(raw["number"], source=file.name, column="number")
+    out = pd.DataFrame({"year": raw["time_period"].astype(int),
+                        "la_name": raw["la_name"] if level == "Local authority" else raw["region_name"],
+                        "chomes_net_gain": num["value"], "chomes_net_gain__reason": num["reason"]})
+    index = {"Local authority": "new_la_code", "Regional": "region_code", "National": None}[level]
     if index:
         out.insert(0, "la_code" if level == "Local authority" else "region_code", raw[index])
         out = out.set_index([out.columns[0], "year"])
