@@ -627,9 +627,10 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
                 label="adjusted rate ratio (spline of log distance)")
     bands = result.rate_ratios.query("model == 'incidents, distance bands'")
     if not bands.empty:
-        mids = [_band_mid(lbl.split(" vs ")[0]) for lbl in bands["term"]]
+        medians = result.rate_table.set_index("distance_band")["median_distance_miles"]
+        mids = [medians.get(lbl.split(" vs ")[0], _band_mid(lbl.split(" vs ")[0])) for lbl in bands["term"]]
         ax.errorbar(mids, bands["ratio"], yerr=[bands["ratio"] - bands["ci_low"], bands["ci_high"] - bands["ratio"]],
-                    fmt="o", color="darkorange", capsize=4, label="distance bands (vs 0-10 miles)")
+                    fmt="o", color="darkorange", capsize=4, label="distance bands (vs 0-10 miles), at the band's median")
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
     ax.set_xlabel(f"distance from home to placement, {result.distance_measure} (miles)")
@@ -1101,6 +1102,7 @@ def _rate_table(data: pd.DataFrame) -> pd.DataFrame:
         "missing_incidents": g["missing_incidents"].sum(),
         "placements_with_missing": g["any_missing"].sum() if "any_missing" in data else
         g["missing_incidents"].apply(lambda s: int((s > 0).sum())),
+        "median_distance_miles": g["distance_miles"].median(),
     })
     t["pct_placements_with_missing"] = 100 * t["placements_with_missing"] / t["placements"].where(t["placements"] > 0)
     days = t["placement_days"].where(t["placement_days"] > 0)

@@ -344,3 +344,15 @@ def test_cli_child(sim, tmp_path):
                               "--missing", str(paths[2])])
     assert bad.exit_code == 1
     assert "Error: too few placements" in bad.output and "are needed" in bad.output
+
+
+def test_ecological_agrees_with_provision_demand(eco):
+    """The LA-years with both indicators are those provision.demand.lait_indicators also reads (2024 codes)."""
+    from provision import demand
+
+    frame, _, _ = eco
+    wide = demand.lait_indicators(["LACDistance", "Children_missing"])
+    both = wide.dropna(subset=["LACDistance", "Children_missing"])
+    assert set(both.index) == set(zip(frame["la_code"], frame["year"], strict=True))
+    merged = frame.set_index(["la_code", "year"]).join(both)
+    assert (merged["pct_over_20_miles_outside_la"] == merged["LACDistance"]).all()
