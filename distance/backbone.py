@@ -26,14 +26,14 @@ Manchester→Wembley 328 km (≈320), Bristol→Newport 42.8 km (≈45), Carlisl
 Exeter→Bristol 135 km (≈125), Canterbury→Leeds 429 km (≈400).
 
 Accuracy against full-network distances (``benchmarks/bench_engine.py`` prints it; Rutland's whole OSM drive
-network, 3,000 random node pairs with straight line ≥ 1 km; absolute relative error):
+network, random node pairs with straight line ≥ 1 km, :func:`accuracy_vs_network`; absolute relative error):
 
 =====================================================  =====  ======  ======  ============
 comparison                                             pairs  median  90th %  median bias
 =====================================================  =====  ======  ======  ============
-Rutland, default method (almost all ``direct``)        3,000  6.8 %   15.7 %  +1.7 %
+Rutland, default method (almost all ``direct``)        3,000  6.4 %   15.8 %  +1.6 %
 Rutland, forced through the SRN, pairs ≥ 10 km         1,573  11.4 %  18.9 %  +11.2 %
-Levenshulme (Manchester), default (``direct``)           611  7.1 %   17.4 %  −3.4 %
+Levenshulme (Manchester), default (``direct``)           634  7.4 %   17.3 %  −3.8 %
 =====================================================  =====  ======  ======  ============
 
 No full network longer than Rutland's ~30 km is available here, so the long-trip (SRN) part is checked only
@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from distance.network import RoadNetwork
 from geo.catalogue import data_path
 from geo.errors import InputError, MissingColumnsError, NetworkError
 
@@ -61,7 +62,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SRN_CIRCUITY", "ACCESS_CIRCUITY", "DIRECT_CIRCUITY", "LONG_CAP", "SHORT_TRIP_M", "RURAL_SPEED_KMH", "N_JUNCTIONS", "MAX_ACCESS_M", "SRN_SPEED_KMH",
-    "LOCAL_SPEED_KMH", "ACCURACY", "Backbone", "load_backbone", "backbone_distances",
+    "LOCAL_SPEED_KMH", "ACCURACY", "Backbone", "load_backbone", "backbone_distances", "accuracy_vs_network",
 ]
 
 SRN_CIRCUITY = 1.12
@@ -75,9 +76,9 @@ MAX_ACCESS_M = 60_000.0
 SRN_SPEED_KMH = 95.0
 LOCAL_SPEED_KMH = 45.0
 RURAL_SPEED_KMH = 65.0
-ACCURACY: dict[str, float] = {"rutland_median_rel_error": 0.068, "rutland_p90_rel_error": 0.157,
-                               "rutland_median_bias": 0.017, "levenshulme_median_rel_error": 0.071,
-                               "levenshulme_p90_rel_error": 0.174}
+ACCURACY: dict[str, float] = {"rutland_median_rel_error": 0.064, "rutland_p90_rel_error": 0.158,
+                               "rutland_median_bias": 0.016, "levenshulme_median_rel_error": 0.074,
+                               "levenshulme_p90_rel_error": 0.173}
 """Relative error of backbone vs full-network distances, measured by ``benchmarks/bench_engine.py``."""
 
 _COLUMNS = ["home_easting", "home_northing", "pl_easting", "pl_northing"]
@@ -208,6 +209,31 @@ def backbone_distances(
     out["road_method"] = method
     logger.info("backbone distances for %d placements: %s", n, out["road_status"].value_counts().to_dict())
     return out
+
+
+def accuracy_vs_network(network: RoadNetwork, *, n_pairs: int = 3000, min_straight_m: float = 1000.0,
+                        seed: int = 0) -> dict[str, float]:
+    """Compare backbone distances with exact shortest paths on a full road network (EPSG:27700).
+
+    Draws random node pairs at least ``min_straight_m`` apart (straight line) and returns the median and
+    90th percentile of ``|backbone - network| / network`` and the median signed relative error.
+    """
+    from distance.engine import shortest_path_lengths
+
+    rng = np.random.default_rng(seed)
+    o = rng.integers(0, network.n_nodes, 2 * n_pairs + 100)
+    d = rng.integers(0, network.n_nodes, 2 * n_pairs + 100)
+    far = np.hypot(network.x[o] - network.x[d], network.y[o] - network.y[d]) >= min_straight_m
+    o, d = o[far][:n_pairs], d[far][:n_pairs]
+    if o.size == 0:
+        raise InputError(f"the network has no node pair at least {min_straight_m:.0f} m apart")
+    exact = shortest_path_lengths(network, o, d)
+    frame = pd.DataFrame({"home_easting": network.x[o], "home_northing": network.y[o],
+                          "pl_easting": network.x[d], "pl_northing": network.y[d]})
+    est = backbone_distances(frame)["road_distance_km"].to_numpy() * 1000
+    rel = (est - exact) / exact
+    return {"pairs": float(o.size), "median_rel_error": float(np.median(np.abs(rel))),
+            "p90_rel_error": float(np.percentile(np.abs(rel), 90)), "median_bias": float(np.median(rel))}
 
 
 def _nearest(bb: Backbone, e: np.ndarray, n: np.ndarray, k: int, ok: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
