@@ -91,7 +91,7 @@ class EcologicalResult:
     caveat: str = CAVEAT_ECOLOGICAL
 
     def summary(self) -> str:
-        """A short plain-text account of the headline panel estimate, with the caveat."""
+        """Return a short plain-text account of the panel estimates, with the caveat."""
         lines = []
         for row in self.panel.itertuples():
             lines.append(
@@ -313,12 +313,12 @@ class ChildEffectResult:
         return SYNTHETIC_LABEL if self.synthetic else "child-level data"
 
     def per_10_miles(self) -> pd.Series:
-        """The adjusted rate ratio per 10 miles (row of ``rate_ratios``)."""
+        """Return the adjusted rate ratio per 10 miles (a row of ``rate_ratios``)."""
         return self.rate_ratios.query("model == 'incidents, per 10 miles'").iloc[0]
 
 
 def is_synthetic(*frames: pd.DataFrame | None) -> bool:
-    """True if any frame carries the synthetic marker (``attrs['synthetic']`` or a truthy ``synthetic`` column)."""
+    """Tell whether any frame carries the synthetic marker (``attrs['synthetic']`` or a ``synthetic`` column)."""
     for f in frames:
         if f is None:
             continue
@@ -492,7 +492,7 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
                  synthetic: bool | None = None, propensity_clip: tuple[float, float] = (0.01, 0.99),
                  models: tuple[str, ...] = ("bands", "per10", "log", "spline", "logistic", "ipw")
                  ) -> ChildEffectResult:
-    """Adjusted rate ratios of missing incidents by distance, with standard errors clustered by child.
+    """Estimate adjusted rate ratios of missing incidents by distance, standard errors clustered by child.
 
     Models (statsmodels GLM, offset ``log(exposure_days)``, covariates as given):
 
@@ -612,7 +612,7 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
 
 
 def plot_dose_response(result: ChildEffectResult) -> Any:
-    """Adjusted rate ratio against distance (spline with 95% band, and the band estimates); a matplotlib Figure."""
+    """Plot the adjusted rate ratio against distance (spline with 95% band, and the bands); return the Figure."""
     import matplotlib
 
     matplotlib.use("Agg", force=False)
@@ -630,7 +630,8 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
         medians = result.rate_table.set_index("distance_band")["median_distance_miles"]
         mids = [medians.get(lbl.split(" vs ")[0], _band_mid(lbl.split(" vs ")[0])) for lbl in bands["term"]]
         ax.errorbar(mids, bands["ratio"], yerr=[bands["ratio"] - bands["ci_low"], bands["ci_high"] - bands["ratio"]],
-                    fmt="o", color="darkorange", capsize=4, label="distance bands (vs 0-10 miles), at the band's median")
+                    fmt="o", color="darkorange", capsize=4,
+                    label="distance bands (vs 0-10 miles), at the band's median")
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
     ax.set_xlabel(f"distance from home to placement, {result.distance_measure} (miles)")
@@ -778,8 +779,9 @@ def _read_ees_missing(year_from: int, year_to: int, issues: list[dict[str, Any]]
         df = pd.read_csv(path, dtype=str, encoding="utf-8-sig")
         df.columns = [c.strip().lower() for c in df.columns]
         _require(df, ["time_period", "geographic_level", "old_la_code", "la_name", "cla_group", "number"], path.name)
-        df = df.loc[df["geographic_level"].eq("Local authority") & df["cla_group"].isin([_EES_INCIDENTS, _EES_CLA_YEAR])]
-        df = df.assign(year=pd.to_numeric(df["time_period"], errors="coerce")).loc[lambda d: d["year"].isin(want)]
+        keep = df["geographic_level"].eq("Local authority") & df["cla_group"].isin([_EES_INCIDENTS, _EES_CLA_YEAR])
+        df = df.loc[keep].assign(year=pd.to_numeric(df.loc[keep, "time_period"], errors="coerce"))
+        df = df.loc[df["year"].isin(want)]
         df["value_num"], why = _to_number(df["number"])
         release = path.parent.name
         for (grp, reason), part in df.loc[why.notna()].assign(_why=why).groupby(["cla_group", "_why"]):
@@ -1197,7 +1199,7 @@ def _balance(d: pd.DataFrame, covariates: tuple[str, ...] | list[str], w: np.nda
 
 def _suppress(table: pd.DataFrame, min_count: int, columns: tuple[str, ...] = (
         "placements", "children", "missing_incidents", "placements_with_missing")) -> pd.DataFrame:
-    """Counts 1..min_count-1 (and any count that would reveal one) shown as text labels; rates built on them blanked."""
+    """Show counts 1..min_count-1 (and counts revealing them) as text labels; blank the rates built on them."""
     from geo.disclosure import suppress_counts
 
     cols = [c for c in columns if c in table]
