@@ -6,6 +6,7 @@ import base64
 import html
 import logging
 import re
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -135,7 +136,9 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
     elif name == "quantiles":
         cls = mapclassify.Quantiles(y, k=k) if k > 1 else None
     elif name in {"naturalbreaks", "fisherjenks", "jenks"}:
-        cls = mapclassify.FisherJenks(y, k=k) if k > 1 else None
+        with warnings.catch_warnings():  # mapclassify's advice to install numba; 153 LAs need no speed-up
+            warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)
+            cls = mapclassify.FisherJenks(y, k=k) if k > 1 else None
     else:
         raise InputError(f"unknown classification scheme {scheme!r}; expected quantiles, naturalbreaks or "
                          "userdefined")

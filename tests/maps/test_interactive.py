@@ -1,0 +1,157 @@
+"""Interactive maps checked as rendered HTML: layers, legends, size, attribution, suppression, no child data."""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+import shapely
+
+from geo.errors import CRSError, InputError, MissingColumnsError
+from maps import interactive
+from maps.interactive import (
+    ATTRIBUTION, DISTANCE_BANDS, SUPPLY_LAYERS, Layer, classify, display_geometries, distance_map, flow_map,
+    render_html, save_map, supply_map,
+)
+
+from .conftest import TEST_CHILD_IDS, TEST_DOB, TEST_POSTCODES, decoded
+
+
+@pytest.fixture(scope="module")
+def supply_html(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame) -> str:
+    return decoded(render_html(supply_map(supply_frame, regions=regions), inline_assets=True))
+
+
+def test_supply_map_has_every_layer_and_legend(supply_html: str) -> None:
+    for ly in SUPPLY_LAYERS:
+        assert supply_html.count(ly.label) >= 2, ly.label  # layer switcher + legend
+        assert f'data-layer=\\"{escape(ly.label)}' in supply_html, ly.label  # its own legend
+    assert "LISA hot and cold spots" in supply_html and "Hot spot (high-high)" in supply_html
+    assert "Region outlines" in supply_html
+    assert "Rank (1 = highest)" in supply_html and "Local authority" in supply_html
+
+
+def test_supply_map_is_small_offline_and_attributed(supply_html: str, tmp_path: Path) -> None:
+    assert len(supply_html.encode()) < 5_000_000
+    assert not re.search(r'<script src="https?://|<link rel="stylesheet" href="https?://', supply_html)
+    assert "L.map(" in supply_html and "Leaflet" in supply_html and "BSD" not in supply_html[:100]
+    assert "tile.openstreetmap" not in supply_html
+    assert "Contains OS data © Crown copyright and database right" in supply_html
+    assert "Open Government Licence v3.0" in supply_html
+
+
+def test_cdn_assets_by_default(supply_frame: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    m = supply_map(supply_frame, layers=[SUPPLY_LAYERS[0]], tiles="openstreetmap")
+    path = save_map(m, tmp_path / "s.html")
+    text = decoded(path.read_text(encoding="utf-8"))
+    assert re.search(r'<script src="https://cdn.jsdelivr.net/npm/leaflet@[\d.]+/dist/leaflet.js">', text)
+    assert "tile.openstreetmap.org" in text and "OpenStreetMap" in text
+
+
+def test_classification_schemes() -> None:
+    v = pd.Series([1.0, 2, 3, 4, 5, 6, 7, 8, 100, np.nan], index=list("abcdefghij"))
+    q, edges = classify(v, scheme="quantiles", k=4)
+    assert q["j"] == -1 and q["a"] == 0 and q["i"] == 3 and len(edges) == 5
+    nb, edges = classify(v, scheme="naturalbreaks", k=2)
+    assert nb["i"] == 1 and (nb[list("abcdefgh")] == 0).all()
+    ud, edges = classify(v, scheme="userdefined", bins=[2, 50])
+    assert ud.tolist()[:3] == [0, 0, 1] and ud["i"] == 2 and edges[-1] == 100
+    few, edges = classify(pd.Series([3.0, 3.0, 3.0]), k=5)  # fewer distinct values than classes: no warning
+    assert (few == 0).all()
+    with pytest.raises(InputError, match="needs bins"):
+        classify(v, scheme="userdefined")
+    with pytest.raises(InputError, match="unknown classification scheme 'equal'"):
+        classify(v, scheme="equal")
+
+
+def test_display_geometries_keep_shared_edges(las: gpd.GeoDataFrame) -> None:
+    shown = display_geometries(las, tolerance_m=500)
+    assert shown.crs.to_epsg() == 4326 and shown.index.equals(las.index)
+    assert shapely.get_num_coordinates(shown.geometry.values).sum() < \
+        0.7 * shapely.get_num_coordinates(las.geometry.values).sum()
+    # neighbours still meet: no gaps opened along a shared boundary (e.g. Manchester / Stockport)
+    a, b = shown.loc["E08000003"].geometry, shown.loc["E08000007"].geometry
+    assert a.intersection(b).length > 0.01
+    assert las.crs.to_epsg() == 27700  # input untouched
+    with pytest.raises(CRSError, match="EPSG:27700"):
+        display_geometries(las.to_crs(4326))
+
+
+def test_supply_map_errors(supply_frame: gpd.GeoDataFrame) -> None:
+    with pytest.raises(MissingColumnsError, match="'spend'"):
+        supply_map(supply_frame, layers=[Layer("spend", "Spend")])
+    with pytest.raises(MissingColumnsError, match="la_name"):
+        supply_map(supply_frame.drop(columns="la_name"))
+    with pytest.raises(MissingColumnsError, match="'homes'"):
+        supply_map(supply_frame[["la_name", "region_name", "geometry"]])
+    with pytest.raises(CRSError, match="EPSG:4326"):
+        supply_map(supply_frame.to_crs(4326))
+
+
+def _flows(located: pd.DataFrame) -> pd.DataFrame:
+    from geo._cli_maps import _flows as flows
+
+    return flows(located)
+
+
+def test_flow_map_suppresses_and_has_no_child_data(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    flows = _flows(located)
+    assert {"All placements", "Children's homes", "Foster care", "Other placements"} <= set(flows["placement_type"])
+    html = decoded(render_html(flow_map(flows, las=las, la="E08000007", subtitle="SYNTHETIC"), inline_assets=True))
+    assert "Stockport" in html and "Hartlepool" in html
+    # the 3 children placed in Hartlepool are shown only as "fewer than 5"
+    hartlepool = re.findall(r'"children": "([^"]+)", "colour": "[^"]+", "dash": "[^"]*", "from": "Stockport", '
+                            r'"to": "Hartlepool", "type": "All placements"', html)
+    assert hartlepool and set(hartlepool) == {"fewer than 5"}
+    assert '"children": "40"' in html or '"children": "4' in html
+    for secret in [*TEST_CHILD_IDS[:50], *TEST_POSTCODES, TEST_DOB, "390000.5"]:
+        assert secret not in html
+    for kind in ("All placements", "Children's homes", "Foster care"):
+        assert kind in html
+    assert "SYNTHETIC" in html and ATTRIBUTION in html
+
+
+def test_flow_map_errors(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    flows = _flows(located)
+    with pytest.raises(MissingColumnsError, match="'children'"):
+        flow_map(flows.drop(columns="children"), las=las)
+    with pytest.raises(InputError, match="no placements out of LA 'E09000001'"):
+        flow_map(flows, las=las, la="E09000001")
+    with pytest.raises(CRSError, match="LA polygons"):
+        flow_map(flows, las=las.to_crs(3857))
+    inside = pd.DataFrame({"home_la": ["E08000007"], "pl_la": ["E08000007"], "children": [12]})
+    with pytest.raises(InputError, match="nothing to draw"):
+        flow_map(inside, las=las, by=None)
+
+
+def test_distance_map(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    from geo._cli_maps import _distances
+
+    by_la, bands = _distances(located, "E08000007")
+    assert list(bands.index) == list(DISTANCE_BANDS) and list(bands.columns) == ["straight_line", "road"]
+    assert int(bands["straight_line"].sum()) == 250
+    html = decoded(render_html(distance_map(by_la, las=las, la="E08000007", bands=bands, roads=True),
+                               inline_assets=True))
+    assert "Where Stockport" in html
+    for band in DISTANCE_BANDS:
+        assert f"Placed {band} away (straight line)" in html
+    assert "Straight line" in html and "Road" in html and "© OpenStreetMap contributors" in html
+    assert "10 miles (straight line)" in html and "100 miles (straight line)" in html
+    for secret in [*TEST_CHILD_IDS[:50], *TEST_POSTCODES, TEST_DOB]:
+        assert secret not in html
+    with pytest.raises(InputError, match="LA 'W06000001' has no polygon"):
+        distance_map(by_la, las=las, la="W06000001")
+
+
+def test_leaflet_assets_are_vendored_with_licence() -> None:
+    from importlib import resources
+
+    assets = resources.files("maps").joinpath("assets")
+    assert "BSD 2-Clause" in assets.joinpath("LICENSE-leaflet.txt").read_text(encoding="utf-8")
+    assert assets.joinpath("leaflet.js").read_text(encoding="utf-8").startswith("/* @preserve")
+    assert interactive._ASSETS.joinpath("leaflet.css").is_file()
