@@ -80,7 +80,7 @@ def supply_gaps(year: int, *, to_year: int = 2024) -> pd.DataFrame:
 
 
 def region_gaps(year: int) -> pd.DataFrame:
-    """The measures of :func:`supply_gaps` per region, indexed by ``region_code``.
+    """Compute the measures of :func:`supply_gaps` per region, indexed by ``region_code``.
 
     Places come from every home in the region (complete even where an LA split); need is the sum over the
     region's LAs of own children in children's homes, except 2014–2020 where the FOI's regional total
