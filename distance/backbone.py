@@ -61,7 +61,8 @@ from geo.errors import InputError, MissingColumnsError, NetworkError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "SRN_CIRCUITY", "ACCESS_CIRCUITY", "DIRECT_CIRCUITY", "LONG_CAP", "SHORT_TRIP_M", "RURAL_SPEED_KMH", "N_JUNCTIONS", "MAX_ACCESS_M", "SRN_SPEED_KMH",
+    "SRN_CIRCUITY", "ACCESS_CIRCUITY", "DIRECT_CIRCUITY", "LONG_CAP", "SHORT_TRIP_M", "RURAL_SPEED_KMH",
+    "N_JUNCTIONS", "MAX_ACCESS_M", "SRN_SPEED_KMH",
     "LOCAL_SPEED_KMH", "ACCURACY", "Backbone", "load_backbone", "backbone_distances", "accuracy_vs_network",
 ]
 
@@ -158,7 +159,8 @@ def backbone_distances(
     -------
     pandas.DataFrame
         A copy with ``road_distance_km``, ``road_time_min``, ``road_status`` (``ok``, ``off_network``,
-        ``same_node`` when both points coincide) and ``road_method`` (``direct``, ``backbone``, ``capped``, or empty when off the network).
+        ``same_node`` when both points coincide) and ``road_method`` (``direct``, ``backbone``, ``capped``, or
+        empty when off the network).
         Distances are approximate (see the module docstring for the method and its measured accuracy).
     """
     missing = [c for c in _COLUMNS if c not in placements.columns]

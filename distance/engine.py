@@ -40,7 +40,7 @@ _SCIPY_MAX_ORIGINS = 4           # "auto" uses scipy when there are this few dis
 
 
 def cch_available() -> bool:
-    """True when the contraction-hierarchy engine (``pyroutingkit``) is importable."""
+    """Return True when the contraction-hierarchy engine (``pyroutingkit``) is importable."""
     try:
         import pyroutingkit  # noqa: F401
     except ImportError:

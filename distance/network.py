@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from geo.crs import BNG, check_bng
+from geo.crs import BNG
 from geo.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
@@ -113,7 +113,8 @@ class RoadNetwork:
         return self._cache[key]
 
     def __repr__(self) -> str:
-        return f"RoadNetwork({self.n_nodes:,} nodes, {self.n_arcs:,} arcs, EPSG:27700, {self.report.get('source', '')!r})"
+        source = self.report.get("source", "")
+        return f"RoadNetwork({self.n_nodes:,} nodes, {self.n_arcs:,} arcs, EPSG:27700, {source!r})"
 
 
 def build_network(
@@ -303,14 +304,16 @@ def load_network(path: str | os.PathLike[str]) -> RoadNetwork:
 
 
 def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
-    """The network as a networkx MultiDiGraph (nodes 0..n-1 with x, y; edges with length, travel_time).
+    """Return the network as a networkx MultiDiGraph (nodes 0..n-1 with x, y; edges with length, travel_time).
 
     For small jobs and for checking the engine; the graph carries ``crs`` EPSG:27700.
     """
     g = nx.MultiDiGraph(crs="EPSG:27700")
-    g.add_nodes_from((i, {"x": float(a), "y": float(b)}) for i, (a, b) in enumerate(zip(network.x, network.y)))
+    g.add_nodes_from((i, {"x": float(a), "y": float(b)})
+                     for i, (a, b) in enumerate(zip(network.x, network.y, strict=True)))
     g.add_edges_from((int(u), int(v), {"length": float(length), "travel_time": float(t)})
-                     for u, v, length, t in zip(network.tail, network.head, network.length_m, network.time_s))
+                     for u, v, length, t in zip(network.tail, network.head, network.length_m, network.time_s,
+                                                strict=True))
     return g
 
 
@@ -367,21 +370,23 @@ def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
     import osmium
     import osmnx as ox
 
+    def drivable_ways() -> Any:
+        for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway")):
+            if obj.is_way() and _is_drivable(obj.tags):
+                yield obj
+
+    try:  # a first pass finds bad files before the writer opens its own temporary files
+        n_ways = sum(1 for _ in drivable_ways())
+    except RuntimeError as exc:  # libosmium: not an OSM file / bad PBF header / XML syntax
+        raise NetworkError(f"{path.name}: not a readable OpenStreetMap file ({exc})") from exc
+    if n_ways == 0:
+        raise NetworkError(f"{path.name}: no drivable road (highway={'|'.join(sorted(DRIVE_HIGHWAYS)[:4])}…) "
+                           "found; is this a road network extract?")
     with tempfile.TemporaryDirectory(prefix="farfromhome-osm-") as tmp:
         xml = Path(tmp) / "drive.osm"
-        n_ways = 0
-        try:
-            with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True) as writer:
-                for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(
-                        osmium.filter.KeyFilter("highway")):
-                    if obj.is_way() and _is_drivable(obj.tags):
-                        writer.add(obj)
-                        n_ways += 1
-        except RuntimeError as exc:  # libosmium: not an OSM file / bad PBF header / XML syntax
-            raise NetworkError(f"{path.name}: not a readable OpenStreetMap file ({exc})") from exc
-        if n_ways == 0:
-            raise NetworkError(f"{path.name}: no drivable road (highway={'|'.join(sorted(DRIVE_HIGHWAYS)[:4])}…) "
-                               "found; is this a road network extract?")
+        with osmium.BackReferenceWriter(str(xml), ref_src=str(path), overwrite=True) as writer:
+            for way in drivable_ways():
+                writer.add(way)
         logger.info("%s: %d drivable ways", path.name, n_ways)
         graph = ox.graph_from_xml(xml, simplify=True, retain_all=True)
     return graph
@@ -413,7 +418,3 @@ def _count_highways(values: list[Any]) -> dict[str, int]:
         key = "|".join(_as_list(v)) if v is not None else "unknown"
         counts[key] = counts.get(key, 0) + 1
     return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
-
-
-def _check_projected(graph: Any, name: str) -> None:
-    check_bng(graph, name=name)

@@ -37,7 +37,8 @@ def network_build(
     cache: Annotated[bool, typer.Option(help="Reuse a cached build of the same file and options.")] = True,
 ) -> None:
     """Build a drivable road network: car roads only, one-way streets kept one-way, lengths (m) and free-flow
-    travel times (s), projected to EPSG:27700, largest strongly connected part kept (the rest is reported)."""
+    travel times (s), projected to EPSG:27700, largest strongly connected part kept (the rest is reported).
+    """
     from distance import network as netmod
 
     if sum(v is not None for v in (osm, place, bbox)) != 1:
@@ -87,7 +88,8 @@ def distances_cmd(
     counts = result["road_status"].value_counts().reindex(list(road.STATUSES), fill_value=0)
     summary = pd.DataFrame({"placements": counts})
     summary.index.name = "road_status"
-    print_table(summary, title=f"Road distances ({'backbone, approximate' if network == 'backbone' else 'road network'})")
+    kind = "backbone, approximate" if network == "backbone" else "road network"
+    print_table(summary, title=f"Road distances ({kind})")
     if out is not None:
         write_table(result, out, fmt, title="road distances")
     if "synthetic" in placements.name.lower() or "synthetic" in frame.columns:
