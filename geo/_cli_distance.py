@@ -36,8 +36,10 @@ def network_build(
         "'-2.25,53.38,-2.10,53.45' (needs internet).")] = None,
     cache: Annotated[bool, typer.Option(help="Reuse a cached build of the same file and options.")] = True,
 ) -> None:
-    """Build a drivable road network: car roads only, one-way streets kept one-way, lengths (m) and free-flow
-    travel times (s), projected to EPSG:27700, largest strongly connected part kept (the rest is reported).
+    """Build a drivable road network (car roads only) in EPSG:27700.
+
+    One-way streets stay one-way; edges get lengths (m) and free-flow travel times (s, from maxspeed or UK
+    defaults by road class); the largest strongly connected part is kept and the rest is reported.
     """
     from distance import network as netmod
 

@@ -38,7 +38,8 @@ def test_rutland_drive_network(rutland: RoadNetwork) -> None:
     assert classes <= DRIVE_HIGHWAYS and "trunk" in classes and "residential" in classes
     assert (rutland.length_m > 0).all() and (rutland.time_s > 0).all()
     # every arc's length is at least the straight line between its ends
-    chord = np.hypot(rutland.x[rutland.tail] - rutland.x[rutland.head], rutland.y[rutland.tail] - rutland.y[rutland.head])
+    t, h = rutland.tail, rutland.head
+    chord = np.hypot(rutland.x[t] - rutland.x[h], rutland.y[t] - rutland.y[h])
     assert (rutland.length_m >= chord - 1e-3).all()
     # travel times come from speeds between 5 mph (a tagged 5 mph lane) and 70 mph
     speed = rutland.length_m / rutland.time_s * 3.6
