@@ -332,15 +332,17 @@ def is_synthetic(*frames: pd.DataFrame | None) -> bool:
 
 def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd.DataFrame,
                     uasc: pd.DataFrame | None = None, reference_date: str | pd.Timestamp | None = None,
+                    observation_start: str | pd.Timestamp | None = None,
                     distance: Literal["auto", "road", "straight"] = "auto", la_column: str | None = None,
                     missing_kinds: tuple[str, ...] = ("M",), source: str = "episodes") -> tuple[pd.DataFrame,
                                                                                                pd.DataFrame]:
     """One row per placement with exposure days, missing incidents during it, distance and covariates.
 
     Consecutive episodes of a child joined by a change of legal status only (``RNE == 'L'``, same placement
-    postcode, no gap) form one placement. Each missing episode (``MISSING`` in ``missing_kinds``) is counted in
-    the placement whose ``[start, end)`` contains ``MIS_START``; the others are counted in the data-quality table
-    with the reason.
+    postcode, no gap) form one placement. A placement is observed from ``max(DECOM, observation_start)`` to
+    ``min(DEC, reference_date + 1 day)`` (end exclusive): that is its ``exposure_days``. Each missing episode
+    (``MISSING`` in ``missing_kinds``) is counted in the placement whose observed ``[start, end)`` contains
+    ``MIS_START``; the others are counted in the data-quality table with the reason.
 
     Parameters
     ----------
@@ -355,7 +357,12 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     uasc
         Optional SSDA903 UASC table: a child listed there is unaccompanied asylum-seeking.
     reference_date
-        End of the observation period, closing open placements (default: latest date in the data).
+        Last day observed, closing open placements (default: the 31 March on or after the latest date in the
+        data - SSDA903 collection years end on 31 March).
+    observation_start
+        First day observed (default: the 1 April on or before the earliest ``MIS_START``, else one collection
+        year before ``reference_date``): missing episodes are only recorded from then, so placement days
+        before it are not exposure.
     distance
         ``'road'`` (``road_distance_km``), ``'straight'`` (``straight_distance_miles``) or ``'auto'`` (road if
         the column is there, else straight-line). Distances are in miles in ``distance_miles``.
@@ -370,7 +377,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     Returns
     -------
     frame
-        Indexed by ``placement_id``: ``child``, ``start``, ``end``, ``exposure_days``, ``missing_incidents``,
+        Indexed by ``placement_id``: ``child``, ``start``, ``end`` (DEC; NaT while open), ``exposure_start``,
+        ``exposure_end`` (exclusive), ``exposure_days``, ``missing_incidents``,
         ``any_missing``, ``distance_miles``, ``distance_measure``, ``distance_band``, ``outside_la``,
         ``age_at_start_years``, ``sex``, ``placement_type``, ``uasc``, ``legal_status``,
         ``previous_placements``, ``la``, ``status`` (``'ok'`` or why the placement cannot enter the models).
@@ -404,7 +412,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     mis["CHILD"] = mis["CHILD"].astype(str).str.strip()
     mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", [], blank_ok=True)  # counted when assigned
     dates.append(mis["_start"].max())
-    ref = pd.Timestamp(reference_date) if reference_date is not None else max(d for d in dates if pd.notna(d))
+    ref, obs_start = _observation_window(dates, mis["_start"], reference_date, observation_start)
+    end_excl = ref + pd.Timedelta(days=1)
     ep = ep.sort_values(["CHILD", "_start"], kind="stable")
 
     # Placements: runs of episodes joined by a legal-status-only change with no gap and the same postcode.
@@ -419,8 +428,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl = pd.DataFrame({
         "child": first["CHILD"],
         "start": first["_start"],
-        "end": g["_end"].last().fillna(ref).clip(upper=ref),
-        "open_at_reference": g["_end"].last().isna() | (g["_end"].last() > ref),
+        "end": g["_end"].last(),
         "episodes": g.size(),
         "place_code": first["PLACE"].astype(str).str.strip().str.upper(),
         "ls_code": first["LS"].astype(str).str.strip().str.upper(),
@@ -434,11 +442,13 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl.index = pd.RangeIndex(1, len(pl) + 1, name="placement_id")
     ep["_pid"] = ep["_placement"].map(dict(zip(first.index, pl.index, strict=True)))
     pl["distance_measure"] = measure
-    pl["exposure_days"] = (pl["end"] - pl["start"]).dt.days.clip(lower=0).astype(float)
+    pl["exposure_start"] = pl["start"].clip(lower=obs_start)
+    pl["exposure_end"] = pl["end"].fillna(end_excl).clip(upper=end_excl)
+    pl["exposure_days"] = (pl["exposure_end"] - pl["exposure_start"]).dt.days.clip(lower=0).astype(float)
     pl["previous_placements"] = pl.groupby("child").cumcount()
 
     # Missing episodes → placements.
-    counts, mis_issues = _assign_missing(mis, pl, ref, missing_kinds)
+    counts, mis_issues = _assign_missing(mis, pl, obs_start, ref, missing_kinds)
     issues.extend(mis_issues)
     pl["missing_incidents"] = counts.reindex(pl.index, fill_value=0).astype(int)
     pl["any_missing"] = pl["missing_incidents"] > 0
@@ -467,8 +477,9 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     # Why a placement cannot enter the models (kept, with the reason).
     status = pd.Series("ok", index=pl.index, dtype=object)
     checks = [
-        (pl["exposure_days"] <= 0, "placement of zero days (starts and ends the same day, or after the end date)"),
-        (pl["start"] > ref, "placement starts after the reference date"),
+        (pl["start"] > ref, "placement starts after the observation period"),
+        (pl["end"] <= obs_start, "placement ended before the observation period"),
+        (pl["exposure_days"] <= 0, "placement of zero days (starts and ends the same day)"),
         (pl["distance_miles"].isna(), f"{measure} distance not known"),
         (pl["age_at_start_years"].isna(), "no date of birth (child not in header or DOB not a date)"),
         (pl["age_at_start_years"] < 0, "date of birth after placement start"),
@@ -481,7 +492,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     for reason, n in status[status != "ok"].value_counts().items():
         issues.append({"source": source, "reason": f"placement not modelled: {reason}", "rows": int(n)})
     pl.attrs["synthetic"] = is_synthetic(episodes, header, missing)
-    pl.attrs["reference_date"] = ref
+    pl.attrs["observation_period"] = (obs_start, ref)
+    logger.info("observation period %s to %s", obs_start.date(), ref.date())
     logger.info("%d placements of %d children (%d modelable), %d missing incidents assigned",
                 len(pl), pl["child"].nunique(), int(status.eq("ok").sum()), int(pl["missing_incidents"].sum()))
     return pl, _quality_table(issues)
@@ -900,7 +912,27 @@ def _dates(values: pd.Series, column: str, source: str, issues: list[dict[str, A
     return out
 
 
-def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, ref: pd.Timestamp,
+def _observation_window(dates: list[Any], mis_start: pd.Series, reference_date: Any,
+                        observation_start: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Last and first observed days: collection years run 1 April to 31 March."""
+    if reference_date is not None:
+        ref = pd.Timestamp(reference_date)
+    else:
+        latest = max(d for d in dates if pd.notna(d))
+        ref = pd.Timestamp(year=latest.year if latest.month <= 3 else latest.year + 1, month=3, day=31)
+    if observation_start is not None:
+        start = pd.Timestamp(observation_start)
+    elif mis_start.notna().any():
+        first = mis_start.min()
+        start = pd.Timestamp(year=first.year if first.month >= 4 else first.year - 1, month=4, day=1)
+    else:
+        start = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    if start > ref:
+        raise InputError(f"observation period is empty: starts {start.date()} after it ends {ref.date()}")
+    return ref, start
+
+
+def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp, ref: pd.Timestamp,
                     kinds: tuple[str, ...]) -> tuple[pd.Series, list[dict[str, Any]]]:
     issues: list[dict[str, Any]] = []
     kind = mis["MISSING"].astype(str).str.strip().str.upper()
@@ -915,10 +947,9 @@ def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, ref: pd.Timestamp,
         issues.append({"source": "missing", "reason": "MIS_START blank or not a date: not assigned",
                        "rows": int(nodate.sum())})
     m = m.loc[~nodate]
-    cand = m.merge(pl[["child", "start", "end", "open_at_reference"]].reset_index(), left_on="CHILD",
-                   right_on="child", how="left")
-    inside = (cand["start"] <= cand["_start"]) & ((cand["_start"] < cand["end"])
-                                                  | (cand["open_at_reference"] & cand["_start"].eq(cand["end"])))
+    cand = m.merge(pl[["child", "exposure_start", "exposure_end"]].reset_index(), left_on="CHILD",
+                   right_on="child", how="left").rename(columns={"exposure_start": "start", "exposure_end": "end"})
+    inside = (cand["start"] <= cand["_start"]) & (cand["_start"] < cand["end"])
     hit = cand.loc[inside].sort_values("start").drop_duplicates("_mid", keep="last")
     counts = hit.groupby("placement_id").size()
     lost = cand.loc[~cand["_mid"].isin(hit["_mid"])]
@@ -930,7 +961,9 @@ def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, ref: pd.Timestamp,
             if not r["known"]:
                 return "child not in episodes"
             if r["when"] > ref:
-                return "dated after the reference date"
+                return f"dated after the observation period (ends {ref.date()})"
+            if r["when"] < obs_start:
+                return f"dated before the observation period (starts {obs_start.date()})"
             if r["when"] < r["first"]:
                 return "dated before the child's first placement"
             if r["when"] >= r["last"]:

@@ -203,7 +203,9 @@ def test_placement_frame_joins_episodes_and_assigns_missing():
     p1, p2, p3 = frame.itertuples()
     assert (p1.start, p1.end) == (pd.Timestamp("2023-04-01"), pd.Timestamp("2023-08-01"))
     assert p1.exposure_days == 122 and p1.missing_incidents == 2 and p1.episodes == 2
-    assert p2.exposure_days == (pd.Timestamp("2024-03-31") - pd.Timestamp("2023-09-01")).days
+    assert p2.exposure_days == (pd.Timestamp("2024-04-01") - pd.Timestamp("2023-09-01")).days  # 31 March counts
+    assert pd.isna(p2.end) and frame.attrs["observation_period"] == (pd.Timestamp("2022-04-01"),
+                                                                      pd.Timestamp("2024-03-31"))
     assert p2.missing_incidents == 0 and p2.previous_placements == 1 and p2.distance_band == "20-50 miles"
     assert p2.placement_type == "children's home" and p2.outside_la
     assert p3.missing_incidents == 1 and p3.status == "straight-line distance not known"
