@@ -36,7 +36,8 @@ SUPPRESSION_SYMBOLS: dict[str, str] = {
 def unknown_year(what: str, year: object, available: list[int] | range) -> InputError:
     """Build the error for a year with no data, listing the years that have it."""
     years = list(available)
-    listed = f"{years[0]}–{years[-1]}" if years == list(range(years[0], years[-1] + 1)) else ", ".join(map(str, years))
+    contiguous = len(years) > 2 and years == list(range(years[0], years[-1] + 1))
+    listed = f"{years[0]}–{years[-1]}" if contiguous else ", ".join(map(str, years))
     return InputError(f"no {what} for year {year!r}; available years: {listed}")
 
 
