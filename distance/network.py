@@ -82,6 +82,19 @@ class RoadNetwork:
     crs: str = "EPSG:27700"
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        # lengths to 1 mm and times to 1 ms: integer units let the contraction-hierarchy engine be exact
+        for name, dtype in (("x", float), ("y", float), ("osmid", np.int64), ("tail", np.int64), ("head", np.int64)):
+            object.__setattr__(self, name, np.asarray(getattr(self, name), dtype))
+        object.__setattr__(self, "length_m", np.round(np.asarray(self.length_m, float) * 1000) / 1000)
+        object.__setattr__(self, "time_s", np.round(np.asarray(self.time_s, float) * 1000) / 1000)
+        n = self.x.size
+        if not (self.y.size == self.osmid.size == n and self.tail.size == self.head.size == self.length_m.size
+                == self.time_s.size):
+            raise NetworkError("RoadNetwork arrays have inconsistent lengths")
+        if self.tail.size and (min(self.tail.min(), self.head.min()) < 0 or max(self.tail.max(), self.head.max()) >= n):
+            raise NetworkError(f"RoadNetwork arcs refer to nodes outside 0..{n - 1}")
+
     @property
     def n_nodes(self) -> int:
         return int(self.x.size)
@@ -322,11 +335,7 @@ def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
 
 def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, head: np.ndarray,
           length_m: np.ndarray, time_s: np.ndarray, report: dict[str, Any]) -> RoadNetwork:
-    # lengths to 1 mm and times to 1 ms: integer units let the contraction-hierarchy engine be exact
-    return RoadNetwork(x=np.asarray(x, float), y=np.asarray(y, float), osmid=np.asarray(osmid, np.int64),
-                       tail=np.asarray(tail, np.int64), head=np.asarray(head, np.int64),
-                       length_m=np.round(np.asarray(length_m, float) * 1000) / 1000,
-                       time_s=np.round(np.asarray(time_s, float) * 1000) / 1000, report=report)
+    return RoadNetwork(x=x, y=y, osmid=osmid, tail=tail, head=head, length_m=length_m, time_s=time_s, report=report)
 
 
 def _kind(path: Path) -> str:

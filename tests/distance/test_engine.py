@@ -1,0 +1,99 @@
+"""Tests for distance.engine: exact against networkx on a real graph, unreachable pairs, bad input."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from distance.engine import cch_available, shortest_path_lengths
+from distance.network import RoadNetwork, build_network, to_networkx
+from geo.errors import InputError
+
+METHODS = ["scipy", pytest.param("cch", marks=pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent"))]
+
+
+@pytest.fixture(scope="module")
+def rutland(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> RoadNetwork:
+    return build_network(mirror / "roads" / "rutland-2022-07.osm.pbf",
+                         cache_dir=tmp_path_factory.getbasetemp() / "networks")
+
+
+@pytest.fixture(scope="module")
+def rutland_nx(rutland: RoadNetwork) -> nx.MultiDiGraph:
+    return to_networkx(rutland)
+
+
+def _two_islands() -> RoadNetwork:
+    """Two strongly connected triangles with no road between them (EPSG:27700 metres)."""
+    x = np.array([0.0, 100, 50, 5000, 5100, 5050])
+    y = np.array([0.0, 0, 80, 0, 0, 80])
+    tail = np.array([0, 1, 2, 3, 4, 5])
+    head = np.array([1, 2, 0, 4, 5, 3])
+    length = np.hypot(x[tail] - x[head], y[tail] - y[head]) * 1.1
+    return RoadNetwork(x=x, y=y, osmid=np.arange(6), tail=tail, head=head, length_m=length,
+                       time_s=length / 10, report={"source": "two islands"})
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("weight", ["length", "travel_time"])
+def test_equals_networkx_on_rutland(rutland: RoadNetwork, rutland_nx: nx.MultiDiGraph, method: str,
+                                    weight: str) -> None:
+    rng = np.random.default_rng(42)
+    o = rng.integers(0, rutland.n_nodes, 150)
+    d = rng.integers(0, rutland.n_nodes, 150)
+    o[:5] = o[5]  # some repeated origins, as with placements grouped by home
+    got = shortest_path_lengths(rutland, o, d, weight=weight, method=method)
+    want = np.array([nx.shortest_path_length(rutland_nx, int(a), int(b), weight=weight) for a, b in
+                     zip(o, d, strict=True)])
+    np.testing.assert_allclose(got, want, rtol=1e-6, atol=1e-9)
+    assert (got[o != d] > 0).all()
+
+
+@pytest.mark.parametrize("method", METHODS)
+def test_same_node_is_zero_and_unreachable_is_nan(method: str) -> None:
+    net = _two_islands()
+    got = shortest_path_lengths(net, [0, 0, 0, 4, 3], [0, 2, 4, 1, 5], method=method)
+    assert got[0] == 0
+    assert got[1] == pytest.approx((100 + np.hypot(50, 80)) * 1.1, abs=1e-3)  # arcs stored to 1 mm
+    assert np.isnan(got[2]) and np.isnan(got[3])  # NaN, never 0 or inf
+    assert np.isfinite(got[4])
+    # one-way: 1 -> 0 must go round the triangle
+    assert shortest_path_lengths(net, [1], [0], method=method)[0] == pytest.approx(
+        (np.hypot(50, 80) * 2) * 1.1, abs=1e-3)
+
+
+def test_sparse_matrix_input_and_auto() -> None:
+    m = sp.csr_matrix(([1.0, 2.0, 5.0], ([0, 1, 0], [1, 2, 2])), shape=(4, 4))
+    got = shortest_path_lengths(m, [0, 0, 2], [2, 1, 0])
+    np.testing.assert_allclose(got, [3.0, 1.0, np.nan])
+    assert shortest_path_lengths(m, [], []).size == 0
+
+
+def test_auto_matches_exact_on_many_origins(rutland: RoadNetwork) -> None:
+    rng = np.random.default_rng(7)
+    o = rng.integers(0, rutland.n_nodes, 400)
+    d = rng.integers(0, rutland.n_nodes, 400)
+    np.testing.assert_allclose(shortest_path_lengths(rutland, o, d),
+                               shortest_path_lengths(rutland, o, d, method="scipy"), rtol=1e-9)
+
+
+def test_bad_input() -> None:
+    net = _two_islands()
+    with pytest.raises(InputError, match="same length"):
+        shortest_path_lengths(net, [0, 1], [2])
+    with pytest.raises(InputError, match=r"node indices must be in 0\.\.5"):
+        shortest_path_lengths(net, [0], [6])
+    with pytest.raises(InputError, match="unknown method 'dijkstra'"):
+        shortest_path_lengths(net, [0], [1], method="dijkstra")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="unknown weight 'speed'"):
+        shortest_path_lengths(net, [0], [1], weight="speed")
+    with pytest.raises(InputError, match="integer node indices"):
+        shortest_path_lengths(net, [0.5], [1])
+    with pytest.raises(InputError, match="RoadNetwork or a square"):
+        shortest_path_lengths(sp.csr_matrix(np.ones((2, 3))), [0], [1])
+    with pytest.raises(InputError, match="needs a RoadNetwork"):
+        shortest_path_lengths(sp.csr_matrix(np.ones((2, 2))), [0], [1], method="cch")
