@@ -511,11 +511,13 @@ def _geography(year: int) -> _Geo:
     return _Geo(east, north, codes, cell_la, cell_e, cell_n, start, counts, la_codes, la_cells)
 
 
-def _place(geo: _Geo, home_e: np.ndarray, home_n: np.ndarray, la: np.ndarray, inside: np.ndarray,
+def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
            band: np.ndarray, residential: np.ndarray, attract_res: np.ndarray, rng: np.random.Generator
            ) -> np.ndarray:
     """Draw a placement unit postcode (index into geo arrays) per row; see the module docstring."""
-    n = len(home_e)
+    n = len(home_unit)
+    home_e, home_n = geo.east[home_unit], geo.north[home_unit]
+    home_cell = np.searchsorted(geo.cell_start, home_unit, side="right") - 1
     result = np.full(n, -1, dtype=np.int64)
     attract_pop = geo.cell_count.astype(float)
     todo = np.arange(n)
@@ -531,15 +533,11 @@ def _place(geo: _Geo, home_e: np.ndarray, home_n: np.ndarray, la: np.ndarray, in
             own = geo.la_cells[la_i]
             cells[rows] = own[_draw(geo, todo[rows], own, home_e, home_n, band, residential, attract_pop,
                                     attract_res, relax, rng)]
-        # outside: every other LA's cells, in chunks
+        # outside: every other LA's cells, weights shared by rows from the same home cell
         out = np.flatnonzero(~inside[todo])
-        all_cells = np.arange(len(geo.cell_la))
-        for chunk in np.array_split(out, max(1, len(out) // 2048)):
-            if not len(chunk):
-                continue
-            picked = _draw(geo, todo[chunk], all_cells, home_e, home_n, band, residential, attract_pop,
-                           attract_res, relax, rng, exclude_la=la[todo[chunk]])
-            cells[chunk] = picked
+        if len(out):
+            cells[out] = _draw_outside(geo, todo[out], home_cell, band, residential, attract_pop,
+                                       attract_res, relax, rng)
         unit = geo.cell_start[cells] + np.floor(rng.random(len(todo)) * geo.cell_count[cells]).astype(np.int64)
         miles = np.round(np.hypot(geo.east[unit] - home_e[todo], geo.north[unit] - home_n[todo])
                          / 1000 / KM_PER_MILE, 1)
@@ -547,6 +545,44 @@ def _place(geo: _Geo, home_e: np.ndarray, home_n: np.ndarray, la: np.ndarray, in
         fits = (b == 2) | ((b == 0) & (miles <= 20)) | ((b == 1) & (miles > 20)) | relax
         result[todo[fits]] = unit[fits]
         todo = todo[~fits]
+    return result
+
+
+def _draw_outside(geo: _Geo, rows: np.ndarray, home_cells: np.ndarray,
+                  band: np.ndarray, residential: np.ndarray, attract_pop: np.ndarray, attract_res: np.ndarray,
+                  relax: bool, rng: np.random.Generator) -> np.ndarray:
+    """Cell per row outside the row's LA; rows are grouped by home cell (weights use its centroid)."""
+    home_cell = home_cells[rows]
+    result = np.empty(len(rows), dtype=np.int64)
+    n_cells = len(geo.cell_la)
+    for res in (False, True):
+        for b in (0, 1, 2):
+            m = (residential[rows] == res) & (band[rows] == b)
+            if not m.any():
+                continue
+            groups, inv = np.unique(home_cell[m], return_inverse=True)
+            de = geo.cell_e[None, :].astype(np.float32) - geo.cell_e[groups][:, None].astype(np.float32)
+            dn = geo.cell_n[None, :].astype(np.float32) - geo.cell_n[groups][:, None].astype(np.float32)
+            miles = np.sqrt(de * de + dn * dn) / np.float32(1000 * KM_PER_MILE)
+            x = 1 + miles / 5
+            attract = (attract_res if res else attract_pop).astype(np.float32)
+            w = attract[None, :] / (x if res else x * x)
+            if not relax and b == 0:
+                w[miles > 22] = 0
+            elif not relax and b == 1:
+                w[miles < 18] = 0
+            w[geo.cell_la[None, :] == geo.cell_la[groups][:, None]] = 0
+            empty = w.sum(axis=1) <= 0
+            if empty.any():  # nothing in the band (rare): fall back to attraction × decay anywhere outside
+                fb = attract[None, :] / (1 + miles[empty] / 5)
+                fb[geo.cell_la[None, :] == geo.cell_la[groups[empty]][:, None]] = 0
+                w[empty] = fb
+            cum = np.cumsum(w, axis=1, dtype=np.float64)
+            cum /= cum[:, -1:]
+            flat = (cum + np.arange(len(groups))[:, None]).ravel()
+            u = inv + rng.random(len(inv)) * 0.999999
+            pos = np.searchsorted(flat, u, side="right") - inv * n_cells
+            result[m] = np.clip(pos, 0, n_cells - 1)
     return result
 
 
@@ -763,7 +799,7 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     home_unit = kids["home_unit"].to_numpy()[child_of]
     home_e, home_n = geo.east[home_unit], geo.north[home_unit]
     attract_res = _residential_attraction(geo, targets)
-    unit = _place(geo, home_e, home_n, la_i, _CAT_INSIDE[cat], _CAT_BAND[cat], _RESIDENTIAL[group],
+    unit = _place(geo, home_unit, la_i, _CAT_INSIDE[cat], _CAT_BAND[cat], _RESIDENTIAL[group],
                   attract_res, rng)
     ep["HOME_POST"] = np.where((_CAT_BAND[cat] == 2) | kids["uasc"].to_numpy()[child_of], "",
                                geo.postcode[home_unit])
