@@ -665,9 +665,15 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     kids = pd.concat(frames, ignore_index=True)
     kids["CHILD"] = "SYN" + kids["dfe"].str.zfill(3) + (kids.groupby("la").cumcount() + 1).astype(str).str.zfill(6)
     end = pd.Timestamp(year=year, month=3, day=31)
+    start = pd.Timestamp(year=year - 1, month=4, day=1)
+    now = kids["at_31_march"].to_numpy()
+    # leavers' care ended on a uniform day of the year; their age group is their age then
+    leave = start + pd.to_timedelta(rng.integers(0, (end - start).days, len(kids)), unit="D")
+    kids["leave"] = pd.Series(leave).where(~now).to_numpy()
+    ref = pd.Series(leave).where(~now, end)
     lo, hi = _AGE_RANGE[kids["age_group"].to_numpy()].T
     age_years = lo + rng.random(len(kids)) * (hi - lo) * 0.999
-    kids["DOB"] = (end - pd.to_timedelta(np.round(age_years * 365.25), unit="D")).to_numpy()
+    kids["DOB"] = (ref - pd.to_timedelta(np.round(age_years * 365.25), unit="D")).to_numpy()
     kids["age_years"] = age_years
     _assign_uasc_and_sex(kids, rng)
     # home: a real postcode of the LA (hidden for distance-not-known children; always hidden for UASC)
@@ -754,8 +760,7 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     now = kids["at_31_march"].to_numpy()
     dob = pd.to_datetime(kids["DOB"]).to_numpy()
     # when the period of care ended (leavers) and began
-    leave = np.where(now, np.datetime64("NaT"), (start_y + pd.to_timedelta(
-        rng.integers(0, (end_y - start_y).days, n), unit="D")).to_numpy())
+    leave = kids["leave"].to_numpy()
     ref = np.where(now, np.datetime64(end_y), leave)
     age_days = (ref - dob).astype("timedelta64[D]").astype(int)
     dur = rng.exponential(np.where(now, 2.5, 1.5) * 365.25, n).astype(int) + 1
