@@ -112,7 +112,7 @@ def clustering_cmd(
 
 
 def headline_cmd(year: YearOpt = 2018, fmt: FormatOpt = None, out: OutOpt = None) -> None:
-    """The 2019 inquiry's headline figures beside the values computed here, the published source and the difference."""
+    """Print the 2019 inquiry's headline figures beside the values computed here, the source and the difference."""
     from provision import headline
 
     table = headline.headline_figures(year)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -75,12 +76,8 @@ def read_csv_checked(
         If the file cannot be decoded or parsed.
     """
     path = Path(path)
-    try:
-        frame = pd.read_csv(path, skiprows=skiprows, encoding=encoding, dtype=str, keep_default_na=False,
-                            na_values=[""], low_memory=False)
-    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
-        raise InputError(f"{path.name}: cannot read as CSV (skiprows={skiprows}, encoding={encoding}): {exc}") from exc
-    frame.columns = [_clean_header(c) for c in frame.columns]
+    st = path.stat()
+    frame = _read_csv_cached(str(path.resolve()), st.st_size, st.st_mtime_ns, skiprows, encoding).copy()
     if aliases:
         folded = {k.lower(): v for k, v in aliases.items()}
         frame = frame.rename(columns={c: folded[c.lower()] for c in frame.columns if c.lower() in folded})
@@ -159,6 +156,19 @@ def to_number(values: pd.Series, *, source: str = "input", column: str = "value"
                              f"known suppression symbols ({', '.join(repr(k) for k in SUPPRESSION_SYMBOLS if k)})")
         reason[bad] = mapped
     return pd.DataFrame({"value": num.astype(float), "reason": reason}, index=values.index)
+
+
+@lru_cache(maxsize=32)
+def _read_csv_cached(path: str, size: int, mtime_ns: int, skiprows: int, encoding: str) -> pd.DataFrame:
+    """Parse a CSV once per (path, size, mtime): the same published files are read by several tables."""
+    name = Path(path).name
+    try:
+        frame = pd.read_csv(path, skiprows=skiprows, encoding=encoding, dtype=str, keep_default_na=False,
+                            na_values=[""], low_memory=False)
+    except (UnicodeDecodeError, pd.errors.ParserError) as exc:
+        raise InputError(f"{name}: cannot read as CSV (skiprows={skiprows}, encoding={encoding}): {exc}") from exc
+    frame.columns = [_clean_header(c) for c in frame.columns]
+    return frame
 
 
 def _ods_engine() -> str:
