@@ -166,7 +166,7 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     la_code, la_status = _harmonise(codes_then, constituency, to_year=to_year, source=name)
 
     lookup = boundaries.la_lookup().set_index("la_code")
-    places = (pd.to_numeric(homes["Places"].astype("string").str.replace(",", "").str.strip(), errors="raise")
+    places = (_places(homes["Places"], source=name, skiprows=src.skiprows if src.kind == "csv" else 4)
               if "Places" in homes.columns else pd.Series(pd.NA, index=homes.index))
     sector = homes["Sector"].astype("string").str.strip().str.lower().str.replace(" ", "_")
     out = pd.DataFrame({
@@ -319,6 +319,17 @@ def _read_raw(file: Path, src: _Source, year: int) -> pd.DataFrame:
                                                                          ["Registration status"])
     return read_csv_checked(file, skiprows=src.skiprows, encoding=src.encoding, required=required,
                             aliases=_ALIASES)
+
+
+def _places(values: pd.Series, *, source: str, skiprows: int) -> pd.Series:
+    text = values.astype("string").str.replace(",", "", regex=False).str.strip()
+    num = pd.to_numeric(text, errors="coerce")
+    bad = num.isna() & text.notna()
+    if bad.any():
+        first = bad.idxmax()
+        raise InputError(f"{source} row {first + skiprows + 2}: Places {text[first]!r} is not a whole number "
+                         f"({int(bad.sum())} such row(s))")
+    return num
 
 
 def _codes_for_names(names: pd.Series, *, year: int, source: str) -> pd.Series:

@@ -95,3 +95,14 @@ def test_to_number_symbols():
     assert got["reason"].iloc[1] == "suppressed (c)"
     with pytest.raises(InputError, match="'banana'"):
         to_number(pd.Series(["banana"]), source="f.csv")
+
+
+@pytest.mark.parametrize("year", [2014, 2016, 2019, 2021, 2025])
+def test_every_year_has_every_2024_la(mirror, year):
+    d = demand.demand_by_la(year)
+    assert len(d) == 153 and d.index.is_unique
+    assert d["children_looked_after"].notna().sum() >= 140
+    # every NaN carries its reason
+    for col in demand.COLUMNS:
+        nan = d[col].isna()
+        assert d.loc[nan, "missing_reasons"].str.contains(col).all(), (year, col)

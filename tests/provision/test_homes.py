@@ -108,3 +108,15 @@ def test_unmatched_la_name_is_listed(mirror, tmp_path):
     raw.to_csv(bad, index=False)
     with pytest.raises(UnknownAreaCodeError, match=r"renamed.csv: 1 local authority name.*'Atlantis'"):
         homes.supply_by_la(2018, path=bad)
+
+
+def test_bad_places_value_names_row_and_value(mirror, tmp_path):
+    from geo.catalogue import data_path
+
+    raw = pd.read_csv(data_path("care/ofsted/provider_at_march_2018_part2.csv"), dtype=str, encoding="utf-8-sig")
+    first = raw.index[(raw["Provision type"] == "Children's home")][0]
+    raw.loc[first, "Places"] = "six"
+    bad = tmp_path / "places.csv"
+    raw.to_csv(bad, index=False)
+    with pytest.raises(InputError, match=rf"places.csv row {first + 2}: Places 'six' is not a whole number"):
+        homes.read_children_homes(2018, path=bad)
