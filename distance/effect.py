@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -58,6 +60,7 @@ DEFAULT_COVARIATES: tuple[str, ...] = (
 )
 """Adjustment set of the child-level models (columns of :func:`placement_frame`)."""
 
+_SYNTHETIC_ID = "SYN"  # provision.synth child identifiers
 _CATEGORICAL = {"sex", "placement_type", "uasc", "legal_status", "la"}
 _KM_PER_MILE = 1.609344
 _MIN_PLACEMENTS = 30
@@ -318,7 +321,11 @@ class ChildEffectResult:
 
 
 def is_synthetic(*frames: pd.DataFrame | None) -> bool:
-    """Tell whether any frame carries the synthetic marker (``attrs['synthetic']`` or a ``synthetic`` column)."""
+    """Tell whether any frame carries a synthetic marker.
+
+    Markers: ``attrs['synthetic']``; a truthy ``synthetic`` column; or every ``CHILD`` identifier starting
+    with ``SYN`` (the marker of :func:`provision.synth.generate`).
+    """
     for f in frames:
         if f is None:
             continue
@@ -327,6 +334,8 @@ def is_synthetic(*frames: pd.DataFrame | None) -> bool:
         for col in ("synthetic", "SYNTHETIC", "is_synthetic"):
             if col in f.columns and f[col].astype(str).str.lower().isin({"true", "1", "yes", "y"}).any():
                 return True
+        if "CHILD" in f.columns and len(f) and f["CHILD"].astype(str).str.startswith(_SYNTHETIC_ID).all():
+            return True
     return False
 
 
@@ -533,6 +542,14 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
         Too few placements for the model (says how many there are and are needed), no missing incident at all,
         or perfectly collinear covariates (named).
     """
+    with _one_blas_thread():
+        return _child_effect(frame, covariates=covariates, family=family, spline_df=spline_df,
+                             synthetic=synthetic, propensity_clip=propensity_clip, models=models)
+
+
+def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str], family: str, spline_df: int,
+                  synthetic: bool | None, propensity_clip: tuple[float, float],
+                  models: tuple[str, ...]) -> ChildEffectResult:
     _require(frame, ["child", "exposure_days", "missing_incidents", "distance_miles", "distance_band",
                      *covariates], "placement frame")
     synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
@@ -713,6 +730,18 @@ def _save(fig: Any, stem: Path) -> list[Path]:
             fig.savefig(path, dpi=150)
             paths.append(path)
     return paths
+
+
+@contextmanager
+def _one_blas_thread() -> Iterator[None]:
+    """Run BLAS single-threaded: IRLS on many small matrices is 10-100x slower with threads on a busy machine."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # optional: only speed depends on it
+        yield
+        return
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield
 
 
 def _footer(fig: Any, text: str) -> None:

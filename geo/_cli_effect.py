@@ -96,7 +96,8 @@ def child_cmd(
     eps, hdr, mis = (_read_csv(p) for p in (episodes, header, missing))
     uasc_frame = _read_csv(uasc) if uasc is not None else None
     is_synth = synthetic or effect.is_synthetic(eps, hdr, mis) or any(
-        "synthetic" in p.name.lower() for p in (episodes, header, missing))
+        "synthetic" in p.name.lower() or (p.parent / "README_SYNTHETIC.txt").is_file()
+        for p in (episodes, header, missing))
     located = _locate(eps, la, network)
     located.attrs["synthetic"] = is_synth
     frame, quality = effect.placement_frame(

@@ -324,6 +324,8 @@ def test_is_synthetic():
     flagged = df.copy()
     flagged.attrs["synthetic"] = True
     assert effect.is_synthetic(df, flagged)
+    assert effect.is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "SYN002"]}))  # provision.synth identifiers
+    assert not effect.is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "1234"]}))
 
 
 def test_cli_child(sim, tmp_path):
