@@ -35,7 +35,13 @@ def supply_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None) 
     from provision import homes
 
     table = homes.supply_table(year)
-    err_console.print(f"source: {table.attrs['source']}")
+    a = table.attrs
+    err_console.print(f"source: {a['source']}")
+    if a.get("published_england_homes"):
+        err_console.print(f"this list has {a['england_homes']:,} children's homes; Ofsted published "
+                          f"{a['published_england_homes']:,} homes and {a['published_england_places']:,} places "
+                          f"at 31 March {year}" + ("" if a["england_homes"] == a["published_england_homes"] else
+                                                   " (the provider-level list omits homes not yet inspected)"))
     _write(table, out, fmt, title=f"Children's homes and places, {year}")
 
 

@@ -85,7 +85,7 @@ def read_csv_checked(
     return frame
 
 
-def read_ods_sheet_cached(path: Path, sheet: str, *, header: int = 3) -> pd.DataFrame:
+def read_ods_sheet_cached(path: Path, sheet: str, *, header: int | None = 3) -> pd.DataFrame:
     """Read one sheet of an ODS workbook as strings, caching it as parquet keyed by the file's SHA-256.
 
     Parsing an Ofsted ODS sheet takes ~1-2 s with python-calamine and 40-100 s with odfpy (the fallback

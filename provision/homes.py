@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "YEARS", "SECTORS", "REGISTERED_STATUSES", "source_for", "read_children_homes", "supply_by_la",
-    "supply_by_region", "supply_table",
+    "supply_by_region", "supply_table", "published_national_totals",
 ]
 
 YEARS = range(2014, 2026)
@@ -259,6 +259,9 @@ def supply_by_la(year: int, *, to_year: int = 2024, path: str | Path | None = No
     out.attrs["england_homes"] = int(total_h)
     out.attrs["england_places"] = int(total_p) if has_places else None
     out.attrs["unresolved_homes"] = int(len(unresolved))
+    published = _published(year)
+    out.attrs["published_england_homes"] = published[0]
+    out.attrs["published_england_places"] = published[1]
     return out
 
 
@@ -298,7 +301,53 @@ def supply_table(year: int, *, path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
+def published_national_totals() -> pd.DataFrame:
+    """Ofsted's published national children's homes and places at 31 March, 2012-2025.
+
+    From the ``Providers+places_Time_series`` sheet of the 2025 workbook (tables 6a and 6b, column
+    "Children's Homes": excludes secure children's homes and residential special schools registered as
+    children's homes). Indexed by ``year`` with ``homes`` and ``places`` (Int64). Used to report how
+    complete each year's provider list is.
+    """
+    import re
+
+    src = _SOURCES[2025]
+    path = data_path(src.path)
+    raw = read_ods_sheet_cached(path, "Providers+places_Time_series", header=None)
+    raw.columns = [str(c) for c in raw.columns]
+    header_rows = raw.index[raw.iloc[:, 0].astype("string").str.strip() == "Date"]
+    if len(header_rows) == 0:
+        raise InputError(f"{path.name} [Providers+places_Time_series]: no 'Date' header row")
+    header = [str(v).strip() for v in raw.loc[header_rows[0]]]
+    if "Children's Homes" not in header:
+        from geo.errors import MissingColumnsError
+
+        raise MissingColumnsError(f"{path.name} [Providers+places_Time_series]", ["Children's Homes"], header)
+    col = raw.columns[header.index("Children's Homes")]
+    rows: dict[int, dict[str, int]] = {}
+    for _, r in raw.iterrows():
+        kind = str(r.iloc[1]).strip()
+        match = re.search(r"(\d{4})", str(r.iloc[0]))
+        if kind in {"Providers", "Places"} and match:
+            rows.setdefault(int(match.group(1)), {})["homes" if kind == "Providers" else "places"] = int(
+                float(r[col]))
+    out = pd.DataFrame.from_dict(rows, orient="index").sort_index().astype("Int64")
+    out.index.name = "year"
+    out.attrs["source"] = f"Ofsted {path.name} [Providers+places_Time_series]"
+    return out
+
+
 # -- private helpers ------------------------------------------------------------------------------------------
+
+
+def _published(year: int) -> tuple[int | None, int | None]:
+    try:
+        totals = published_national_totals()
+    except FileNotFoundError:  # the 2025 workbook is not available: report nothing rather than fail
+        return None, None
+    if year not in totals.index:
+        return None, None
+    return int(totals.at[year, "homes"]), int(totals.at[year, "places"])
 
 
 def _source(year: int) -> _Source:

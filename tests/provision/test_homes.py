@@ -120,3 +120,14 @@ def test_bad_places_value_names_row_and_value(mirror, tmp_path):
     raw.to_csv(bad, index=False)
     with pytest.raises(InputError, match=rf"places.csv row {first + 2}: Places 'six' is not a whole number"):
         homes.read_children_homes(2018, path=bad)
+
+
+def test_published_totals_and_coverage(mirror):
+    pub = homes.published_national_totals()
+    assert pub.loc[2018, "homes"] == 2124 and pub.loc[2018, "places"] == 9430
+    assert pub.loc[2025, "homes"] == 3946
+    assert list(pub.index) == list(range(2012, 2026))
+    s = homes.supply_by_la(2024)  # provider-level list: undercounts, and says so
+    assert s.attrs["published_england_homes"] == 3423
+    assert s.attrs["england_homes"] < s.attrs["published_england_homes"]
+    assert not s.attrs["complete_list"]
