@@ -355,7 +355,8 @@ def summarise(quality: pd.DataFrame) -> pd.DataFrame:
 def _read_csv(path: Path) -> tuple[pd.DataFrame | None, tuple[str, str] | None]:
     if not path.is_file():
         raise InputError(f"{path}: file not found")
-    head = path.open("rb").read(8192)
+    with path.open("rb") as fh:
+        head = fh.read(8192)
     if not head.strip():
         return None, ("empty file", "the file is empty (0 bytes or only blank lines)")
     kind = _binary_kind(head)
