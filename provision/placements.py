@@ -85,7 +85,8 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     out["home_la"] = home["ctyua_code"].to_numpy()
     out["pl_la"] = place["ctyua_code"].to_numpy()
     out["responsible_la"] = _responsible(episodes, responsible_la, year)
-    outside = pd.array(out["pl_la"].to_numpy() != out["responsible_la"].to_numpy(), dtype="boolean")
+    outside = pd.array(out["pl_la"].fillna("").to_numpy(dtype=object)
+                       != out["responsible_la"].fillna("").to_numpy(dtype=object), dtype="boolean")
     outside[(out["pl_la"].isna() | out["responsible_la"].isna()).to_numpy()] = pd.NA
     out["outside_la"] = outside
     dist = straight_distance(out)
