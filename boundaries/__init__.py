@@ -8,10 +8,11 @@ from boundaries.codes import (
     la_lookup,
     normalise_name,
     resolve_la,
+    successors,
 )
 from boundaries.polygons import load_las, load_regions
 
 __all__ = [
     "SMALL_LA_MERGES", "codes_from_names", "harmonise_code", "harmonise_codes", "la_lookup",
-    "load_las", "load_regions", "normalise_name", "resolve_la",
+    "load_las", "load_regions", "normalise_name", "resolve_la", "successors",
 ]

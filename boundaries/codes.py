@@ -16,7 +16,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "FIRST_YEAR", "LAST_YEAR", "la_lookup", "resolve_la", "codes_from_names", "harmonise_code",
-    "harmonise_codes", "normalise_name", "check_year", "SMALL_LA_MERGES",
+    "harmonise_codes", "normalise_name", "check_year", "successors", "SMALL_LA_MERGES",
 ]
 
 FIRST_YEAR, LAST_YEAR = 2014, 2025
@@ -51,8 +51,13 @@ SMALL_LA_MERGES = {"E09000001": "E09000012", "E06000053": "E06000052"}
 
 # Spellings that normalisation alone does not reconcile (Ofsted and others).
 _ALIASES = {"durham": "county durham", "bristol city": "bristol", "hull": "kingston upon hull",
-            "st helens": "st helens", "bcp": "bournemouth christchurch and poole",
-            "richmond": "richmond upon thames", "kingston": "kingston upon thames"}
+            "bcp": "bournemouth christchurch and poole",
+            "richmond": "richmond upon thames", "kingston": "kingston upon thames",
+            # Ofsted's September 2014 provider list
+            "bath and ne somerset": "bath and north east somerset", "bedford borough": "bedford",
+            "blackburn": "blackburn with darwen", "leicester city": "leicester", "medway towns": "medway",
+            "newcastle": "newcastle upon tyne", "nottingham city": "nottingham",
+            "west berkshire newbury": "west berkshire"}
 
 
 def check_year(year: int) -> int:
@@ -174,6 +179,16 @@ def codes_from_names(names: pd.Series, *, year: int = 2024, source: str = "input
     if names.isna().any():
         raise UnknownAreaCodeError(f"{source}: {int(names.isna().sum())} row(s) have no local authority name")
     return names.astype(str).map(mapping).rename("la_code")
+
+
+def successors(code: str) -> tuple[int, tuple[str, ...]] | None:
+    """The year an LA code was replaced and the codes that took over its area, or ``None`` if it never was.
+
+    >>> successors("E10000021")
+    (2021, ('E06000061', 'E06000062'))
+    """
+    change = _successors().get(str(code).strip())
+    return (change.year, change.new) if change else None
 
 
 def _successors() -> dict[str, _Change]:

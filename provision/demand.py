@@ -566,13 +566,10 @@ def _harmonise(part: pd.DataFrame, *, to_year: int, year: int) -> pd.DataFrame:
 
 
 def _successors(code: str, to_year: int) -> list[str]:
-    from boundaries.codes import _CHANGES  # the lead's change table: predecessor → successors
+    import boundaries
 
-    out: list[str] = []
-    for ch in _CHANGES:
-        if ch.old == code:
-            out += ch.new
-    return out
+    change = boundaries.successors(code)
+    return list(change[1]) if change else []
 
 
 def _join_reasons(frame: pd.DataFrame, reasons: dict[str, pd.Series]) -> pd.Series:

@@ -389,7 +389,7 @@ def _codes_for_names(names: pd.Series, *, year: int, source: str) -> pd.Series:
     """
     import boundaries
 
-    cleaned = names.map(lambda n: _OFSTED_NAMES.get(str(n).lower(), n) if pd.notna(n) else n)
+    cleaned = names  # Ofsted spellings are known to boundaries.normalise_name
     mapping: dict[str, str] = {}
     for u in pd.unique(cleaned.dropna()):
         for vintage in dict.fromkeys((max(year - 1, 2014), year)):
@@ -402,14 +402,6 @@ def _codes_for_names(names: pd.Series, *, year: int, source: str) -> pd.Series:
     if len(bad):  # let boundaries build the message listing every unmatched name and its row count
         boundaries.codes_from_names(bad.astype(object), year=year, source=source)
     return cleaned.map(mapping)
-
-
-# Ofsted spellings in the 2014 list that the boundaries name index does not know.
-_OFSTED_NAMES = {
-    "bath & ne somerset": "Bath and North East Somerset", "bedford borough": "Bedford",
-    "blackburn": "Blackburn with Darwen", "leicester city": "Leicester", "medway towns": "Medway",
-    "newcastle": "Newcastle upon Tyne", "nottingham city": "Nottingham", "west berkshire (newbury)": "West Berkshire",
-}
 
 
 def _harmonise(codes_then: pd.Series, constituency: pd.Series, *, to_year: int,

@@ -123,3 +123,17 @@ def test_unknown_name_and_number(mirror):
         boundaries.resolve_la("Atlantis")
     with pytest.raises(UnknownAreaCodeError, match="unknown DfE LA number '999'"):
         boundaries.resolve_la("999")
+
+
+@pytest.mark.parametrize(("name", "code"), [
+    ("Bath & NE Somerset", "E06000022"), ("Bedford Borough", "E06000055"), ("Blackburn", "E06000008"),
+    ("Leicester City", "E06000016"), ("Medway Towns", "E06000035"), ("Newcastle", "E08000021"),
+    ("Nottingham City", "E06000018"), ("West Berkshire (Newbury)", "E06000037"),
+])
+def test_ofsted_2014_spellings(mirror, name, code):
+    assert boundaries.resolve_la(name, year=2014) == code
+
+
+def test_successors(mirror):
+    assert boundaries.successors("E10000021") == (2021, ("E06000061", "E06000062"))
+    assert boundaries.successors("E08000007") is None
