@@ -676,16 +676,40 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     kids["DOB"] = (ref - pd.to_timedelta(np.round(age_years * 365.25), unit="D")).to_numpy()
     kids["age_years"] = age_years
     _assign_uasc_and_sex(kids, rng)
-    # home: a real postcode of the LA (hidden for distance-not-known children; always hidden for UASC)
+    # home: a real postcode of the LA (hidden for distance-not-known children; always hidden for UASC).
+    # A child whose placement is "outside, <= 20 miles" lives where another English LA is within reach, and
+    # "inside, > 20 miles" where the LA stretches that far: the home is drawn among cells where it can be.
+    near_out, far_in = _cell_reach(geo)
     home_unit = np.empty(len(kids), dtype=np.int64)
+    cats = kids["cat"].to_numpy()
     for la_i, idx in kids.groupby("la_i").indices.items():
         cells = geo.la_cells[la_i]
         lo_u = geo.cell_start[cells]
-        cnt = geo.cell_count[cells]
-        pick = rng.choice(len(cells), size=len(idx), p=cnt / cnt.sum())
-        home_unit[idx] = lo_u[pick] + np.floor(rng.random(len(idx)) * cnt[pick]).astype(np.int64)
+        cnt = geo.cell_count[cells].astype(float)
+        for c in np.unique(cats[idx]):
+            rows = idx[cats[idx] == c]
+            w = cnt * (near_out[cells] if c == 1 else far_in[cells] if c == 2 else 1.0)
+            if w.sum() <= 0:
+                w = cnt
+            pick = rng.choice(len(cells), size=len(rows), p=w / w.sum())
+            home_unit[rows] = lo_u[pick] + np.floor(rng.random(len(rows)) * cnt[pick]).astype(np.int64)
     kids["home_unit"] = home_unit
     return kids
+
+
+def _cell_reach(geo: _Geo) -> tuple[np.ndarray, np.ndarray]:
+    """Per cell: another LA's cell within 15 miles? its own LA's cell beyond 25 miles? (centroids)."""
+    n = len(geo.cell_la)
+    near_out = np.zeros(n)
+    far_in = np.zeros(n)
+    for chunk in np.array_split(np.arange(n), max(1, n // 512)):
+        de = geo.cell_e[None, :] - geo.cell_e[chunk][:, None]
+        dn = geo.cell_n[None, :] - geo.cell_n[chunk][:, None]
+        miles = np.sqrt(de * de + dn * dn) / 1000 / KM_PER_MILE
+        same = geo.cell_la[None, :] == geo.cell_la[chunk][:, None]
+        near_out[chunk] = (np.where(same, np.inf, miles).min(axis=1) <= 15).astype(float)
+        far_in[chunk] = (np.where(same, miles, 0).max(axis=1) >= 25).astype(float)
+    return near_out, far_in
 
 
 def _impute_categories(raw: np.ndarray, n: int, t: pd.Series, prior: np.ndarray) -> np.ndarray:

@@ -1,0 +1,199 @@
+"""provision.synth: synthetic SSDA903 returns reproduce the published LA figures they come from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo.cli import app
+from geo.errors import InputError, UnknownAreaCodeError
+from provision import ssda903, synth
+from provision.placements import locate
+
+runner = CliRunner()
+LAS = ["Stockport", "Bristol", "Cornwall", "Camden", "North Yorkshire", "Hartlepool"]
+
+
+@pytest.fixture(scope="module")
+def sample(mirror) -> synth.SyntheticSSDA903:
+    return synth.generate(year=2024, seed=7, las=LAS, effect="missing:rr=1.5/10mi")
+
+
+@pytest.fixture(scope="module")
+def located(sample) -> pd.DataFrame:
+    return locate(sample.episodes)
+
+
+def rederive(located: pd.DataFrame) -> pd.DataFrame:
+    """LA aggregates at 31 March from the child-level records, the way DfE derives them."""
+    now = located[located["DEC"].isna()]
+    return now.groupby("LA").agg(
+        children=("CHILD", "size"),
+        outside=("outside_la", lambda s: int(s.fillna(False).sum())),
+        over_20=("over_20_miles", lambda s: int(s.fillna(False).sum())),
+    )
+
+
+def check_acceptance(located: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
+    got = rederive(located).join(truth[["children_looked_after", "pct_outside_la", "pct_over_20_miles"]])
+    assert (got["children"] == got["children_looked_after"]).all()
+    big = got[got["children"] >= 50]
+    d_out = 100 * big["outside"] / big["children"] - big["pct_outside_la"]
+    d_over = 100 * big["over_20"] / big["children"] - big["pct_over_20_miles"]
+    assert d_out.abs().max() <= 3, d_out.abs().sort_values().tail()
+    assert d_over.abs().max() <= 3, d_over.abs().sort_values().tail()
+    return got
+
+
+def test_children_at_31_march_exact_and_percentages_within_3_points(sample, located):
+    got = check_acceptance(located, sample.truth)
+    assert len(got) == len(LAS)
+    assert got.loc["E08000007", "children"] == 493  # Stockport 2024, published
+
+
+@pytest.mark.slow
+def test_england_acceptance():
+    """Acceptance: every English LA, 2024: counts exact, % outside and % over 20 miles within 3 points."""
+    data = synth.generate(year=2024, seed=7)
+    assert len(data.truth) >= 150
+    got = check_acceptance(locate(data.episodes), data.truth)
+    assert got["children"].sum() == data.truth["children_looked_after"].sum()
+    assert 80_000 < got["children"].sum() < 86_000
+
+
+def test_records_are_synthetic_and_valid(sample, tmp_path):
+    assert sample.episodes["CHILD"].str.startswith("SYN").all()
+    assert sample.header["CHILD"].str.startswith("SYN").all()
+    folder = sample.write(tmp_path / "synth")
+    readme = (folder / "README_SYNTHETIC.txt").read_text()
+    assert "SYNTHETIC" in readme and "Poisson" in readme
+    assert {"episodes.csv", "header.csv", "missing.csv", "truth.csv"} <= {p.name for p in folder.iterdir()}
+    assert pd.read_csv(folder / "episodes.csv", nrows=1)["DECOM"].str.fullmatch(r"\d\d/\d\d/\d{4}").all()
+    quality = ssda903.validate(episodes=folder / "episodes.csv", header=folder / "header.csv",
+                               missing=folder / "missing.csv")
+    assert quality.empty, ssda903.summarise(quality).to_string()
+
+
+def test_real_postcodes_homes_inside_la(sample, located):
+    assert (located["pl_precision"] == "full").all()
+    homes = located[located["HOME_POST"].ne("")]
+    assert (homes["home_precision"] == "full").all()
+    assert (homes["home_la"] == homes["LA"]).all()
+
+
+def test_layout_and_codes(sample):
+    assert list(sample.episodes.columns) == ["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER",
+                                             "DEC", "REC", "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN",
+                                             "LA"]
+    schema = {c.name: c for c in ssda903.SCHEMA["episodes"]}
+    for col in ("RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER"):
+        assert set(sample.episodes[col]) <= set(schema[col].codes), col
+    assert set(sample.header["SEX"]) == {"1", "2"}
+    assert set(sample.missing["MISSING"]) == {"M"}
+    uasc = sample.header[sample.header["UASC"].eq(1)]["CHILD"]
+    assert sample.episodes[sample.episodes["CHILD"].isin(uasc)]["HOME_POST"].eq("").all()
+
+
+def test_placement_mix_and_uasc_match(sample, mirror):
+    chars = pd.read_csv(mirror / "care" / "dfe_cla" / "ees_release_2025" /
+                        "derived_la_cla_on_31_march_by_characteristics_2024.csv", dtype=str)
+    row = chars[chars["new_la_code"].eq("E08000007")]
+    chomes = int(row[row["characteristic"].eq("Secure homes and children's homes")]["number"].iloc[0])
+    uasc = int(row[row["characteristic"].eq("UASC")]["number"].iloc[0])
+    now = sample.episodes[sample.episodes["DEC"].isna() & sample.episodes["LA"].eq("E08000007")]
+    assert now["PLACE"].isin(["K1", "K2"]).sum() == chomes
+    kids = sample.header[sample.header["CHILD"].isin(now["CHILD"])]
+    assert kids["UASC"].sum() == uasc
+
+
+def test_out_of_area_childrens_homes_follow_ofsted_places(sample, located):
+    from provision.homes import supply_by_la
+
+    places = supply_by_la(2024)["places"].astype(float)
+    chomes = located[located["PLACE"].eq("K2") & located["outside_la"].fillna(False).astype(bool)]
+    dest = places.reindex(chomes["pl_la"]).fillna(0).to_numpy()
+    assert (dest > 0).mean() > 0.97
+    # destinations are richer in places than England's average LA
+    assert np.median(dest) > places.median()
+
+
+def test_planted_effect_is_recovered(sample, located):
+    import statsmodels.api as sm
+
+    year_start, year_end = pd.Timestamp("2023-04-01"), pd.Timestamp("2024-04-01")
+    ep = located[located["straight_distance_miles"].notna()].copy()
+    a = ep["DECOM"].clip(lower=year_start)
+    b = ep["DEC"].fillna(year_end).clip(upper=year_end)
+    ep["days"] = (b - a).dt.days
+    ep = ep[ep["days"] > 0]
+    miss = sample.missing
+    # attribute each incident to the episode it started in
+    merged = miss.merge(ep[["CHILD", "DECOM", "DEC"]].reset_index(), on="CHILD")
+    inside = (merged["MIS_START"] >= merged["DECOM"]) & (
+        merged["DEC"].isna() | (merged["MIS_START"] < merged["DEC"]))
+    counts = merged[inside].groupby("index").size()
+    ep["incidents"] = counts.reindex(ep.index).fillna(0).to_numpy()
+    X = pd.get_dummies(ep["LA"], dtype=float)
+    X["miles"] = ep["straight_distance_miles"]
+    fit = sm.GLM(ep["incidents"], X, family=sm.families.Poisson(), offset=np.log(ep["days"] / 365)).fit()
+    rr = float(np.exp(10 * fit.params["miles"]))
+    assert 1.4 < rr < 1.6, rr
+
+
+def test_share_who_went_missing_matches_published(sample):
+    kids = sample.header.assign(LA=sample.header["CHILD"].map(
+        sample.episodes.drop_duplicates("CHILD").set_index("CHILD")["LA"]))
+    went = kids["CHILD"].isin(sample.missing["CHILD"])
+    share = 100 * went.groupby(kids["LA"]).mean()
+    diff = share - sample.truth["pct_went_missing"]
+    assert diff.abs().max() < 4, diff
+
+
+def test_no_effect_means_rr_1(mirror):
+    data = synth.generate(las=["Hartlepool"], seed=3)
+    assert data.model["rr"] == 1.0 and "1 ** (" in data.model["formula"]
+
+
+def test_deterministic(mirror):
+    a = synth.generate(las=["Hartlepool"], seed=5)
+    b = synth.generate(las=["Hartlepool"], seed=5)
+    pd.testing.assert_frame_equal(a.episodes, b.episodes)
+    pd.testing.assert_frame_equal(a.missing, b.missing)
+    c = synth.generate(las=["Hartlepool"], seed=6)
+    assert not a.episodes["PL_POST"].equals(c.episodes["PL_POST"])
+
+
+@pytest.mark.parametrize(("spec", "rr", "per", "k"), [
+    ("missing:rr=1.5/10mi", 1.5, 10.0, None),
+    ("missing:rr=2", 2.0, 10.0, None),
+    ("missing: rr=1.2/16km, k=0.5", 1.2, 16 / 1.6093, 0.5),
+])
+def test_parse_effect(spec, rr, per, k):
+    eff = synth.parse_effect(spec)
+    assert eff.rr == rr and eff.per_miles == pytest.approx(per) and eff.k == k
+
+
+@pytest.mark.parametrize("spec", ["missing:rr=-1", "runaway:rr=2", "missing:rr=1.5/10furlongs"])
+def test_parse_effect_rejects(spec):
+    with pytest.raises(InputError, match="effect"):
+        synth.parse_effect(spec)
+
+
+def test_bad_year_and_la(mirror):
+    with pytest.raises(InputError, match="2021-2024"):
+        synth.generate(year=2019)
+    with pytest.raises(UnknownAreaCodeError, match="Atlantis"):
+        synth.generate(las=["Atlantis"])
+
+
+def test_cli_synth(tmp_path, mirror):
+    out = tmp_path / "synth"
+    result = runner.invoke(app, ["--mirror", str(mirror), "synth", "--la", "Hartlepool", "--seed", "1",
+                                 "--effect", "missing:rr=1.5/10mi", "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "wrote SYNTHETIC SSDA903 2024" in result.output
+    assert (out / "README_SYNTHETIC.txt").is_file()
+    bad = runner.invoke(app, ["--mirror", str(mirror), "synth", "--effect", "nonsense", "--out", str(out)])
+    assert bad.exit_code == 1 and "Error: effect 'nonsense' is not understood" in bad.output
