@@ -97,3 +97,15 @@ def test_bad_input() -> None:
         shortest_path_lengths(sp.csr_matrix(np.ones((2, 3))), [0], [1])
     with pytest.raises(InputError, match="needs a RoadNetwork"):
         shortest_path_lengths(sp.csr_matrix(np.ones((2, 2))), [0], [1], method="cch")
+
+
+@pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent")
+def test_paths_beyond_the_millimetre_range() -> None:
+    """A 3,000 km path overflows 32-bit millimetres: the CCH engine answers in metres instead, not NaN."""
+    x = np.array([0.0, 1e6, 2e6, 3e6])
+    y = np.zeros(4)
+    tail, head = np.array([0, 1, 2, 1, 2, 3]), np.array([1, 2, 3, 0, 1, 2])
+    length = np.full(6, 1e6)
+    net = RoadNetwork(x=x, y=y, osmid=np.arange(4), tail=tail, head=head, length_m=length, time_s=length / 30)
+    got = shortest_path_lengths(net, [0, 3, 0], [3, 0, 1], method="cch")
+    np.testing.assert_allclose(got, [3e6, 3e6, 1e6])
