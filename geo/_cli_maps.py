@@ -226,6 +226,9 @@ def demo(
     network: Annotated[str, typer.Option(
         "--network", help="Road distances: 'backbone' (national approximate network), a network file, or 'none' "
         "(straight-line only).")] = "backbone",
+    effect_children: Annotated[int, typer.Option(
+        "--effect-children", help="Synthetic children drawn (at random, with --seed) for the child-level "
+        "distance-and-missing models, which take about a minute per 10,000 on a laptop; 0 for all.")] = 5000,
     tiles: _TilesOpt = "none",
     inline_assets: _InlineOpt = True,
 ) -> None:
@@ -368,9 +371,18 @@ def demo(
         if synth is None or located is None:
             sections["effect"].notes.append("Child-level analysis skipped: no synthetic data.")
             return
+        header, missing = synth.header, synth.missing
+        children = located["CHILD"].drop_duplicates()
+        if 0 < effect_children < len(children):
+            keep = set(children.sample(effect_children, random_state=seed))
+            located = located[located["CHILD"].isin(keep)]
+            header, missing = header[header["CHILD"].isin(keep)], missing[missing["CHILD"].isin(keep)]
+            sections["effect"].notes.append(
+                f"Child-level models use a random sample of {effect_children:,} of the {len(children):,} synthetic "
+                "children (--effect-children).")
         located = located.copy()
         located.attrs["synthetic"] = True
-        pf, pq = effect.placement_frame(located, header=synth.header, missing=synth.missing, source="synthetic")
+        pf, pq = effect.placement_frame(located, header=header, missing=missing, source="synthetic")
         res = effect.child_effect(pf, synthetic=True)
         for p in effect.write_child_outputs(res, out, data_quality=pq):
             rel = p.relative_to(out).as_posix()
@@ -404,6 +416,7 @@ def demo(
             advance()
     _write_quality(quality, out / "data_quality.csv")
     settings = {"year": year, "seed": seed, "synthetic LAs": ", ".join(la_codes) or "all English LAs",
+                "children in the child-level models": effect_children or "all",
                 "focus LA": focus_code, "road network": network, "tiles": tiles, "inline assets": inline_assets}
     index = report.write_index(out, title=f"farfromhome: children in care, placements and distance ({year})",
                                summary=summary, sections=list(sections.values()), synthetic=True,
@@ -478,23 +491,15 @@ def _supply_frame(year: int) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame, list[s
         from provision import gaps
 
         g = gaps.supply_gaps(year)
-        per10k = next((c for c in g.columns if "per_10k" in c and "place" in c), None)
-        index = next((c for c in g.columns if "gap_index" in c), None)
-        if per10k:
-            frame["places_per_10k"] = g[per10k].reindex(frame.index)
-        if index:
-            frame["gap_index"] = g[index].reindex(frame.index)
-        if not (per10k and index):
-            notes.append("The gaps table has no places-per-10k or gap-index column; those layers are left out.")
+        frame["places_per_10k"] = g["places_per_10k_children"].reindex(frame.index)
+        frame["gap_index"] = g["supply_gap_per_10k_children"].reindex(frame.index)
     except (FarFromHomeError, ImportError, AttributeError, KeyError) as exc:
         notes.append(f"Supply-gap layers (places per 10,000 children, gap index) left out: {exc}")
     try:
         from provision import clustering
 
-        c = clustering.spatial_clustering(year)
-        cluster = c if "lisa_cluster" in getattr(c, "columns", []) else getattr(c, "local", None)
-        frame["lisa_cluster"] = cluster["lisa_cluster"].reindex(frame.index)
-    except (FarFromHomeError, ImportError, AttributeError, KeyError, TypeError) as exc:
+        frame["lisa_cluster"] = clustering.spatial_clustering(year)["lisa_cluster"].reindex(frame.index)
+    except (FarFromHomeError, ImportError, AttributeError, KeyError) as exc:
         notes.append(f"LISA hot/cold-spot layer left out: {exc}")
     return frame, regions, notes
 

@@ -1,0 +1,82 @@
+"""The map, figure and demo commands, run in-process: exit codes, messages and what they write."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo.cli import app
+
+from .conftest import TEST_CHILD_IDS, TEST_POSTCODES, decoded
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def placements_csv(located: pd.DataFrame, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("pl") / "synthetic_located.csv"
+    located.to_csv(path, index=False)
+    return path
+
+
+def test_map_flows_and_distances(placements_csv: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["map", "flows", "--placements", str(placements_csv), "--out", str(tmp_path / "f.html"),
+                              "--inline-assets"])
+    assert res.exit_code == 0, res.output
+    assert "wrote" in res.output
+    html = decoded((tmp_path / "f.html").read_text(encoding="utf-8"))
+    assert "SYNTHETIC" in html  # from the file name
+    res = runner.invoke(app, ["map", "distances", "-p", str(placements_csv), "--la", "356", "--out",
+                              str(tmp_path / "d.html")])
+    assert res.exit_code == 0, res.output
+    html += decoded((tmp_path / "d.html").read_text(encoding="utf-8"))
+    assert "Where Stockport" in html
+    for secret in [*TEST_CHILD_IDS, *TEST_POSTCODES]:
+        assert secret not in html
+
+
+def test_figures(placements_csv: Path, tmp_path: Path) -> None:
+    for kind, extra in (("flows", []), ("distances", ["--la", "Stockport"])):
+        for fmt in ("png", "svg", "pdf"):
+            out = tmp_path / f"{kind}.{fmt}"
+            res = runner.invoke(app, ["figure", kind, "-p", str(placements_csv), *extra, "--format", fmt,
+                                      "--out", str(out)])
+            assert res.exit_code == 0, res.output
+            assert out.stat().st_size > 10_000
+    assert (tmp_path / "flows.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "flows.pdf").read_bytes()[:5] == b"%PDF-"
+
+
+def test_map_supply_real_data(mirror: Path, tmp_path: Path) -> None:
+    out = tmp_path / "supply.html"
+    res = runner.invoke(app, ["map", "supply", "--year", "2024", "--out", str(out), "--scheme", "naturalbreaks",
+                              "--inline-assets"])
+    assert res.exit_code == 0, res.output
+    html = decoded(out.read_text(encoding="utf-8"))
+    assert out.stat().st_size < 5_000_000
+    for label in ("Children's homes", "Registered places", "Places per 10,000 children", "Supply-gap index",
+                  "% placed outside their LA", "Net gain of children", "LISA hot and cold spots"):
+        assert label in html, label
+    assert "natural breaks" in html and "Manchester" in html
+
+
+def test_errors(placements_csv: Path, tmp_path: Path) -> None:
+    res = runner.invoke(app, ["map", "distances", "-p", str(placements_csv), "--la", "Atlantis", "--out",
+                              str(tmp_path / "d.html")])
+    assert res.exit_code == 1 and "Error:" in res.output and "Atlantis" in res.output
+    res = runner.invoke(app, ["map", "flows", "-p", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "f.html")])
+    assert res.exit_code == 1 and "nope.csv: file not found" in res.output
+    bad = tmp_path / "bad.csv"
+    pd.DataFrame({"CHILD": ["A"], "x": [1]}).to_csv(bad, index=False)
+    res = runner.invoke(app, ["map", "flows", "-p", str(bad), "--out", str(tmp_path / "f.html")])
+    assert res.exit_code == 1 and "missing column(s) 'pl_la'" in res.output
+    res = runner.invoke(app, ["map", "supply", "--out", str(tmp_path / "s.html"), "--scheme", "userdefined"])
+    assert res.exit_code == 1 and "needs bins" in res.output
+    res = runner.invoke(app, ["map", "supply", "--out", str(tmp_path / "s.html"), "--scheme", "userdefined",
+                              "--bins", "a,b"])
+    assert res.exit_code == 1 and "--bins 'a,b': expected numbers" in res.output
+    res = runner.invoke(app, ["figure", "flows", "-p", str(placements_csv), "--out", str(tmp_path / "x.gif")])
+    assert res.exit_code == 1 and "cannot write a figure as 'gif'" in res.output
