@@ -511,8 +511,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
 def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str] = DEFAULT_COVARIATES,
                  family: Literal["poisson", "negbin"] = "poisson", spline_df: int = 4,
                  synthetic: bool | None = None, propensity_clip: tuple[float, float] = (0.01, 0.99),
-                 models: tuple[str, ...] = ("bands", "per10", "log", "spline", "logistic", "ipw")
-                 ) -> ChildEffectResult:
+                 models: tuple[str, ...] = ("bands", "per10", "log", "spline", "logistic", "ipw"),
+                 min_level: int = 20) -> ChildEffectResult:
     """Estimate adjusted rate ratios of missing incidents by distance, standard errors clustered by child.
 
     Models (statsmodels GLM, offset ``log(exposure_days)``, covariates as given):
@@ -535,6 +535,10 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
         (negative binomial, dispersion estimated by maximum likelihood first).
     synthetic
         Label outputs synthetic; default from ``frame.attrs['synthetic']``.
+    min_level
+        Levels of a categorical covariate with fewer placements are pooled into ``'other (pooled)'`` (noted):
+        a level held by a handful of placements fits them exactly, and the clustered standard errors then
+        miss their variability (leverage near 1), which makes intervals too narrow.
 
     Raises
     ------
@@ -544,12 +548,13 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
     """
     with _one_blas_thread():
         return _child_effect(frame, covariates=covariates, family=family, spline_df=spline_df,
-                             synthetic=synthetic, propensity_clip=propensity_clip, models=models)
+                             synthetic=synthetic, propensity_clip=propensity_clip, models=models,
+                             min_level=min_level)
 
 
 def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str], family: str, spline_df: int,
                   synthetic: bool | None, propensity_clip: tuple[float, float],
-                  models: tuple[str, ...]) -> ChildEffectResult:
+                  models: tuple[str, ...], min_level: int) -> ChildEffectResult:
     _require(frame, ["child", "exposure_days", "missing_incidents", "distance_miles", "distance_band",
                      *covariates], "placement frame")
     synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
@@ -560,7 +565,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
     notes: list[str] = []
     for c in covariates:
         if c in _CATEGORICAL:
-            data[c] = data[c].astype(str)
+            data[c] = _pool_rare(data[c].astype(str), c, min_level, notes)
     data["distance_band"] = pd.Categorical(data["distance_band"].astype(str))
     data["distance_band"] = data["distance_band"].cat.reorder_categories(
         sorted(data["distance_band"].cat.categories, key=_band_order))
@@ -1077,6 +1082,19 @@ def _band_mid(label: str) -> float:
         if _band_label(a, b) == label.strip():
             return (a + b) / 2 if np.isfinite(b) else a * 1.5
     return np.nan
+
+
+def _pool_rare(values: pd.Series, name: str, min_level: int, notes: list[str]) -> pd.Series:
+    """Pool levels held by fewer than ``min_level`` rows into one level (if the pool is itself big enough)."""
+    counts = values.value_counts()
+    rare = counts.index[counts < min_level]
+    if len(rare) == 0:
+        return values
+    into = "other (pooled)" if counts[rare].sum() >= min_level else str(counts.index[0])
+    pooled = values.where(~values.isin(rare), into)
+    notes.append(f"{name}: {len(rare)} level(s) with fewer than {min_level} placements pooled into "
+                 f"{into!r} ({', '.join(map(str, rare[:8]))}{', ...' if len(rare) > 8 else ''})")
+    return pooled
 
 
 def _check_design(data: pd.DataFrame, formula: str, *, what: str) -> None:

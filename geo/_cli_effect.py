@@ -72,7 +72,11 @@ def child_cmd(
         "--la", help="The responsible LA (code, DfE number or name) when the files hold one LA's children and "
         "have no LA column.")] = None,
     year_end: Annotated[str | None, typer.Option(
-        "--year-end", help="Observation end (YYYY-MM-DD) closing open placements; default: latest date found.")] = None,
+        "--year-end", help="Last day observed (YYYY-MM-DD), closing open placements; default: the 31 March on "
+        "or after the latest date in the files.")] = None,
+    observed_from: Annotated[str | None, typer.Option(
+        "--observed-from", help="First day observed (YYYY-MM-DD): missing episodes are recorded from then; "
+        "default: the 1 April on or before the earliest MIS_START.")] = None,
     family: Annotated[str, typer.Option(help="poisson (robust SEs) or negbin.")] = "poisson",
     synthetic: Annotated[bool, typer.Option(
         "--synthetic", help="Label every output SYNTHETIC (automatic when the files carry the generator's "
@@ -89,8 +93,6 @@ def child_cmd(
     errors clustered by child. Also outside vs inside the LA with propensity-score weighting. Missing
     episodes dated outside any placement are counted in the data-quality table.
     """
-    import pandas as pd
-
     from distance import effect
 
     eps, hdr, mis = (_read_csv(p) for p in (episodes, header, missing))
@@ -102,7 +104,7 @@ def child_cmd(
     located.attrs["synthetic"] = is_synth
     frame, quality = effect.placement_frame(
         located, header=hdr, missing=mis, uasc=uasc_frame, source=episodes.name,
-        reference_date=pd.Timestamp(year_end) if year_end else None)
+        reference_date=_date(year_end, "--year-end"), observation_start=_date(observed_from, "--observed-from"))
     result = effect.child_effect(frame, family=family, synthetic=is_synth)  # type: ignore[arg-type]
     label = effect.SYNTHETIC_LABEL if result.synthetic else "child-level data"
     console.print(f"[bold red]{label}[/bold red]" if result.synthetic else label)
@@ -126,6 +128,17 @@ def child_cmd(
 def register(app: typer.Typer) -> None:
     """Add this stage's commands to the root farfromhome app."""
     app.add_typer(effect_app, name="effect")
+
+
+def _date(value: str | None, option: str) -> pd.Timestamp | None:
+    import pandas as pd
+
+    if value is None:
+        return None
+    try:
+        return pd.Timestamp(value)
+    except ValueError as exc:
+        raise InputError(f"{option} {value!r} is not a date; expected YYYY-MM-DD") from exc
 
 
 def _read_csv(path: Path) -> pd.DataFrame:

@@ -360,3 +360,39 @@ def test_ecological_agrees_with_provision_demand(eco):
     assert set(both.index) == set(zip(frame["la_code"], frame["year"], strict=True))
     merged = frame.set_index(["la_code", "year"]).join(both)
     assert (merged["pct_over_20_miles_outside_la"] == merged["LACDistance"]).all()
+
+
+def test_rare_covariate_levels_are_pooled(placements):
+    frame = placements[0].copy()
+    ok = frame.index[frame["status"].eq("ok")]
+    frame.loc[ok[:3], "placement_type"] = "secure unit"  # 3 placements: would fit them exactly
+    res = effect.child_effect(frame, models=("per10",))
+    assert any("placement_type" in n and "'secure unit'" not in n and "secure unit" in n and "pooled" in n
+               for n in res.notes)
+    assert not any("C(placement_type)[T.secure unit]" in t for t in res.models["per10"].params.index)
+
+
+def test_observation_window_limits_exposure_and_counts_earlier_missing():
+    eps, hdr, mis = _tiny()
+    frame, quality = effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
+                                            observation_start="2023-05-01")
+    p1 = frame.iloc[0]
+    assert p1["exposure_start"] == pd.Timestamp("2023-05-01") and p1["exposure_days"] == 92
+    assert p1["missing_incidents"] == 2  # 02/05/2023 and 15/07/2023
+    reasons = dict(zip(quality["reason"], quality["rows"], strict=True))
+    assert reasons["missing episode outside any placement: dated before the observation period (starts "
+                   "2023-05-01)"] == 1
+    with pytest.raises(InputError, match="observation period is empty: starts 2024-05-01 after it ends 2024-03-31"):
+        effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
+                               observation_start="2024-05-01")
+
+
+def test_cli_child_bad_date(sim, tmp_path):
+    e, h, m = sim
+    for name, frame in (("episodes", e), ("header", h), ("missing", m)):
+        frame.to_csv(tmp_path / f"{name}.csv", index=False)
+    result = runner.invoke(app, ["effect", "child", "--episodes", str(tmp_path / "episodes.csv"), "--header",
+                                 str(tmp_path / "header.csv"), "--missing", str(tmp_path / "missing.csv"),
+                                 "--year-end", "31/13/2024"])
+    assert result.exit_code == 1
+    assert "Error: --year-end '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
