@@ -111,12 +111,13 @@ def geocode(postcodes: pd.Series, *, year: int = 2024) -> pd.DataFrame:
 
         * ``postcode``: standard form (``<NA>`` if blank or invalid);
         * ``easting``, ``northing``: EPSG:27700 metres (float, NaN when not found);
-        * ``precision``: ``full``, ``sector``, ``district`` or ``none``;
+        * ``precision``: ``full``, ``sector``, ``district`` or ``none`` (categorical);
         * ``ctyua_code``: upper-tier LA (children's services) code of that vintage, or ``WAL``/``SCO``
           for Wales and Scotland; ``<NA>`` when not found. For a sector or district this is the LA of most
           of its postcodes;
         * ``geocode_status``: ``ok``, or why the precision is lower than given or the point is missing
-          (``blank``, ``invalid postcode``, ``postcode not found; sector centroid used``, ``not found``...).
+          (``blank``, ``invalid postcode``, ``postcode not found; sector centroid used``, ``not found``...;
+          categorical).
 
     Raises
     ------
@@ -131,8 +132,16 @@ def geocode(postcodes: pd.Series, *, year: int = 2024) -> pd.DataFrame:
                           "northing": [np.nan], "precision": ["none"],
                           "ctyua_code": pd.array([pd.NA], dtype="string"), "geocode_status": ["blank"]})
     table = pd.concat([located, blank], ignore_index=True)
-    out = table.take(np.where(codes < 0, len(located), codes))
-    out.index = series.index
+    pos = np.where(codes < 0, len(located), codes)
+    # numbers by numpy take; few-valued text through category codes (much cheaper than string takes)
+    out = pd.DataFrame({
+        "postcode": table["postcode"].take(pos).to_numpy(),
+        "easting": table["easting"].to_numpy()[pos],
+        "northing": table["northing"].to_numpy()[pos],
+        "precision": _take_category(table["precision"], pos, categories=list(PRECISIONS)),
+        "ctyua_code": _take_category(table["ctyua_code"], pos).astype("string"),
+        "geocode_status": _take_category(table["geocode_status"], pos),
+    }, index=series.index)
     logger.info("geocoded %d postcodes (%d distinct): %s", len(out), len(uniques),
                 out["precision"].value_counts().to_dict())
     return out
@@ -144,6 +153,11 @@ def ctyua_code_for_year(codes: pd.Series, *, year: int = 2024) -> pd.Series:
     if year >= 2025:
         return codes
     return codes.replace(_CODES_BEFORE_2025)
+
+
+def _take_category(values: pd.Series, pos: np.ndarray, categories: list[str] | None = None) -> pd.Categorical:
+    cat = pd.Categorical(values, categories=categories)
+    return pd.Categorical.from_codes(cat.codes[pos], categories=cat.categories)
 
 
 @lru_cache(maxsize=2)

@@ -78,10 +78,8 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     out["home_northing"] = home["northing"].to_numpy()
     out["pl_easting"] = place["easting"].to_numpy()
     out["pl_northing"] = place["northing"].to_numpy()
-    out["home_precision"] = pd.Categorical(home["precision"].to_numpy(), categories=["full", "sector",
-                                                                                     "district", "none"])
-    out["pl_precision"] = pd.Categorical(place["precision"].to_numpy(), categories=["full", "sector",
-                                                                                  "district", "none"])
+    out["home_precision"] = home["precision"].array
+    out["pl_precision"] = place["precision"].array
     out["home_la"] = home["ctyua_code"].to_numpy()
     out["pl_la"] = place["ctyua_code"].to_numpy()
     out["responsible_la"] = _responsible(episodes, responsible_la, year)
@@ -113,10 +111,14 @@ def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) 
 
 def _status(home: pd.Series, place: pd.Series, index: pd.Index) -> pd.Series:
     # few distinct (home, place) status pairs: build the message once per pair
-    pairs = pd.DataFrame({"h": home.to_numpy(), "p": place.to_numpy()})
-    codes, uniques = pd.factorize(pd.MultiIndex.from_frame(pairs))
+    h = pd.Categorical(home)
+    p = pd.Categorical(place)
+    pair = h.codes.astype(np.int64) * (len(p.categories) + 1) + p.codes
+    uniques, codes = np.unique(pair, return_inverse=True)
     labels = []
-    for h, p in uniques:
-        parts = [f"{name} {msg}" for name, msg in (("HOME_POST", h), ("PL_POST", p)) if msg != "ok"]
+    for u in uniques:
+        hc, pc = divmod(int(u), len(p.categories) + 1)
+        parts = [f"{name} {cats[c]}" for name, cats, c in (("HOME_POST", h.categories, hc),
+                                                           ("PL_POST", p.categories, pc)) if cats[c] != "ok"]
         labels.append("; ".join(parts) if parts else "ok")
     return pd.Series(pd.Categorical.from_codes(codes, categories=labels), index=index)

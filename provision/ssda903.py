@@ -229,9 +229,9 @@ def read_table(path: str | os.PathLike[str], *, table: str, strict: bool = False
     if missing_cols:
         if strict:
             raise MissingColumnsError(name, missing_cols, found)
-        for col in missing_cols:
-            problems.append(_problem(name, None, col, "", "missing column",
-                                     f"required column {col} is missing; found {', '.join(found[:20])}"))
+        for absent in missing_cols:
+            problems.append(_problem(name, None, absent, "", "missing column",
+                                     f"required column {absent} is missing; found {', '.join(found[:20])}"))
         return _finish(None, problems, strict)
     if raw.empty:
         problems.append(_problem(name, None, "", "", "no data rows", "has a header but no data rows"))

@@ -45,6 +45,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -618,7 +619,7 @@ def _draw(geo: _Geo, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, hom
 
 
 # -- children and episodes ---------------------------------------------------------------------------------
-def _choice(rng: np.random.Generator, spec: tuple[list[str], list[float]], size: int) -> np.ndarray:
+def _choice(rng: np.random.Generator, spec: tuple[Sequence[str], Sequence[float]], size: int) -> np.ndarray:
     codes, weights = spec
     p = np.asarray(weights, dtype=float)
     return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=size, p=p / p.sum())]
@@ -862,9 +863,9 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
         row = kids["legal_row"].iloc[idx[0]]
         shares = np.nan_to_num(row, nan=2.0) + 0.01
         groups = rng.choice(len(_LEGAL), size=len(idx), p=shares / shares.sum())
-        for g, spec in enumerate(specs):
+        for g, legal_spec in enumerate(specs):
             m = groups == g
-            legal[idx[m]] = _choice(rng, spec, int(m.sum()))
+            legal[idx[m]] = _choice(rng, legal_spec, int(m.sum()))
     ls = legal[child_of]
     ls = np.where(place == "A3", "E1", ls)
     ls = np.where(np.isin(place, ["A4", "A5", "A6"]), "E1", ls)
