@@ -31,11 +31,14 @@ The model, for collection year ``year`` (1 April ``year-1`` to 31 March ``year``
 
    where ``d[e]`` is the episode's DfE straight-line distance in miles (1 dp; for episodes with a blank
    ``HOME_POST`` the hidden true distance is used, so dropping them leaves the estimate unbiased),
-   ``days[e]`` the episode's days inside the collection year, ``rr`` the planted rate ratio per 10 miles
+   ``days[e] = min(DEC or 1 April year, 1 April year) - max(DECOM, 1 April year-1)`` the episode's days
+   inside the collection year, ``rr`` the planted rate ratio per 10 miles
    (1 when no effect is asked for) and ``G[i]`` a child frailty, Gamma(k, 1/k) with mean 1 (``G = 1``,
    pure Poisson, unless the effect spec gives ``k``). ``base[a]`` is solved per LA so that the expected
    share of children looked after during the year with at least one incident equals the LA's published
-   percentage. Incident start dates are uniform within the episode's days; each lasts 0-6 days.
+   percentage (``truth["missing_base_rate"]``). An incident belongs to the episode it starts in: its
+   ``MIS_START`` is uniform over the episode's days in the year; it lasts 0-6 days. With a strong effect
+   the incident count grows fast with distance (rr=1.5 per 10 miles is 57x at 100 miles).
 
 Every table is SYNTHETIC: child IDs start with ``SYN`` and :meth:`SyntheticSSDA903.write` adds a README.
 """

@@ -156,6 +156,16 @@ def test_no_effect_means_rr_1(mirror):
     assert data.model["rr"] == 1.0 and "1 ** (" in data.model["formula"]
 
 
+def test_frailty_option_runs_and_keeps_missing_share(mirror):
+    data = synth.generate(las=["Kent"], seed=2, effect="missing:rr=1.2/10mi,k=0.5")
+    assert data.model["k"] == 0.5 and "Gamma(shape=0.5" in data.model["formula"]
+    share = 100 * data.header["CHILD"].isin(data.missing["CHILD"]).mean()
+    assert abs(share - data.truth["pct_went_missing"].iloc[0]) < 3
+    # frailty spreads incidents: more incidents per child who went missing than pure Poisson would give
+    per_child = data.missing.groupby("CHILD").size()
+    assert per_child.mean() > 1.3
+
+
 def test_deterministic(mirror):
     a = synth.generate(las=["Hartlepool"], seed=5)
     b = synth.generate(las=["Hartlepool"], seed=5)
