@@ -299,6 +299,8 @@ def generate(*, year: int = 2024, seed: int = 7, las: list[str] | None = None,
              "collection_year": (f"{year - 1}-04-01", f"{year}-03-31"), "notice": SYNTHETIC_NOTICE}
     logger.info("synthetic SSDA903 %d: %d LAs, %d children, %d episodes, %d missing incidents", year,
                 len(truth), len(header), len(out_episodes), len(missing))
+    for frame in (out_episodes, header, missing):
+        frame.attrs["synthetic"] = True
     return SyntheticSSDA903(out_episodes, header, missing, truth, model)
 
 
