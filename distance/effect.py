@@ -559,10 +559,15 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
                      *covariates], "placement frame")
     synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
     data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
-    data = data.dropna(subset=["exposure_days", "distance_miles", *covariates]).copy()
-    data = data.loc[data["exposure_days"] > 0]
-    measure = str(data["distance_measure"].iloc[0]) if "distance_measure" in data and len(data) else "straight-line"
     notes: list[str] = []
+    complete = data.dropna(subset=["exposure_days", "distance_miles", *covariates])
+    complete = complete.loc[complete["exposure_days"] > 0].copy()
+    if len(complete) < len(data):
+        gaps = data[["exposure_days", "distance_miles", *covariates]].isna().sum()
+        notes.append(f"{len(data) - len(complete)} placement(s) left out for a missing value or no exposure "
+                     f"({', '.join(f'{c}: {n}' for c, n in gaps.items() if n)})")
+    data = complete
+    measure = str(data["distance_measure"].iloc[0]) if "distance_measure" in data and len(data) else "straight-line"
     for c in covariates:
         if c in _CATEGORICAL:
             data[c] = _pool_rare(data[c].astype(str), c, min_level, notes)
@@ -1109,22 +1114,24 @@ def _check_design(data: pd.DataFrame, formula: str, *, what: str) -> None:
             f"too few placements for the {what}: {len(data)} placement(s) with a known distance and covariates, "
             f"but at least {need} are needed ({_PER_PARAMETER} per model parameter; the model has {k} "
             f"parameters; use fewer covariates or more data)")
+    # Work on the k x k Gram matrix of unit-length columns (rank(X) = rank(X'X)): cheap for a million rows.
     arr = X.to_numpy(float)
-    scale = np.sqrt((arr ** 2).sum(axis=0))
+    gram = arr.T @ arr
+    scale = np.sqrt(np.diag(gram))
     scale[scale == 0] = 1.0
-    arr = arr / scale
-    rank = np.linalg.matrix_rank(arr)
-    if rank == k:
+    gram = gram / np.outer(scale, scale)
+    tol = 1e-10
+    if np.linalg.matrix_rank(gram, tol=tol, hermitian=True) == k:
         return
     # Greedy: a column that adds nothing to the span of the columns before it is collinear with them.
     kept: list[int] = []
     problems = []
     for j in range(k):
         trial = kept + [j]
-        if np.linalg.matrix_rank(arr[:, trial]) == len(trial):
+        if np.linalg.matrix_rank(gram[np.ix_(trial, trial)], tol=tol, hermitian=True) == len(trial):
             kept.append(j)
             continue
-        coef, *_ = np.linalg.lstsq(arr[:, kept], arr[:, j], rcond=None)
+        coef = np.linalg.lstsq(gram[np.ix_(kept, kept)], gram[kept, j], rcond=None)[0] if kept else np.array([])
         partners = [X.columns[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-8)]
         problems.append(f"{X.columns[j]!r} = combination of {', '.join(map(repr, partners)) or 'nothing (all zero)'}")
     raise InputError(f"perfectly collinear covariates in the {what}: " + "; ".join(problems)

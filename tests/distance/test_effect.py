@@ -396,3 +396,18 @@ def test_cli_child_bad_date(sim, tmp_path):
                                  "--year-end", "31/13/2024"])
     assert result.exit_code == 1
     assert "Error: --year-end '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
+
+
+def test_constant_covariate_is_named_with_the_intercept(placements):
+    frame = placements[0].assign(region_flag=1.0)
+    with pytest.raises(InputError, match="'region_flag' = combination of 'Intercept'"):
+        effect.child_effect(frame, covariates=("age_at_start_years", "region_flag"), models=("per10",))
+
+
+def test_placements_with_missing_covariates_are_noted(placements):
+    frame = placements[0].copy()
+    ok = frame.index[frame["status"].eq("ok")]
+    frame.loc[ok[:7], "age_at_start_years"] = np.nan
+    res = effect.child_effect(frame, models=("per10",))
+    assert res.n_placements == len(ok) - 7
+    assert any("7 placement(s) left out" in n and "age_at_start_years: 7" in n for n in res.notes)
