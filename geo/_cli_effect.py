@@ -38,6 +38,8 @@ def ecological_cmd(
     after, 2018-2024). Prints per-year Pearson/Spearman correlations with 95% intervals and an OLS panel
     model with LA and year fixed effects (standard errors clustered by LA), then the ecological-fallacy
     caveat: LAs are not children.
+
+    Example: farfromhome effect ecological --from 2016 --to 2025 --out out/effect
     """
     from distance import effect
 
@@ -92,6 +94,9 @@ def child_cmd(
     age at placement start, sex, placement type, UASC, legal status, previous placements and LA; standard
     errors clustered by child. Also outside vs inside the LA with propensity-score weighting. Missing
     episodes dated outside any placement are counted in the data-quality table.
+
+    Example: farfromhome effect child -e episodes.csv --header header.csv -m missing.csv --la Stockport
+    --network backbone --out out/effect
     """
     from distance import effect
 
