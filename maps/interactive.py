@@ -134,7 +134,9 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
             b.append(float(y.max()))
         cls = mapclassify.UserDefined(y, bins=b)
     elif name == "quantiles":
-        cls = mapclassify.Quantiles(y, k=k) if k > 1 else None
+        with warnings.catch_warnings():  # ties: mapclassify merges equal quantiles into fewer classes itself
+            warnings.filterwarnings("ignore", message="Not enough unique values", category=UserWarning)
+            cls = mapclassify.Quantiles(y, k=k) if k > 1 else None
     elif name in {"naturalbreaks", "fisherjenks", "jenks"}:
         with warnings.catch_warnings():  # mapclassify's advice to install numba; 153 LAs need no speed-up
             warnings.filterwarnings("ignore", message="Numba not installed", category=UserWarning)

@@ -80,3 +80,41 @@ def test_errors(placements_csv: Path, tmp_path: Path) -> None:
     assert res.exit_code == 1 and "--bins 'a,b': expected numbers" in res.output
     res = runner.invoke(app, ["figure", "flows", "-p", str(placements_csv), "--out", str(tmp_path / "x.gif")])
     assert res.exit_code == 1 and "cannot write a figure as 'gif'" in res.output
+
+
+@pytest.mark.slow
+def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
+    import json
+    import re
+
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["demo", "--out", str(out), "--la", "Stockport", "--la", "Tameside", "--network", "none",
+                              "--effect-children", "0"])
+    assert res.exit_code == 0, res.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    links = re.findall(r'href="([^"#]+)"', index)
+    assert {"maps/supply.html", "maps/flows.html", "maps/distances.html", "run.json", "data_quality.csv"} <= set(links)
+    for link in links:
+        if not link.startswith("http"):
+            assert (out / link).is_file(), link
+    assert any(link.endswith(".svg") for link in links) or (out / "figures" / "flows.svg").is_file()
+    for ext in ("png", "svg", "pdf"):
+        assert (out / "figures" / f"flows.{ext}").is_file() and (out / "figures" / f"distances.{ext}").is_file()
+    assert "SYNTHETIC" in index and "not real" in index.lower() or "not findings" in index
+    assert "Summary" in index and "registered places" in index
+    run = json.loads((out / "run.json").read_text(encoding="utf-8"))
+    assert run["settings"]["seed"] == 7 and "folium" in run["versions"] and run["inputs"]
+    assert all(len(h) == 64 for h in run["outputs_sha256"].values())
+    quality = pd.read_csv(out / "data_quality.csv")
+    assert list(quality.columns) == ["stage", "reason", "synthetic", "rows"]
+    # no child-level record in any HTML: IDs, postcodes, dates of birth
+    episodes = pd.read_csv(out / "synthetic" / "synthetic_episodes.csv", dtype=str)
+    header = pd.read_csv(out / "synthetic" / "synthetic_header.csv", dtype=str)
+    secrets = set(episodes["CHILD"]) | set(episodes["HOME_POST"].dropna()) | set(episodes["PL_POST"].dropna()) | \
+        set(header["DOB"].dropna())
+    for page in out.rglob("*.html"):
+        text = decoded(page.read_text(encoding="utf-8"))
+        found = [s for s in secrets if s in text]
+        assert not found, f"{page.name}: {found[:5]}"
+        if page.name in ("flows.html", "distances.html"):
+            assert "SYNTHETIC" in text
