@@ -73,6 +73,10 @@ _EES_MISSING = {  # newest release first: later releases revise earlier years
     "care/dfe_cla/ees_release_2022/la_children_who_were_missing_or_away_from_placement_without_authorisation.csv":
         range(2018, 2023),
 }
+_SFR_MISSING = {  # year: (missing file, its incidents column, CLA file, its "during the year" column)
+    2016: ("SFR41_Missing2016.csv", "CLA_MissIncs", "SFR41_CLA2016.csv", "CLA_2016"),
+    2017: ("SFR50_Missing_2017.csv", "Miss_Miss_Incs", "SFR50_CLA2017.csv", "CLA_2017"),
+}
 _EES_INCIDENTS = "Number of missing incidents during the year"
 _EES_CLA_YEAR = "Children looked after during the year"
 _SUPPRESSION = {"c": "suppressed (c)", "x": "not available (x)", "z": "not applicable (z)", "k": "under 0.5% (k)",
@@ -110,8 +114,9 @@ def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.D
 
     Reads the LAIT indicators ``LACDistance`` (% of children looked after at 31 March placed more than 20 miles
     from home *and* outside the LA boundary, straight-line distance as DfE computes it) and ``Children_missing``
-    (% of children looked after during the year who went missing), and the EES LA files for missing incidents
-    and children looked after during the year (2018-2024; the newest release wins for an overlapping year).
+    (% of children looked after during the year who went missing), and for missing incidents per child looked
+    after during the year the EES LA files (2018-2024; the newest release wins for an overlapping year) and the
+    SFR underlying tables (2016-2017).
     The LA is the responsible (placing) LA, identified by its DfE number and mapped to its 2024 ONS code.
 
     Parameters
@@ -841,6 +846,24 @@ def _read_ees_missing(year_from: int, year_to: int, issues: list[dict[str, Any]]
         df["la_number"] = df["old_la_code"].str.strip().str.zfill(3)
         frames.append(df[["la_number", "year", "cla_group", "value_num"]])
         done.update(want)
+    for year, (mis_file, inc_col, cla_file, cla_col) in _SFR_MISSING.items():
+        if not year_from <= year <= year_to:
+            continue
+        parts = []
+        for name, col, group in ((mis_file, inc_col, _EES_INCIDENTS), (cla_file, cla_col, _EES_CLA_YEAR)):
+            path = data_path(f"care/dfe_cla/sfr_2011_2017/{name}")
+            df = pd.read_csv(path, dtype=str, encoding="latin-1")
+            df.columns = [c.strip() for c in df.columns]  # headers carry trailing spaces
+            _require(df, ["geog_l", "geog_c", "geog_n", col], name)
+            df = df.loc[df["geog_l"].str.strip().eq("LA")]
+            num, why = _to_number(df[col])
+            for reason, part in df.loc[why.notna()].assign(_why=why).groupby("_why"):
+                issues.append({"source": f"SFR {name}: {col}", "reason": f"value {reason}", "rows": len(part),
+                               "example": "; ".join((part["geog_n"] + f" {year}").head(5))})
+            parts.append(pd.DataFrame({"la_number": df["geog_c"].str.strip().str.zfill(3), "year": year,
+                                       "cla_group": group, "value_num": num}))
+        frames.extend(parts)
+        done.add(year)
     if not frames:
         return pd.DataFrame(columns=["la_number", "year", "missing_incidents", "children_looked_after_during_year"])
     ees = pd.concat(frames).pivot_table(index=["la_number", "year"], columns="cla_group", values="value_num",

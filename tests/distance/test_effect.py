@@ -83,9 +83,9 @@ def test_ecological_frame_matches_lait(eco, mirror):
     assert 140 <= frame["la_code"].nunique() <= 153
     assert set(frame["year"]) == set(range(2016, 2026))
     assert not frame.duplicated(["la_code", "year"]).any()
-    # incidents per child only where the EES LA files publish it (2018-2024)
+    # incidents per child only where published at LA level (not 2025 in the staged files)
     has = frame.dropna(subset=["missing_incidents_per_child"])
-    assert set(has["year"]) == set(range(2018, 2025))
+    assert set(has["year"]) == set(range(2016, 2025))  # SFR 2016-2017, EES 2018-2024
     assert has["missing_incidents_per_child"].between(0, 20).all()
 
 
