@@ -851,8 +851,7 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
         m = place == code
         provider[m] = _choice(rng, spec, int(m.sum()))
     ep["PLACE_PROVIDER"] = provider
-    ep["URN"] = np.where(np.isin(place, ["K1", "K2", "S1", "R1"]),
-                         "SC" + pd.Series(rng.integers(100000, 999999, len(ep))).astype(str).to_numpy(), "")
+    ep["URN"] = _urns(place, geo.cell_la[np.searchsorted(geo.cell_start, unit, side="right") - 1], geo, year, rng)
     ep["RNE"] = np.where(pos == 0, "S", "P")
     rec = np.where(last, "", "X1").astype(object)
     left = last & ~now[child_of]
@@ -883,6 +882,35 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     ep["DECOM"] = pd.to_datetime(ep["DECOM"]).dt.normalize()
     ep["DEC"] = pd.to_datetime(ep["DEC"]).dt.normalize()
     return ep
+
+
+def _urns(place: np.ndarray, pl_la: np.ndarray, geo: _Geo, year: int, rng: np.random.Generator) -> np.ndarray:
+    """Ofsted URN per residential placement: a real children's home of the placement LA (by places) for K2.
+
+    Other residential codes (K1, S1, R1) and LAs with no home on Ofsted's list get a made-up ``SC`` number.
+    """
+    urn = np.where(np.isin(place, ["K1", "K2", "S1", "R1"]),
+                   "SC" + pd.Series(rng.integers(100000, 999999, len(place))).astype(str).to_numpy(), "")
+    urn = urn.astype(object)
+    try:
+        from provision.homes import read_children_homes
+
+        homes = read_children_homes(year)
+    except Exception as exc:  # pragma: no cover - the Ofsted list is optional here
+        logger.warning("no Ofsted children's homes list for %s (%s): URNs are made up", year, exc)
+        return urn
+    homes = homes[homes["la_code"].notna() & homes["urn"].notna()]
+    weight = pd.to_numeric(homes["places"], errors="coerce").fillna(1.0).clip(lower=1.0)
+    k2 = np.flatnonzero(place == "K2")
+    la_codes = geo.la_codes[pl_la[k2]]
+    for code, rows in pd.Series(k2).groupby(la_codes).groups.items():
+        sub = homes["la_code"].eq(code).to_numpy()
+        if not sub.any():
+            continue
+        w = weight.to_numpy()[sub]
+        picks = rng.choice(int(sub.sum()), size=len(rows), p=w / w.sum())
+        urn[k2[np.asarray(rows)]] = homes["urn"].astype(str).to_numpy()[sub][picks]
+    return urn
 
 
 def _strictly_increasing(days: np.ndarray, pos: np.ndarray, n_eps: np.ndarray, span: np.ndarray) -> np.ndarray:

@@ -119,6 +119,16 @@ def test_out_of_area_childrens_homes_follow_ofsted_places(sample, located):
     assert np.median(dest) > places.median()
 
 
+def test_childrens_home_urns_are_real_homes_in_the_placement_la(located):
+    from provision.homes import read_children_homes
+
+    homes = read_children_homes(2024).dropna(subset=["urn", "la_code"])
+    la_of = dict(zip(homes["urn"].astype(str), homes["la_code"], strict=True))
+    k2 = located[located["PLACE"].eq("K2")]
+    matches = k2["URN"].map(la_of) == k2["pl_la"]
+    assert matches.mean() > 0.95
+
+
 def test_planted_effect_is_recovered(sample, located):
     import statsmodels.api as sm
 
