@@ -18,6 +18,7 @@ glibc >= 2.34 wheels only); networkx/igraph per pair (orders of magnitude slower
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
@@ -58,12 +59,26 @@ def prepare(network: RoadNetwork, *, weight: str = "length", scale: float = 1000
 
     cache = network._cache
     if "cch_topology" not in cache:
-        lon, lat = bng_to_wgs84(network.x, network.y)
         topo = CCHTopology()
-        topo.build(network.tail.astype(np.uint32), network.head.astype(np.uint32),
-                   np.asarray(lat, np.float32), np.asarray(lon, np.float32), network.n_nodes)
+        saved = _topology_dir(network)
+        if saved is not None and (saved / "done").is_file():
+            topo.load(str(saved))
+            logger.info("CCH topology loaded from %s", saved)
+        else:
+            lon, lat = bng_to_wgs84(network.x, network.y)
+            topo.build(network.tail.astype(np.uint32), network.head.astype(np.uint32),
+                       np.asarray(lat, np.float32), np.asarray(lon, np.float32), network.n_nodes)
+            logger.info("CCH topology built for %d nodes, %d arcs", network.n_nodes, network.n_arcs)
+            if saved is not None:
+                try:
+                    saved.mkdir(parents=True, exist_ok=True)
+                    topo.save(str(saved))
+                    (saved / "done").write_text("ok")
+                except (OSError, RuntimeError) as exc:  # a read-only cache must not stop the computation
+                    logger.warning("could not cache the CCH topology in %s: %s", saved, exc)
+        if topo.node_count != network.n_nodes:
+            raise InputError(f"cached CCH topology has {topo.node_count} nodes, the network {network.n_nodes}")
         cache["cch_topology"] = topo
-        logger.info("CCH topology built for %d nodes, %d arcs", network.n_nodes, network.n_arcs)
     key = f"cch_metric:{weight}:{scale:g}"
     if key not in cache:
         units = np.round(network.weights(weight) * scale)
@@ -138,6 +153,16 @@ def shortest_path_lengths(
 
 
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _topology_dir(network: RoadNetwork) -> Path | None:
+    """Where a built network's CCH ordering is kept (beside the network cache), or None if not cacheable."""
+    key = network.report.get("cache_key")
+    if not key:
+        return None
+    from geo.settings import get_settings
+
+    return get_settings().cache_dir / "networks" / f"{key}.cch"
 
 
 def _as_index(values: Any, name: str) -> np.ndarray:

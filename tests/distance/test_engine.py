@@ -109,3 +109,19 @@ def test_paths_beyond_the_millimetre_range() -> None:
     net = RoadNetwork(x=x, y=y, osmid=np.arange(4), tail=tail, head=head, length_m=length, time_s=length / 30)
     got = shortest_path_lengths(net, [0, 3, 0], [3, 0, 1], method="cch")
     np.testing.assert_allclose(got, [3e6, 3e6, 1e6])
+
+
+@pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent")
+def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path,
+                                                   caplog: pytest.LogCaptureFixture) -> None:
+    from distance.engine import prepare
+
+    first = build_network(mirror / "roads" / "leeds-its-example.osm.pbf", cache_dir=tmp_path)
+    prepare(first)
+    again = build_network(mirror / "roads" / "leeds-its-example.osm.pbf", cache_dir=tmp_path)
+    with caplog.at_level("INFO", logger="distance.engine"):
+        prepare(again)
+    assert "CCH topology loaded" in caplog.text
+    o, d = np.arange(again.n_nodes), np.arange(again.n_nodes)[::-1]
+    np.testing.assert_allclose(shortest_path_lengths(again, o, d, method="cch"),
+                               shortest_path_lengths(again, o, d, method="scipy"))
