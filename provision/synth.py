@@ -45,6 +45,7 @@ Every table is SYNTHETIC: child IDs start with ``SYN`` and :meth:`SyntheticSSDA9
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import os
 import re
@@ -274,7 +275,7 @@ def generate(*, year: int = 2024, seed: int = 7, las: list[str] | None = None,
                          f"got year={year!r}")
     eff = effect if isinstance(effect, MissingEffect) else parse_effect(effect)
     rng = np.random.default_rng(seed)
-    targets = _targets(year)
+    targets = _targets(year).copy()
     if las:
         import boundaries
 
@@ -305,6 +306,7 @@ def generate(*, year: int = 2024, seed: int = 7, las: list[str] | None = None,
 
 
 # -- published targets -----------------------------------------------------------------------------------
+@lru_cache(maxsize=4)
 def _targets(year: int) -> pd.DataFrame:
     chars = pd.read_csv(data_path(f"ees2025_derived_la_cla_on_31_march_by_characteristics_{year}"), dtype=str)
     chars = chars[chars["geographic_level"].eq("Local authority")]
@@ -484,8 +486,41 @@ class _Geo:
     la_cells: list[np.ndarray]
 
 
-@lru_cache(maxsize=2)
 def _geography(year: int) -> _Geo:
+    from geo.catalogue import get_catalogue
+
+    cat = get_catalogue()
+    files = [f for f in cat.dataset("codepoint_open").files if f.path.endswith(".csv.gz")]
+    digest = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()[:12]
+    vintage = 2025 if year >= 2025 else 2024
+    target = cat.settings.cache_dir / "derived" / f"synth_geography_{vintage}_{digest}.parquet"
+    return _geography_cached(str(target), vintage)
+
+
+@lru_cache(maxsize=2)
+def _geography_cached(path: str, vintage: int) -> _Geo:
+    """England's unit postcodes grouped in (district × LA) cells; cached as parquet beside Code-Point's."""
+    target = Path(path)
+    if not target.is_file():
+        _build_geography(target, vintage)
+    table = pd.read_parquet(target)
+    cell_id = table["cell"].to_numpy()
+    east = table["easting"].to_numpy(dtype=float)
+    north = table["northing"].to_numpy(dtype=float)
+    la_cat = table["la"].astype("category")
+    la_codes = np.asarray(la_cat.cat.categories, dtype=str)
+    counts = np.bincount(cell_id)
+    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    cell_la = la_cat.cat.codes.to_numpy()[start].astype(np.int64)
+    cell_e = np.bincount(cell_id, weights=east) / counts
+    cell_n = np.bincount(cell_id, weights=north) / counts
+    la_cells = [np.flatnonzero(cell_la == i) for i in range(len(la_codes))]
+    codes = table["postcode"].to_numpy(dtype=object)
+    logger.debug("synthetic geography: %d unit postcodes in %d district x LA cells", len(east), len(counts))
+    return _Geo(east, north, codes, cell_la, cell_e, cell_n, start, counts, la_codes, la_cells)
+
+
+def _build_geography(target: Path, vintage: int) -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
@@ -495,26 +530,24 @@ def _geography(year: int) -> _Geo:
     keep = (units["country"].to_numpy() == "E") & units["ctyua_code"].notna().to_numpy() & (
         units["positional_quality"].to_numpy() <= 50)
     sub = units[keep]
-    la = ctyua_code_for_year(sub["ctyua_code"].astype("string"), year=max(year, 2023)).to_numpy()
+    la = ctyua_code_for_year(sub["ctyua_code"].astype("string"), year=vintage).to_numpy().astype(str)
     postcode = pa.array(sub.index.to_numpy(dtype=object), type=pa.string())
     district = pc.utf8_slice_codeunits(postcode, 0, -4)  # the inward code is always 3 characters
-    la_codes, la_idx = np.unique(la.astype(str), return_inverse=True)
+    la_codes, la_idx = np.unique(la, return_inverse=True)
     dist_idx, dist_names = pd.factorize(pd.Series(district, dtype="string"))
     key = la_idx.astype(np.int64) * (len(dist_names) + 1) + dist_idx
-    keys, cell_id = np.unique(key, return_inverse=True)
+    _, cell_id = np.unique(key, return_inverse=True)
     order = np.argsort(cell_id, kind="stable")
-    cell_id = cell_id[order]
-    east = sub["easting"].to_numpy()[order].astype(float)
-    north = sub["northing"].to_numpy()[order].astype(float)
-    counts = np.bincount(cell_id)
-    start = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    cell_la = (keys // (len(dist_names) + 1)).astype(np.int64)
-    cell_e = np.bincount(cell_id, weights=east) / counts
-    cell_n = np.bincount(cell_id, weights=north) / counts
-    la_cells = [np.flatnonzero(cell_la == i) for i in range(len(la_codes))]
-    codes = np.asarray(sub.index.to_numpy(dtype=object))[order]
-    logger.debug("synthetic geography: %d unit postcodes in %d district x LA cells", len(east), len(counts))
-    return _Geo(east, north, codes, cell_la, cell_e, cell_n, start, counts, la_codes, la_cells)
+    frame = pd.DataFrame({
+        "postcode": pd.Series(sub.index.to_numpy(dtype=object)[order], dtype="string"),
+        "easting": sub["easting"].to_numpy()[order], "northing": sub["northing"].to_numpy()[order],
+        "la": pd.Categorical(la[order], categories=la_codes), "cell": cell_id[order].astype(np.int32),
+    })
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, target)
+    logger.info("built the synthetic-geography cache %s (%d unit postcodes)", target, len(frame))
 
 
 def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
@@ -685,7 +718,7 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     # home: a real postcode of the LA (hidden for distance-not-known children; always hidden for UASC).
     # A child whose placement is "outside, <= 20 miles" lives where another English LA is within reach, and
     # "inside, > 20 miles" where the LA stretches that far: the home is drawn among cells where it can be.
-    near_out, far_in = _cell_reach(geo)
+    near_out, far_in = _cell_reach(geo, np.concatenate([geo.la_cells[i] for i in kids["la_i"].unique()]))
     home_unit = np.empty(len(kids), dtype=np.int64)
     cats = kids["cat"].to_numpy()
     for la_i, idx in kids.groupby("la_i").indices.items():
@@ -703,12 +736,12 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     return kids
 
 
-def _cell_reach(geo: _Geo) -> tuple[np.ndarray, np.ndarray]:
-    """Per cell: another LA's cell within 15 miles? its own LA's cell beyond 25 miles? (centroids)."""
+def _cell_reach(geo: _Geo, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For ``cells``: another LA's cell within 15 miles? its own LA's cell beyond 25 miles? (centroids)."""
     n = len(geo.cell_la)
     near_out = np.zeros(n)
     far_in = np.zeros(n)
-    for chunk in np.array_split(np.arange(n), max(1, n // 512)):
+    for chunk in np.array_split(cells, max(1, len(cells) // 512)):
         de = geo.cell_e[None, :] - geo.cell_e[chunk][:, None]
         dn = geo.cell_n[None, :] - geo.cell_n[chunk][:, None]
         miles = np.sqrt(de * de + dn * dn) / 1000 / KM_PER_MILE
