@@ -14,7 +14,7 @@ import platform
 import sys
 import time
 from collections.abc import Callable
-from enum import Enum
+from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -52,13 +52,13 @@ _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
              "missing_incidents_per_child": "missing incidents per child"}
 
 
-class Scheme(str, Enum):
+class Scheme(StrEnum):
     quantiles = "quantiles"
     naturalbreaks = "naturalbreaks"
     userdefined = "userdefined"
 
 
-class FigureFormat(str, Enum):
+class FigureFormat(StrEnum):
     png = "png"
     svg = "svg"
     pdf = "pdf"
@@ -87,14 +87,17 @@ def map_supply(
     tiles: _TilesOpt = "none",
     inline_assets: _InlineOpt = False,
 ) -> None:
-    """Choropleth of England's LAs: homes, places, places per 10,000 children, supply-gap index, % outside LA,
-    net gain, and LISA hot/cold spots — one switchable layer and legend each; region outlines; tooltips."""
+    """Map England's LAs: homes, places, places per 10,000 children, supply gap, % outside LA, net gain, LISA.
+
+    One switchable layer and legend each; region outlines; tooltips with LA name, value, rank and region.
+    """
     from maps import interactive
 
+    user_bins = _bins(bins, scheme)  # check the arguments before loading any data
     frame, regions, notes = _supply_frame(year)
     for n in notes:
         err_console.print(n)
-    m = interactive.supply_map(frame, regions=regions, scheme=scheme.value, k=k, bins=_bins(bins), tiles=tiles,
+    m = interactive.supply_map(frame, regions=regions, scheme=scheme.value, k=k, bins=user_bins, tiles=tiles,
                                subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
     path = interactive.save_map(m, out, inline_assets=inline_assets)
     err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
@@ -110,9 +113,11 @@ def map_flows(
     tiles: _TilesOpt = "none",
     inline_assets: _InlineOpt = False,
 ) -> None:
-    """Flow map from home LA to placement LA: curved arrows, width by number of children, one layer per
-    placement type. Counts of 1-4 are suppressed (with secondary suppression); no child-level record is
-    written to the HTML."""
+    """Map flows from home LA to placement LA: curved arrows, width by number of children.
+
+    One layer per placement type. Counts of 1-4 are suppressed (with secondary suppression); no child-level
+    record is written to the HTML.
+    """
     from maps import interactive
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
@@ -132,13 +137,15 @@ def map_distances(
     tiles: _TilesOpt = "none",
     inline_assets: _InlineOpt = False,
 ) -> None:
-    """Where one LA's children are placed, by LA, with straight-line distance bands (0-10, 10-20, 20-50,
-    50-100, over 100 miles) and road against straight-line distance where road distances were measured."""
+    """Map where one LA's children are placed, by LA, with distance bands.
+
+    Straight-line bands 0-10, 10-20, 20-50, 50-100 and over 100 miles, and road against straight-line
+    distance where road distances were measured.
+    """
     from maps import interactive
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
-    code = _resolve(la)
-    assert code is not None
+    code = _resolve_one(la)
     by_la, bands = _distances(located, code)
     m = interactive.distance_map(by_la, las=_las(), la=code, bands=bands, tiles=tiles,
                                  roads="road" in bands.columns, subtitle=SYNTHETIC_SUBTITLE if is_synth else "")
@@ -159,16 +166,17 @@ def figure_supply(
     k: Annotated[int, typer.Option("--k", help="Number of classes.")] = 5,
     bins: Annotated[str | None, typer.Option(help="Upper bounds for userdefined classes.")] = None,
 ) -> None:
-    """Static choropleth of one supply measure with a London inset, scale bar, north arrow and sources."""
+    """Draw one supply measure by LA with a London inset, scale bar, north arrow and sources."""
     from maps import static
 
+    user_bins = _bins(bins, scheme)
     frame, regions, notes = _supply_frame(year)
     for n in notes:
         err_console.print(n)
     if column not in frame.columns:
         raise MissingColumnsError(f"supply measures for {year}", [column],
                                   [c for c in frame.columns if c not in ("geometry", "la_name")])
-    fig = static.supply_figure(frame, column=column, regions=regions, scheme=scheme.value, k=k, bins=_bins(bins),
+    fig = static.supply_figure(frame, column=column, regions=regions, scheme=scheme.value, k=k, bins=user_bins,
                                subtitle=f"England, 31 March {year}", source=_supply_source(year))
     path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
     err_console.print(f"wrote {path}")
@@ -182,7 +190,7 @@ def figure_flows(
     fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png, svg or pdf.")] = None,
     synthetic: Annotated[bool, typer.Option(help="Label the figure SYNTHETIC.")] = False,
 ) -> None:
-    """Static flow map (home LA to placement LA), small counts suppressed."""
+    """Draw flows from home LA to placement LA, small counts suppressed."""
     from maps import static
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
@@ -201,12 +209,11 @@ def figure_distances(
     fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png, svg or pdf.")] = None,
     synthetic: Annotated[bool, typer.Option(help="Label the figure SYNTHETIC.")] = False,
 ) -> None:
-    """Static map of where one LA's children are placed, with distance rings and a band chart."""
+    """Draw where one LA's children are placed, with distance rings and a band chart."""
     from maps import static
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
-    code = _resolve(la)
-    assert code is not None
+    code = _resolve_one(la)
     by_la, bands = _distances(located, code)
     fig = static.distance_figure(by_la, las=_las(), la=code, bands=bands, roads="road" in bands.columns,
                                  subtitle=SYNTHETIC_SUBTITLE if is_synth else "",
@@ -234,8 +241,11 @@ def demo(
     tiles: _TilesOpt = "none",
     inline_assets: _InlineOpt = True,
 ) -> None:
-    """The main job: real public data + synthetic child-level data → out/index.html linking maps, figures,
-    tables, data_quality.csv and run.json. Child-level results are SYNTHETIC and labelled so everywhere."""
+    """Run the main job: real public data + synthetic child-level data → out/index.html.
+
+    index.html links maps, figures, tables, data_quality.csv and run.json. Child-level results are SYNTHETIC
+    and labelled so everywhere.
+    """
     from maps import interactive, report, static
 
     t0 = time.perf_counter()
@@ -250,8 +260,8 @@ def demo(
     summary: list[str] = []
     quality: list[dict[str, Any]] = []
     state: dict[str, Any] = {"roads": False}
-    focus_code = _resolve(focus)
-    la_codes = [c for c in (_resolve(x) for x in (las or [])) if c]
+    focus_code = _resolve_one(focus)
+    la_codes = [_resolve_one(x) for x in (las or [])]
     if la_codes and focus_code not in la_codes:
         la_codes.append(focus_code)
 
@@ -326,7 +336,7 @@ def demo(
         located = state.get("located")
         if located is None:
             raise InputError("no located placements (the synthetic data step was skipped)")
-        las_ = state.get("las") if state.get("las") is not None else _las()
+        las_ = state["las"] if state.get("las") is not None else _las()
         flows = _flows(located)
         from geo.disclosure import suppress_counts
 
@@ -463,7 +473,15 @@ def _resolve(value: str | None) -> str | None:
     return boundaries.resolve_la(value, year=2024)
 
 
-def _bins(text: str | None) -> list[float] | None:
+def _resolve_one(value: str) -> str:
+    import boundaries
+
+    return boundaries.resolve_la(value, year=2024)
+
+
+def _bins(text: str | None, scheme: Scheme) -> list[float] | None:
+    if scheme is Scheme.userdefined and not text:
+        raise InputError("--scheme userdefined needs bins, e.g. --bins 5,10,20")
     if not text:
         return None
     try:

@@ -189,7 +189,7 @@ def _secondary_rows(values: pd.DataFrame, hidden: pd.DataFrame, cols: list[Hasha
 
 
 def _secondary_cells(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray) -> bool:
-    """A group whose column total is published and where exactly one cell is hidden: hide one more."""
+    """Hide one more cell in a group whose column total is published and exactly one cell is hidden."""
     if len(pos) < 2:
         return False
     col_idx = hidden.columns.get_loc(column)

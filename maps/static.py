@@ -107,7 +107,7 @@ def flow_figure(
     subtitle: str = "",
     source: str = "",
 ) -> Figure:
-    """Static flow map: curved arrows from home LA to placement LA, width by the number of children.
+    """Draw curved arrows from home LA to placement LA, width by the number of children.
 
     Parameters
     ----------
@@ -257,7 +257,7 @@ def _figure(rect: tuple[float, float, float, float] = (0.02, 0.09, 0.96, 0.80)) 
 
 
 def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame) -> Axes:
-    """A London inset at the lower right, with a box on the main map showing where it is."""
+    """Add a London inset at the upper right, with a box on the main map showing where it is."""
     minx, miny, maxx, maxy = london.total_bounds
     pad = 3000
     ax.add_patch(Rectangle((minx - pad, miny - pad), maxx - minx + 2 * pad, maxy - miny + 2 * pad, fill=False,
@@ -276,7 +276,7 @@ def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame) -> Axes:
 
 
 def _scale_bar(ax: Axes, *, length_m: float = 100_000) -> None:
-    """A two-segment scale bar in the lower left (EPSG:27700 axes are in metres)."""
+    """Draw a two-segment scale bar at the lower right (EPSG:27700 axes are in metres)."""
     x0, x1 = ax.get_xlim()
     y0, y1 = ax.get_ylim()
     x = x0 + 0.70 * (x1 - x0)

@@ -9,7 +9,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.disclosure import (
-    SECONDARY_LABEL, SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts, suppress_counts,
+    SECONDARY_LABEL,
+    SUPPRESSED_LABEL,
+    SUPPRESSION_RULE,
+    check_no_small_counts,
+    suppress_counts,
 )
 from geo.errors import DisclosureError, InputError, MissingColumnsError
 

@@ -15,8 +15,17 @@ import shapely
 from geo.errors import CRSError, InputError, MissingColumnsError
 from maps import interactive
 from maps.interactive import (
-    ATTRIBUTION, DISTANCE_BANDS, SUPPLY_LAYERS, Layer, classify, display_geometries, distance_map, flow_map,
-    render_html, save_map, supply_map,
+    ATTRIBUTION,
+    DISTANCE_BANDS,
+    SUPPLY_LAYERS,
+    Layer,
+    classify,
+    display_geometries,
+    distance_map,
+    flow_map,
+    render_html,
+    save_map,
+    supply_map,
 )
 
 from .conftest import TEST_CHILD_IDS, TEST_DOB, TEST_POSTCODES, decoded
