@@ -128,13 +128,13 @@ def shortest_path_lengths(
     if o.shape != d.shape:
         raise InputError(f"origins ({o.size}) and destinations ({d.size}) must have the same length")
     is_matrix = not isinstance(network, RoadNetwork)
-    if is_matrix:
+    if isinstance(network, RoadNetwork):
+        n = network.n_nodes
+        network.weights(weight)  # validates the weight name
+    else:
         if not sp.issparse(network) or network.shape[0] != network.shape[1]:
             raise InputError("network must be a RoadNetwork or a square scipy sparse matrix")
         n = network.shape[0]
-    else:
-        n = network.n_nodes
-        network.weights(weight)  # validates the weight name
     if o.size and (min(o.min(), d.min()) < 0 or max(o.max(), d.max()) >= n):
         raise InputError(f"node indices must be in 0..{n - 1}; got {min(o.min(), d.min())}..{max(o.max(), d.max())}")
     if method not in {"auto", "cch", "scipy"}:

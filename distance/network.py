@@ -213,7 +213,7 @@ def download_network(*, place: str | None = None, bbox: tuple[float, float, floa
     try:
         if place is not None:
             graph = ox.graph_from_place(place, network_type="drive", retain_all=True)
-        else:
+        elif bbox is not None:
             graph = ox.graph_from_bbox(bbox, network_type="drive", retain_all=True)
     except Exception as exc:  # requests/osmnx errors: no internet, unknown place, Overpass refusal
         raise NetworkError(f"could not download a road network for {place or bbox}: {exc}") from exc
@@ -381,7 +381,7 @@ def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
 
     def drivable_ways() -> Any:
         for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway")):
-            if obj.is_way() and _is_drivable(obj.tags):
+            if isinstance(obj, osmium.osm.Way) and _is_drivable(obj.tags):
                 yield obj
 
     try:  # a first pass finds bad files before the writer opens its own temporary files
