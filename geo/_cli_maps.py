@@ -282,9 +282,10 @@ def demo(
                                        source=_supply_source(year))
             for ext in ("png", "svg", "pdf"):
                 static.save_figure(fig, out / "figures" / f"supply_{col}.{ext}")
+            label = next((ly.label for ly in interactive.SUPPLY_LAYERS if ly.column == col), col)
             sections["supply"].items.append(report.Item(
-                f"figures/supply_{col}.png", f"Figure: {col.replace('_', ' ')} (PNG)",
-                f"also as SVG and PDF: figures/supply_{col}.svg, .pdf"))
+                f"figures/supply_{col}.png", f"Figure: {label} (PNG, 300 dpi)",
+                also=(f"figures/supply_{col}.svg", f"figures/supply_{col}.pdf")))
         table = frame.drop(columns="geometry")
         table.to_csv(out / "tables" / "supply_by_la.csv")
         sections["supply"].items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
@@ -362,11 +363,12 @@ def demo(
         sec.items += [
             report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
                         "counts under 5 suppressed", synthetic=True),
-            report.Item("figures/flows.png", "Figure: flows (PNG; also SVG, PDF)", synthetic=True),
+            report.Item("figures/flows.png", "Figure: flows (PNG, 300 dpi)", synthetic=True,
+                        also=("figures/flows.svg", "figures/flows.pdf")),
             report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
                         "placed, with distance bands and road against straight-line distance", synthetic=True),
-            report.Item("figures/distances.png", f"Figure: distances for {name} (PNG; also SVG, PDF)",
-                        synthetic=True),
+            report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=True,
+                        also=("figures/distances.svg", "figures/distances.pdf")),
             report.Item("tables/synthetic_flows.csv", "Table: flows between LAs (suppressed)", synthetic=True),
         ]
         summary.extend(_placement_summary(located, name, bands))

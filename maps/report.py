@@ -37,12 +37,15 @@ class Item:
         One plain-English sentence on what it shows.
     synthetic
         Built from synthetic child-level data: labelled SYNTHETIC.
+    also
+        Other formats of the same output (e.g. the SVG and PDF of a PNG figure), linked by their suffix.
     """
 
     path: str
     label: str
     description: str = ""
     synthetic: bool = False
+    also: tuple[str, ...] = ()
 
 
 @dataclass
@@ -106,7 +109,9 @@ def write_index(
                 tag = ' <span class="tag">SYNTHETIC</span>' if it.synthetic else ""
                 desc = f" — {esc(it.description)}" if it.description else ""
                 if (out / it.path).exists():
-                    parts.append(f'<li><a href="{esc(it.path)}">{esc(it.label)}</a>{tag}{desc}</li>')
+                    more = "".join(f' · <a href="{esc(a)}">{esc(Path(a).suffix.lstrip(".").upper())}</a>'
+                                   for a in it.also if (out / a).exists())
+                    parts.append(f'<li><a href="{esc(it.path)}">{esc(it.label)}</a>{more}{tag}{desc}</li>')
                 else:
                     parts.append(f"<li>{esc(it.label)}{tag}: <em>not produced</em>{desc}</li>")
             parts.append("</ul>")
