@@ -65,8 +65,8 @@ class FigureFormat(StrEnum):
 
 
 _TilesOpt = Annotated[str, typer.Option(
-    "--tiles", help="Basemap: 'none' (no tiles: works offline), or a folium tile name such as 'cartodbpositron' "
-    "or 'openstreetmap' (needs internet when viewed).")]
+    "--tiles", help="Basemap: 'none' (no tiles: works offline), or a folium tile name such as 'openstreetmap' "
+    "(fetched from the internet by the viewer's browser; adds OpenStreetMap's attribution).")]
 _InlineOpt = Annotated[bool, typer.Option(
     "--inline-assets/--cdn-assets", help="Embed Leaflet's JavaScript and CSS in the file (no CDN needed).")]
 _PlacementsOpt = Annotated[Path, typer.Option(
@@ -654,9 +654,15 @@ def _distances(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.DataFra
     by_la[list(DISTANCE_BANDS)] = by_la[list(DISTANCE_BANDS)].fillna(0).astype(int)
     bands = pd.DataFrame({"straight_line": frame.groupby("band", observed=False)["child"].nunique()})
     if "road_distance_km" in mine.columns and mine["road_distance_km"].notna().any():
-        road = pd.cut(mine["road_distance_km"].astype(float) / 1.609344, edges, right=False, labels=DISTANCE_BANDS)
-        bands["road"] = pd.DataFrame({"band": road, "child": child}).groupby(
-            "band", observed=False)["child"].nunique()
+        # like for like: both columns count only the placements with both distances
+        both = mine["road_distance_km"].notna() & mine["straight_distance_miles"].notna()
+        road = pd.cut(mine.loc[both, "road_distance_km"].astype(float) / 1.609344, edges, right=False,
+                      labels=DISTANCE_BANDS)
+        pair = pd.DataFrame({"band": road, "straight": straight[both], "child": child[both]})
+        bands = pd.DataFrame({
+            "straight_line": pair.groupby("straight", observed=False)["child"].nunique(),
+            "road": pair.groupby("band", observed=False)["child"].nunique(),
+        })
     bands.index = bands.index.astype(str)
     return by_la, bands.reindex(list(DISTANCE_BANDS)).fillna(0).astype(int)
 

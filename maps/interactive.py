@@ -665,8 +665,8 @@ def _bands_table(bands: pd.DataFrame) -> str:
                                                          f"</td>" for c in cols) + "</tr>"
         for idx in safe.index)
     return (f'<table class="ffh-bands"><tr><th>Distance from home</th>{head}</tr>{body}</table>'
-            '<div class="ffh-note">Children by distance band; road distance only where a road network was '
-            'given.</div>')
+            '<div class="ffh-note">Children by distance band from home. Where road distances were measured, '
+            'both columns count only placements with both distances.</div>')
 
 
 class _Chrome(MacroElement):

@@ -223,6 +223,8 @@ def distance_figure(
         _band_chart(fig, bands)
     note = ("Rings: straight-line distance from a point inside the home LA. Bars: '<5' fewer than 5 children; "
             "'s' suppressed so that a total cannot reveal a small count.")
+    if bands is not None and "road" in bands.columns:
+        note += " Road and straight-line bars count only placements with both distances."
     _decorate(fig, ax, title=title or f"Where {name}'s children are placed", subtitle=subtitle, source=source,
               note=note, roads=roads)
     return fig
