@@ -88,8 +88,6 @@ def supply_figure(
         london = frame["region_code"] == _LONDON
         inset = _inset(fig, ax, frame[london])
         frame[london].plot(ax=inset, color=fills[london.to_numpy()], edgecolor="white", linewidth=0.3)
-        inset.set_xlabel("")
-        inset.set_ylabel("")
     _decorate(fig, ax, title=title or ly.label, subtitle=subtitle, source=source, note=ly.note)
     return fig
 
@@ -144,11 +142,20 @@ def flow_figure(
     fills = ["#fde0b6" if c == la else "#eeeeee" for c in las.index]
     las.plot(ax=ax, color=fills, edgecolor="#a0a0a0", linewidth=0.25)
     top = float(drawn[count].max()) if len(drawn) else 1.0
+    axes = [ax]
+    if "region_code" in las.columns and (las["region_code"] == _LONDON).any():
+        london = (las["region_code"] == _LONDON).to_numpy()
+        inset = _inset(fig, ax, las[london])
+        las[london].plot(ax=inset, color=[f for f, keep in zip(fills, london, strict=True) if keep],
+                         edgecolor="#a0a0a0", linewidth=0.3)
+        axes.append(inset)
     for o, d, n in zip(drawn[origin], drawn[destination], drawn[count], strict=True):
         p0, p1 = centre[o].coords[0], centre[d].coords[0]
         width = 0.4 + 4.0 * float(n) / top
-        ax.add_patch(FancyArrowPatch(p0, p1, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>",
-                                     mutation_scale=6 + 2 * width, linewidth=width, color="#b2182b", alpha=0.75))
+        for target in axes:
+            target.add_patch(FancyArrowPatch(p0, p1, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>",
+                                             mutation_scale=6 + 2 * width, linewidth=width, color="#b2182b",
+                                             alpha=0.75))
     handles = [Line2D([], [], color="#b2182b", linewidth=0.4 + 4.0 * v / top, label=f"{v:,.0f} children")
                for v in sorted({top, max(round(top / 2), 5), 5}, reverse=True) if v <= top]
     ax.legend(handles=handles, title="Children placed", loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
@@ -206,6 +213,13 @@ def distance_figure(
     fig, ax = _figure((0.0, 0.09, 0.68, 0.80))
     las.plot(ax=ax, color=fills, edgecolor="#b0b0b0", linewidth=0.25)
     las.loc[[la]].boundary.plot(ax=ax, color="black", linewidth=1.4)
+    if "region_code" in las.columns and (las["region_code"] == _LONDON).any():
+        london = (las["region_code"] == _LONDON).to_numpy()
+        inset = _inset(fig, ax, las[london], rect=(0.72, 0.12, 0.25, 0.19))
+        las[london].plot(ax=inset, color=[f for f, keep in zip(fills, london, strict=True) if keep],
+                         edgecolor="#b0b0b0", linewidth=0.3)
+        if london[las.index.get_loc(la)]:
+            las.loc[[la]].boundary.plot(ax=inset, color="black", linewidth=1.2)
     centre = las.loc[[la]].geometry.representative_point().iloc[0]
     for miles in (10, 20, 50, 100):
         ring = gpd.GeoSeries([centre.buffer(miles * _MILE_M, 64).exterior], crs=las.crs)
@@ -258,18 +272,21 @@ def _figure(rect: tuple[float, float, float, float] = (0.02, 0.09, 0.96, 0.80)) 
     return fig, ax
 
 
-def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame) -> Axes:
-    """Add a London inset at the upper right, with a box on the main map showing where it is."""
+def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame,
+           rect: tuple[float, float, float, float] = (0.71, 0.61, 0.27, 0.21)) -> Axes:
+    """Add a London inset (upper right by default), with a box on the main map showing where it is."""
     minx, miny, maxx, maxy = london.total_bounds
     pad = 3000
     ax.add_patch(Rectangle((minx - pad, miny - pad), maxx - minx + 2 * pad, maxy - miny + 2 * pad, fill=False,
                            edgecolor="#444444", linewidth=0.6))
-    inset = fig.add_axes((0.71, 0.61, 0.27, 0.21))
+    inset = fig.add_axes(rect)
     inset.set_xlim(minx - pad, maxx + pad)
     inset.set_ylim(miny - pad, maxy + pad)
     inset.set_aspect("equal")
     inset.set_xticks([])
     inset.set_yticks([])
+    inset.xaxis.label.set_visible(False)  # geopandas labels axes with the CRS's axis names when it plots
+    inset.yaxis.label.set_visible(False)
     for s in inset.spines.values():
         s.set_edgecolor("#444444")
         s.set_linewidth(0.6)
