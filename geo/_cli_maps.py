@@ -228,7 +228,8 @@ def demo(
     year: Annotated[int, typer.Option(help="Year (31 March) of the public figures and the synthetic data.")] = 2024,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic child-level data.")] = 7,
     las: Annotated[list[str] | None, typer.Option(
-        "--la", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or name). "
+        "--la", metavar="LA", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or "
+        "name). "
         "Default: every English LA.")] = None,
     focus: Annotated[str, typer.Option(
         "--focus", help="The LA of the distances map and figure (code, DfE number or name).")] = "Stockport",
