@@ -141,15 +141,24 @@ def shortest_path_lengths(
         raise InputError(f"unknown method {method!r}; expected 'auto', 'cch' or 'scipy'")
     if o.size == 0:
         return np.empty(0, float)
+    # repeated (origin, destination) pairs — many children from one home postcode to one home — cost once
+    key = o * n + d
+    uniq_key, inverse = np.unique(key, return_inverse=True)
+    back: np.ndarray | None = None
+    if uniq_key.size < key.size:
+        logger.debug("%d pairs, %d distinct", key.size, uniq_key.size)
+        o, d, back = uniq_key // n, uniq_key % n, inverse
     if method == "auto":
         few = np.unique(o).size <= _SCIPY_MAX_ORIGINS
         method = "scipy" if (is_matrix or few or not cch_available()) else "cch"
     if method == "cch":
-        if is_matrix:
+        if not isinstance(network, RoadNetwork):
             raise InputError("method='cch' needs a RoadNetwork (coordinates are used to order nodes)")
-        return _cch(network, o, d, weight=weight)
-    matrix = network if is_matrix else network.csr(weight)
-    return _scipy(sp.csr_matrix(matrix), o, d)
+        result = _cch(network, o, d, weight=weight)
+    else:
+        matrix = network.csr(weight) if isinstance(network, RoadNetwork) else network
+        result = _scipy(sp.csr_matrix(matrix), o, d)
+    return result if back is None else result[back.ravel()]
 
 
 # ----------------------------------------------------------------------------------------------------------

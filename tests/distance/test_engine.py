@@ -125,3 +125,12 @@ def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path,
     o, d = np.arange(again.n_nodes), np.arange(again.n_nodes)[::-1]
     np.testing.assert_allclose(shortest_path_lengths(again, o, d, method="cch"),
                                shortest_path_lengths(again, o, d, method="scipy"))
+
+
+def test_repeated_pairs_are_answered_in_place(rutland: RoadNetwork) -> None:
+    o = np.array([5, 9, 5, 5, 9])
+    d = np.array([100, 7, 100, 3, 7])
+    got = shortest_path_lengths(rutland, o, d, method="scipy")
+    np.testing.assert_array_equal(got[[0, 2]], got[0])
+    np.testing.assert_array_equal(got[[1, 4]], got[1])
+    np.testing.assert_allclose(got, [shortest_path_lengths(rutland, [a], [b])[0] for a, b in zip(o, d, strict=True)])
