@@ -105,3 +105,19 @@ def test_supply_layers_switch_with_their_legend(browser: Any, map_files: dict[st
         assert errors == []
     finally:
         page.close()
+
+
+def test_flow_layers_filter_by_placement_type(browser: Any, map_files: dict[str, Path]) -> None:
+    page, errors, _ = _open(browser, map_files["flows"])
+    try:
+        count = "document.querySelectorAll('.leaflet-overlay-pane path.ffh-flow').length"
+        all_arcs = page.evaluate(count)
+        assert all_arcs > 0 and all_arcs % 2 == 0  # each flow is an arc and an arrowhead
+        page.get_by_label("Children's homes").check()
+        page.wait_for_timeout(200)
+        homes_arcs = page.evaluate(count)
+        assert 0 < homes_arcs < all_arcs
+        assert page.evaluate("document.querySelectorAll('.leaflet-overlay-pane path.ffh-la').length") == 153
+        assert errors == []
+    finally:
+        page.close()
