@@ -705,6 +705,9 @@ def _write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, f
         except metadata.PackageNotFoundError:
             continue
     doc = {"command": " ".join(["farfromhome", *sys.argv[1:]]), "settings": settings, "timings_s": timings,
-           "versions": versions, "inputs": inputs, "outputs_sha256": outputs,
+           "versions": versions,
+           "inputs_note": "every catalogued dataset available locally for this run, with its catalogued SHA-256; "
+                          "each file is verified against it when read",
+           "inputs": inputs, "outputs_sha256": outputs,
            "synthetic": "child-level data in this run is SYNTHETIC"}
     (out / "run.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
