@@ -24,8 +24,8 @@ SYNTHETIC road-like, 1,000,000 nodes        403 s       1,973 pairs/s (51 s)  8,
 nodes (0.6 pairs/s on random pairs). Peak memory 1.4 GB (2.7 GB once networkx also held the 1M-node
 graph). So the ≥10,000× target is met at 1M nodes, the 8 GB one too, but 100,000 *random* pairs took 51 s,
 not under 10 s (12 s with 10,000 origins). The synthetic graph (a random planar Delaunay subgraph, uniform
-speeds) has less hierarchy than real roads; how a real 1M-node England graph fares is not measured here. ch-router's plain CH (MIT) was no faster
-on it (170 µs a query at 200,000 nodes after 180 s of contraction).
+speeds) has less hierarchy than real roads; how a real 1M-node England graph fares is not measured here.
+ch-router's plain CH (MIT) was no faster on it (170 µs a query at 200,000 nodes after 180 s of contraction).
 
 Rejected: pandana (AGPL-3.0; pulls scikit-learn and PyTables); routingkit-cch (no licence of its own,
 glibc >= 2.34 wheels only); networkx/igraph per pair (orders of magnitude slower).
