@@ -69,11 +69,17 @@ def test_cache_and_roundtrip(mirror: Path, rutland: RoadNetwork, net_cache: Path
     assert build_network(path).n_arcs == rutland.n_arcs  # a saved .npz is accepted as a source
 
 
-def test_xml_extract_with_buildings_and_footways(mirror: Path, net_cache: Path) -> None:
-    net = build_network(mirror / "roads" / "manchester-levenshulme-2022-12.osm", cache_dir=net_cache)
+def test_xml_extract_with_buildings_and_footways(mirror: Path, net_cache: Path, tmp_path: Path) -> None:
+    import bz2
+
+    source = mirror / "roads" / "manchester-levenshulme-2022-12.osm"
+    net = build_network(source, cache_dir=net_cache)
     assert 150 < net.n_nodes < 260
     assert set(net.report["highway_counts"]) <= DRIVE_HIGHWAYS | {"unclassified|residential"}
     assert net.report["nodes_dropped"] > 0
+    packed = tmp_path / "levenshulme.osm.bz2"
+    packed.write_bytes(bz2.compress(source.read_bytes()))
+    np.testing.assert_array_equal(build_network(packed, cache=False).length_m, net.length_m)
 
 
 def test_graphml_input_keeps_drivable_edges_only(tmp_path: Path) -> None:
