@@ -182,7 +182,7 @@ def codes_from_names(names: pd.Series, *, year: int = 2024, source: str = "input
 
 
 def successors(code: str) -> tuple[int, tuple[str, ...]] | None:
-    """The year an LA code was replaced and the codes that took over its area, or ``None`` if it never was.
+    """Return the year an LA code was replaced and the codes that took over its area (``None`` if never).
 
     >>> successors("E10000021")
     (2021, ('E06000061', 'E06000062'))

@@ -9,7 +9,6 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import click
 import pandas as pd
 import typer
 from rich.console import Console
@@ -32,14 +31,15 @@ err_console = Console(stderr=True)
 
 def fail(message: str, code: int = 1) -> None:
     """Print a one-line error to stderr and exit with ``code``."""
-    click.echo(f"Error: {message}", err=True)
+    typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
 
 
 class FarFromHomeGroup(TyperGroup):
     """Click group that turns library errors into a one-line message and exit code 1 (no traceback)."""
 
-    def invoke(self, ctx: click.Context) -> Any:
+    # ``Any``: typer >= 0.20 vendors its own click, whose Context is not ``click.Context``
+    def invoke(self, ctx: Any) -> Any:
         try:
             return super().invoke(ctx)
         except FarFromHomeError as exc:

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-MIRROR = Path(os.environ.get("FARFROMHOME_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "data")
+# resolved now: tests that change directory (a notebook kernel runs in notebooks/) must still find it
+MIRROR = Path(os.environ.get("FARFROMHOME_MIRROR") or Path(__file__).resolve().parents[2] / "shared" / "data").resolve()
 
 
 def pytest_configure(config: pytest.Config) -> None:
