@@ -223,6 +223,13 @@ def figure_distances(
 
 
 # ------------------------------------------------------------------------------------------------------- demo
+_FocusOpt = Annotated[str | None, typer.Option(
+    "--focus", help="The LA of the distances map and figure (code, DfE number or name).")]
+_NetworkOpt = Annotated[str, typer.Option(
+    "--network", help="Road distances: 'backbone' (national approximate network), a network file, or 'none' "
+    "(straight-line only).")]
+
+
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created).")] = Path("out"),
     year: Annotated[int, typer.Option(help="Year (31 March) of the public figures and the synthetic data.")] = 2024,
@@ -231,11 +238,8 @@ def demo(
         "--la", metavar="LA", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or "
         "name). "
         "Default: every English LA.")] = None,
-    focus: Annotated[str, typer.Option(
-        "--focus", help="The LA of the distances map and figure (code, DfE number or name).")] = "Stockport",
-    network: Annotated[str, typer.Option(
-        "--network", help="Road distances: 'backbone' (national approximate network), a network file, or 'none' "
-        "(straight-line only).")] = "backbone",
+    focus: _FocusOpt = "Stockport",
+    network: _NetworkOpt = "backbone",
     effect_children: Annotated[int, typer.Option(
         "--effect-children", help="Synthetic children drawn (at random, with --seed) for the child-level "
         "distance-and-missing models, which take about a minute per 10,000 on a laptop; 0 for all.")] = 5000,
@@ -245,7 +249,118 @@ def demo(
     """Run the main job: real public data + synthetic child-level data → out/index.html.
 
     index.html links maps, figures, tables, data_quality.csv and run.json. Child-level results are SYNTHETIC
-    and labelled so everywhere.
+    and labelled so everywhere. To run the same job on your own SSDA903 return, use 'farfromhome run'.
+    """
+    focus_code = _resolve_one(focus or "Stockport")
+    la_codes = [_resolve_one(x) for x in (las or [])]
+    if la_codes and focus_code not in la_codes:
+        la_codes.append(focus_code)
+
+    def synthetic_children(out: Path, notes: list[str],
+                           quality: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+        from provision import placements as pl
+        from provision import synth
+
+        data = synth.generate(year=year, seed=seed, las=la_codes or None)
+        syn_dir = out / "synthetic"
+        syn_dir.mkdir(exist_ok=True)
+        for name in ("episodes", "header", "missing"):
+            getattr(data, name).to_csv(syn_dir / f"synthetic_{name}.csv", index=False)
+        located = pl.locate(data.episodes, year=2024)
+        notes.append(
+            f"{located['CHILD'].nunique():,} synthetic children and {len(located):,} placement episodes for "
+            f"{'all English LAs' if not la_codes else f'{len(la_codes)} LAs'} (seed {seed}); the CSVs are in "
+            "synthetic/.")
+        return located, data.header, data.missing
+
+    settings = {"year": year, "seed": seed, "synthetic LAs": ", ".join(la_codes) or "all English LAs",
+                "children in the child-level models": effect_children or "all",
+                "focus LA": focus_code, "road network": network, "tiles": tiles, "inline assets": inline_assets}
+    _main_job(out, year=year, seed=seed, children=synthetic_children, synthetic=True, focus_code=focus_code,
+              network=network, effect_children=effect_children, tiles=tiles, inline_assets=inline_assets,
+              settings=settings, label="farfromhome demo")
+
+
+def run(
+    episodes: Annotated[Path, typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, "
+                                           "LS, CIN, PLACE, ..., HOME_POST, PL_POST).")],
+    header: Annotated[Path, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB, ...).")],
+    missing: Annotated[Path | None, typer.Option(
+        "--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, MIS_START, MIS_END). Without it the "
+        "distance-and-missing analysis is left out.")] = None,
+    la: Annotated[str | None, typer.Option(
+        "--la", help="The responsible LA (code, DfE number or name); default: each child's home LA.")] = None,
+    out: Annotated[Path, typer.Option("--out", help="Output folder (created).")] = Path("out"),
+    year: Annotated[int, typer.Option(help="Year (31 March) of the public supply and demand figures.")] = 2024,
+    focus: _FocusOpt = None,
+    network: _NetworkOpt = "backbone",
+    strict: Annotated[bool, typer.Option("--strict", help="Stop at the first data-quality problem.")] = False,
+    tiles: _TilesOpt = "none",
+    inline_assets: _InlineOpt = True,
+) -> None:
+    """Run the main job on your own SSDA903 return: validate, locate offline, distances, maps, statistics.
+
+    The same outputs as 'farfromhome demo', from your episodes, header and missing files instead of synthetic
+    ones. Postcodes are looked up offline and never leave this machine; the output folder holds only
+    aggregates: flows and tables suppress counts under 5, and no child ID, date of birth, postcode or point is
+    written to any map, figure or table. Rows with problems are counted by reason in data_quality.csv
+    ('farfromhome placements validate' lists them one by one).
+
+    Example: farfromhome run -e episodes.csv --header header.csv -m missing.csv --la 356 --out out/
+    """
+    from distance import effect
+
+    la_code = _resolve_one(la) if la else None
+    focus_code = _resolve_one(focus) if focus else la_code
+
+    def own_children(out: Path, notes: list[str],
+                     quality: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
+        nonlocal focus_code
+        from provision import placements as pl
+        from provision import ssda903
+
+        data = ssda903.read_ssda903(episodes=episodes, header=header, missing=missing, strict=strict)
+        if data.episodes is None or data.episodes.empty:
+            first = data.quality["message"].iloc[0] if len(data.quality) else "no rows"
+            raise InputError(f"{episodes}: no readable episodes ({first})")
+        if data.header is None:
+            first = data.quality["message"].iloc[0] if len(data.quality) else "no rows"
+            raise InputError(f"{header}: no readable header rows ({first})")
+        if effect.is_synthetic(data.episodes, data.header):
+            raise InputError(f"{episodes}: these are synthetic records (CHILD IDs start with SYN); use "
+                             "'farfromhome demo' for synthetic data so every output is labelled SYNTHETIC")
+        for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items():
+            quality.append({"stage": f"read {file}", "reason": reason, "rows": int(n), "synthetic": False})
+        located = pl.locate(data.episodes, responsible_la=la_code, year=2024)
+        if focus_code is None:
+            resp = located.get("responsible_la")
+            known = resp.dropna().astype(str) if resp is not None else None
+            known = known[known.str.startswith("E")] if known is not None else None
+            if known is None or known.empty:
+                raise InputError("cannot tell the responsible LA of these episodes; give --la")
+            focus_code = str(known.mode().iloc[0])
+        notes.append(f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
+                     f"{episodes.name}; located offline with Code-Point Open.")
+        return located, data.header, data.missing
+
+    settings = {"year": year, "episodes": episodes.name, "header": header.name,
+                "missing": missing.name if missing else "not given", "responsible LA": la_code or "home LA",
+                "road network": network, "tiles": tiles, "inline assets": inline_assets}
+    _main_job(out, year=year, seed=0, children=own_children, synthetic=False, focus_code=lambda: focus_code,
+              network=network, effect_children=0, tiles=tiles, inline_assets=inline_assets, settings=settings,
+              label="farfromhome run")
+
+
+_Children = Callable[[Path, list[str], list[dict[str, Any]]], "tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]"]
+
+
+def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic: bool,
+              focus_code: str | Callable[[], str | None], network: str, effect_children: int, tiles: str,
+              inline_assets: bool, settings: dict[str, Any], label: str) -> None:
+    """Run the pipeline behind 'demo' (synthetic children) and 'run' (the user's SSDA903 return).
+
+    ``children(out, notes, quality)`` returns located episodes, header and missing (or None), adding its notes
+    and data-quality counts. Every child-level output is labelled SYNTHETIC when ``synthetic``.
     """
     from maps import interactive, report, static
 
@@ -253,18 +368,22 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     for sub in ("maps", "figures", "tables"):
         (out / sub).mkdir(exist_ok=True)
+    kind = "synthetic" if synthetic else "your data"
     sections: dict[str, report.Section] = {
         "supply": report.Section("Children's homes and places (real public data)"),
-        "placements": report.Section("Where children are placed", synthetic=True),
+        "placements": report.Section("Where children are placed", synthetic=synthetic),
         "effect": report.Section("Does distance make a difference?"),
     }
+    subtitle = SYNTHETIC_SUBTITLE if synthetic else ""
     summary: list[str] = []
     quality: list[dict[str, Any]] = []
     state: dict[str, Any] = {"roads": False}
-    focus_code = _resolve_one(focus)
-    la_codes = [_resolve_one(x) for x in (las or [])]
-    if la_codes and focus_code not in la_codes:
-        la_codes.append(focus_code)
+
+    def focus() -> str:
+        code = focus_code() if callable(focus_code) else focus_code
+        if code is None:
+            raise InputError("no LA to focus the distances map on; give --focus")
+        return code
 
     def supply_step() -> None:
         frame, regions, notes = _supply_frame(year)
@@ -296,30 +415,17 @@ def demo(
                 quality.append({"stage": "supply", "reason": reason, "rows": int(n), "synthetic": False})
         summary.extend(_supply_summary(frame, year))
 
-    def synth_step() -> None:
-        from provision import placements as pl
-        from provision import synth
-
-        data = synth.generate(year=year, seed=seed, las=la_codes or None)
-        syn_dir = out / "synthetic"
-        syn_dir.mkdir(exist_ok=True)
-        for name in ("episodes", "header", "missing"):
-            getattr(data, name).to_csv(syn_dir / f"synthetic_{name}.csv", index=False)
-        state["synth"] = data
-        located = pl.locate(data.episodes, year=2024)
+    def children_step() -> None:
+        located, header, missing = children(out, sections["placements"].notes, quality)
         status = located["locate_status"].astype(str)
         for reason, n in status[status != "ok"].value_counts().items():
-            quality.append({"stage": "locate (synthetic)", "reason": reason, "rows": int(n), "synthetic": True})
-        state["located"] = located
-        sections["placements"].notes.append(
-            f"{located['CHILD'].nunique():,} synthetic children and {len(located):,} placement episodes for "
-            f"{'all English LAs' if not la_codes else f'{len(la_codes)} LAs'} (seed {seed}); the CSVs are in "
-            "synthetic/.")
+            quality.append({"stage": f"locate ({kind})", "reason": reason, "rows": int(n), "synthetic": synthetic})
+        state["located"], state["header"], state["missing"] = located, header, missing
 
     def road_step() -> None:
         located = state.get("located")
         if located is None:
-            raise InputError("no located placements (the synthetic data step was skipped)")
+            raise InputError("no located placements (the child-level data step was skipped)")
         if network == "none":
             sections["placements"].notes.append("Road distances not measured (--network none).")
             return
@@ -331,48 +437,52 @@ def demo(
         if st is not None:
             st = st.astype(str)
             for reason, n in st[st != "ok"].value_counts().items():
-                quality.append({"stage": "road distance (synthetic)", "reason": reason, "rows": int(n),
-                                "synthetic": True})
+                quality.append({"stage": f"road distance ({kind})", "reason": reason, "rows": int(n),
+                                "synthetic": synthetic})
 
     def maps_step() -> None:
         located = state.get("located")
         if located is None:
-            raise InputError("no located placements (the synthetic data step was skipped)")
+            raise InputError("no located placements (the child-level data step was skipped)")
         las_ = state["las"] if state.get("las") is not None else _las()
         flows = _flows(located)
         from geo.disclosure import suppress_counts
 
         safe = suppress_counts(flows, count_columns=["children"], group=["placement_type", "home_la"])
-        safe.drop(columns="children").rename(columns={"children_label": "children"}).assign(
-            data="SYNTHETIC").to_csv(out / "tables" / "synthetic_flows.csv", index=False)
-        m = interactive.flow_map(flows, las=las_, tiles=tiles, subtitle=SYNTHETIC_SUBTITLE)
+        flows_csv = "synthetic_flows.csv" if synthetic else "flows.csv"
+        safe = safe.drop(columns="children").rename(columns={"children_label": "children"})
+        if synthetic:
+            safe = safe.assign(data="SYNTHETIC")
+        safe.to_csv(out / "tables" / flows_csv, index=False)
+        m = interactive.flow_map(flows, las=las_, tiles=tiles, subtitle=subtitle)
         interactive.save_map(m, out / "maps" / "flows.html", inline_assets=inline_assets)
-        fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=las_, subtitle=SYNTHETIC_SUBTITLE,
-                                 source=_placements_source(True))
+        fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=las_, subtitle=subtitle,
+                                 source=_placements_source(synthetic))
         for ext in ("png", "svg", "pdf"):
             static.save_figure(fig, out / "figures" / f"flows.{ext}")
-        by_la, bands = _distances(located, focus_code)
-        m = interactive.distance_map(by_la, las=las_, la=focus_code, bands=bands, tiles=tiles,
-                                     roads="road" in bands.columns, subtitle=SYNTHETIC_SUBTITLE)
+        code = focus()
+        by_la, bands = _distances(located, code)
+        m = interactive.distance_map(by_la, las=las_, la=code, bands=bands, tiles=tiles,
+                                     roads="road" in bands.columns, subtitle=subtitle)
         interactive.save_map(m, out / "maps" / "distances.html", inline_assets=inline_assets)
-        fig = static.distance_figure(by_la, las=las_, la=focus_code, bands=bands, roads="road" in bands.columns,
-                                     subtitle=SYNTHETIC_SUBTITLE, source=_placements_source(True))
+        fig = static.distance_figure(by_la, las=las_, la=code, bands=bands, roads="road" in bands.columns,
+                                     subtitle=subtitle, source=_placements_source(synthetic))
         for ext in ("png", "svg", "pdf"):
             static.save_figure(fig, out / "figures" / f"distances.{ext}")
         sec = sections["placements"]
-        name = str(las_.loc[focus_code, "la_name"])
+        name = str(las_.loc[code, "la_name"])
         sec.items += [
             report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
-                        "counts under 5 suppressed", synthetic=True),
-            report.Item("figures/flows.png", "Figure: flows (PNG, 300 dpi)", synthetic=True,
+                        "counts under 5 suppressed", synthetic=synthetic),
+            report.Item("figures/flows.png", "Figure: flows (PNG, 300 dpi)", synthetic=synthetic,
                         also=("figures/flows.svg", "figures/flows.pdf")),
             report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
-                        "placed, with distance bands and road against straight-line distance", synthetic=True),
-            report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=True,
-                        also=("figures/distances.svg", "figures/distances.pdf")),
-            report.Item("tables/synthetic_flows.csv", "Table: flows between LAs (suppressed)", synthetic=True),
+                        "placed, with distance bands and road against straight-line distance", synthetic=synthetic),
+            report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)",
+                        synthetic=synthetic, also=("figures/distances.svg", "figures/distances.pdf")),
+            report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
         ]
-        summary.extend(_placement_summary(located, name, bands))
+        summary.extend(_placement_summary(located, name, bands, synthetic=synthetic))
 
     def effect_step() -> None:
         from distance import effect
@@ -391,67 +501,78 @@ def demo(
                 f"{_OUTCOMES.get(row.outcome, row.outcome)} (95% CI "
                 f"{row.ci_low:+.3f} to {row.ci_high:+.3f}; {row.n_las} LAs). An association between LAs, not "
                 "children.")
-        synth = state.get("synth")
-        located = state.get("located")
-        if synth is None or located is None:
-            sections["effect"].notes.append("Child-level analysis skipped: no synthetic data.")
+        located, header, missing = state.get("located"), state.get("header"), state.get("missing")
+        if located is None or header is None or missing is None:
+            sections["effect"].notes.append("Child-level analysis skipped: "
+                                            + ("no child-level data." if located is None else "no missing file."))
             return
-        header, missing = synth.header, synth.missing
-        children = located["CHILD"].drop_duplicates()
-        if 0 < effect_children < len(children):
-            keep = set(children.sample(effect_children, random_state=seed))
+        children_ = located["CHILD"].drop_duplicates()
+        if 0 < effect_children < len(children_):
+            keep = set(children_.sample(effect_children, random_state=seed))
             located = located[located["CHILD"].isin(keep)]
             header, missing = header[header["CHILD"].isin(keep)], missing[missing["CHILD"].isin(keep)]
             sections["effect"].notes.append(
-                f"Child-level models use a random sample of {effect_children:,} of the {len(children):,} synthetic "
+                f"Child-level models use a random sample of {effect_children:,} of the {len(children_):,} {kind} "
                 "children (--effect-children).")
         located = located.copy()
-        located.attrs["synthetic"] = True
-        pf, pq = effect.placement_frame(located, header=header, missing=missing, source="synthetic")
-        res = effect.child_effect(pf, synthetic=True)
+        located.attrs["synthetic"] = synthetic
+        pf, pq = effect.placement_frame(located, header=header, missing=missing, source=kind)
+        res = effect.child_effect(pf, synthetic=synthetic)
         rr = res.per_10_miles()
-        summary.append(f"SYNTHETIC: in the synthetic data (no planted effect), the adjusted rate ratio of going "
-                       f"missing per 10 miles further from home was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to "
-                       f"{rr['ci_high']:.2f}) — a check that the method finds nothing where nothing was planted.")
+        words = (f"the adjusted rate ratio of going missing per 10 miles further from home ({res.distance_measure} "
+                 f"distance) was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to {rr['ci_high']:.2f})")
+        if synthetic:
+            summary.append(f"SYNTHETIC: in the synthetic data (no planted effect), {words} — a check that the "
+                           "method finds nothing where nothing was planted.")
+        else:
+            summary.append(f"In your data, {words}, adjusted for age, sex, placement type, UASC status, legal "
+                           "status, previous placements and LA. An association: see the notes before reading it "
+                           "as an effect.")
         for p in effect.write_child_outputs(res, out, data_quality=pq):
             rel = p.relative_to(out).as_posix()
-            sections["effect"].items.append(report.Item(rel, rel, "child level", synthetic=True))
+            sections["effect"].items.append(report.Item(rel, rel, "child level", synthetic=synthetic))
         for _, r in pq.iterrows():
-            quality.append({"stage": "effect (synthetic)", "reason": r.get("reason", ""), "rows": int(r.get("rows", 0)),
-                            "synthetic": True})
+            quality.append({"stage": f"effect ({kind})", "reason": r.get("reason", ""),
+                            "rows": int(r.get("rows", 0)), "synthetic": synthetic})
 
     steps: list[tuple[str, str, Callable[[], None]]] = [
         ("supply", "Supply map, figures and tables (real data)", supply_step),
-        ("placements", "Synthetic child-level data, located offline", synth_step),
+        ("placements", "Synthetic child-level data, located offline" if synthetic
+         else "Your SSDA903 return, validated and located offline", children_step),
         ("placements", "Road distances", road_step),
         ("placements", "Flow and distance maps", maps_step),
         ("effect", "Distance and going missing", effect_step),
     ]
     timings: dict[str, float] = {}
-    with progress("farfromhome demo", total=len(steps), transient=False) as advance:
-        for key, label, step in steps:
-            err_console.print(f"· {label} …")
+    with progress(label, total=len(steps), transient=False) as advance:
+        for key, step_label, step in steps:
+            err_console.print(f"· {step_label} …")
             t = time.perf_counter()
             try:
                 step()
             except (FarFromHomeError, ImportError, AttributeError) as exc:
-                if key == "supply":
+                if key == "supply" or (not synthetic and step is children_step):
                     raise
-                msg = f"{label}: skipped — {exc}"
+                msg = f"{step_label}: skipped — {exc}"
                 logger.warning(msg, exc_info=logger.isEnabledFor(logging.DEBUG))
                 sections[key].notes.append(msg)
                 err_console.print(f"  [yellow]{msg}[/yellow]")
-            timings[label] = round(time.perf_counter() - t, 1)
+            timings[step_label] = round(time.perf_counter() - t, 1)
             advance()
     _write_quality(quality, out / "data_quality.csv")
-    settings = {"year": year, "seed": seed, "synthetic LAs": ", ".join(la_codes) or "all English LAs",
-                "children in the child-level models": effect_children or "all",
-                "focus LA": focus_code, "road network": network, "tiles": tiles, "inline assets": inline_assets}
-    index = report.write_index(out, title=f"farfromhome: children in care, placements and distance ({year})",
-                               summary=summary, sections=list(sections.values()), synthetic=True,
-                               roads=bool(state["roads"]), settings=settings)
-    _write_run_json(out, settings=settings, timings=timings)
+    settings = {**settings, "focus LA": _safe_focus(focus)}
+    title = f"farfromhome: children in care, placements and distance ({year})"
+    index = report.write_index(out, title=title, summary=summary, sections=list(sections.values()),
+                               synthetic=synthetic, roads=bool(state["roads"]), settings=settings)
+    _write_run_json(out, settings=settings, timings=timings, synthetic=synthetic)
     err_console.print(f"wrote {index} in {time.perf_counter() - t0:.0f} s — open it in a browser")
+
+
+def _safe_focus(focus: Callable[[], str]) -> str:
+    try:
+        return focus()
+    except FarFromHomeError:
+        return "none"
 
 
 def register(app: typer.Typer) -> None:
@@ -459,6 +580,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(map_app, name="map")
     app.add_typer(figure_app, name="figure")
     app.command("demo")(demo)
+    app.command("run")(run)
 
 
 # ---------------------------------------------------------------------------------------------- orchestration
@@ -559,22 +681,24 @@ def _supply_summary(frame: pd.DataFrame, year: int) -> list[str]:
     return out
 
 
-def _placement_summary(located: pd.DataFrame, name: str, bands: pd.DataFrame) -> list[str]:
+def _placement_summary(located: pd.DataFrame, name: str, bands: pd.DataFrame, *,
+                       synthetic: bool = True) -> list[str]:
     out = []
+    tag, kind = ("SYNTHETIC: ", "synthetic ") if synthetic else ("", "")
     miles = located["straight_distance_miles"].astype(float)
     known = miles.notna()
-    if known.any():
+    if int(known.sum()) >= 5:
         over = (miles[known] > 20).mean() * 100
-        out.append(f"SYNTHETIC: {over:.0f}% of synthetic placement episodes were more than 20 miles from home "
+        out.append(f"{tag}{over:.0f}% of {kind}placement episodes were more than 20 miles from home "
                    f"(straight line, DfE method); median {miles[known].median():.1f} miles.")
     if "road_distance_km" in located.columns:
         road = located["road_distance_km"].astype(float)
         both = known & road.notna()
-        if both.any():
+        if int(both.sum()) >= 5:
             ratio = (road[both] / (miles[both] * 1.609344)).replace([float("inf")], float("nan")).median()
-            out.append(f"SYNTHETIC: where both were measured, road distance was typically {ratio:.2f}× the "
+            out.append(f"{tag}where both were measured, road distance was typically {ratio:.2f}× the "
                        "straight-line distance.")
-    out.append(f"SYNTHETIC: the distances map shows where {name}'s synthetic children are placed.")
+    out.append(f"{tag}the distances map shows where {name}'s {kind}children are placed.")
     return out
 
 
@@ -680,7 +804,8 @@ def _write_quality(rows: list[dict[str, Any]], path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
-def _write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, float]) -> None:
+def _write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, float],
+                    synthetic: bool = True) -> None:
     from geo.catalogue import get_catalogue
 
     cat = get_catalogue()
@@ -709,5 +834,6 @@ def _write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, f
            "inputs_note": "every catalogued dataset available locally for this run, with its catalogued SHA-256; "
                           "each file is verified against it when read",
            "inputs": inputs, "outputs_sha256": outputs,
-           "synthetic": "child-level data in this run is SYNTHETIC"}
+           "synthetic": "child-level data in this run is SYNTHETIC" if synthetic
+           else "child-level data in this run is the user's own; only aggregates are written"}
     (out / "run.json").write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str), encoding="utf-8")

@@ -20,7 +20,7 @@ placements_app = typer.Typer(
          "Postcodes are looked up offline in Code-Point Open and never leave this machine.",
 )
 
-EpisodesOpt = Annotated[Path, typer.Option("--episodes", help="Episodes CSV (CHILD, DECOM, RNE, LS, CIN, PLACE, "
+EpisodesOpt = Annotated[Path, typer.Option("--episodes", "-e", help="Episodes CSV (CHILD, DECOM, RNE, LS, CIN, PLACE, "
                                            "PLACE_PROVIDER, DEC, REC, REASON_PLACE_CHANGE, HOME_POST, PL_POST, URN).")]
 LaOpt = Annotated[str | None, typer.Option("--la", help="The responsible LA: ONS code, DfE number (356) or name. "
                                            "Not needed when the episodes have an LA column.")]

@@ -397,7 +397,9 @@ def _binary_kind(head: bytes) -> str | None:
         return "a parquet file"
     if head[:2] == b"\x1f\x8b":
         return "a gzip archive"
-    if b"\x00" in head:
+    if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"):
+        return "an image (PNG or JPEG)"
+    if any(b < 9 or 13 < b < 32 for b in head[:1024]):  # control characters never appear in a CSV
         return "a binary file"
     return None
 

@@ -118,3 +118,68 @@ def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
         assert not found, f"{page.name}: {found[:5]}"
         if page.name in ("flows.html", "distances.html"):
             assert "SYNTHETIC" in text
+
+
+@pytest.fixture(scope="module")
+def own_return(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One LA's synthetic return with the SYN marker taken off, standing in for a user's real SSDA903 files."""
+    from provision import synth
+
+    data = synth.generate(year=2024, seed=3, las=["E08000007"])
+    folder = tmp_path_factory.mktemp("own")
+    for name in ("episodes", "header", "missing"):
+        frame = getattr(data, name).copy()
+        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "8", regex=False)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    # a malformed postcode and a placement ending before it starts: counted, never dropped silently
+    episodes = pd.read_csv(folder / "episodes.csv", dtype=str, keep_default_na=False)
+    episodes.loc[0, "PL_POST"] = "NOT A POSTCODE"
+    episodes.to_csv(folder / "episodes.csv", index=False)
+    return folder
+
+
+def test_run_on_own_return(own_return: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    res = runner.invoke(app, ["run", "-e", str(own_return / "episodes.csv"), "--header",
+                              str(own_return / "header.csv"), "-m", str(own_return / "missing.csv"), "--la", "356",
+                              "--network", "none", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    index = (out / "index.html").read_text(encoding="utf-8")
+    # the user's own data: not labelled synthetic, but every figure says which distance it is
+    assert 'class="synthetic"' not in index and "SYNTHETIC" not in index
+    assert "Stockport" in index and "miles from home (straight line, DfE method)" in index
+    assert "In your data, the adjusted rate ratio of going missing per 10 miles" in index
+    assert not (out / "synthetic").exists()
+    quality = pd.read_csv(out / "data_quality.csv", dtype=str)
+    assert (quality["stage"] == "read episodes.csv").any()
+    assert quality["reason"].str.contains("postcode", case=False).any()
+    flows = pd.read_csv(out / "tables" / "flows.csv", dtype=str)
+    counts = pd.to_numeric(flows["children"], errors="coerce").dropna()
+    assert len(counts) and not counts.between(1, 4).any()
+    assert "data" not in flows.columns
+    # nothing child-level in any output file: IDs, postcodes, dates of birth
+    episodes = pd.read_csv(own_return / "episodes.csv", dtype=str)
+    header = pd.read_csv(own_return / "header.csv", dtype=str)
+    secrets = set(episodes["CHILD"]) | set(episodes["HOME_POST"].dropna()) | set(episodes["PL_POST"].dropna()) | \
+        set(header["DOB"].dropna())
+    for page in out.rglob("*"):
+        if page.suffix in {".html", ".csv", ".json", ".txt", ".svg"}:
+            text = decoded(page.read_text(encoding="utf-8"))
+            found = [s for s in secrets if s in text]
+            assert not found, f"{page.relative_to(out)}: {found[:5]}"
+
+
+def test_run_refuses_synthetic_and_unreadable_input(mirror: Path, tmp_path: Path) -> None:
+    from provision import synth
+
+    data = synth.generate(year=2024, seed=3, las=["E06000017"])
+    for name in ("episodes", "header"):
+        getattr(data, name).to_csv(tmp_path / f"{name}.csv", index=False)
+    res = runner.invoke(app, ["run", "-e", str(tmp_path / "episodes.csv"), "--header", str(tmp_path / "header.csv"),
+                              "--network", "none", "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "synthetic records" in res.output and "farfromhome demo" in res.output
+    (tmp_path / "bad.csv").write_bytes(b"\x89PNG\r\n\x1a\n not a csv")
+    res = runner.invoke(app, ["run", "-e", str(tmp_path / "bad.csv"), "--header", str(tmp_path / "header.csv"),
+                              "--network", "none", "--out", str(tmp_path / "o2")])
+    assert res.exit_code == 1 and "bad.csv" in res.output
+    assert "Traceback" not in res.output

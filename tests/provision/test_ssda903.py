@@ -223,7 +223,8 @@ def test_blank_required_value(tmp_path):
     (b"PK\x03\x04\x14\x00\x06\x00" + b"\x00" * 40, "an Excel .xlsx workbook"),
     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\x00" * 40, "an old Excel .xls workbook"),
     (b"%PDF-1.7\n", "a PDF"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "a binary file"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\x0dIHDR", "an image (PNG or JPEG)"),
+    (b"\x01\x02plain\x03 binary", "a binary file"),
 ])
 def test_not_a_csv(tmp_path, content, looks_like):
     row = only(problems(write(tmp_path, "episodes.csv", content)), "not a CSV file")
