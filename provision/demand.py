@@ -290,13 +290,7 @@ def read_foi_chomes(*, year: int | None = None, level: str = "Local authority",
         "chomes_outside_la_pct": pct["value"], "chomes_outside_la_pct__reason": pct["reason"],
         "children_in_childrens_homes": total, "children_in_childrens_homes__reason": tot_reason,
     })
-    if index:
-        out.insert(0, "la_code" if level == "Local authority" else "region_code", raw[index])
-        out = out.set_index([out.columns[0], "year"])
-    else:
-        out = out.drop(columns=["la_name"]).set_index("year")
-    out.attrs["source"] = file.name
-    return out
+    return _index_by_area(out, raw, level=level, index=index, source=file.name)
 
 
 def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local authority",
@@ -322,13 +316,7 @@ def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local auth
                         "la_name": raw["la_name"] if level == "Local authority" else raw["region_name"],
                         "chomes_net_gain": num["value"], "chomes_net_gain__reason": num["reason"]})
     index = {"Local authority": "new_la_code", "Regional": "region_code", "National": None}[level]
-    if index:
-        out.insert(0, "la_code" if level == "Local authority" else "region_code", raw[index])
-        out = out.set_index([out.columns[0], "year"])
-    else:
-        out = out.drop(columns=["la_name"]).set_index("year")
-    out.attrs["source"] = file.name
-    return out
+    return _index_by_area(out, raw, level=level, index=index, source=file.name)
 
 
 def read_ees_la(key: str, *, filter_column: str, path: str | Path | None = None) -> pd.DataFrame:
@@ -584,3 +572,15 @@ def _join_reasons(frame: pd.DataFrame, reasons: dict[str, pd.Series]) -> pd.Seri
 
 
 _ = check_columns  # re-exported helper used by tests of malformed files
+
+
+def _index_by_area(out: pd.DataFrame, raw: pd.DataFrame, *, level: str, index: str | None,
+                   source: str) -> pd.DataFrame:
+    """Index an FOI table by (LA or region code, year), or by year for the national rows."""
+    if index:
+        out.insert(0, "la_code" if level == "Local authority" else "region_code", raw[index])
+        out = out.set_index([out.columns[0], "year"])
+    else:
+        out = out.drop(columns=["la_name"]).set_index("year")
+    out.attrs["source"] = source
+    return out
