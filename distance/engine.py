@@ -34,6 +34,8 @@ glibc >= 2.34 wheels only); networkx/igraph per pair (orders of magnitude slower
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -54,6 +56,7 @@ Method = Literal["auto", "cch", "scipy"]
 _INF_UNITS = 2**31 - 1          # RoutingKit's inf_weight: paths up to 2,147 km or 596 h are representable
 _SCIPY_BLOCK_BYTES = 256 * 2**20  # memory for one block of dense Dijkstra rows
 _SCIPY_MAX_ORIGINS = 4           # "auto" uses scipy when there are this few distinct origins
+_MIN_ORIGINS_PER_THREAD = 2_000  # smaller batches run on one thread
 
 
 def cch_available() -> bool:
@@ -71,7 +74,7 @@ def prepare(network: RoadNetwork, *, weight: str = "length", scale: float = 1000
     ``scale`` is the number of integer units per metre (or second): 1000 (exact to the stored 1 mm / 1 ms)
     by default. Calling it ahead of queries moves the preprocessing cost out of the first call.
     """
-    from pyroutingkit import CCHMetric, CCHTopology
+    from pyroutingkit import CCHTopology
 
     cache = network._cache
     if "cch_topology" not in cache:
@@ -95,7 +98,19 @@ def prepare(network: RoadNetwork, *, weight: str = "length", scale: float = 1000
         if topo.node_count != network.n_nodes:
             raise InputError(f"cached CCH topology has {topo.node_count} nodes, the network {network.n_nodes}")
         cache["cch_topology"] = topo
-    key = f"cch_metric:{weight}:{scale:g}"
+    return _metric(network, weight, scale, 0)
+
+
+def _metric(network: RoadNetwork, weight: str, scale: float, k: int) -> Any:
+    """Return the ``k``-th customized metric of ``weight``: one per query thread.
+
+    A metric's query state is not thread-safe (two threads on one metric crash). Customizing is cheap beside
+    building the topology (0.06 s at 200,000 nodes).
+    """
+    from pyroutingkit import CCHMetric
+
+    cache = network._cache
+    key = f"cch_metric:{weight}:{scale:g}" + (f":{k}" if k else "")
     if key not in cache:
         units = np.round(network.weights(weight) * scale)
         if units.size and units.max() >= _INF_UNITS:
@@ -104,6 +119,15 @@ def prepare(network: RoadNetwork, *, weight: str = "length", scale: float = 1000
         metric.customize(units.astype(np.uint32), 2)
         cache[key] = metric
     return cache[key]
+
+
+def _threads(n_origins: int) -> int:
+    """Query threads: one per available core (at most 8), for batches big enough to repay it."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(1, min(cores, 8, n_origins // _MIN_ORIGINS_PER_THREAD))
 
 
 def shortest_path_lengths(
@@ -221,15 +245,28 @@ def _scipy(matrix: sp.csr_matrix, o: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 
 def _cch(network: RoadNetwork, o: np.ndarray, d: np.ndarray, *, weight: str) -> np.ndarray:
-    metric = prepare(network, weight=weight)
+    prepare(network, weight=weight)
     out = np.empty(o.size, float)
     order, uniq, bounds = _group(o)
+    uniq32 = uniq.astype(np.uint32)
     d_sorted = d[order].astype(np.uint32)
-    m2m = metric.distances_many_to_many
     res = np.empty(o.size, np.int64)
-    for i in range(uniq.size):
-        a, b = bounds[i], bounds[i + 1]
-        res[a:b] = m2m(np.array([uniq[i]], np.uint32), d_sorted[a:b])[0]
+
+    def run(k: int, first: int, last: int) -> None:  # origin groups first..last-1; each thread its own slice
+        m2m = _metric(network, weight, 1000.0, k).distances_many_to_many
+        for i in range(first, last):
+            a, b = bounds[i], bounds[i + 1]
+            res[a:b] = m2m(uniq32[i:i + 1], d_sorted[a:b])[0]
+
+    threads = _threads(uniq.size)
+    if threads == 1:
+        run(0, 0, uniq.size)
+    else:
+        # pyroutingkit releases the GIL during a query: split the origins into runs of about equal pair counts
+        cuts = np.searchsorted(bounds, np.linspace(0, o.size, threads + 1)).clip(0, uniq.size)
+        cuts[0], cuts[-1] = 0, uniq.size
+        with ThreadPoolExecutor(threads) as pool:
+            list(pool.map(run, range(threads), cuts[:-1], cuts[1:]))
     out[order] = res / 1000.0
     unreached = res >= _INF_UNITS
     if unreached.any():

@@ -134,3 +134,28 @@ def test_repeated_pairs_are_answered_in_place(rutland: RoadNetwork) -> None:
     np.testing.assert_array_equal(got[[0, 2]], got[0])
     np.testing.assert_array_equal(got[[1, 4]], got[1])
     np.testing.assert_allclose(got, [shortest_path_lengths(rutland, [a], [b])[0] for a, b in zip(o, d, strict=True)])
+
+
+@pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent")
+@pytest.mark.parametrize("threads", [2, 3])
+def test_threaded_queries_are_exact(rutland: RoadNetwork, monkeypatch: pytest.MonkeyPatch, threads: int) -> None:
+    """Large batches are split over threads, each with its own metric: same answers as scipy, in pair order."""
+    import distance.engine as engine
+
+    monkeypatch.setattr(engine, "_threads", lambda n_origins: threads)
+    rng = np.random.default_rng(threads)
+    o = rng.integers(0, rutland.n_nodes, 6000)
+    d = rng.integers(0, rutland.n_nodes, 6000)
+    for weight in ("length", "travel_time"):
+        got = shortest_path_lengths(rutland, o, d, weight=weight, method="cch")
+        np.testing.assert_allclose(got, shortest_path_lengths(rutland, o, d, weight=weight, method="scipy"),
+                                   rtol=1e-9)
+    assert f"cch_metric:length:1000:{threads - 1}" in rutland._cache
+
+
+def test_threads_follow_the_batch_size() -> None:
+    from distance.engine import _MIN_ORIGINS_PER_THREAD, _threads
+
+    assert _threads(10) == 1
+    assert _threads(_MIN_ORIGINS_PER_THREAD - 1) == 1
+    assert 1 <= _threads(100 * _MIN_ORIGINS_PER_THREAD) <= 8
