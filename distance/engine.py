@@ -10,21 +10,21 @@ Two engines, chosen on measured evidence (``benchmarks/bench_engine.py``):
 * ``"scipy"`` — ``scipy.sparse.csgraph.dijkstra`` from each distinct origin (exact, no extra dependency):
   used when there are only a handful of distinct origins, and the fallback when ``pyroutingkit`` is absent.
 
-Measured by ``benchmarks/bench_engine.py`` on this 2-core machine, 100,000 OD pairs:
+Measured by ``benchmarks/bench_engine.py`` on this 2-core machine (idle), 100,000 OD pairs, queries on both
+cores (one metric per thread):
 
-==========================================  ==========  ====================  =====================  ========
-graph                                       preprocess  random pairs          10,000 origins          networkx
-==========================================  ==========  ====================  =====================  ========
-Rutland OSM, 2,663 nodes                    0.3 s       676,000 pairs/s       1,228,000 pairs/s*     261/s
-SYNTHETIC road-like, 1,000,000 nodes        403 s       1,973 pairs/s (51 s)  8,176 pairs/s (12 s)   0.11/s
-==========================================  ==========  ====================  =====================  ========
+==========================================  ==========  =====================  =====================  ========
+graph                                       preprocess  random pairs           10,000 origins         networkx
+==========================================  ==========  =====================  =====================  ========
+Rutland OSM, 2,663 nodes                    0.03 s      2,667,000 pairs/s      3,795,000 pairs/s*     745/s
+SYNTHETIC road-like, 1,000,000 nodes        92 s        10,851 pairs/s (9.2 s)  36,062 pairs/s (2.8 s)  0.37/s
+==========================================  ==========  =====================  =====================  ========
 
-(* 1,331 origins: Rutland has 2,663 nodes.) Against networkx per-pair Dijkstra that is 2,600× on Rutland and
-17,000× (random) to 72,000× (grouped) at 1M nodes; scipy Dijkstra needs 1.8 s per distinct origin at 1M
-nodes (0.6 pairs/s on random pairs). Peak memory 1.4 GB (2.7 GB once networkx also held the 1M-node
-graph). So the ≥10,000× target is met at 1M nodes, the 8 GB one too, but 100,000 *random* pairs took 51 s,
-not under 10 s (12 s with 10,000 origins). The synthetic graph (a random planar Delaunay subgraph, uniform
-speeds) has less hierarchy than real roads; how a real 1M-node England graph fares is not measured here.
+(* 1,331 origins: Rutland has 2,663 nodes.) Against networkx per-pair Dijkstra that is 3,600× on Rutland
+(networkx is quick on a tiny graph) and 29,500× (random) to 98,000× (grouped) at 1M nodes; scipy Dijkstra
+needs 0.7 s per distinct origin at 1M nodes. Peak memory 1.4 GB (2.8 GB once networkx also held the 1M-node
+graph). On one core the random pairs took 15 s. The synthetic graph (a random planar Delaunay subgraph) has
+less hierarchy than real roads; how a real 1M-node England graph fares is not measured here.
 ch-router's plain CH (MIT) was no faster on it (170 µs a query at 200,000 nodes after 180 s of contraction).
 
 Rejected: pandana (AGPL-3.0; pulls scikit-learn and PyTables); routingkit-cch (no licence of its own,
