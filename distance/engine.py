@@ -13,12 +13,12 @@ Two engines, chosen on measured evidence (``benchmarks/bench_engine.py``):
 Measured by ``benchmarks/bench_engine.py`` on this 2-core machine (idle), 100,000 OD pairs, queries on both
 cores (one metric per thread):
 
-==========================================  ==========  =====================  =====================  ========
-graph                                       preprocess  random pairs           10,000 origins         networkx
-==========================================  ==========  =====================  =====================  ========
-Rutland OSM, 2,663 nodes                    0.03 s      2,667,000 pairs/s      3,795,000 pairs/s*     745/s
-SYNTHETIC road-like, 1,000,000 nodes        92 s        10,851 pairs/s (9.2 s)  36,062 pairs/s (2.8 s)  0.37/s
-==========================================  ==========  =====================  =====================  ========
+====================================  ==========  ======================  ======================  ========
+graph                                 preprocess  random pairs            10,000 origins          networkx
+====================================  ==========  ======================  ======================  ========
+Rutland OSM, 2,663 nodes              0.03 s      2,667,000 pairs/s       3,795,000 pairs/s*      745/s
+SYNTHETIC road-like, 1,000,000 nodes  92 s        10,851 pairs/s (9.2 s)  36,062 pairs/s (2.8 s)  0.37/s
+====================================  ==========  ======================  ======================  ========
 
 (* 1,331 origins: Rutland has 2,663 nodes.) Against networkx per-pair Dijkstra that is 3,600× on Rutland
 (networkx is quick on a tiny graph) and 29,500× (random) to 98,000× (grouped) at 1M nodes; scipy Dijkstra
