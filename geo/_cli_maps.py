@@ -320,24 +320,21 @@ def run(
         from provision import ssda903
 
         data = ssda903.read_ssda903(episodes=episodes, header=header, missing=missing, strict=strict)
-        if data.episodes is None or data.episodes.empty:
-            first = data.quality["message"].iloc[0] if len(data.quality) else "no rows"
-            raise InputError(f"{episodes}: no readable episodes ({first})")
-        if data.header is None:
-            first = data.quality["message"].iloc[0] if len(data.quality) else "no rows"
-            raise InputError(f"{header}: no readable header rows ({first})")
+        for path, table in ((episodes, data.episodes), (header, data.header)):
+            if table is None or table.empty:
+                said = data.quality.loc[data.quality["file"] == path.name, "message"]
+                raise InputError(f"{path}: no readable rows ({said.iloc[0] if len(said) else 'empty file'})")
         if effect.is_synthetic(data.episodes, data.header):
             raise InputError(f"{episodes}: these are synthetic records (CHILD IDs start with SYN); use "
                              "'farfromhome demo' for synthetic data so every output is labelled SYNTHETIC")
         for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items():
             quality.append({"stage": f"read {file}", "reason": reason, "rows": int(n), "synthetic": False})
         located = pl.locate(data.episodes, responsible_la=la_code, year=2024)
-        if focus_code is None:
-            resp = located.get("responsible_la")
-            known = resp.dropna().astype(str) if resp is not None else None
-            known = known[known.str.startswith("E")] if known is not None else None
-            if known is None or known.empty:
-                raise InputError("cannot tell the responsible LA of these episodes; give --la")
+        if focus_code is None:  # the LA most of these children belong to
+            known = located["responsible_la"].dropna().astype(str)
+            known = known[known.str.startswith("E")]
+            if known.empty:
+                raise InputError(f"{episodes}: no episode has a known English home LA; give --la")
             focus_code = str(known.mode().iloc[0])
         notes.append(f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
                      f"{episodes.name}; located offline with Code-Point Open.")
