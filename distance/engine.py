@@ -252,21 +252,21 @@ def _cch(network: RoadNetwork, o: np.ndarray, d: np.ndarray, *, weight: str) -> 
     d_sorted = d[order].astype(np.uint32)
     res = np.empty(o.size, np.int64)
 
-    def run(k: int, first: int, last: int) -> None:  # origin groups first..last-1; each thread its own slice
-        m2m = _metric(network, weight, 1000.0, k).distances_many_to_many
+    def run(metric: Any, first: int, last: int) -> None:  # origin groups first..last-1: its own slice of res
+        m2m = metric.distances_many_to_many
         for i in range(first, last):
             a, b = bounds[i], bounds[i + 1]
             res[a:b] = m2m(uniq32[i:i + 1], d_sorted[a:b])[0]
 
-    threads = _threads(uniq.size)
-    if threads == 1:
-        run(0, 0, uniq.size)
+    metrics = [_metric(network, weight, 1000.0, k) for k in range(_threads(uniq.size))]
+    if len(metrics) == 1:
+        run(metrics[0], 0, uniq.size)
     else:
         # pyroutingkit releases the GIL during a query: split the origins into runs of about equal pair counts
-        cuts = np.searchsorted(bounds, np.linspace(0, o.size, threads + 1)).clip(0, uniq.size)
+        cuts = np.searchsorted(bounds, np.linspace(0, o.size, len(metrics) + 1)).clip(0, uniq.size)
         cuts[0], cuts[-1] = 0, uniq.size
-        with ThreadPoolExecutor(threads) as pool:
-            list(pool.map(run, range(threads), cuts[:-1], cuts[1:]))
+        with ThreadPoolExecutor(len(metrics)) as pool:
+            list(pool.map(run, metrics, cuts[:-1], cuts[1:]))
     out[order] = res / 1000.0
     unreached = res >= _INF_UNITS
     if unreached.any():
