@@ -25,7 +25,8 @@ app = typer.Typer(
     help=(
         "Where England's children in care are placed, how far from home, and where children's-home places "
         "are missing.\n\nData comes from the official publishers (cached), or from a local mirror folder "
-        "given by --mirror or FARFROMHOME_MIRROR. Start with 'farfromhome demo --out out/'."
+        "given by --mirror or FARFROMHOME_MIRROR. Start with 'farfromhome demo --out out/'; 'farfromhome run' "
+        "does the same job on your own SSDA903 return."
     ),
     no_args_is_help=True,
     add_completion=False,
