@@ -11,6 +11,7 @@ import geopandas as gpd
 import matplotlib
 import numpy as np
 import pandas as pd
+from matplotlib import patheffects
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
@@ -221,11 +222,15 @@ def distance_figure(
         if london[las.index.get_loc(la)]:
             las.loc[[la]].boundary.plot(ax=inset, color="black", linewidth=1.2)
     centre = las.loc[[la]].geometry.representative_point().iloc[0]
-    for miles in (10, 20, 50, 100):
+    # labels at different bearings so the close inner rings' labels do not overlap; white halo over the fills
+    for miles, bearing in ((10, 0), (20, 45), (50, 90), (100, 90)):
         ring = gpd.GeoSeries([centre.buffer(miles * _MILE_M, 64).exterior], crs=las.crs)
         ring.plot(ax=ax, color="#08306b", linewidth=0.6, linestyle="--")
-        ax.annotate(f"{miles} mi", (centre.x, centre.y + miles * _MILE_M), fontsize=6, color="#08306b",
-                    ha="center", va="bottom")
+        angle = np.radians(bearing)
+        ax.annotate(f"{miles} mi", (centre.x + miles * _MILE_M * np.cos(angle),
+                                    centre.y + miles * _MILE_M * np.sin(angle)),
+                    fontsize=6, color="#08306b", ha="left" if bearing == 0 else "center", va="bottom",
+                    path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
     handles = [Patch(facecolor=colours[i], edgecolor="#999999",
                      label=f"{edges[i]:,.0f} – {edges[i + 1]:,.0f}") for i in range(len(edges) - 1)]
     handles += [Patch(facecolor="#bdbdbd", edgecolor="#999999", label=f"{SUPPRESSED_LABEL} (or suppressed)"),
