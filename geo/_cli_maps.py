@@ -275,7 +275,7 @@ def demo(
 
     settings = {"year": year, "seed": seed, "synthetic LAs": ", ".join(la_codes) or "all English LAs",
                 "children in the child-level models": effect_children or "all",
-                "focus LA": focus_code, "road network": network, "tiles": tiles, "inline assets": inline_assets}
+                "road network": network, "tiles": tiles, "inline assets": inline_assets}
     _main_job(out, year=year, seed=seed, children=synthetic_children, synthetic=True, focus_code=focus_code,
               network=network, effect_children=effect_children, tiles=tiles, inline_assets=inline_assets,
               settings=settings, label="farfromhome demo")
@@ -315,7 +315,6 @@ def run(
 
     def own_children(out: Path, notes: list[str],
                      quality: list[dict[str, Any]]) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame | None]:
-        nonlocal focus_code
         from provision import placements as pl
         from provision import ssda903
 
@@ -330,12 +329,8 @@ def run(
         for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items():
             quality.append({"stage": f"read {file}", "reason": reason, "rows": int(n), "synthetic": False})
         located = pl.locate(data.episodes, responsible_la=la_code, year=2024)
-        if focus_code is None:  # the LA most of these children belong to
-            known = located["responsible_la"].dropna().astype(str)
-            known = known[known.str.startswith("E")]
-            if known.empty:
-                raise InputError(f"{episodes}: no episode has a known English home LA; give --la")
-            focus_code = str(known.mode().iloc[0])
+        if focus_code is None and not located["responsible_la"].astype(str).str.startswith("E").any():
+            raise InputError(f"{episodes}: no episode has a known English home LA; give --la")
         notes.append(f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
                      f"{episodes.name}; located offline with Code-Point Open.")
         return located, data.header, data.missing
@@ -343,7 +338,7 @@ def run(
     settings = {"year": year, "episodes": episodes.name, "header": header.name,
                 "missing": missing.name if missing else "not given", "responsible LA": la_code or "home LA",
                 "road network": network, "tiles": tiles, "inline assets": inline_assets}
-    _main_job(out, year=year, seed=0, children=own_children, synthetic=False, focus_code=lambda: focus_code,
+    _main_job(out, year=year, seed=0, children=own_children, synthetic=False, focus_code=focus_code,
               network=network, effect_children=0, tiles=tiles, inline_assets=inline_assets, settings=settings,
               label="farfromhome run")
 
@@ -352,12 +347,13 @@ _Children = Callable[[Path, list[str], list[dict[str, Any]]], "tuple[pd.DataFram
 
 
 def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic: bool,
-              focus_code: str | Callable[[], str | None], network: str, effect_children: int, tiles: str,
+              focus_code: str | None, network: str, effect_children: int, tiles: str,
               inline_assets: bool, settings: dict[str, Any], label: str) -> None:
     """Run the pipeline behind 'demo' (synthetic children) and 'run' (the user's SSDA903 return).
 
     ``children(out, notes, quality)`` returns located episodes, header and missing (or None), adding its notes
-    and data-quality counts. Every child-level output is labelled SYNTHETIC when ``synthetic``.
+    and data-quality counts. Every child-level output is labelled SYNTHETIC when ``synthetic``. Without
+    ``focus_code`` the distances map shows the responsible LA of most episodes.
     """
     from maps import interactive, report, static
 
@@ -374,13 +370,7 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
     subtitle = SYNTHETIC_SUBTITLE if synthetic else ""
     summary: list[str] = []
     quality: list[dict[str, Any]] = []
-    state: dict[str, Any] = {"roads": False}
-
-    def focus() -> str:
-        code = focus_code() if callable(focus_code) else focus_code
-        if code is None:
-            raise InputError("no LA to focus the distances map on; give --focus")
-        return code
+    state: dict[str, Any] = {"roads": False, "focus": focus_code}
 
     def supply_step() -> None:
         frame, regions, notes = _supply_frame(year)
@@ -418,6 +408,9 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
         for reason, n in status[status != "ok"].value_counts().items():
             quality.append({"stage": f"locate ({kind})", "reason": reason, "rows": int(n), "synthetic": synthetic})
         state["located"], state["header"], state["missing"] = located, header, missing
+        if focus_code is None:
+            known = located["responsible_la"].dropna().astype(str)
+            state["focus"] = str(known[known.str.startswith("E")].mode().iloc[0])
 
     def road_step() -> None:
         located = state.get("located")
@@ -457,7 +450,7 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
                                  source=_placements_source(synthetic))
         for ext in ("png", "svg", "pdf"):
             static.save_figure(fig, out / "figures" / f"flows.{ext}")
-        code = focus()
+        code = state["focus"]
         by_la, bands = _distances(located, code)
         m = interactive.distance_map(by_la, las=las_, la=code, bands=bands, tiles=tiles,
                                      roads="road" in bands.columns, subtitle=subtitle)
@@ -557,19 +550,12 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
             timings[step_label] = round(time.perf_counter() - t, 1)
             advance()
     _write_quality(quality, out / "data_quality.csv")
-    settings = {**settings, "focus LA": _safe_focus(focus)}
+    settings = {**settings, "focus LA": state["focus"] or "none"}
     title = f"farfromhome: children in care, placements and distance ({year})"
     index = report.write_index(out, title=title, summary=summary, sections=list(sections.values()),
                                synthetic=synthetic, roads=bool(state["roads"]), settings=settings)
     _write_run_json(out, settings=settings, timings=timings, synthetic=synthetic)
     err_console.print(f"wrote {index} in {time.perf_counter() - t0:.0f} s — open it in a browser")
-
-
-def _safe_focus(focus: Callable[[], str]) -> str:
-    try:
-        return focus()
-    except FarFromHomeError:
-        return "none"
 
 
 def register(app: typer.Typer) -> None:
