@@ -12,13 +12,38 @@ from geo.errors import InputError, MissingColumnsError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["KM_PER_MILE", "OVER_MILES", "dfe_miles", "straight_distance"]
+__all__ = [
+    "DFE_KM_PER_MILE", "KM_PER_MILE", "METRES_PER_MILE", "OVER_MILES", "DISTANCE_BAND_EDGES_MILES", "DISTANCE_BANDS",
+    "distance_band", "dfe_miles", "straight_distance",
+]
 
-KM_PER_MILE = 1.6093
-"""The conversion factor DfE's SSDA903 guidance uses (not the exact 1.609344)."""
+DFE_KM_PER_MILE = 1.6093
+"""The conversion factor of DfE's SSDA903 guidance for ``PL_DISTANCE`` (not the exact mile): use it only where
+DfE's method is meant (:func:`dfe_miles`, :func:`straight_distance`)."""
+
+KM_PER_MILE = 1.609344
+"""The exact international mile in kilometres: every other conversion (road distances, map scales)."""
+
+METRES_PER_MILE = 1609.344
+"""The exact international mile in metres."""
 
 OVER_MILES = 20.0
 """DfE's threshold: children placed "more than 20 miles" from home."""
+
+DISTANCE_BAND_EDGES_MILES: tuple[float, ...] = (0.0, 10.0, 20.0, 50.0, 100.0, float("inf"))
+"""Edges (miles, left-closed) of the one set of distance bands every output uses."""
+
+DISTANCE_BANDS: tuple[str, ...] = ("0–10 miles", "10–20 miles", "20–50 miles", "50–100 miles", "over 100 miles")
+"""Labels of the distance bands, in order: 0 ≤ d < 10, 10 ≤ d < 20, 20 ≤ d < 50, 50 ≤ d < 100, d ≥ 100 miles."""
+
+
+def distance_band(miles: Any) -> pd.Series:
+    """Distance band (an ordered categorical of :data:`DISTANCE_BANDS`) of each distance in miles; NaN stays NaN.
+
+    Works for straight-line and road miles alike: say which distance the bands are of where they are shown.
+    """
+    values = pd.Series(miles, dtype=float) if not isinstance(miles, pd.Series) else miles.astype(float)
+    return pd.cut(values, list(DISTANCE_BAND_EDGES_MILES), right=False, labels=list(DISTANCE_BANDS), ordered=True)
 
 
 def dfe_miles(e1: Any, n1: Any, e2: Any, n2: Any) -> np.ndarray:
@@ -36,7 +61,7 @@ def dfe_miles(e1: Any, n1: Any, e2: Any, n2: Any) -> np.ndarray:
         NaN where any coordinate is NaN.
     """
     km = _km(e1, n1, e2, n2)
-    return np.round(km / KM_PER_MILE, 1)
+    return np.round(km / DFE_KM_PER_MILE, 1)
 
 
 def straight_distance(
@@ -79,7 +104,7 @@ def straight_distance(
             raise InputError(f"column {col!r} must hold EPSG:27700 metres (numbers), got dtype {values.dtype}")
         coords.append(values.to_numpy(dtype=float, na_value=np.nan))
     km = _km(*coords)
-    miles = np.round(km / KM_PER_MILE, 1)
+    miles = np.round(km / DFE_KM_PER_MILE, 1)
     over = pd.array(miles > OVER_MILES, dtype="boolean")
     over[np.isnan(miles)] = pd.NA
     out = pd.DataFrame({"straight_distance_miles": miles, "straight_distance_km": km, "over_20_miles": over},

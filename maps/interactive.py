@@ -24,6 +24,8 @@ from jinja2 import Template
 from matplotlib import colormaps
 from matplotlib.colors import to_hex
 
+from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS, METRES_PER_MILE
+from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
 from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError
@@ -31,22 +33,11 @@ from geo.errors import InputError, MissingColumnsError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "ATTRIBUTION", "OSM_ATTRIBUTION", "DISTANCE_BANDS", "Layer", "SUPPLY_LAYERS", "classify",
+    "Layer", "SUPPLY_LAYERS", "classify", "colour_ramp", "format_value",
     "display_geometries", "supply_map", "flow_map", "distance_map", "render_html", "save_map",
 ]
 
-ATTRIBUTION = ("Contains OS data © Crown copyright and database right; Contains public sector information "
-               "licensed under the Open Government Licence v3.0")
-"""Attribution on every map (boundaries: ONS/OS; statistics: Ofsted, DfE)."""
-
-OSM_ATTRIBUTION = "© OpenStreetMap contributors"
-"""Added wherever road distances (OpenStreetMap) are shown."""
-
-DISTANCE_BANDS = ("0–10 miles", "10–20 miles", "20–50 miles", "50–100 miles", "over 100 miles")
-"""The distance bands of the distances map, in miles (lower bound inclusive)."""
-
-_BAND_EDGES_MILES = (10, 20, 50, 100)
-_MILE_M = 1609.344
+_BAND_EDGES_MILES = DISTANCE_BAND_EDGES_MILES[1:-1]
 _NO_DATA = "#d9d9d9"
 _LA_CLASS = "ffh-la"
 _ARC_CLASS = "ffh-flow"
@@ -241,10 +232,10 @@ def supply_map(
     for i, ly in enumerate(layers):
         values = pd.to_numeric(frame[ly.column], errors="coerce")
         classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
-        colours = _colours(ly.cmap, max(len(edges) - 1, 1))
+        colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
         rank = values.rank(ascending=False, method="min")
         data = shown[["la_name", "region_name", "geometry"]].copy()
-        data["value"] = [_fmt(ly.fmt, v) for v in values]
+        data["value"] = [format_value(ly.fmt, v) for v in values]
         data["rank"] = [f"{int(r)} of {int(values.notna().sum())}" if pd.notna(r) else "no data" for r in rank]
         data["fill"] = [colours[c] if c >= 0 else _NO_DATA for c in classes]
         folium.GeoJson(
@@ -441,7 +432,7 @@ def distance_map(
         lab = safe[f"{col}_label"].reindex(shown.index).fillna("0").replace("0", "none")
         vals = vals.mask(vals == 0)
         classes, edges = classify(vals.astype(float), scheme="quantiles", k=5)
-        colours = _colours("YlOrRd", max(len(edges) - 1, 1))
+        colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
         data = shown[["la_name", "geometry"]].copy()
         data["children"] = lab.to_numpy()
         data["fill"] = [colours[c] if c >= 0 else ("#ffffff" if lb == "none" else "#bdbdbd")
@@ -513,11 +504,13 @@ def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
         raise MissingColumnsError(source, missing, [str(c) for c in frame.columns])
 
 
-def _fmt(fmt: str, v: Any) -> str:
+def format_value(fmt: str, v: Any) -> str:
+    """Format ``v`` with a ``str.format`` pattern such as ``"{:,.0f}"``; "no data" for a missing value."""
     return "no data" if pd.isna(v) else fmt.format(v)
 
 
-def _colours(cmap: str, n: int) -> list[str]:
+def colour_ramp(cmap: str, n: int) -> list[str]:
+    """``n`` hex colours from a matplotlib colormap, avoiding its palest end (which reads as "no data")."""
     cm = colormaps[cmap]
     return [to_hex(cm(x)) for x in (np.linspace(0.15, 0.95, n) if n > 1 else [0.6])]
 
@@ -618,7 +611,7 @@ def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
     group = folium.FeatureGroup(name="Distance rings (straight line)", overlay=True, show=True)
     rings = gpd.GeoDataFrame(
         {"label": [f"{m} miles (straight line)" for m in _BAND_EDGES_MILES]},
-        geometry=[shapely.LineString(centre.iloc[0].buffer(m * _MILE_M, 64).exterior.coords)
+        geometry=[shapely.LineString(centre.iloc[0].buffer(m * METRES_PER_MILE, 64).exterior.coords)
                   for m in _BAND_EDGES_MILES], crs=las.crs)
     folium.GeoJson(to_display(rings).to_json(), tooltip=folium.GeoJsonTooltip(["label"], labels=False),
                    style_function=lambda _: {"color": "#08306b", "weight": 1.2, "dashArray": "6 4",
@@ -630,9 +623,9 @@ def _legend_html(title: str, note: str, edges: list[float], colours: list[str], 
                  missing: bool) -> str:
     rows = []
     for i in range(len(edges) - 1):
-        rows.append((colours[i], f"{_fmt(fmt, edges[i])} – {_fmt(fmt, edges[i + 1])}"))
+        rows.append((colours[i], f"{format_value(fmt, edges[i])} – {format_value(fmt, edges[i + 1])}"))
     if not rows and edges:
-        rows.append((colours[0], _fmt(fmt, edges[0])))
+        rows.append((colours[0], format_value(fmt, edges[0])))
     if missing:
         rows.append((_NO_DATA, "no data"))
     sch = {"quantiles": "quantiles", "naturalbreaks": "natural breaks (Fisher-Jenks)",

@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
+from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.disclosure import SUPPRESSION_RULE
-from maps.interactive import ATTRIBUTION, OSM_ATTRIBUTION
 
 logger = logging.getLogger(__name__)
 

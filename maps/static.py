@@ -17,10 +17,12 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
 
+from distance.straight import METRES_PER_MILE
+from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
 from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError
-from maps.interactive import ATTRIBUTION, OSM_ATTRIBUTION, SUPPLY_LAYERS, Layer, _colours, _fmt, classify
+from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +35,6 @@ DPI = 300
 """Resolution of PNG output (dots per inch)."""
 
 _LONDON = "E12000007"
-_MILE_M = 1609.344
 
 
 def supply_figure(
@@ -72,7 +73,7 @@ def supply_figure(
         raise MissingColumnsError("supply figure frame", [ly.column], [str(c) for c in frame.columns])
     values = pd.to_numeric(frame[ly.column], errors="coerce")
     classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
-    colours = _colours(ly.cmap, max(len(edges) - 1, 1))
+    colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
     fills = np.array([colours[c] if c >= 0 else "#d9d9d9" for c in classes])
     fig, ax = _figure()
     frame.plot(ax=ax, color=fills, edgecolor="white", linewidth=0.25)
@@ -80,7 +81,8 @@ def supply_figure(
         check_bng(regions, name="regions")
         regions.boundary.plot(ax=ax, color="#252525", linewidth=0.6)
     handles = [Patch(facecolor=colours[i], edgecolor="#999999",
-                     label=f"{_fmt(ly.fmt, edges[i])} – {_fmt(ly.fmt, edges[i + 1])}") for i in range(len(edges) - 1)]
+                     label=f"{format_value(ly.fmt, edges[i])} – {format_value(ly.fmt, edges[i + 1])}")
+               for i in range(len(edges) - 1)]
     if (classes < 0).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#999999", label="no data"))
     ax.legend(handles=handles, title=ly.label, loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
@@ -206,7 +208,7 @@ def distance_figure(
     values = safe[count].reindex(las.index).astype(float)
     values = values.mask(values == 0)
     classes, edges = classify(values, scheme="quantiles", k=5)
-    colours = _colours("YlOrRd", max(len(edges) - 1, 1))
+    colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
     placed = safe[count].reindex(las.index)
     hidden = safe["suppressed"].reindex(las.index).fillna(False).astype(bool)
     fills = [colours[c] if c >= 0 else ("#bdbdbd" if h else "#f7f7f7")
@@ -224,11 +226,11 @@ def distance_figure(
     centre = las.loc[[la]].geometry.representative_point().iloc[0]
     # labels at different bearings so the close inner rings' labels do not overlap; white halo over the fills
     for miles, bearing in ((10, 0), (20, 45), (50, 90), (100, 90)):
-        ring = gpd.GeoSeries([centre.buffer(miles * _MILE_M, 64).exterior], crs=las.crs)
+        ring = gpd.GeoSeries([centre.buffer(miles * METRES_PER_MILE, 64).exterior], crs=las.crs)
         ring.plot(ax=ax, color="#08306b", linewidth=0.6, linestyle="--")
         angle = np.radians(bearing)
-        ax.annotate(f"{miles} mi", (centre.x + miles * _MILE_M * np.cos(angle),
-                                    centre.y + miles * _MILE_M * np.sin(angle)),
+        ax.annotate(f"{miles} mi", (centre.x + miles * METRES_PER_MILE * np.cos(angle),
+                                    centre.y + miles * METRES_PER_MILE * np.sin(angle)),
                     fontsize=6, color="#08306b", ha="left" if bearing == 0 else "center", va="bottom",
                     path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
     handles = [Patch(facecolor=colours[i], edgecolor="#999999",
@@ -311,7 +313,7 @@ def _scale_bar(ax: Axes, *, length_m: float = 100_000) -> None:
                                linewidth=0.6))
     for dx, text in ((0, "0"), (length_m / 2, f"{length_m / 2000:g}"), (length_m, f"{length_m / 1000:g} km")):
         ax.text(x + dx, y + 1.8 * h, text, fontsize=6.5, ha="center", va="bottom")
-    ax.text(x + length_m / 2, y - 1.2 * h, f"{length_m / _MILE_M:.0f} miles", fontsize=6, ha="center", va="top")
+    ax.text(x + length_m / 2, y - 1.2 * h, f"{length_m / METRES_PER_MILE:.0f} miles", fontsize=6, ha="center", va="top")
 
 
 def _north_arrow(ax: Axes) -> None:

@@ -58,7 +58,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from distance.straight import KM_PER_MILE
+from distance.straight import DFE_KM_PER_MILE
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError, InputError
 
@@ -189,7 +189,7 @@ def parse_effect(spec: str | None) -> MissingEffect:
     rr = float(m.group(1))
     step = float(m.group(2) or 10)
     if m.group(3) == "km":
-        step = step / KM_PER_MILE
+        step = step / DFE_KM_PER_MILE
     k = float(m.group(4)) if m.group(4) else None
     if rr <= 0 or step <= 0 or (k is not None and k <= 0):
         raise InputError(f"effect {spec!r}: rate ratio, distance step and k must be positive")
@@ -579,7 +579,7 @@ def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
                                        attract_res, relax, rng)
         unit = geo.cell_start[cells] + np.floor(rng.random(len(todo)) * geo.cell_count[cells]).astype(np.int64)
         miles = np.round(np.hypot(geo.east[unit] - home_e[todo], geo.north[unit] - home_n[todo])
-                         / 1000 / KM_PER_MILE, 1)
+                         / 1000 / DFE_KM_PER_MILE, 1)
         b = band[todo]
         fits = (b == 2) | ((b == 0) & (miles <= 20)) | ((b == 1) & (miles > 20)) | relax
         result[todo[fits]] = unit[fits]
@@ -602,7 +602,7 @@ def _draw_outside(geo: _Geo, rows: np.ndarray, home_cells: np.ndarray,
             groups, inv = np.unique(home_cell[m], return_inverse=True)
             de = geo.cell_e[None, :].astype(np.float32) - geo.cell_e[groups][:, None].astype(np.float32)
             dn = geo.cell_n[None, :].astype(np.float32) - geo.cell_n[groups][:, None].astype(np.float32)
-            miles = np.sqrt(de * de + dn * dn) / np.float32(1000 * KM_PER_MILE)
+            miles = np.sqrt(de * de + dn * dn) / np.float32(1000 * DFE_KM_PER_MILE)
             x = 1 + miles / 5
             attract = (attract_res if res else attract_pop).astype(np.float32)
             w = attract[None, :] / (x if res else x * x)
@@ -631,7 +631,7 @@ def _draw(geo: _Geo, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, hom
     """Position in ``cand`` of one cell per row, weighted by attraction × distance decay within the band."""
     de = geo.cell_e[cand][None, :] - home_e[rows][:, None]
     dn = geo.cell_n[cand][None, :] - home_n[rows][:, None]
-    miles = np.sqrt(de * de + dn * dn) / 1000 / KM_PER_MILE
+    miles = np.sqrt(de * de + dn * dn) / 1000 / DFE_KM_PER_MILE
     res = residential[rows][:, None]
     attract = np.where(res, attract_res[cand][None, :], attract_pop[cand][None, :])
     gamma = np.where(res, 1.0, 2.0)
@@ -744,7 +744,7 @@ def _cell_reach(geo: _Geo, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     for chunk in np.array_split(cells, max(1, len(cells) // 512)):
         de = geo.cell_e[None, :] - geo.cell_e[chunk][:, None]
         dn = geo.cell_n[None, :] - geo.cell_n[chunk][:, None]
-        miles = np.sqrt(de * de + dn * dn) / 1000 / KM_PER_MILE
+        miles = np.sqrt(de * de + dn * dn) / 1000 / DFE_KM_PER_MILE
         same = geo.cell_la[None, :] == geo.cell_la[chunk][:, None]
         near_out[chunk] = (np.where(same, np.inf, miles).min(axis=1) <= 15).astype(float)
         far_in[chunk] = (np.where(same, miles, 0).max(axis=1) >= 25).astype(float)
@@ -872,7 +872,7 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     ep["HOME_POST"] = np.where((_CAT_BAND[cat] == 2) | kids["uasc"].to_numpy()[child_of], "",
                                geo.postcode[home_unit])
     ep["PL_POST"] = geo.postcode[unit]
-    ep["true_miles"] = np.round(np.hypot(geo.east[unit] - home_e, geo.north[unit] - home_n) / 1000 / KM_PER_MILE, 1)
+    ep["true_miles"] = np.round(np.hypot(geo.east[unit] - home_e, geo.north[unit] - home_n) / 1000 / DFE_KM_PER_MILE, 1)
     # codes
     place = np.empty(len(ep), dtype=object)
     for g, spec in _PLACE_CODES.items():

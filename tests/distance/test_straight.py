@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from distance.straight import KM_PER_MILE, dfe_miles, straight_distance
+from distance.straight import DFE_KM_PER_MILE, dfe_miles, straight_distance
 from geo import postcodes
 from geo.errors import InputError, MissingColumnsError
 
@@ -79,7 +79,7 @@ def test_sector_precision_error():
 
 
 def test_over_20_miles_uses_rounded_miles():
-    km_20 = 20 * KM_PER_MILE * 1000
+    km_20 = 20 * DFE_KM_PER_MILE * 1000
     frame = pd.DataFrame({"home_easting": [0.0, 0.0, 0.0, np.nan], "home_northing": [0.0, 0.0, 0.0, 0.0],
                           "pl_easting": [km_20, km_20 + 60, km_20 + 200, 1.0],
                           "pl_northing": [0.0, 0.0, 0.0, 0.0]})
@@ -116,4 +116,4 @@ def test_symmetric_non_negative_and_consistent(e1, n1, e2, n2):
     assert d == float(dfe_miles(e2, n2, e1, n1))
     assert d >= 0
     km = ((e2 - e1) ** 2 + (n2 - n1) ** 2) ** 0.5 / 1000
-    assert abs(d - km / KM_PER_MILE) <= 0.05 + 1e-9
+    assert abs(d - km / DFE_KM_PER_MILE) <= 0.05 + 1e-9

@@ -27,7 +27,8 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def map_files(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, located: pd.DataFrame,
               las: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    from geo._cli_maps import _distances, _flows
+    from provision.flows import distances_by_la as _distances
+    from provision.flows import placement_flows as _flows
 
     out = tmp_path_factory.mktemp("maps")
     by_la, bands = _distances(located, "E08000007")

@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 import shapely
 
+from distance.straight import DISTANCE_BANDS
+from geo.attribution import ATTRIBUTION
 from geo.errors import CRSError, InputError, MissingColumnsError
 from maps import interactive
 from maps.interactive import (
-    ATTRIBUTION,
-    DISTANCE_BANDS,
     SUPPLY_LAYERS,
     Layer,
     classify,
@@ -103,7 +103,7 @@ def test_supply_map_errors(supply_frame: gpd.GeoDataFrame) -> None:
 
 
 def _flows(located: pd.DataFrame) -> pd.DataFrame:
-    from geo._cli_maps import _flows as flows
+    from provision.flows import placement_flows as flows
 
     return flows(located)
 
@@ -139,7 +139,7 @@ def test_flow_map_errors(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
 
 
 def test_distance_map(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
-    from geo._cli_maps import _distances
+    from provision.flows import distances_by_la as _distances
 
     by_la, bands = _distances(located, "E08000007")
     assert list(bands.index) == list(DISTANCE_BANDS) and list(bands.columns) == ["straight_line", "road"]

@@ -10,8 +10,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
+from distance.straight import DISTANCE_BANDS
 from geo.errors import CRSError, InputError, MissingColumnsError
-from maps.interactive import DISTANCE_BANDS
 from maps.static import DPI, FIGSIZE_IN, distance_figure, flow_figure, save_figure, supply_figure
 
 OS = "Contains OS data © Crown copyright and database right"
@@ -58,7 +58,8 @@ def test_pdf_has_attribution_text(supply_files: dict[str, Path]) -> None:
 
 
 def test_flow_and_distance_figures(located: pd.DataFrame, las: gpd.GeoDataFrame, tmp_path: Path) -> None:
-    from geo._cli_maps import _distances, _flows
+    from provision.flows import distances_by_la as _distances
+    from provision.flows import placement_flows as _flows
 
     flows = _flows(located)
     fig = flow_figure(flows[flows["placement_type"] == "All placements"], las=las, subtitle="SYNTHETIC data")

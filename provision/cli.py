@@ -1,4 +1,4 @@
-"""CLI commands for the provision stage (registered on the root app by geo/cli.py)."""
+"""CLI commands for the provision stage (found by the root command through the "farfromhome.commands" entry points)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from geo._cli_common import TableFormat, console, err_console, write_table
+from geo.cli_common import TableFormat, console, err_console, write_table
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ def clustering_cmd(
         table = conc.join(spatial, how="left")
         _write(table, out, fmt, title=f"Concentration and clustering, {year_from}-{year_to}")
         return
-    from geo._cli_common import print_table
+    from geo.cli_common import print_table
 
     print_table(clustering.region_shares(year), title=f"Region shares of children's homes, {year}")
     print_table(clustering.concentration(year).T, title="Concentration")

@@ -1,4 +1,4 @@
-"""CLI commands for the effect stage (registered on the root app by geo/cli.py)."""
+"""CLI commands for the effect stage (found by the root command through the "farfromhome.commands" entry points)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geo._cli_common import FarFromHomeGroup, console, err_console, print_table
+from geo.cli_common import FarFromHomeGroup, console, err_console, print_table
 from geo.errors import InputError
 
 if TYPE_CHECKING:

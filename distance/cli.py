@@ -1,4 +1,4 @@
-"""CLI commands for the distance stage (registered on the root app by geo/cli.py)."""
+"""CLI commands for the distance stage (found by the root command through the "farfromhome.commands" entry points)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from geo._cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
+from geo.cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
 from geo.errors import InputError
 
 logger = logging.getLogger(__name__)

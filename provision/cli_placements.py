@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from geo._cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
+from geo.cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""CLI commands for maps, figures and the one-command demo (registered on the root app by geo/cli.py).
+"""CLI commands for maps, figures and the one-command demo (found by the root command through entry points).
 
 This is the orchestration layer: it calls ``boundaries``, ``provision``, ``distance`` and hands their frames to
 ``maps``, which only draws. Aggregation of located placements into LA-to-LA counts happens here, on counts of
@@ -21,8 +21,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from geo._cli_common import FarFromHomeGroup, err_console, progress
+from distance.straight import KM_PER_MILE
+from geo.cli_common import FarFromHomeGroup, err_console, progress
 from geo.errors import FarFromHomeError, InputError, MissingColumnsError
+from provision.flows import ALL_PLACEMENTS, distances_by_la, placement_flows
 
 if TYPE_CHECKING:
     import geopandas as gpd
@@ -45,9 +47,6 @@ figure_app = typer.Typer(
 )
 
 SYNTHETIC_SUBTITLE = "SYNTHETIC data: generated records, not real children"
-_PLACE_GROUPS = {"K1": "Children's homes", "K2": "Children's homes", **{f"U{i}": "Foster care" for i in range(1, 7)}}
-_ALL = "All placements"
-_BANDS_MILES = (0, 10, 20, 50, 100)
 _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
              "missing_incidents_per_child": "missing incidents per child"}
 
@@ -104,7 +103,7 @@ def map_supply(
 
 
 @map_app.command("flows")
-def map_flows(
+def mapplacement_flows(
     placements: _PlacementsOpt,
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
     la: Annotated[str | None, typer.Option("--la", help="Only this LA's children (code, DfE number or name).")] = None,
@@ -122,14 +121,14 @@ def map_flows(
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
     code = _resolve(la)
-    m = interactive.flow_map(_flows(located), las=_las(), la=code, tiles=tiles,
+    m = interactive.flow_map(placement_flows(located), las=_las(), la=code, tiles=tiles,
                              subtitle=SYNTHETIC_SUBTITLE if is_synth else "")
     path = interactive.save_map(m, out, inline_assets=inline_assets)
     err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")
 
 
 @map_app.command("distances")
-def map_distances(
+def mapdistances_by_la(
     placements: _PlacementsOpt,
     la: Annotated[str, typer.Option("--la", help="The LA whose children to show (code, DfE number or name).")],
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
@@ -146,7 +145,7 @@ def map_distances(
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
     code = _resolve_one(la)
-    by_la, bands = _distances(located, code)
+    by_la, bands = distances_by_la(located, code)
     m = interactive.distance_map(by_la, las=_las(), la=code, bands=bands, tiles=tiles,
                                  roads="road" in bands.columns, subtitle=SYNTHETIC_SUBTITLE if is_synth else "")
     path = interactive.save_map(m, out, inline_assets=inline_assets)
@@ -183,7 +182,7 @@ def figure_supply(
 
 
 @figure_app.command("flows")
-def figure_flows(
+def figureplacement_flows(
     placements: _PlacementsOpt,
     out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
     la: Annotated[str | None, typer.Option("--la", help="Only this LA's children.")] = None,
@@ -194,15 +193,15 @@ def figure_flows(
     from maps import static
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
-    flows = _flows(located)
-    fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=_las(), la=_resolve(la),
+    flows = placement_flows(located)
+    fig = static.flow_figure(flows[flows["placement_type"] == ALL_PLACEMENTS], las=_las(), la=_resolve(la),
                              subtitle=SYNTHETIC_SUBTITLE if is_synth else "", source=_placements_source(is_synth))
     path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
     err_console.print(f"wrote {path}")
 
 
 @figure_app.command("distances")
-def figure_distances(
+def figuredistances_by_la(
     placements: _PlacementsOpt,
     la: Annotated[str, typer.Option("--la", help="The LA whose children to show.")],
     out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
@@ -214,7 +213,7 @@ def figure_distances(
 
     located, is_synth = _read_placements(placements, synthetic=synthetic)
     code = _resolve_one(la)
-    by_la, bands = _distances(located, code)
+    by_la, bands = distances_by_la(located, code)
     fig = static.distance_figure(by_la, las=_las(), la=code, bands=bands, roads="road" in bands.columns,
                                  subtitle=SYNTHETIC_SUBTITLE if is_synth else "",
                                  source=_placements_source(is_synth))
@@ -421,7 +420,7 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
             return
         from distance import road
 
-        state["located"] = road.road_distances(located, network=network)
+        state["located"] = road.roaddistances_by_la(located, network=network)
         state["roads"] = True
         st = state["located"].get("road_status")
         if st is not None:
@@ -435,7 +434,7 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
         if located is None:
             raise InputError("no located placements (the child-level data step was skipped)")
         las_ = state["las"] if state.get("las") is not None else _las()
-        flows = _flows(located)
+        flows = placement_flows(located)
         from geo.disclosure import suppress_counts
 
         safe = suppress_counts(flows, count_columns=["children"], group=["placement_type", "home_la"])
@@ -446,12 +445,12 @@ def _main_job(out: Path, *, year: int, seed: int, children: _Children, synthetic
         safe.to_csv(out / "tables" / flows_csv, index=False)
         m = interactive.flow_map(flows, las=las_, tiles=tiles, subtitle=subtitle)
         interactive.save_map(m, out / "maps" / "flows.html", inline_assets=inline_assets)
-        fig = static.flow_figure(flows[flows["placement_type"] == _ALL], las=las_, subtitle=subtitle,
+        fig = static.flow_figure(flows[flows["placement_type"] == ALL_PLACEMENTS], las=las_, subtitle=subtitle,
                                  source=_placements_source(synthetic))
         for ext in ("png", "svg", "pdf"):
             static.save_figure(fig, out / "figures" / f"flows.{ext}")
         code = state["focus"]
-        by_la, bands = _distances(located, code)
+        by_la, bands = distances_by_la(located, code)
         m = interactive.distance_map(by_la, las=las_, la=code, bands=bands, tiles=tiles,
                                      roads="road" in bands.columns, subtitle=subtitle)
         interactive.save_map(m, out / "maps" / "distances.html", inline_assets=inline_assets)
@@ -678,7 +677,7 @@ def _placement_summary(located: pd.DataFrame, name: str, bands: pd.DataFrame, *,
         road = located["road_distance_km"].astype(float)
         both = known & road.notna()
         if int(both.sum()) >= 5:
-            ratio = (road[both] / (miles[both] * 1.609344)).replace([float("inf")], float("nan")).median()
+            ratio = (road[both] / (miles[both] * KM_PER_MILE)).replace([float("inf")], float("nan")).median()
             out.append(f"{tag}where both were measured, road distance was typically {ratio:.2f}× the "
                        "straight-line distance.")
     out.append(f"{tag}the distances map shows where {name}'s {kind}children are placed.")
@@ -711,68 +710,6 @@ def _read_placements(path: Path, *, synthetic: bool = False) -> tuple[pd.DataFra
     if "data" in frame.columns:
         is_synth = is_synth or frame["data"].astype(str).str.upper().str.contains("SYNTHETIC").any()
     return frame, is_synth
-
-
-def _origin(frame: pd.DataFrame) -> str:
-    for col in ("responsible_la", "home_la"):
-        if col in frame.columns:
-            return col
-    raise MissingColumnsError("placements", ["responsible_la or home_la"], list(frame.columns))
-
-
-def _flows(located: pd.DataFrame) -> pd.DataFrame:
-    """Children per (home LA, placement LA, placement type), plus an 'All placements' type; counts only."""
-    import pandas as pd
-
-    origin = _origin(located)
-    frame = pd.DataFrame({"home_la": located[origin].astype("string"), "pl_la": located["pl_la"].astype("string")})
-    place = located["PLACE"].astype(str).str.upper() if "PLACE" in located.columns else pd.Series("", index=frame.index)
-    frame["placement_type"] = place.map(_PLACE_GROUPS).fillna("Other placements")
-    frame["child"] = located["CHILD"].astype(str) if "CHILD" in located.columns else range(len(frame))
-    frame = frame.dropna(subset=["home_la", "pl_la"])
-    if frame.empty:
-        raise InputError("placements: no row has both a home LA and a placement LA")
-    by_type = frame.groupby(["home_la", "pl_la", "placement_type"])["child"].nunique()
-    total = frame.groupby(["home_la", "pl_la"])["child"].nunique()
-    flows = pd.concat([by_type.rename("children").reset_index(),
-                       total.rename("children").reset_index().assign(placement_type=_ALL)], ignore_index=True)
-    order = {_ALL: 0, "Children's homes": 1, "Foster care": 2, "Other placements": 3}
-    flows["_o"] = flows["placement_type"].map(order)
-    return flows.sort_values(["_o", "home_la", "pl_la"]).drop(columns="_o").reset_index(drop=True)
-
-
-def _distances(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """One LA's children by placement LA and straight-line band, and the band summary (straight vs road)."""
-    import numpy as np
-    import pandas as pd
-
-    from maps.interactive import DISTANCE_BANDS
-
-    origin = _origin(located)
-    mine = located[located[origin] == la]
-    if mine.empty:
-        raise InputError(f"placements: no placement of LA {la!r}'s children (column {origin})")
-    child = mine["CHILD"].astype(str) if "CHILD" in mine.columns else pd.Series(range(len(mine)), index=mine.index)
-    edges = [*_BANDS_MILES, np.inf]
-    straight = pd.cut(mine["straight_distance_miles"].astype(float), edges, right=False, labels=DISTANCE_BANDS)
-    frame = pd.DataFrame({"pl_la": mine["pl_la"], "band": straight, "child": child}).dropna(subset=["pl_la"])
-    by_la = frame.groupby("pl_la")["child"].nunique().rename("children").to_frame()
-    per_band = frame.dropna(subset=["band"]).groupby(["pl_la", "band"], observed=False)["child"].nunique()
-    by_la = by_la.join(per_band.unstack("band").reindex(columns=list(DISTANCE_BANDS)).fillna(0).astype(int))
-    by_la[list(DISTANCE_BANDS)] = by_la[list(DISTANCE_BANDS)].fillna(0).astype(int)
-    bands = pd.DataFrame({"straight_line": frame.groupby("band", observed=False)["child"].nunique()})
-    if "road_distance_km" in mine.columns and mine["road_distance_km"].notna().any():
-        # like for like: both columns count only the placements with both distances
-        both = mine["road_distance_km"].notna() & mine["straight_distance_miles"].notna()
-        road = pd.cut(mine.loc[both, "road_distance_km"].astype(float) / 1.609344, edges, right=False,
-                      labels=DISTANCE_BANDS)
-        pair = pd.DataFrame({"band": road, "straight": straight[both], "child": child[both]})
-        bands = pd.DataFrame({
-            "straight_line": pair.groupby("straight", observed=False)["child"].nunique(),
-            "road": pair.groupby("band", observed=False)["child"].nunique(),
-        })
-    bands.index = bands.index.astype(str)
-    return by_la, bands.reindex(list(DISTANCE_BANDS)).fillna(0).astype(int)
 
 
 def _write_quality(rows: list[dict[str, Any]], path: Path) -> None:
