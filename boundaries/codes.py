@@ -10,7 +10,8 @@ from functools import cache, lru_cache
 import pandas as pd
 
 from geo.catalogue import data_path
-from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError
+from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError, require_columns
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -123,12 +124,7 @@ def _name_index(year: int) -> dict[str, str]:
     return index
 
 
-def _valid_in(code: str, year: int) -> bool:
-    lk = la_lookup().set_index("la_code")
-    return code in lk.index and lk.at[code, "first_year"] <= year <= lk.at[code, "last_year"]
-
-
-def resolve_la(value: str | int, *, year: int = 2024) -> str:
+def resolve_la(value: str | int, *, year: int = LA_VINTAGE) -> str:
     """ONS code of an LA given as a code, a DfE number (``356``) or a name in DfE/ONS/Ofsted spelling.
 
     A code from another vintage is harmonised to ``year`` (see :func:`harmonise_code`).
@@ -157,7 +153,7 @@ def resolve_la(value: str | int, *, year: int = 2024) -> str:
     return code
 
 
-def codes_from_names(names: pd.Series, *, year: int = 2024, source: str = "input") -> pd.Series:
+def codes_from_names(names: pd.Series, *, year: int = LA_VINTAGE, source: str = "input") -> pd.Series:
     """Vectorised :func:`resolve_la` for names (or codes/numbers); index preserved.
 
     Raises
@@ -208,7 +204,7 @@ def _name(code: str) -> str:
     return f"{code} {lk.at[code, 'la_name']}" if code in lk.index else code
 
 
-def harmonise_code(code: str, *, to_year: int = 2024, merge_small: bool = False) -> str:
+def harmonise_code(code: str, *, to_year: int = LA_VINTAGE, merge_small: bool = False) -> str:
     """Map one England upper-tier LA code used 2014–2025 (or a DfE combined code ``"A / B"``) to ``to_year``.
 
     Raises
@@ -264,7 +260,7 @@ def harmonise_code(code: str, *, to_year: int = 2024, merge_small: bool = False)
 def harmonise_codes(
     frame: pd.DataFrame,
     *,
-    to_year: int = 2024,
+    to_year: int = LA_VINTAGE,
     column: str = "la_code",
     value_columns: list[str] | None = None,
     merge_small: bool = False,
@@ -308,11 +304,7 @@ def harmonise_codes(
     data[column] = data[column].astype(str).map(mapping)
     if value_columns is None:
         return data.set_index(column) if in_index else data
-    missing = [c for c in value_columns if c not in data.columns]
-    if missing:
-        from geo.errors import MissingColumnsError
-
-        raise MissingColumnsError("frame", missing, list(data.columns))
+    require_columns(data, value_columns, "frame")
     sums = data.groupby(column)[value_columns].sum(min_count=1)
     others = [c for c in data.columns if c not in value_columns and c != column]
     firsts = data.groupby(column)[others].first()

@@ -11,6 +11,7 @@ import shapely
 from boundaries.codes import TOPOJSON, check_year, la_lookup
 from geo.catalogue import data_path
 from geo.crs import BNG, WGS84
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -30,7 +31,7 @@ def _utla_polygons() -> gpd.GeoDataFrame:
     return out.set_index("la_code")
 
 
-def load_las(*, year: int = 2024) -> gpd.GeoDataFrame:
+def load_las(*, year: int = LA_VINTAGE) -> gpd.GeoDataFrame:
     """England's upper-tier local authorities (children's services) in force in ``year``.
 
     Parameters
@@ -59,7 +60,7 @@ def load_las(*, year: int = 2024) -> gpd.GeoDataFrame:
     return out
 
 
-def load_regions(*, year: int = 2024) -> gpd.GeoDataFrame:
+def load_regions(*, year: int = LA_VINTAGE) -> gpd.GeoDataFrame:
     """England's 9 regions, as the union of their LAs' polygons in ``year`` (EPSG:27700).
 
     Returns

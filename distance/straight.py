@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -94,9 +94,7 @@ def straight_distance(
         If a coordinate column is not numeric.
     """
     needed = [*origin, *destination]
-    missing = [c for c in needed if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError("frame for straight_distance", missing, list(frame.columns))
+    require_columns(frame, needed, "frame for straight_distance")
     coords = []
     for col in needed:
         values = frame[col]

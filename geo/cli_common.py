@@ -36,7 +36,12 @@ def fail(message: str, code: int = 1) -> None:
 
 
 class FarFromHomeGroup(TyperGroup):
-    """Click group that turns library errors into a one-line message and exit code 1 (no traceback)."""
+    """Click group that turns every error into a one-line message and a non-zero exit (no traceback on screen).
+
+    Library errors (:class:`~geo.errors.FarFromHomeError`) say what to fix. File-system errors name the path.
+    Anything else is a bug: the message says so, and the traceback goes to a log file (and to the screen with
+    ``-vv``). This is the CLI boundary, the one place that catches broadly: it never carries on, it only reports.
+    """
 
     # ``Any``: typer >= 0.20 vendors its own click, whose Context is not ``click.Context``
     def invoke(self, ctx: Any) -> Any:
@@ -46,6 +51,29 @@ class FarFromHomeGroup(TyperGroup):
             fail(str(exc))
         except FileNotFoundError as exc:
             fail(f"file not found: {exc.filename or exc}")
+        except OSError as exc:
+            where = f"{exc.filename}: " if exc.filename else ""
+            fail(f"{where}{exc.strerror or exc} (check the path and its permissions)")
+        except (typer.Exit, typer.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the CLI boundary: report the bug in one line and exit non-zero
+            log = _log_traceback(exc)
+            fail(f"internal error {type(exc).__name__}: {exc} — this is a bug in farfromhome; the traceback is in "
+                 f"{log} (shown here with -vv)", code=3)
+
+
+def _log_traceback(exc: BaseException) -> Path:
+    """Write the traceback of ``exc`` to ``<cache>/logs/last-error.log`` (and the screen at debug level)."""
+    import traceback
+
+    from geo.settings import get_settings
+
+    text = "".join(traceback.format_exception(exc))
+    logger.debug("%s", text)
+    path = get_settings().cache_dir / "logs" / "last-error.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
 
 
 class TableFormat(StrEnum):

@@ -8,11 +8,20 @@ from collections.abc import Hashable, Sequence
 import numpy as np
 import pandas as pd
 
-from geo.errors import DisclosureError, InputError, MissingColumnsError
+from geo.errors import DisclosureError, InputError, require_columns
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "suppress_counts", "check_no_small_counts"]
+__all__ = [
+    "SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "SYNTHETIC_LABEL", "SYNTHETIC_ID_PREFIX",
+    "suppress_counts", "suppress_table", "check_no_small_counts", "is_synthetic",
+]
+
+SYNTHETIC_LABEL = "SYNTHETIC data: generated records, not real children; not findings"
+"""The one label on every output (map, figure, table, report) built from synthetic child-level data."""
+
+SYNTHETIC_ID_PREFIX = "SYN"
+"""Every child identifier made by ``provision.synth`` starts with this."""
 
 SUPPRESSED_LABEL = "fewer than 5"
 """Label shown instead of a primary-suppressed count (the value is 1 to ``threshold - 1``)."""
@@ -84,9 +93,7 @@ def suppress_counts(
     protected = cols + ([total] if total is not None and total not in cols else [])
     groups = [] if group is None else ([group] if isinstance(group, str) or not isinstance(group, Sequence)
                                        else list(group))
-    missing = [c for c in protected + groups if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError("table to suppress", [str(m) for m in missing], [str(c) for c in frame.columns])
+    require_columns(frame, protected + groups, "table to suppress")
     if not cols:
         raise DisclosureError("suppress_counts needs at least one count column")
     values = _as_counts(frame, protected)
@@ -123,6 +130,59 @@ def suppress_counts(
     return out
 
 
+def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence[str] = (
+        "placements", "children", "missing_incidents", "placements_with_missing")) -> pd.DataFrame:
+    """Suppress the count ``columns`` of a published table (as text labels) and blank the rates built on them.
+
+    Counts 1..``min_count - 1``, and counts that would reveal them, become "fewer than 5" / "suppressed"; the
+    rates and intervals derived from a hidden count (``incidents_per_1000_days``, ``ci_low``, ``ci_high``,
+    ``pct_placements_with_missing``) are blanked with it. Adds a boolean ``suppressed`` column.
+    """
+    cols = [c for c in columns if c in table]
+    if not cols or table.empty:
+        return table.copy()
+    t = table.copy()
+    for c in cols:
+        t[c] = pd.to_numeric(t[c], errors="coerce").fillna(0).round().astype(int)
+    sup = suppress_counts(t, count_columns=cols, threshold=min_count)
+    out = table.copy()
+    for c in cols:
+        out[c] = sup[f"{c}_label"].astype(str)
+    if "missing_incidents" in cols:
+        hidden = sup["missing_incidents"].isna()
+        for c in ("incidents_per_1000_days", "ci_low", "ci_high"):
+            if c in out:
+                out[c] = out[c].mask(hidden)
+    if "placements_with_missing" in cols and "pct_placements_with_missing" in out:
+        out["pct_placements_with_missing"] = out["pct_placements_with_missing"].mask(
+            sup["placements_with_missing"].isna())
+    out["suppressed"] = sup["suppressed"].to_numpy()
+    return out
+
+
+def is_synthetic(*frames: pd.DataFrame | None, path: object = None) -> bool:
+    """Tell whether child-level data is synthetic: the one test every command and the pipeline use.
+
+    Markers: ``attrs['synthetic']``; a truthy ``synthetic`` column, or a ``data`` column saying SYNTHETIC; every
+    ``CHILD`` identifier starting with :data:`SYNTHETIC_ID_PREFIX`; or a file name containing "synthetic".
+    """
+    if path is not None and "synthetic" in str(path).lower().rsplit("/", 1)[-1]:
+        return True
+    for f in frames:
+        if f is None:
+            continue
+        if bool(f.attrs.get("synthetic", False)):
+            return True
+        for col in ("synthetic", "SYNTHETIC", "is_synthetic"):
+            if col in f.columns and f[col].astype(str).str.lower().isin({"true", "1", "yes", "y"}).any():
+                return True
+        if "data" in f.columns and f["data"].astype(str).str.upper().str.contains("SYNTHETIC").any():
+            return True
+        if "CHILD" in f.columns and len(f) and f["CHILD"].astype(str).str.startswith(SYNTHETIC_ID_PREFIX).all():
+            return True
+    return False
+
+
 def check_no_small_counts(
     frame: pd.DataFrame,
     *,
@@ -142,9 +202,7 @@ def check_no_small_counts(
         A named column is not in ``frame``.
     """
     cols = list(count_columns)
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(source, [str(m) for m in missing], [str(c) for c in frame.columns])
+    require_columns(frame, cols, source)
     bad = []
     for c in cols:
         v = pd.to_numeric(frame[c], errors="coerce").astype(float)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Iterable
+from typing import Any
+
 __all__ = [
     "FarFromHomeError",
     "InputError",
@@ -13,6 +16,8 @@ __all__ = [
     "ChecksumError",
     "NetworkError",
     "DisclosureError",
+    "ModelNotIdentifiedError",
+    "require_columns",
 ]
 
 
@@ -81,3 +86,27 @@ class NetworkError(FarFromHomeError, ValueError):
 
 class DisclosureError(FarFromHomeError, ValueError):
     """An output would reveal a small count that must be suppressed."""
+
+
+class ModelNotIdentifiedError(InputError):
+    """The data cannot identify a model (too few placements, no event, no variation, collinear covariates).
+
+    A finding about the data, not a fault: the main job reports it with its reason and goes on.
+    """
+
+
+def require_columns(frame: Any, columns: Iterable[Hashable], source: str) -> None:
+    """Raise :class:`MissingColumnsError` naming ``source`` and every absent column at once (not one at a time).
+
+    Parameters
+    ----------
+    frame
+        Anything with ``.columns`` (a DataFrame or GeoDataFrame).
+    columns
+        The columns it must have.
+    source
+        The file or table name, for the message.
+    """
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise MissingColumnsError(source, [str(c) for c in missing], [str(c) for c in frame.columns])

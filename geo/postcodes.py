@@ -15,6 +15,7 @@ import pyarrow.compute as pc
 
 from geo.catalogue import get_catalogue
 from geo.errors import InputError
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -90,7 +91,7 @@ def parse(postcodes: pd.Series) -> pd.DataFrame:
     return out
 
 
-def geocode(postcodes: pd.Series, *, year: int = 2024) -> pd.DataFrame:
+def geocode(postcodes: pd.Series, *, year: int = LA_VINTAGE) -> pd.DataFrame:
     """Locate postcodes offline: the unit postcode, else the sector centroid, else the district centroid.
 
     Nothing leaves the machine: the lookup tables are Ordnance Survey Code-Point Open 2025.4 (unit
@@ -147,7 +148,7 @@ def geocode(postcodes: pd.Series, *, year: int = 2024) -> pd.DataFrame:
     return out
 
 
-def ctyua_code_for_year(codes: pd.Series, *, year: int = 2024) -> pd.Series:
+def ctyua_code_for_year(codes: pd.Series, *, year: int = LA_VINTAGE) -> pd.Series:
     """Map Code-Point Open 2025.4 LA codes to the vintage ``year`` (only Barnsley/Sheffield differ)."""
     _check_year(year)
     if year >= 2025:

@@ -13,7 +13,10 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Settings", "get_settings", "MIRROR_ENV", "CACHE_ENV", "BASE_URL_ENV"]
+__all__ = ["Settings", "get_settings", "MIRROR_ENV", "CACHE_ENV", "BASE_URL_ENV", "LA_VINTAGE"]
+
+LA_VINTAGE = 2024
+"""The LA code vintage every table is indexed by: England's 153 upper-tier LAs of April 2024 (ONS codes)."""
 
 MIRROR_ENV = "FARFROMHOME_MIRROR"
 CACHE_ENV = "FARFROMHOME_CACHE"

@@ -1,4 +1,4 @@
-"""CLI commands for the effect stage (found by the root command through the "farfromhome.commands" entry points)."""
+"""The ``effect`` commands: does distance make a difference (found by the root command through entry points)."""
 
 from __future__ import annotations
 
@@ -41,10 +41,12 @@ def ecological_cmd(
 
     Example: farfromhome effect ecological --from 2016 --to 2025 --out out/effect
     """
-    from distance import effect
+    from distance.ecological import ecological_effect
+    from maps.effect_figures import write_ecological_outputs
+    from provision.outcomes import load_ecological
 
-    frame, quality = effect.load_ecological(year_from=year_from, year_to=year_to)
-    result = effect.ecological_effect(frame, data_quality=quality)
+    frame, quality = load_ecological(year_from=year_from, year_to=year_to)
+    result = ecological_effect(frame, data_quality=quality)
     cols = ["outcome", "year", "n_las", "pearson_r", "pearson_ci_low", "pearson_ci_high", "spearman_rho",
             "spearman_ci_low", "spearman_ci_high"]
     print_table(result.correlations[cols], title="Per-year correlations (LAs)")
@@ -55,7 +57,7 @@ def ecological_cmd(
                   "(see ecological_data_quality.csv).")
     console.print(result.summary(), soft_wrap=True)
     if out is not None:
-        paths = effect.write_ecological_outputs(result, out)
+        paths = write_ecological_outputs(result, out)
         err_console.print(f"wrote {len(paths)} files to {out}")
 
 
@@ -90,30 +92,26 @@ def child_cmd(
 
     For each placement: did the child go missing during it, and how often per 1,000 days. Poisson (or
     negative binomial) GLM with a log(exposure days) offset and a logistic model for any missing, with
-    distance as bands (0-10, 10-20, 20-50, 50+ miles) and continuous (per 10 miles, log, spline), adjusted for
-    age at placement start, sex, placement type, UASC, legal status, previous placements and LA; standard
-    errors clustered by child. Also outside vs inside the LA with propensity-score weighting. Missing
-    episodes dated outside any placement are counted in the data-quality table.
+    distance as bands (0-10, 10-20, 20-50, 50-100, over 100 miles) and continuous (per 10 miles, log,
+    spline), adjusted for age at placement start, sex, placement type, UASC, legal status, previous
+    placements and LA; standard errors clustered by child. Also outside vs inside the LA with propensity-score
+    weighting. Missing episodes dated outside any placement are counted in the data-quality table.
 
     Example: farfromhome effect child -e episodes.csv --header header.csv -m missing.csv --la Stockport
     --network backbone --out out/effect
     """
-    from distance import effect
+    from distance.child_models import child_effect
+    from geo.disclosure import SYNTHETIC_LABEL, suppress_table
+    from maps.effect_figures import write_child_outputs
+    from provision.placement_frame import load_placement_frame
 
-    eps, hdr, mis = (_read_csv(p) for p in (episodes, header, missing))
-    uasc_frame = _read_csv(uasc) if uasc is not None else None
-    is_synth = synthetic or effect.is_synthetic(eps, hdr, mis) or any(
-        "synthetic" in p.name.lower() or (p.parent / "README_SYNTHETIC.txt").is_file()
-        for p in (episodes, header, missing))
-    located = _locate(eps, la, network)
-    located.attrs["synthetic"] = is_synth
-    frame, quality = effect.placement_frame(
-        located, header=hdr, missing=mis, uasc=uasc_frame, source=episodes.name,
+    frame, quality = load_placement_frame(
+        episodes, header=header, missing=missing, uasc=uasc, la=_resolve(la), network=network, synthetic=synthetic,
         reference_date=_date(year_end, "--year-end"), observation_start=_date(observed_from, "--observed-from"))
-    result = effect.child_effect(frame, family=family, synthetic=is_synth)  # type: ignore[arg-type]
-    label = effect.SYNTHETIC_LABEL if result.synthetic else "child-level data"
+    result = child_effect(frame, family=family)  # type: ignore[arg-type]
+    label = SYNTHETIC_LABEL if result.synthetic else "child-level data"
     console.print(f"[bold red]{label}[/bold red]" if result.synthetic else label)
-    print_table(effect._suppress(result.rate_table, 5).drop(columns=["interval", "suppressed"]),
+    print_table(suppress_table(result.rate_table).drop(columns=["interval", "suppressed"]),
                 title=f"Missing incidents per 1,000 placement days by {result.distance_measure} distance band")
     print_table(result.rate_ratios[["model", "term", "ratio", "ci_low", "ci_high", "p_value"]],
                 title="Adjusted ratios (95% CI, SEs clustered by child)")
@@ -121,12 +119,12 @@ def child_cmd(
         print_table(result.inside_outside[["term", "ratio", "ci_low", "ci_high", "placements_inside",
                                            "placements_outside"]], title="Outside vs inside the LA")
     if len(quality):
-        print_table(effect._suppress(quality.drop(columns="examples"), 5, columns=("rows",)),
+        print_table(suppress_table(quality.drop(columns="examples"), columns=("rows",)),
                     title="Data quality (rows set aside, with the reason)")
     for note in result.notes:
         err_console.print(note)
     if out is not None:
-        paths = effect.write_child_outputs(result, out, data_quality=quality)
+        paths = write_child_outputs(result, out, data_quality=quality)
         err_console.print(f"wrote {len(paths)} files to {out}" + (" (SYNTHETIC)" if result.synthetic else ""))
 
 
@@ -146,26 +144,7 @@ def _date(value: str | None, option: str) -> pd.Timestamp | None:
         raise InputError(f"{option} {value!r} is not a date; expected YYYY-MM-DD") from exc
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    import pandas as pd
+def _resolve(la: str | None) -> str | None:
+    import boundaries
 
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    return pd.read_csv(path, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
-
-
-def _locate(episodes: pd.DataFrame, la: str | None, network: str | None) -> pd.DataFrame:
-    """Add straight-line (and with a network, road) distances unless the episodes already carry them."""
-    located = episodes
-    if "straight_distance_miles" not in episodes.columns:
-        try:
-            from provision import placements
-        except ImportError as exc:
-            raise InputError("episodes have no straight_distance_miles and provision.placements (which locates "
-                             "HOME_POST and PL_POST) is not available") from exc
-        located = placements.locate(episodes, responsible_la=la)
-    if network is not None and "road_distance_km" not in located.columns:
-        from distance import road
-
-        located = road.road_distances(located, network=network)
-    return located
+    return boundaries.resolve_la(la) if la else None

@@ -28,7 +28,7 @@ from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS, METRES_
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
 from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts, suppress_counts
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +37,7 @@ __all__ = [
     "display_geometries", "supply_map", "flow_map", "distance_map", "render_html", "save_map",
 ]
 
-_BAND_EDGES_MILES = DISTANCE_BAND_EDGES_MILES[1:-1]
+_BAND_EDGES_MILES = tuple(int(e) for e in DISTANCE_BAND_EDGES_MILES[1:-1])  # rings at 10, 20, 50, 100 miles
 _NO_DATA = "#d9d9d9"
 _LA_CLASS = "ffh-la"
 _ARC_CLASS = "ffh-flow"
@@ -499,9 +499,7 @@ def save_map(m: folium.Map, path: str | Path, *, inline_assets: bool = False) ->
 
 # --------------------------------------------------------------------------------------------- helpers
 def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(source, missing, [str(c) for c in frame.columns])
+    require_columns(frame, columns, source)
 
 
 def format_value(fmt: str, v: Any) -> str:

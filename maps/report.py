@@ -10,15 +10,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
-from geo.disclosure import SUPPRESSION_RULE
+from geo.disclosure import SUPPRESSION_RULE, SYNTHETIC_LABEL
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["SYNTHETIC_NOTICE", "Item", "Section", "write_index"]
 
 SYNTHETIC_NOTICE = (
-    "SYNTHETIC: child-level results here come from synthetic SSDA903 records generated from published LA-level "
-    "figures over real postcode geography. They describe no real child and are not findings."
+    f"{SYNTHETIC_LABEL}. Child-level results here come from synthetic SSDA903 records generated from published "
+    "LA-level figures over real postcode geography. They describe no real child."
 )
 """The label on every page and item built from child-level data."""
 

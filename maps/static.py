@@ -21,7 +21,7 @@ from distance.straight import METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
 from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, require_columns
 from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
 
 logger = logging.getLogger(__name__)
@@ -122,9 +122,7 @@ def flow_figure(
     max_arrows
         The largest flows drawn; the caption says how many were left out.
     """
-    missing = [c for c in (origin, destination, count) if c not in flows.columns]
-    if missing:
-        raise MissingColumnsError("flows", missing, [str(c) for c in flows.columns])
+    require_columns(flows, (origin, destination, count), "flows")
     check_bng(las, name="LA polygons")
     data = flows[[origin, destination, count]]
     data = data[data[count].fillna(0) > 0]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, require_columns
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +26,7 @@ SUPPRESSION_SYMBOLS: dict[str, str] = {
     "k": "under 0.5% (k)",
     "u": "low reliability (u)",
     "low": "low (under 0.5)",
-    "-": "not available (-)",
+    "-": "suppressed or not available (-)",
     ":": "not available (:)",
     "..": "not available (..)",
     "": "blank",
@@ -44,9 +44,7 @@ def unknown_year(what: str, year: object, available: list[int] | range) -> Input
 
 def check_columns(frame: pd.DataFrame, required: list[str], *, source: str) -> None:
     """Raise :class:`MissingColumnsError` naming ``source`` if any ``required`` column is absent."""
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise MissingColumnsError(source, missing, [str(c) for c in frame.columns])
+    require_columns(frame, required, source)
 
 
 def read_csv_checked(

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from geo.cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
+from geo.disclosure import is_synthetic
 
 logger = logging.getLogger(__name__)
 
@@ -101,7 +102,7 @@ def locate_cmd(
         err_console.print(f"{len(problems):,} data-quality problem(s) in {episodes.name}; "
                           "see 'farfromhome placements validate'")
     known = located["straight_distance_miles"].notna()
-    synthetic = located["CHILD"].astype(str).str.startswith("SYN").all()
+    synthetic = is_synthetic(located, path=episodes)
     console.print(
         f"{len(located):,} episodes{' (SYNTHETIC)' if synthetic else ''}: "
         f"{int(known.sum()):,} with a straight-line distance; "

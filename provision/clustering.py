@@ -12,6 +12,7 @@ import pandas as pd
 
 from geo.crs import check_bng
 from geo.errors import InputError
+from geo.settings import LA_VINTAGE
 from provision import gaps as _gaps
 from provision import homes as _homes
 
@@ -211,7 +212,7 @@ def spatial_clustering(year: int, *, column: str = "places_per_10k_children", pe
     if column not in table.columns:
         raise InputError(f"unknown column {column!r} for clustering; choose one of "
                          f"{', '.join(c for c in table.columns if table[c].dtype.kind in 'fi')}")
-    las = boundaries.load_las(year=2024)
+    las = boundaries.load_las(year=LA_VINTAGE)
     gdf = las[["region_name", "geometry"]].join(table[["la_name", column]].astype({column: float}))
     if gdf[column].notna().sum() < 3:
         raise InputError(f"{column} is unknown for almost every LA in {year} (the 0-17 population behind "

@@ -11,6 +11,7 @@ import pandas as pd
 
 from geo.catalogue import data_path
 from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError
+from geo.settings import LA_VINTAGE
 from provision._readers import check_columns, read_csv_checked, to_number, unknown_year
 
 logger = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ COLUMNS = [
 ]
 
 
-def demand_by_la(year: int, *, to_year: int = 2024) -> pd.DataFrame:
+def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     """Children looked after at 31 March ``year`` per responsible (placing) LA, with what they need and where they go.
 
     Parameters
@@ -191,7 +192,7 @@ def demand_by_la(year: int, *, to_year: int = 2024) -> pd.DataFrame:
     return out
 
 
-def lait_indicators(names: list[str], years: Iterable[int] | None = None, *, to_year: int = 2024,
+def lait_indicators(names: list[str], years: Iterable[int] | None = None, *, to_year: int = LA_VINTAGE,
                     path: str | Path | None = None) -> pd.DataFrame:
     """LAIT per-LA indicators by year, wide, indexed by (``la_code``, ``year``).
 

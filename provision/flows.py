@@ -28,7 +28,7 @@ PLACEMENT_TYPE_ORDER = (ALL_PLACEMENTS, "Children's homes", "Foster care", "Othe
 
 
 def origin_column(frame: pd.DataFrame) -> str:
-    """Return the column naming each child's LA: ``responsible_la`` (from ``--la`` or the LA column), else ``home_la``."""
+    """Return the column naming each child's LA: ``responsible_la`` (``--la`` or the LA column), else ``home_la``."""
     for col in ("responsible_la", "home_la"):
         if col in frame.columns:
             return col

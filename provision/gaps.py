@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from geo.settings import LA_VINTAGE
 from provision import demand as _demand
 from provision import homes as _homes
 
@@ -18,7 +19,7 @@ GAP_INDEX = "supply_gap_per_10k_children"
 """Name of the one supply-gap index (see :func:`supply_gaps`)."""
 
 
-def supply_gaps(year: int, *, to_year: int = 2024) -> pd.DataFrame:
+def supply_gaps(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     """Supply-gap measures per LA for ``year`` (supply from Ofsted, need from DfE).
 
     The supply-gap index

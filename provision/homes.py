@@ -10,6 +10,7 @@ import pandas as pd
 
 from geo.catalogue import data_path
 from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError
+from geo.settings import LA_VINTAGE
 from provision._readers import check_columns, read_csv_checked, read_ods_sheet_cached, unknown_year
 
 logger = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def source_for(year: int) -> dict[str, object]:
             "note": src.note}
 
 
-def read_children_homes(year: int, *, path: str | Path | None = None, to_year: int = 2024) -> pd.DataFrame:
+def read_children_homes(year: int, *, path: str | Path | None = None, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     """One row per registered (active or suspended) children's home at 31 March of ``year``.
 
     Parameters
@@ -190,7 +191,7 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     return out
 
 
-def supply_by_la(year: int, *, to_year: int = 2024, path: str | Path | None = None) -> pd.DataFrame:
+def supply_by_la(year: int, *, to_year: int = LA_VINTAGE, path: str | Path | None = None) -> pd.DataFrame:
     """Children's homes and registered places located in each LA at 31 March ``year``.
 
     Parameters
@@ -444,7 +445,7 @@ def _successors_of(status: str) -> list[str]:
     table = _SPLIT_BY_CONSTITUENCY[code]
     import boundaries
 
-    return sorted({boundaries.harmonise_code(c, to_year=2024) for c in table.values()})
+    return sorted({boundaries.harmonise_code(c, to_year=LA_VINTAGE) for c in table.values()})
 
 
 def _aggregate(homes: pd.DataFrame, key: str, names: pd.Series) -> pd.DataFrame:

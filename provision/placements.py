@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import logging
+import os
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from distance.straight import straight_distance
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, require_columns
 from geo.postcodes import geocode
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["LOCATE_COLUMNS", "locate"]
+__all__ = ["LOCATE_COLUMNS", "locate", "read_located"]
 
 LOCATE_COLUMNS = [
     "home_easting", "home_northing", "pl_easting", "pl_northing", "home_precision", "pl_precision",
@@ -23,7 +26,7 @@ LOCATE_COLUMNS = [
 """Columns :func:`locate` adds, in order."""
 
 
-def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: int = 2024) -> pd.DataFrame:
+def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: int = LA_VINTAGE) -> pd.DataFrame:
     """Geocode each episode's home and placement postcodes offline and measure the DfE distance.
 
     Postcodes are looked up in Code-Point Open on this machine (see :func:`geo.postcodes.geocode`): the unit
@@ -63,9 +66,7 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     InputError
         If ``episodes`` is empty.
     """
-    missing = [c for c in ("HOME_POST", "PL_POST") if c not in episodes.columns]
-    if missing:
-        raise MissingColumnsError("episodes", missing, list(episodes.columns))
+    require_columns(episodes, ("HOME_POST", "PL_POST"), "episodes")
     if len(episodes) == 0:
         raise InputError("episodes is empty: nothing to locate")
     n = len(episodes)
@@ -94,6 +95,41 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     logger.info("located %d episodes: %d with a distance, %d outside the responsible LA", n,
                 int(dist["straight_distance_km"].notna().sum()), int(outside.sum()))
     return out
+
+
+def read_located(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read located placements (CSV or Parquet from ``farfromhome placements locate``); raw episodes are located.
+
+    Distance columns are made numeric. ``attrs['synthetic']`` says whether the records are synthetic
+    (:func:`geo.disclosure.is_synthetic`, the file name included).
+
+    Raises
+    ------
+    InputError
+        The file is missing or has no rows.
+    MissingColumnsError
+        It has neither the located columns (``pl_la``) nor ``HOME_POST`` and ``PL_POST`` to locate.
+    """
+    from geo.disclosure import is_synthetic
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"{p}: file not found")
+    if p.suffix.lower() in {".parquet", ".pq"}:
+        frame = pd.read_parquet(p)
+    else:
+        frame = pd.read_csv(p, dtype=str, keep_default_na=False, na_values=[""], encoding="utf-8-sig")
+    if frame.empty:
+        raise InputError(f"{p}: no rows")
+    if "pl_la" not in frame.columns and "straight_distance_miles" not in frame.columns:
+        if "HOME_POST" not in frame.columns or "PL_POST" not in frame.columns:
+            raise MissingColumnsError(str(p), ["pl_la", "home_la"], list(frame.columns))
+        frame = locate(frame)
+    for col in ("straight_distance_miles", "straight_distance_km", "road_distance_km"):
+        if col in frame.columns:
+            frame[col] = pd.to_numeric(frame[col], errors="coerce")
+    frame.attrs["synthetic"] = is_synthetic(frame, path=p)
+    return frame
 
 
 def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) -> pd.Series:

@@ -293,7 +293,7 @@ def read_table(path: str | os.PathLike[str], *, table: str, strict: bool = False
     return _finish(frame, problems, strict)
 
 
-def read_ssda903(*, episodes: str | os.PathLike[str], header: str | os.PathLike[str] | None = None,
+def read_ssda903(*, episodes: str | os.PathLike[str] | None, header: str | os.PathLike[str] | None = None,
                  missing: str | os.PathLike[str] | None = None, strict: bool = False,
                  check_postcodes: bool = True) -> SSDA903:
     """Read and validate an SSDA903 return (episodes, and optionally header and missing).

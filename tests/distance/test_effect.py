@@ -1,4 +1,4 @@
-"""distance.effect: ecological (real LAIT/EES data) and child-level (simulated SSDA903) distance vs going missing."""
+"""Distance and going missing: LA-level (real LAIT/EES data) and child-level (simulated SSDA903) analyses."""
 
 from __future__ import annotations
 
@@ -7,9 +7,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from distance import effect
+from distance.child_models import child_effect
+from distance.ecological import ecological_effect
+from distance.straight import DISTANCE_BANDS
+from geo.attribution import OGL_ATTRIBUTION
 from geo.cli import app
+from geo.disclosure import SYNTHETIC_LABEL, is_synthetic, suppress_table
 from geo.errors import InputError, MissingColumnsError
+from maps.effect_figures import plot_ecological, write_child_outputs
+from provision.outcomes import load_ecological
+from provision.placement_frame import placement_frame
 
 runner = CliRunner()
 REF = pd.Timestamp("2024-03-31")
@@ -56,20 +63,20 @@ def sim() -> tuple[pd.DataFrame, ...]:
 @pytest.fixture(scope="module")
 def placements(sim):
     e, h, m = sim
-    return effect.placement_frame(e, header=h, missing=m)
+    return placement_frame(e, header=h, missing=m)
 
 
 @pytest.fixture(scope="module")
 def child_result(placements):
-    return effect.child_effect(placements[0])
+    return child_effect(placements[0])
 
 
 # --------------------------------------------------------------------------------------------- ecological (real)
 
 @pytest.fixture(scope="module")
 def eco(mirror):
-    frame, quality = effect.load_ecological(year_from=2016, year_to=2025)
-    return frame, quality, effect.ecological_effect(frame, data_quality=quality)
+    frame, quality = load_ecological(year_from=2016, year_to=2025)
+    return frame, quality, ecological_effect(frame, data_quality=quality)
 
 
 def test_ecological_frame_matches_lait(eco, mirror):
@@ -126,7 +133,7 @@ def test_ecological_fixed_effects_recover_a_planted_slope():
             rows.append({"la_code": f"E0600{i:04d}", "year": year, "x": x,
                          "y": 0.5 * x + 2 * la_level + 0.1 * (year - 2016) + rng.normal(0, 0.5)})
     frame = pd.DataFrame(rows)
-    res = effect.ecological_effect(frame, exposure="x", outcomes=("y",))
+    res = ecological_effect(frame, exposure="x", outcomes=("y",))
     fe = res.panel.query("model == 'LA and year fixed effects'").iloc[0]
     pooled = res.panel.query("model == 'pooled, year effects'").iloc[0]
     assert fe["ci_low"] < 0.5 < fe["ci_high"] and abs(fe["coef"] - 0.5) < 0.05
@@ -135,11 +142,11 @@ def test_ecological_fixed_effects_recover_a_planted_slope():
 
 def test_ecological_errors():
     with pytest.raises(InputError, match="2020-2018 is empty"):
-        effect.load_ecological(year_from=2020, year_to=2018)
+        load_ecological(year_from=2020, year_to=2018)
     with pytest.raises(InputError, match="outside the LAIT coverage 2016-2025"):
-        effect.load_ecological(year_from=2010, year_to=2018)
+        load_ecological(year_from=2010, year_to=2018)
     with pytest.raises(MissingColumnsError, match="ecological frame: missing column.*'pct_went_missing'"):
-        effect.ecological_effect(pd.DataFrame({"la_code": [], "year": [], "pct_over_20_miles_outside_la": []}),
+        ecological_effect(pd.DataFrame({"la_code": [], "year": [], "pct_over_20_miles_outside_la": []}),
                                  outcomes=("pct_went_missing",))
 
 
@@ -147,9 +154,9 @@ def test_ecological_figure_has_attribution(eco):
     import matplotlib.pyplot as plt
 
     frame, _, result = eco
-    fig = effect.plot_ecological(frame, result=result)
+    fig = plot_ecological(frame, result=result)
     texts = [t.get_text() for t in fig.texts]
-    assert any(effect.OGL_ATTRIBUTION in t for t in texts)
+    assert any(OGL_ATTRIBUTION in t for t in texts)
     assert "LAs, not children" in fig.axes[0].get_title()
     plt.close(fig)
 
@@ -197,7 +204,7 @@ def _tiny() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
 def test_placement_frame_joins_episodes_and_assigns_missing():
     eps, hdr, mis = _tiny()
     before = eps.copy()
-    frame, quality = effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31")
+    frame, quality = placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31")
     pd.testing.assert_frame_equal(eps, before)  # inputs untouched
     assert len(frame) == 3  # the legal-status-only change (RNE L) continues placement 1
     p1, p2, p3 = frame.itertuples()
@@ -206,7 +213,7 @@ def test_placement_frame_joins_episodes_and_assigns_missing():
     assert p2.exposure_days == (pd.Timestamp("2024-04-01") - pd.Timestamp("2023-09-01")).days  # 31 March counts
     assert pd.isna(p2.end) and frame.attrs["observation_period"] == (pd.Timestamp("2022-04-01"),
                                                                       pd.Timestamp("2024-03-31"))
-    assert p2.missing_incidents == 0 and p2.previous_placements == 1 and p2.distance_band == "20-50 miles"
+    assert p2.missing_incidents == 0 and p2.previous_placements == 1 and p2.distance_band == "20–50 miles"
     assert p2.placement_type == "children's home" and p2.outside_la
     assert p3.missing_incidents == 1 and p3.status == "straight-line distance not known"
     reasons = dict(zip(quality["reason"], quality["rows"], strict=True))
@@ -224,20 +231,20 @@ def test_placement_frame_joins_episodes_and_assigns_missing():
 def test_placement_frame_missing_columns():
     eps, hdr, mis = _tiny()
     with pytest.raises(MissingColumnsError, match="episodes.csv: missing column.*'DECOM'"):
-        effect.placement_frame(eps.drop(columns="DECOM"), header=hdr, missing=mis, source="episodes.csv")
+        placement_frame(eps.drop(columns="DECOM"), header=hdr, missing=mis, source="episodes.csv")
     with pytest.raises(MissingColumnsError, match="straight_distance_miles"):
-        effect.placement_frame(eps.drop(columns="straight_distance_miles"), header=hdr, missing=mis)
+        placement_frame(eps.drop(columns="straight_distance_miles"), header=hdr, missing=mis)
     with pytest.raises(MissingColumnsError, match="missing: missing column.*'MIS_START'"):
-        effect.placement_frame(eps, header=hdr, missing=mis.drop(columns="MIS_START"))
+        placement_frame(eps, header=hdr, missing=mis.drop(columns="MIS_START"))
 
 
 def test_road_distance_preferred_when_present():
     eps, hdr, mis = _tiny()
     eps = eps.assign(road_distance_km=[8.0, 8.0, 80.4672, 5.0])
-    frame, _ = effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31")
+    frame, _ = placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31")
     assert (frame["distance_measure"] == "road").all()
     assert frame["distance_miles"].iloc[1] == pytest.approx(50.0)
-    straight, _ = effect.placement_frame(eps, header=hdr, missing=mis, distance="straight")
+    straight, _ = placement_frame(eps, header=hdr, missing=mis, distance="straight")
     assert straight["distance_miles"].iloc[1] == 45.0
 
 
@@ -245,15 +252,15 @@ def test_child_effect_tables(child_result, placements):
     frame = placements[0]
     ok = frame[frame["status"].eq("ok")]
     rt = child_result.rate_table
-    assert list(rt["distance_band"]) == ["0-10 miles", "10-20 miles", "20-50 miles", "50+ miles"]
+    assert list(rt["distance_band"]) == list(DISTANCE_BANDS)  # the one set of bands, every band listed
     assert rt["missing_incidents"].sum() == ok["missing_incidents"].sum()
     assert rt["placement_days"].sum() == ok["exposure_days"].sum()
     assert ((rt["ci_low"] <= rt["incidents_per_1000_days"]) & (rt["incidents_per_1000_days"] <= rt["ci_high"])).all()
     per10 = child_result.per_10_miles()
     assert per10["ci_low"] < 1.5 < per10["ci_high"]  # the simulation's planted rate ratio
-    bands = child_result.rate_ratios.query("model == 'incidents, distance bands'")
-    assert list(bands["term"]) == ["10-20 miles vs 0-10 miles", "20-50 miles vs 0-10 miles",
-                                   "50+ miles vs 0-10 miles"]
+    bands = child_result.rate_ratios.loc[child_result.rate_ratios["model_id"].eq("bands")]
+    seen = [b for b in DISTANCE_BANDS[1:] if ok["distance_band"].astype(str).eq(b).any()]
+    assert list(bands["term"]) == [f"{b} vs 0–10 miles" for b in seen]
     assert bands["ratio"].is_monotonic_increasing
     logistic = child_result.rate_ratios.query("measure == 'odds ratio'")
     assert (logistic["ratio"].dropna() > 1).all()
@@ -267,42 +274,42 @@ def test_child_effect_tables(child_result, placements):
 
 
 def test_child_effect_negative_binomial(placements):
-    res = effect.child_effect(placements[0], family="negbin", models=("per10",))
+    res = child_effect(placements[0], family="negbin", models=("per10",))
     assert res.per_10_miles()["ci_low"] < 1.5 < res.per_10_miles()["ci_high"]
     assert any("Negative binomial" in n for n in res.notes)
     with pytest.raises(InputError, match="family must be 'poisson' or 'negbin', not 'gauss'"):
-        effect.child_effect(placements[0], family="gauss", models=("per10",))  # type: ignore[arg-type]
+        child_effect(placements[0], family="gauss", models=("per10",))  # type: ignore[arg-type]
 
 
 def test_too_few_placements_says_how_many():
     e, h, m = simulate(seed=1, n_children=20)
-    frame, _ = effect.placement_frame(e, header=h, missing=m)
+    frame, _ = placement_frame(e, header=h, missing=m)
     n = int(frame["status"].eq("ok").sum())
     with pytest.raises(InputError, match=rf"too few placements .*: {n} placement\(s\) .* at least \d+ are needed"):
-        effect.child_effect(frame)
+        child_effect(frame)
 
 
 def test_collinear_covariates_are_named(placements):
     frame = placements[0].assign(age_in_months=lambda d: d["age_at_start_years"] * 12)
     with pytest.raises(InputError, match="perfectly collinear covariates.*'age_in_months' = combination of "
                                          "'age_at_start_years'"):
-        effect.child_effect(frame, covariates=("age_at_start_years", "sex", "age_in_months"))
+        child_effect(frame, covariates=("age_at_start_years", "sex", "age_in_months"))
 
 
 def test_no_missing_incident_raises(placements):
     frame = placements[0].assign(missing_incidents=0, any_missing=False)
     with pytest.raises(InputError, match="no missing incident in the \\d+ modelled placements"):
-        effect.child_effect(frame, models=("per10",))
+        child_effect(frame, models=("per10",))
 
 
 def test_synthetic_label_on_every_output(child_result, placements, tmp_path):
     assert child_result.synthetic  # carried from episodes.attrs by placement_frame
-    paths = effect.write_child_outputs(child_result, tmp_path, data_quality=placements[1])
+    paths = write_child_outputs(child_result, tmp_path, data_quality=placements[1])
     assert all(p.name.startswith("synthetic_") for p in paths)
     for p in paths:
         if p.suffix == ".csv":
             t = pd.read_csv(p)
-            assert t.empty or (t["data"] == effect.SYNTHETIC_LABEL).all(), p
+            assert t.empty or (t["data"] == SYNTHETIC_LABEL).all(), p
         elif p.suffix in {".svg", ".txt"}:
             assert "SYNTHETIC" in p.read_text(), p
     svg = next(p for p in paths if p.suffix == ".svg").read_text()
@@ -312,24 +319,25 @@ def test_synthetic_label_on_every_output(child_result, placements, tmp_path):
 def test_small_counts_suppressed_in_outputs(child_result, tmp_path):
     rt = child_result.rate_table.copy()
     rt.loc[3, "missing_incidents"] = 3
-    out = effect._suppress(rt, 5)
+    out = suppress_table(rt, min_count=5)
     assert out.loc[3, "missing_incidents"] == "fewer than 5"
     assert pd.isna(out.loc[3, "incidents_per_1000_days"])  # the rate would give the count away
 
 
 def test_is_synthetic():
     df = pd.DataFrame({"a": [1]})
-    assert not effect.is_synthetic(df, None)
-    assert effect.is_synthetic(df.assign(synthetic=True))
+    assert not is_synthetic(df, None)
+    assert is_synthetic(df.assign(synthetic=True))
     flagged = df.copy()
     flagged.attrs["synthetic"] = True
-    assert effect.is_synthetic(df, flagged)
-    assert effect.is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "SYN002"]}))  # provision.synth identifiers
-    assert not effect.is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "1234"]}))
+    assert is_synthetic(df, flagged)
+    assert is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "SYN002"]}))  # provision.synth identifiers
+    assert not is_synthetic(pd.DataFrame({"CHILD": ["SYN001", "1234"]}))
 
 
 def test_cli_child(sim, tmp_path):
     e, h, m = sim
+    h, m = h.assign(ETHNIC="WBRI"), m.assign(MIS_END="")  # SSDA903 layout: the CLI reads through the validator
     paths = []
     for name, frame in (("episodes", e), ("header", h), ("missing", m)):
         paths.append(tmp_path / f"{name}.csv")
@@ -338,7 +346,7 @@ def test_cli_child(sim, tmp_path):
     args = ["effect", "child", "--episodes", str(paths[0]), "--header", str(paths[1]), "--missing", str(paths[2])]
     result = runner.invoke(app, [*args, "--synthetic", "--out", str(out)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "SYNTHETIC DATA - not real findings" in result.output
+    assert SYNTHETIC_LABEL in result.output
     assert "per 10 miles" in result.output
     assert (out / "tables/synthetic_effect_rate_ratios.csv").is_file()
     assert (out / "figures/synthetic_effect_dose_response.png").is_file()
@@ -366,7 +374,7 @@ def test_rare_covariate_levels_are_pooled(placements):
     frame = placements[0].copy()
     ok = frame.index[frame["status"].eq("ok")]
     frame.loc[ok[:3], "placement_type"] = "secure unit"  # 3 placements: would fit them exactly
-    res = effect.child_effect(frame, models=("per10",))
+    res = child_effect(frame, models=("per10",))
     assert any("placement_type" in n and "'secure unit'" not in n and "secure unit" in n and "pooled" in n
                for n in res.notes)
     assert not any("C(placement_type)[T.secure unit]" in t for t in res.models["per10"].params.index)
@@ -374,7 +382,7 @@ def test_rare_covariate_levels_are_pooled(placements):
 
 def test_observation_window_limits_exposure_and_counts_earlier_missing():
     eps, hdr, mis = _tiny()
-    frame, quality = effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
+    frame, quality = placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
                                             observation_start="2023-05-01")
     p1 = frame.iloc[0]
     assert p1["exposure_start"] == pd.Timestamp("2023-05-01") and p1["exposure_days"] == 92
@@ -383,7 +391,7 @@ def test_observation_window_limits_exposure_and_counts_earlier_missing():
     assert reasons["missing episode outside any placement: dated before the observation period (starts "
                    "2023-05-01)"] == 1
     with pytest.raises(InputError, match="observation period is empty: starts 2024-05-01 after it ends 2024-03-31"):
-        effect.placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
+        placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31",
                                observation_start="2024-05-01")
 
 
@@ -401,13 +409,13 @@ def test_cli_child_bad_date(sim, tmp_path):
 def test_constant_covariate_is_named_with_the_intercept(placements):
     frame = placements[0].assign(region_flag=1.0)
     with pytest.raises(InputError, match="'region_flag' = combination of 'Intercept'"):
-        effect.child_effect(frame, covariates=("age_at_start_years", "region_flag"), models=("per10",))
+        child_effect(frame, covariates=("age_at_start_years", "region_flag"), models=("per10",))
 
 
 def test_placements_with_missing_covariates_are_noted(placements):
     frame = placements[0].copy()
     ok = frame.index[frame["status"].eq("ok")]
     frame.loc[ok[:7], "age_at_start_years"] = np.nan
-    res = effect.child_effect(frame, models=("per10",))
+    res = child_effect(frame, models=("per10",))
     assert res.n_placements == len(ok) - 7
     assert any("7 placement(s) left out" in n and "age_at_start_years: 7" in n for n in res.notes)

@@ -14,7 +14,9 @@ import functools
 import numpy as np
 import pytest
 
-from distance import effect
+from distance.child_models import child_effect
+from geo.disclosure import is_synthetic
+from provision.placement_frame import placement_frame
 
 LAS = ["Darlington", "Hartlepool"]  # two LAs: about 900 children and 1,300 episodes per replicate
 PLANTED = 1.5
@@ -32,10 +34,10 @@ def replicate(mirror):
 
     def run(seed: int, spec: str | None):
         data = synth.generate(year=2024, seed=seed, las=LAS, effect=spec)
-        assert effect.is_synthetic(data.episodes)
+        assert is_synthetic(data.episodes)
         located = placements.locate(data.episodes)
-        frame, _ = effect.placement_frame(located, header=data.header, missing=data.missing)
-        return effect.child_effect(frame, models=("per10",)).per_10_miles()
+        frame, _ = placement_frame(located, header=data.header, missing=data.missing)
+        return child_effect(frame, models=("per10",)).per_10_miles()
 
     yield run
     synth._targets = original

@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from geo.cli import app
+from geo.disclosure import SYNTHETIC_LABEL
 
 from .conftest import TEST_CHILD_IDS, TEST_POSTCODES, decoded
 
@@ -100,7 +101,7 @@ def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
     assert any(link.endswith(".svg") for link in links) or (out / "figures" / "flows.svg").is_file()
     for ext in ("png", "svg", "pdf"):
         assert (out / "figures" / f"flows.{ext}").is_file() and (out / "figures" / f"distances.{ext}").is_file()
-    assert "SYNTHETIC" in index and "not real" in index.lower() or "not findings" in index
+    assert SYNTHETIC_LABEL in index and "not real" in index.lower()
     assert "Summary" in index and "registered places" in index
     run = json.loads((out / "run.json").read_text(encoding="utf-8"))
     assert run["settings"]["seed"] == 7 and "folium" in run["versions"] and run["inputs"]

@@ -1,0 +1,79 @@
+"""The plain-English sentences of the report's summary, written from computed (and publishable) values."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from distance.child_models import ChildEffectResult
+from distance.ecological import EcologicalResult
+from distance.straight import KM_PER_MILE
+from geo.disclosure import SYNTHETIC_LABEL
+
+__all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences"]
+
+_OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
+             "missing_incidents_per_child": "missing incidents per child"}
+_MIN_GROUP = 5  # no statistic is quoted for fewer placements than this (a median of 3 is one child's value)
+
+
+def supply_sentences(frame: pd.DataFrame, year: int) -> list[str]:
+    """Homes and places in England, the regions with most places, places per 10,000 children, % outside."""
+    out = [f"At 31 March {year} Ofsted listed {int(frame['homes'].sum()):,} active children's homes in England "
+           f"with {int(frame['places'].sum()):,} registered places."]
+    by_region = frame.groupby("region_name")["places"].sum().sort_values(ascending=False)
+    share = by_region / by_region.sum() * 100
+    out.append("The regions with most places: " + ", ".join(
+        f"{r} ({share[r]:.0f}%)" for r in by_region.index[:3]) + f"; London has {share.get('London', 0):.0f}%.")
+    if "places_per_10k" in frame.columns and frame["places_per_10k"].notna().any():
+        v = frame["places_per_10k"].dropna()
+        out.append(f"Places per 10,000 children range from {v.min():.1f} ({frame.loc[v.idxmin(), 'la_name']}) to "
+                   f"{v.max():.1f} ({frame.loc[v.idxmax(), 'la_name']}); the median LA has {v.median():.1f}.")
+    if "pct_outside_la" in frame.columns and frame["pct_outside_la"].notna().any():
+        v = frame["pct_outside_la"].dropna()
+        out.append(f"In the median LA, {v.median():.0f}% of its children in children's homes were placed outside "
+                   f"the LA (DfE; {len(v)} LAs with a published figure).")
+    return out
+
+
+def placement_sentences(located: pd.DataFrame, name: str, *, synthetic: bool, road_note: str = "") -> list[str]:
+    """Share of placement episodes over 20 miles (straight line), road/straight ratio, where the map looks."""
+    out = []
+    tag, kind = ("SYNTHETIC: ", "synthetic ") if synthetic else ("", "")
+    miles = located["straight_distance_miles"].astype(float)
+    known = miles.notna()
+    if int(known.sum()) >= _MIN_GROUP:
+        over = (miles[known] > 20).mean() * 100
+        out.append(f"{tag}{over:.0f}% of {kind}placement episodes were more than 20 miles from home "
+                   f"(straight line, DfE method); median {miles[known].median():.1f} miles.")
+    if "road_distance_km" in located.columns:
+        road = located["road_distance_km"].astype(float)
+        both = known & road.notna()
+        if int(both.sum()) >= _MIN_GROUP:
+            ratio = (road[both] / (miles[both] * KM_PER_MILE)).replace([float("inf")], float("nan")).median()
+            out.append(f"{tag}where both were measured, road distance was typically {ratio:.2f}× the "
+                       "straight-line distance.")
+    if road_note:
+        out.append(f"{tag}{road_note}")
+    out.append(f"{tag}the distances map shows where {name}'s {kind}children are placed.")
+    return out
+
+
+def ecological_sentences(result: EcologicalResult) -> list[str]:
+    """One sentence per outcome from the LA and year fixed-effects panel (real published data)."""
+    return [f"Real LA-level data: with LA and year fixed effects, each extra percentage point of children placed "
+            f"more than 20 miles away and outside the LA goes with {row.coef:+.3f} in "
+            f"{_OUTCOMES.get(row.outcome, row.outcome)} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
+            f"{row.n_las} LAs). An association between LAs, not children."
+            for row in result.fixed_effects.itertuples()]
+
+
+def child_sentences(result: ChildEffectResult, *, synthetic: bool) -> list[str]:
+    """Word the adjusted rate ratio per 10 miles for synthetic or real data."""
+    rr = result.per_10_miles()
+    words = (f"the adjusted rate ratio of going missing per 10 miles further from home ({result.distance_measure} "
+             f"distance) was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to {rr['ci_high']:.2f})")
+    if synthetic:
+        return [f"SYNTHETIC: in the synthetic data (no planted effect), {words} — a check that the method finds "
+                f"nothing where nothing was planted. {SYNTHETIC_LABEL}."]
+    return [f"In your data, {words}, adjusted for age, sex, placement type, UASC status, legal status, previous "
+            "placements and LA. An association: see the notes before reading it as an effect."]

@@ -1,0 +1,53 @@
+"""Every supply and demand measure of an LA for one year, on the LA polygons: the frame behind the supply map."""
+
+from __future__ import annotations
+
+import logging
+
+import geopandas as gpd
+
+import boundaries
+from geo.settings import LA_VINTAGE
+from provision import clustering, demand, gaps, homes
+from provision._readers import unknown_year
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["CLUSTERING_YEARS", "la_measures"]
+
+CLUSTERING_YEARS = range(2016, 2026)
+"""Years with the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots."""
+
+
+def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """Join the LA polygons (EPSG:27700, 2024 LAs) to the supply, demand, gap and clustering measures of ``year``.
+
+    Columns: ``homes``, ``places`` (Ofsted), ``supply_status`` where the list has one, ``pct_outside_la``,
+    ``net_gain``, ``children_looked_after`` (DfE), ``places_per_10k``, ``gap_index`` (supply gaps) and
+    ``lisa_cluster`` (2016 onwards). A measure that the year cannot have is left out for that named reason,
+    listed in the returned notes; any other failure is raised.
+
+    Raises
+    ------
+    InputError
+        For a year outside 2014-2025.
+    """
+    if year not in homes.YEARS:
+        raise unknown_year("supply and demand measures", year, homes.YEARS)
+    notes: list[str] = []
+    frame = boundaries.load_las(year=LA_VINTAGE)
+    supply = homes.supply_by_la(year)
+    frame = frame.join(supply[["homes", "places"] + [c for c in ("supply_status",) if c in supply.columns]])
+    d = demand.demand_by_la(year)
+    frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
+    frame["net_gain"] = d["net_gain"].reindex(frame.index)
+    frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    g = gaps.supply_gaps(year)
+    frame["places_per_10k"] = g["places_per_10k_children"].reindex(frame.index)
+    frame["gap_index"] = g[gaps.GAP_INDEX].reindex(frame.index)
+    if year in CLUSTERING_YEARS:
+        frame["lisa_cluster"] = clustering.spatial_clustering(year)["lisa_cluster"].reindex(frame.index)
+    else:
+        notes.append(f"LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
+                     f"from 2016, not for {year}.")
+    return frame, notes

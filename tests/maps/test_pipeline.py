@@ -1,0 +1,145 @@
+"""maps.pipeline.run_job, the main job, called directly and through 'run': skips are named, failures fail,
+inputs are checked before any work, and --out is never left half-written or taken from someone else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from geo.cli import app
+from geo.errors import InputError
+from maps import pipeline
+from maps.pipeline import JobOptions, StepOutput, run_job
+from provision.returns import ChildLevelData, read_return
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stockport's synthetic return with the SYN marker taken off, standing in for a user's own files."""
+    from provision import synth
+
+    data = synth.generate(year=2024, seed=5, las=["E08000007"])
+    folder = tmp_path_factory.mktemp("own")
+    for name in ("episodes", "header", "missing"):
+        frame = getattr(data, name).copy()
+        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def own(own_files: Path) -> ChildLevelData:
+    return read_return(own_files / "episodes.csv", header=own_files / "header.csv",
+                       missing=own_files / "missing.csv", la="E08000007")
+
+
+@pytest.fixture()
+def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Leave out the supply maps and nine figures (tested elsewhere) so these tests run in seconds."""
+    monkeypatch.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput(sentences=["supply"]))
+
+
+def _run_args(files: Path, out: Path, *extra: str) -> list[str]:
+    return ["run", "-e", str(files / "episodes.csv"), "--header", str(files / "header.csv"), "-m",
+            str(files / "missing.csv"), "--la", "356", "--out", str(out), *extra]
+
+
+def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_supply: None) -> None:
+    steps: list[str] = []
+    result = run_job(own, out=tmp_path / "out", options=JobOptions(network="none"), on_step=steps.append)
+    assert result.index == tmp_path / "out" / "index.html" and result.index.is_file()
+    assert result.focus == "E08000007"
+    assert steps[0].startswith("Supply") and steps[-1].startswith("Distance and going missing by child")
+    assert [s.step for s in result.skipped] == ["Road distances"]
+    assert "--network none" in result.skipped[0].reason
+    index = result.index.read_text(encoding="utf-8")
+    assert "Left out, and why" in index and "--network none" in index
+    run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
+    assert run["skipped"] == [{"step": "Road distances", "reason": result.skipped[0].reason}]
+    assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
+    assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
+    assert list(result.data_quality.columns) == ["stage", "reason", "synthetic", "rows"]
+    assert not list(tmp_path.glob(".out.*"))  # no staging folder or lock left behind
+
+
+def test_no_missing_file_is_a_named_skip(own_files: Path, tmp_path: Path, quick_supply: None) -> None:
+    children = read_return(own_files / "episodes.csv", header=own_files / "header.csv", la="E08000007")
+    result = run_job(children, out=tmp_path / "o", options=JobOptions(network="none"))
+    reasons = {s.step: s.reason for s in result.skipped}
+    assert reasons["Child-level distance-and-missing models"] == "no missing file given (--missing)"
+
+
+def test_a_broken_step_fails_the_run(own_files: Path, tmp_path: Path, quick_supply: None,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "run.json").write_text("{}")
+    (out / "index.html").write_text("the previous report")
+
+    def broken(*args: object, **kwargs: object) -> StepOutput:
+        raise KeyError("pl_la")
+
+    monkeypatch.setattr(pipeline, "placement_step", broken)
+    res = runner.invoke(app, _run_args(own_files, out, "--network", "none"))
+    assert res.exit_code != 0
+    lines = [line for line in res.output.splitlines() if line.startswith("Error:")]
+    assert len(lines) == 1 and "KeyError" in lines[0] and "bug" in lines[0]
+    assert "Traceback" not in res.output
+    # the previous report is untouched and nothing half-written is left beside it
+    assert (out / "index.html").read_text() == "the previous report"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] or not list(tmp_path.glob(".out.partial"))
+
+
+def test_inputs_are_checked_before_any_work(own_files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    def no_work(*args: object, **kwargs: object) -> None:
+        raise AssertionError("long work started before the inputs were checked")
+
+    monkeypatch.setattr(pipeline, "supply_step", no_work)
+    monkeypatch.setattr("provision.placements.locate", no_work)
+    res = runner.invoke(app, ["run", "-e", str(tmp_path / "nope.csv"), "--header", str(own_files / "header.csv"),
+                              "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and "nope.csv: episodes file not found" in res.output
+    res = runner.invoke(app, _run_args(own_files, tmp_path / "o", "--focus", "Nowhereshire"))
+    assert res.exit_code == 1 and "Nowhereshire" in res.output
+
+
+def test_bad_options_fail_before_work(own: ChildLevelData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pipeline, "supply_step", lambda *a, **k: pytest.fail("work started"))
+    with pytest.raises(InputError, match="--network 'garbage.npz': not 'backbone', 'none' or an existing"):
+        run_job(own, out=tmp_path / "o", options=JobOptions(network="garbage.npz"))
+    with pytest.raises(InputError, match="year 2031"):
+        run_job(own, out=tmp_path / "o", options=JobOptions(year=2031))
+    with pytest.raises(InputError, match="focus LA E06000017: no placement"):
+        run_job(own, out=tmp_path / "o", options=JobOptions(focus="E06000017"))
+
+
+def test_out_that_is_not_a_report_is_refused(own: ChildLevelData, tmp_path: Path) -> None:
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter1.docx").write_text("precious")
+    with pytest.raises(InputError, match="not empty and holds no farfromhome report"):
+        run_job(own, out=mine, options=JobOptions(network="none"))
+    assert (mine / "chapter1.docx").read_text() == "precious"
+    (tmp_path / "afile").write_text("x")
+    with pytest.raises(InputError, match="is a file"):
+        run_job(own, out=tmp_path / "afile", options=JobOptions(network="none"))
+
+
+def test_unidentified_model_is_a_finding_not_a_crash(own_files: Path, tmp_path: Path, quick_supply: None) -> None:
+    """A return whose HOME_POST is all blank has no distance: the models are skipped with the reason."""
+    eps = pd.read_csv(own_files / "episodes.csv", dtype=str, keep_default_na=False)
+    eps["HOME_POST"] = ""
+    eps.to_csv(tmp_path / "episodes.csv", index=False)
+    children = read_return(tmp_path / "episodes.csv", header=own_files / "header.csv",
+                           missing=own_files / "missing.csv", la="E08000007")
+    result = run_job(children, out=tmp_path / "o", options=JobOptions(network="none"))
+    reasons = {s.step: s.reason for s in result.skipped}
+    assert "cannot identify the models" in reasons["Child-level distance-and-missing models"]
+    quality = pd.read_csv(tmp_path / "o" / "data_quality.csv", dtype=str)
+    assert quality["reason"].str.contains("models not identified").any()
