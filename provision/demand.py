@@ -10,16 +10,16 @@ import numpy as np
 import pandas as pd
 
 from geo.catalogue import data_path
-from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError
+from geo.errors import DataUnavailableError, InputError, SplitAreaError, UnknownAreaCodeError
 from geo.settings import LA_VINTAGE
 from provision._readers import check_columns, read_csv_checked, to_number, unknown_year
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "YEARS", "LAIT_YEARS", "FOI_YEARS", "COLUMNS", "demand_by_la", "lait_indicators", "read_foi_chomes",
-    "read_foi_chomes_netgain",
-    "read_ees_la", "national_figures",
+    "YEARS", "LAIT_YEARS", "FOI_YEARS", "COLUMNS", "FILES", "SFR_FILES", "PRE_2014_CODES", "demand_by_la",
+    "lait_indicators", "read_foi_chomes", "read_foi_chomes_netgain", "read_ees_la", "read_sfr", "lait_raw",
+    "national_figures",
 ]
 
 YEARS = range(2014, 2026)
@@ -39,8 +39,27 @@ FILES = {
     "missing_2022": _DFE + "ees_release_2022/" + _MISSING,
     "missing_2024": _DFE + "ees_release_2024/" + _MISSING,
     "lait": _DFE + "lait/lait_cla_indicators_2016_2025.csv",
+    # national tables (England rows only), read by provision.trends and provision.national_missing
+    "time_series_2024": _DFE + "ees_release_2024/cla_time_series_1994_2024.csv",
+    "distance_2023": _DFE + "ees_release_2023/national_cla_on_31_march_by_placement_distance_and_placement_"
+                     "locality.csv",
+    "distance_2024": _DFE + "ees_release_2024/national_cla_on_31_march_by_placement_distance_and_placement_"
+                     "locality.csv",
+    "provider_2024": _DFE + "ees_release_2024/national_cla_on_31_march_by_placement_provider_placement_type_and_"
+                     "locality.csv",
+    "during_year_2024": _DFE + "ees_release_2024/national_cla_during_year_by_placement_type_and_locality_of_"
+                        "placement.csv",
+    "national_missing_2023": _DFE + "ees_release_2023/national_statistics_official_statistics_cla_who_were_missing.csv",
+    "national_missing_2024": _DFE + "ees_release_2024/official_statistics_cla_who_were_missing.csv",
+    **{f"characteristics_{y}": _DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_characteristics_{y}.csv"
+       for y in range(2021, 2026)},
 }
-_SFR = {2014: "SFR36_CLA2014.csv", 2015: "SFR34_CLA2015.csv", 2016: "SFR41_CLA2016.csv", 2017: "SFR50_CLA2017.csv"}
+_SFR = {2012: "SFR20_CLA2012.csv", 2013: "SFR36_CLA2013.csv", 2014: "SFR36_CLA2014.csv", 2015: "SFR34_CLA2015.csv",
+        2016: "SFR41_CLA2016.csv", 2017: "SFR50_CLA2017.csv"}
+"""SFR underlying LA tables (first publication of each year; wide, one row per LA, region and England)."""
+_SFR_MISSING = {2015: "SFR34_Missing2015.csv", 2016: "SFR41_Missing2016.csv", 2017: "SFR50_Missing_2017.csv"}
+# Column spellings that drift between releases (canonical name on the right).
+_EES_ALIASES = {"CLA_group": "cla_group", "CLAA_InBound": "CLA_InBound"}
 _TIDY = ["time_period", "geographic_level", "new_la_code", "old_la_code", "la_name"]
 
 # Output columns (all counts are children; rates per 10,000 children aged 0-17; percentages 0-100).
@@ -320,16 +339,66 @@ def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local auth
     return _index_by_area(out, raw, level=level, index=index, source=file.name)
 
 
-def read_ees_la(key: str, *, filter_column: str, path: str | Path | None = None) -> pd.DataFrame:
+def lait_raw(*, path: str | Path | None = None) -> pd.DataFrame:
+    """Read the LAIT indicator file as strings (every indicator, year, LA, region and England), columns checked."""
+    file = _file("lait", path)
+    raw = read_csv_checked(file, required=["short_desc", "year", "area_name", "la_number", "value"])
+    raw.attrs["source"] = str(file)
+    return raw
+
+
+def read_ees_la(key: str, *, filter_column: str | list[str], path: str | Path | None = None,
+                national: bool = False) -> pd.DataFrame:
     """Read one of the EES tidy files in :data:`FILES` (by key), checking its columns.
 
-    Returns the raw string frame (all geographic levels); ``filter_column`` is the file's filter column
-    (``characteristic``, ``cla_group``...), checked for presence.
+    Returns the raw string frame (all geographic levels); ``filter_column`` is the file's filter column (or
+    columns: ``characteristic``, ``cla_group``...), checked for presence; ``CLA_group`` (2024 release) is
+    read as ``cla_group``. ``national=True`` for the England-only tables, which have no LA columns.
+
+    Raises
+    ------
+    DataUnavailableError, ChecksumError
+        From the catalogue, when the file is absent or not the catalogued version.
+    MissingColumnsError
+        Naming the file and every missing column.
     """
     if key not in FILES:
         raise InputError(f"unknown DfE file key {key!r}; expected one of {', '.join(FILES)}")
-    file = Path(path) if path is not None else data_path(FILES[key])
-    return read_csv_checked(file, required=[*_TIDY, filter_column])
+    file = _file(key, path)
+    filters = [filter_column] if isinstance(filter_column, str) else list(filter_column)
+    tidy = ["time_period", "geographic_level"] if national else _TIDY
+    return read_csv_checked(file, required=[*tidy, *filters], aliases=_EES_ALIASES)
+
+
+SFR_FILES = {**_SFR, **{f"missing_{y}": f for y, f in _SFR_MISSING.items()}}
+"""Every SFR underlying table :func:`read_sfr` reads: year → CLA file, ``missing_<year>`` → missing file."""
+
+
+def read_sfr(year: int, *, kind: str = "cla", required: list[str] | None = None,
+             path: str | Path | None = None) -> pd.DataFrame:
+    """Read an SFR underlying table (2012-2017 CLA, 2015-2017 missing) as strings, all geographic levels.
+
+    Columns are stripped (the headers carry trailing spaces), ``CLAA_InBound`` (2011-2012) is read as
+    ``CLA_InBound``, ``geog_l`` is stripped (``NATIONAL``, ``REGION``, ``LA``). These files are the first
+    publication of each year: later EES releases revise them.
+
+    Raises
+    ------
+    InputError
+        For a year without a staged file (listing those that have one).
+    MissingColumnsError
+        If ``required`` (or the geography columns) are absent.
+    """
+    table = _SFR if kind == "cla" else _SFR_MISSING
+    if year not in table:
+        raise unknown_year(f"SFR {kind} table", year, sorted(table))
+    rel = _DFE + "sfr_2011_2017/" + table[year]
+    file = Path(path) if path is not None else data_path(rel)
+    raw = read_csv_checked(file, encoding="latin-1", aliases=_EES_ALIASES,
+                           required=["New_geog_code", "geog_l", "geog_n", *(required or [])])
+    raw = raw.assign(geog_l=raw["geog_l"].str.strip(), New_geog_code=raw["New_geog_code"].str.strip())
+    raw.attrs["source"] = rel
+    return raw
 
 
 def national_figures(year: int) -> dict[str, float]:
@@ -341,7 +410,7 @@ def national_figures(year: int) -> dict[str, float]:
     if year < 2018 or year > 2024:
         raise unknown_year("national missing figures", year, range(2018, 2025))
     key = "missing_2022" if year <= 2019 else "missing_2024"
-    raw = read_ees_la(key, filter_column="cla_group")
+    raw = read_ees_la(key, filter_column="cla_group")  # the 2024 release spells it CLA_group
     nat = raw[(raw["geographic_level"] == "National") & (raw["time_period"].astype(int) == year)]
     vals = dict(zip(nat["cla_group"], pd.to_numeric(nat["number"], errors="coerce"), strict=False))
     return {
@@ -354,6 +423,16 @@ def national_figures(year: int) -> dict[str, float]:
 
 
 # -- private readers --------------------------------------------------------------------------------------------
+
+
+def _file(key: str, path: str | Path | None) -> Path:
+    """Return the catalogued file for ``key``, or a replacement ``path`` (which must exist)."""
+    if path is None:
+        return data_path(FILES[key])
+    file = Path(path)
+    if not file.is_file():
+        raise DataUnavailableError(f"{file}: no such file (given in place of {FILES[key]})")
+    return file
 
 
 def _la_rows(raw: pd.DataFrame) -> pd.DataFrame:
@@ -408,12 +487,12 @@ def _characteristics(year: int) -> pd.DataFrame:
 
 
 def _sfr(year: int) -> pd.DataFrame:
-    file = data_path(_DFE + "sfr_2011_2017/" + _SFR[year])
     cols = {f"CLA_Mar{year}": "children_looked_after", "CLA_Outbound": "outflow", "CLA_ExtPl": "inflow",
             "CLA_NetGain": "net_gain"}
-    raw = read_csv_checked(file, encoding="latin-1", required=["New_geog_code", "geog_l", *cols])
-    raw = raw[raw["geog_l"].str.strip() == "LA"]
-    codes = raw["New_geog_code"].str.strip()
+    raw = read_sfr(year, required=list(cols))
+    file = Path(raw.attrs["source"])
+    raw = raw[raw["geog_l"] == "LA"]
+    codes = raw["New_geog_code"]
     out = pd.DataFrame({"la_code": codes.replace(_PRE_2014_CODES), "year": year}, index=raw.index)
     for src, dst in cols.items():
         parsed = to_number(raw[src], source=file.name, column=src)
@@ -428,13 +507,15 @@ def _sfr(year: int) -> pd.DataFrame:
 
 # Codes replaced in 2013 that the SFR files still use (Gateshead, Northumberland).
 _PRE_2014_CODES = {"E08000020": "E08000037", "E06000048": "E06000057"}
+PRE_2014_CODES = _PRE_2014_CODES
+"""LA codes replaced in 2013 (same areas) that the SFR files still use → their current codes."""
 
 
 def _lait_long(names: list[str], years: list[int], *, path: str | Path | None = None) -> pd.DataFrame:
     import boundaries
 
-    file = Path(path) if path is not None else data_path(FILES["lait"])
-    raw = read_csv_checked(file, required=["short_desc", "year", "area_name", "la_number", "value"])
+    raw = lait_raw(path=path)
+    file = Path(raw.attrs["source"])
     known = sorted(raw["short_desc"].unique())
     unknown = [n for n in names if n not in known]
     if unknown:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
@@ -17,7 +18,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "YEARS", "SECTORS", "REGISTERED_STATUSES", "source_for", "read_children_homes", "supply_by_la",
-    "supply_by_region", "supply_table", "published_national_totals",
+    "supply_by_region", "supply_table", "published_national_totals", "published_totals", "PublishedTotals",
+    "latest_complete_year", "published_source", "PUBLISHED_TOTALS_FILE",
 ]
 
 YEARS = range(2014, 2026)
@@ -302,19 +304,127 @@ def supply_table(year: int, *, path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-def published_national_totals() -> pd.DataFrame:
+PUBLISHED_TOTALS_FILE = _SOURCES[2025].path
+"""The workbook whose ``Providers+places_Time_series`` sheet holds Ofsted's published national totals."""
+_TIME_SERIES_SHEET = "Providers+places_Time_series"
+
+
+def published_source() -> str:
+    """Return the citation of Ofsted's published national totals (file and sheet)."""
+    return f"{PUBLISHED_TOTALS_FILE} [{_TIME_SERIES_SHEET}] (Ofsted, published 16 July 2025)"
+
+
+@dataclass(frozen=True)
+class PublishedTotals:
+    """Ofsted's published national children's homes and places for a year, beside the totals of the list used.
+
+    Attributes
+    ----------
+    year
+        31 March of the year (2014: the list is September 2014, the published total March 2014).
+    homes, places
+        Ofsted's published national totals ("Children's Homes"; None where the time series has no such year).
+    list_homes, list_places
+        Registered (active or suspended) children's homes and their places in the provider list the tool uses
+        for that year (``list_places`` None in 2015, which publishes no places).
+    list_file
+        That list (mirror-relative path, with the sheet for the ODS workbooks).
+    source
+        Where the published totals come from (:func:`published_source`).
+    """
+
+    year: int
+    homes: int | None
+    places: int | None
+    list_homes: int
+    list_places: int | None
+    list_file: str
+    source: str
+
+    @property
+    def complete(self) -> bool:
+        """Whether the list holds exactly Ofsted's published number of homes and places."""
+        return (self.homes is not None and self.list_homes == self.homes
+                and (self.places is None or self.list_places == self.places))
+
+    def describe_gap(self) -> str:
+        """Return one sentence on how the list differs from the published totals ('' when it does not)."""
+        if self.complete:
+            return ""
+        if self.homes is None:
+            return f"Ofsted published no national total for {self.year} in the staged time series"
+        listed = f" and {self.list_places:,} places" if self.list_places is not None else " (no places)"
+        published = f" and {self.places:,} places" if self.places is not None else ""
+        return (f"the list used ({self.list_file}) has {self.list_homes:,} homes{listed}; Ofsted published "
+                f"{self.homes:,} homes{published} at 31 March {self.year}")
+
+
+def published_totals(year: int, *, homes_list: pd.DataFrame | None = None) -> PublishedTotals:
+    """Ofsted's published national totals for ``year`` and the totals of the provider list used that year.
+
+    Parameters
+    ----------
+    year
+        2014-2025 (a year with a provider list).
+    homes_list
+        The year's :func:`read_children_homes` frame, when already read (saves reading it again).
+
+    Every sentence about the number of homes or places in England should quote ``homes`` / ``places`` and,
+    when ``complete`` is False, name the list and its totals (``describe_gap()``).
+    """
+    src = _source(year)
+    frame = homes_list if homes_list is not None else read_children_homes(year)
+    totals = published_national_totals()
+    homes_pub = int(totals.at[year, "homes"]) if year in totals.index else None
+    places_pub = int(totals.at[year, "places"]) if year in totals.index else None
+    has_places = bool(frame["places"].notna().any())
+    return PublishedTotals(
+        year=year, homes=homes_pub, places=places_pub, list_homes=int(len(frame)),
+        list_places=int(frame["places"].sum()) if has_places else None,
+        list_file=src.path + (f" [{src.sheet}]" if src.sheet else ""), source=published_source())
+
+
+def latest_complete_year(years: range | list[int] | None = None) -> int:
+    """Return the latest year (of ``years``, default every year with a list) whose provider list is complete.
+
+    Complete: the list holds exactly Ofsted's published national number of children's homes and places
+    (checked from the latest year down, reading each list until one matches). Today: 2025.
+
+    Raises
+    ------
+    InputError
+        When no year of ``years`` has a complete list (listing the years tried).
+    """
+    tried = sorted(set(YEARS if years is None else years) & set(_SOURCES), reverse=True)
+    for year in tried:
+        if published_totals(year).complete:
+            return year
+    raise InputError(f"no complete Ofsted provider list among years {tried}: each list's total differs from "
+                     "Ofsted's published national total")
+
+
+def published_national_totals(*, path: str | Path | None = None) -> pd.DataFrame:
     """Ofsted's published national children's homes and places at 31 March, 2012-2025.
 
     From the ``Providers+places_Time_series`` sheet of the 2025 workbook (tables 6a and 6b, column
     "Children's Homes": excludes secure children's homes and residential special schools registered as
     children's homes). Indexed by ``year`` with ``homes`` and ``places`` (Int64). Used to report how
-    complete each year's provider list is.
+    complete each year's provider list is. ``path``: a replacement workbook (testing).
     """
+    path = Path(path) if path is not None else data_path(PUBLISHED_TOTALS_FILE)
+    st = path.stat()
+    out = _published_table(str(path.resolve()), st.st_size, st.st_mtime_ns).copy()
+    out.attrs["source"] = f"Ofsted {path.name} [Providers+places_Time_series]"
+    return out
+
+
+@lru_cache(maxsize=4)
+def _published_table(file: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    """Parse the time-series sheet once per (file, size, mtime): it is asked for by every year's list."""
     import re
 
-    src = _SOURCES[2025]
-    path = data_path(src.path)
-    raw = read_ods_sheet_cached(path, "Providers+places_Time_series", header=None)
+    path = Path(file)
+    raw = read_ods_sheet_cached(path, _TIME_SERIES_SHEET, header=None)
     raw.columns = [str(c) for c in raw.columns]
     header_rows = raw.index[raw.iloc[:, 0].astype("string").str.strip() == "Date"]
     if len(header_rows) == 0:
@@ -334,7 +444,6 @@ def published_national_totals() -> pd.DataFrame:
                 float(r[col]))
     out = pd.DataFrame.from_dict(rows, orient="index").sort_index().astype("Int64")
     out.index.name = "year"
-    out.attrs["source"] = f"Ofsted {path.name} [Providers+places_Time_series]"
     return out
 
 
