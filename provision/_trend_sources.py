@@ -187,7 +187,8 @@ def read_rates(key: str) -> Callable[[Path | None], pd.DataFrame]:
 def read_lait(path: Path | None) -> pd.DataFrame:
     """``children_looked_after`` (LACnum) and ``cla_rate_per_10k`` (LAC) from LAIT, 2016-2025.
 
-    Ranked below every EES file: used only where no release gives the figure (2016-2018 rates; regions 2018).
+    Ranked above the SFR first publications and below every EES file: used only where no EES release gives the
+    figure (2016-2018 rates; regions and LAs 2016-2018).
     """
     import boundaries
 
@@ -198,28 +199,30 @@ def read_lait(path: Path | None) -> pd.DataFrame:
     year = pd.to_numeric(raw["year"], errors="raise").astype(int)
     regions = {boundaries.normalise_name(n): c for c, n in _regions().items()}
     lk = boundaries.la_lookup()
-    level, code, name = [], [], []
-    for num, y, area in zip(number, year, raw["area_name"].astype(str), strict=True):
+    areas: dict[tuple[str, int, str], tuple[str, str | None]] = {}
+    for num, y, area in set(zip(number, year, raw["area_name"].astype(str), strict=True)):
         if num == "970":
-            level.append(NATIONAL), code.append(ENGLAND[0]), name.append(ENGLAND[1])
+            areas[(num, y, area)] = (NATIONAL, ENGLAND[0])
         elif num.startswith("98") or num == "990":
             rc = regions.get(boundaries.normalise_name(area))
-            level.append(REGIONAL if rc else "other"), code.append(rc), name.append(area)
+            areas[(num, y, area)] = (REGIONAL, rc) if rc else ("other", None)
         else:
             hits = lk[lk["dfe_la_number"] == num]
             vintage = max(y - 1, 2014)
             valid = hits[(hits["first_year"] <= vintage) & (hits["last_year"] >= vintage)]
             if valid.empty:  # LAIT lists later LAs with '-' in years before they existed: not an LA-year
                 valid = hits[(hits["first_year"] <= y) & (hits["last_year"] >= y)]
-            level.append(LA if len(valid) else "other")
-            code.append(str(valid["la_code"].iloc[0]) if len(valid) else None)
-            name.append(area)
+            areas[(num, y, area)] = (LA, str(valid["la_code"].iloc[0])) if len(valid) else ("other", None)
+    found = [areas[k] for k in zip(number, year, raw["area_name"].astype(str), strict=True)]
+    level = [f[0] for f in found]
+    code = [f[1] for f in found]
+    name = raw["area_name"].astype(str).tolist()
     tidy = pd.DataFrame({"time_period": year, "geographic_level": level, "new_la_code": code, "la_name": name,
                          "region_code": code, "region_name": name, "short_desc": raw["short_desc"].to_numpy(),
                          "value": raw["value"].to_numpy()}, index=raw.index)
     tidy = tidy[tidy["geographic_level"] != "other"]  # London (Inner)/(Outer); LAs not yet formed
     tidy = _select(tidy, "short_desc", {"LACnum": "children_looked_after", "LAC": "cla_rate_per_10k"})
-    return _emit(tidy, "value", source=demand.FILES["lait"] + " (LACnum, LAC)", rank=2000)
+    return _emit(tidy, "value", source=demand.FILES["lait"] + " (LACnum, LAC)", rank=2018.5)
 
 
 def read_sfr_cla(year: int) -> Callable[[Path | None], pd.DataFrame]:

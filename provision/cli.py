@@ -117,21 +117,120 @@ def clustering_cmd(
     _write(res, out, fmt, title=f"LISA clusters of {a['column']}, {year}")
 
 
-def headline_cmd(year: YearOpt = 2018, fmt: FormatOpt = None, out: OutOpt = None) -> None:
-    """Print the 2019 inquiry's headline figures beside the values computed here, the source and the difference."""
+def headline_cmd(
+    year: Annotated[int, typer.Option("--year", help="Year ending 31 March, 2012-2025: the inquiry's figures for "
+                                      "that year (2018: its own year) beside the values computed here.")] = 2018,
+    claims: Annotated[bool, typer.Option("--claims", help="Check every statement the inquiry made, at each end of "
+                                         "each trend (2012, 2015, 2016, 2018), instead of one year's figures.")]
+    = False,
+    fmt: FormatOpt = None, out: OutOpt = None,
+) -> None:
+    """Print the 2019 inquiry's figures beside the values computed here, the published source and the difference.
+
+    --year Y: each figure for year Y (2012-2025). For 2018 every row compares the inquiry's quoted figure; for
+    other years a row compares the inquiry's figure where it quoted one for Y, else the publisher's own figure
+    where the tool's differs (first-published vs revised DfE figures, Ofsted's published total vs the provider
+    list), else shows the value alone.
+
+    --claims: every statement (46% → 64% of children in children's homes placed outside their LA, 2,250 → 3,990
+    such children, 22,430 → 28,050 placed out of area, 990 → 1,990 missing from out-of-area homes, the regions'
+    and London's shares, LA-run homes, children looked after ...): the value at each end, the first-published
+    figure where a revised one is used, the difference, and whether it holds within the stated tolerance, or
+    why public data cannot reproduce it.
+
+    Example: farfromhome headline --claims --out claims.csv
+    """
+    import pandas as pd
+
     from provision import headline
 
+    if claims:
+        table = headline.claims_table()
+        if out is None:
+            verdict = {"yes": "HOLDS", "no": "DOES NOT HOLD", "cannot be checked": "CANNOT BE CHECKED"}
+            for row in table.itertuples():
+                value = "" if pd.isna(row.computed) else f"; computed {_num(row.computed, row.unit)} {row.unit}"
+                first = ("" if pd.isna(row.first_published) else
+                         f" (first published {_num(row.first_published, row.unit)})")
+                figure = "" if pd.isna(row.inquiry_figure) else f" {_num(row.inquiry_figure, row.unit)}"
+                console.print(f"{verdict[row.holds]} {row.year}: {row.statement}: inquiry{figure}{value}{first}"
+                              f"\n    {row.why}", soft_wrap=True, markup=False)
+            err_console.print(f"Inquiry: {table.attrs['inquiry']}. {ATTRIBUTION}")
+            return
+        _write(table.set_index("claim"), out, fmt, title="The inquiry's claims")
+        return
     table = headline.headline_figures(year)
     if out is None:
         for _, row in table.iterrows():
-            ok = "ok" if row["within_tolerance"] else "DIFFERS"
+            if pd.isna(row["published"]):
+                computed = ("not in the staged data" if pd.isna(row["computed"]) else
+                            _num(row["computed"], row["unit"]))
+                console.print(f"{row['description']}: {computed} {row['unit']} ({row['tolerance_reason']})\n"
+                              f"    from: {row['computed_from']}", soft_wrap=True)
+                continue
+            ok = ("cannot be checked" if pd.isna(row["within_tolerance"]) else
+                  "ok" if row["within_tolerance"] else "DIFFERS")
+            computed = "not in the staged data" if pd.isna(row["computed"]) else _num(row["computed"], row["unit"])
+            diff = "" if pd.isna(row["difference"]) else f"{row['difference']:+,.4g}; "
             console.print(f"{row['description']}: published {row['published']:,.6g} {row['unit']}, computed "
-                          f"{row['computed']:,.6g} ({row['difference']:+,.4g}; {ok}, tolerance ±{row['tolerance']:g}"
-                          f" {row['tolerance_reason']})\n    published: {row['published_source']}\n"
-                          f"    computed from: {row['computed_from']}", soft_wrap=True)
+                          f"{computed} ({diff}{ok}, tolerance ±{row['tolerance']:g} {row['tolerance_reason']})\n"
+                          f"    published: {row['published_source']}\n    computed from: {row['computed_from']}",
+                          soft_wrap=True)
         err_console.print(f"Inquiry: {table.attrs['inquiry']}. {ATTRIBUTION}")
         return
     _write(table, out, fmt, title="Inquiry headline figures")
+
+
+def trends_cmd(
+    year_from: Annotated[int, typer.Option("--from", help="First year (ending 31 March), 2012 or later.")] = 2012,
+    year_to: Annotated[int, typer.Option("--to", help="Last year (ending 31 March), 2025 or earlier.")] = 2025,
+    level: Annotated[str, typer.Option("--level", help="national (England), region (the 9 regions) or la (local "
+                                       "authorities, with the codes published for each year).")] = "national",
+    measure: Annotated[list[str] | None, typer.Option(
+        "--measure", metavar="M", help="Only this measure (repeatable); default all at the level. See the list "
+        "below.")] = None,
+    fmt: FormatOpt = None, out: OutOpt = None,
+) -> None:
+    """England over time: every figure the inquiry quoted, for every year the staged DfE and Ofsted files hold.
+
+    One tidy long table in DfE's open-data conventions: time_period, geographic_level, area_code, area_name,
+    measure, value, unit, published_or_computed, source (the file), note (revisions: other staged releases that
+    differ; suppression: c, x, z, k kept as the reason, never 0). Later releases revise earlier years: the
+    newest staged release is used. With --out, the years each measure lacks (and why) are written beside it as
+    <out>_gaps.csv; a source file that is missing or malformed is named there, and every other measure still
+    comes out. Without --out, a measure-by-year summary is printed.
+
+    Measures: children_looked_after, cla_rate_per_10k, children_in_childrens_homes, chomes_outside_la(_pct),
+    cla_outside_la(_pct), cla_over_20_miles_pct, chomes_over_20_miles_pct (straight line, DfE method),
+    children_missing, missing_incidents, missing_incidents_inside_la / _outside_la,
+    cla_independent_semi_independent (and _aged_16_17_pct, _outside_la_pct, _over_20_miles_pct), homes, places
+    (Ofsted's published totals), homes_in_list, places_in_list (the provider list used),
+    homes_share_nw_wm_se_pct, homes_share_london_pct, cla_share_london_pct, homes_private_pct, homes_la_run_pct,
+    las_without_la_run_home; regions also homes_share_pct, places_share_pct, cla_share_pct.
+
+    Example: farfromhome trends --from 2012 --to 2025 --format csv --out trends.csv
+    """
+    from geo.cli_common import print_table, progress
+    from provision import trends
+
+    with progress("Reading the staged DfE and Ofsted files", total=len(trends.SOURCE_KEYS)) as advance:
+        table = trends.trends(year_from, year_to, level, measure, on_source=lambda _key: advance())
+    gaps, failures = table.attrs["gaps"], table.attrs["failures"]
+    for f in failures.itertuples():
+        err_console.print(f"[yellow]left out[/yellow] {f.file} ({f.error}): {f.message}; measures without it: "
+                          f"{f.measures} ({f.years})", soft_wrap=True)
+    if out is None:
+        wide = table.pivot_table(index="measure", columns="time_period", values="value", aggfunc="sum" if
+                                 level != "national" else "first")
+        print_table(wide.round(1), title=f"England over time, {year_from}-{year_to} ({level}; regions and LAs "
+                    "summed)" if level != "national" else f"England over time, {year_from}-{year_to}")
+        print_table(gaps.set_index("measure"), title="Years without a value, and why")
+        err_console.print(ATTRIBUTION)
+        return
+    _write(table.set_index("time_period"), out, fmt, title="trends")
+    gap_file = out.with_name(f"{out.stem}_gaps.csv")
+    gaps.to_csv(gap_file, index=False)
+    err_console.print(f"wrote {len(gaps)} gap rows to {gap_file}")
 
 
 def register(app: typer.Typer) -> None:
@@ -141,6 +240,12 @@ def register(app: typer.Typer) -> None:
     app.command("gaps")(gaps_cmd)
     app.command("clustering")(clustering_cmd)
     app.command("headline")(headline_cmd)
+    app.command("trends")(trends_cmd)
+
+
+def _num(value: float, unit: str) -> str:
+    """Format a figure as published: percentages to 1 dp, counts with thousands separators."""
+    return f"{value:.1f}" if unit == "%" else f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def _write(table, out: Path | None, fmt: TableFormat | None, *, title: str) -> None:  # noqa: ANN001

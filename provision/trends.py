@@ -12,8 +12,9 @@ the symbol as the reason, never 0. Years a measure lacks are listed, with the re
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -158,7 +159,8 @@ _GAPS: list[tuple[tuple[str, ...], tuple[str, ...], range, str]] = [
 
 
 def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
-           measures: Iterable[str] | None = None, *, sources: dict[str, str | Path] | None = None) -> pd.DataFrame:
+           measures: Iterable[str] | None = None, *, sources: dict[str, str | Path] | None = None,
+           all_releases: bool = False, on_source: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Every inquiry measure for every staged year, at one geographic level, as one tidy long table.
 
     Parameters
@@ -172,6 +174,11 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
         Names from :data:`MEASURES` (default: all that exist at ``level``).
     sources
         Replacement files by key (:data:`SOURCE_KEYS`), e.g. ``{"foi_outside": "foi.csv"}`` (testing).
+    all_releases
+        Return every staged release's row (with ``release_rank``: higher = newer) instead of the newest only;
+        computed shares are then left out. For comparing first-published and revised figures.
+    on_source
+        Called with each source's key as it is done (read or not needed): :data:`SOURCE_KEYS` calls in all.
 
     Returns
     -------
@@ -191,10 +198,12 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
     overrides = {k: Path(v) for k, v in (sources or {}).items()}
     parts, failures = [], []
     for s in src.SOURCES:
+        if on_source is not None:
+            on_source(s.key)
         if not needed & set(s.measures) or not set(years) & set(s.years):
             continue
         try:
-            rows = s.read(overrides.get(s.key))
+            rows = _read(s, overrides.get(s.key))
         except (DataUnavailableError, ChecksumError, InputError) as exc:
             # a named, expected failure of one file: its measures lose these years, every other measure goes on
             logger.warning("trends: %s unreadable (%s): %s", s.key, type(exc).__name__, exc)
@@ -206,6 +215,11 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
     rows = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=src.ROW)
     rows["value"] = rows["value"].astype(float)
     rows = _tidy_areas(rows)
+    if all_releases:
+        rows = rows[(rows["geographic_level"] == geo) & rows["measure"].isin(wanted)]
+        rows = rows.assign(unit=rows["measure"].map(lambda m: MEASURES[m].unit))
+        rows = rows.rename(columns={"rank": "release_rank"})
+        return rows.sort_values(["measure", "time_period", "area_code", "release_rank"]).reset_index(drop=True)
     table = _derive(_newest(rows), wanted)
     table = table[(table["geographic_level"] == geo) & table["measure"].isin(wanted)]
     table = table.assign(unit=table["measure"].map(lambda m: MEASURES[m].unit))
@@ -287,6 +301,24 @@ def _check(year_from: int, year_to: int, level: str, measures: Iterable[str] | N
     return list(range(year_from, year_to + 1)), geo, wanted
 
 
+def _read(source: src.Source, override: Path | None) -> pd.DataFrame:
+    """Read one source, once per file version: the claims and headline tables ask for the same files again."""
+    from geo.catalogue import data_path
+
+    file = override if override is not None else data_path(source.path)
+    if not file.is_file():
+        raise DataUnavailableError(f"{file}: no such file (given in place of {source.path})")
+    st = file.stat()
+    return _read_cached(source.key, str(override) if override is not None else "", str(file.resolve()),
+                        st.st_size, st.st_mtime_ns).copy()
+
+
+@lru_cache(maxsize=128)
+def _read_cached(key: str, override: str, file: str, size: int, mtime_ns: int) -> pd.DataFrame:
+    source = next(s for s in src.SOURCES if s.key == key)
+    return source.read(Path(override) if override else None)
+
+
 def _tidy_areas(rows: pd.DataFrame) -> pd.DataFrame:
     """Keep the nine regions (not Inner/Outer London); give recoded LAs one code across releases."""
     regions = set(src._regions())
@@ -343,8 +375,9 @@ def _derive(best: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
         value = shares["value"] / shares["value_den"] * 100
         why = shares["note"].where(shares["value"].isna()).fillna(shares["note_den"].where(shares["value_den"].isna()))
         share = shares.assign(value=value, published_or_computed="computed", rank=0, note=why,
-                              source="computed: region / England children looked after × 100 (" +
-                                     shares["source"] + "; " + shares["source_den"] + ")")
+                              source=["computed: region / England children looked after × 100 ("
+                                      + "; ".join(dict.fromkeys((a, b))) + ")"
+                                      for a, b in zip(shares["source"], shares["source_den"], strict=True)])
         if "cla_share_pct" in wanted:
             parts.append(share.assign(measure="cla_share_pct")[src.ROW])
         if "cla_share_london_pct" in wanted:
