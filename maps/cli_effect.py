@@ -32,12 +32,15 @@ def ecological_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for tables/*.csv, figures/*.png|svg and ecological_summary.txt.")] = None,
 ) -> None:
-    """LA-level: % placed >20 miles from home and outside the LA against % who went missing.
+    """LA-level distance against going missing, beside England's incidents inside and outside the boundary.
 
+    LA level: % placed >20 miles from home and outside the LA against % who went missing.
     Reads DfE LAIT (LACDistance, Children_missing) and the EES missing files (incidents per child looked
     after, 2018-2024). Prints per-year Pearson/Spearman correlations with 95% intervals and an OLS panel
     model with LA and year fixed effects (standard errors clustered by LA), then the ecological-fallacy
-    caveat: LAs are not children.
+    caveat: LAs are not children. Beside it, from DfE's national tables (2020-2024): incidents per 100
+    placements outside vs inside the boundary, crude and indirectly standardised for placement type, as rate
+    ratios with intervals that say what they assume (national aggregates, not children).
 
     Example: farfromhome effect ecological --from 2016 --to 2025 --out out/effect
     """
@@ -56,9 +59,10 @@ def ecological_cmd(
     console.print(f"{len(frame):,} LA-years of {frame['la_code'].nunique()} LAs used; {left_out:,} rows set aside "
                   "(see ecological_data_quality.csv).")
     console.print(result.summary(), soft_wrap=True)
+    national = _national_missing(out)
     if out is not None:
         paths = write_ecological_outputs(result, out)
-        err_console.print(f"wrote {len(paths)} files to {out}")
+        err_console.print(f"wrote {len(paths) + len(national)} files to {out}")
 
 
 @effect_app.command("child")
@@ -126,6 +130,38 @@ def child_cmd(
     if out is not None:
         paths = write_child_outputs(result, out, data_quality=quality)
         err_console.print(f"wrote {len(paths)} files to {out}" + (" (SYNTHETIC)" if result.synthetic else ""))
+
+
+def _national_missing(out: Path | None) -> list[Path]:
+    """Print (and with ``out`` write) the national inside/outside rate ratios; return the files written."""
+    import pandas as pd
+
+    from distance.national import missing_rate_ratios
+    from provision.national_missing import load_national_missing
+
+    inputs = load_national_missing()
+    nat = missing_rate_ratios(inputs.placements, incidents_by_type=inputs.incidents_by_type,
+                              incidents_by_locality=inputs.incidents_by_locality,
+                              incidents_per_missing_child=inputs.incidents_per_missing_child)
+    t = nat.table
+    shown = pd.DataFrame({
+        "year": t["year"], "inside /100": t["rate_inside_per_100"].round(1),
+        "outside /100": t["rate_outside_per_100"].round(1), "crude RR": t["crude_rr"].round(2),
+        "95% CI": [f"{a:.2f}-{b:.2f}" for a, b in zip(t["crude_ci_low_clustered"], t["crude_ci_high_clustered"],
+                                                      strict=True)],
+        "standardised": t["standardised_rr"].round(2),
+        "95% CI ": [f"{a:.2f}-{b:.2f}" for a, b in zip(t["standardised_ci_low_clustered"],
+                                                       t["standardised_ci_high_clustered"], strict=True)]})
+    print_table(shown.set_index("year"), title="England: missing incidents per 100 placements, outside vs inside the "
+                "council boundary (ratios standardised for placement type; clustered 95% CIs)")
+    console.print(nat.summary().split("\n", len(nat.table))[-1], soft_wrap=True)
+    if out is None:
+        return []
+    (Path(out) / "tables").mkdir(parents=True, exist_ok=True)
+    paths = [Path(out) / "tables" / "national_missing_inside_outside.csv", Path(out) / "national_missing_summary.txt"]
+    nat.table.to_csv(paths[0], index=False)
+    paths[1].write_text(nat.summary() + "\n", encoding="utf-8")
+    return paths
 
 
 def register(app: typer.Typer) -> None:

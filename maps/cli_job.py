@@ -28,13 +28,17 @@ _FocusOpt = Annotated[str | None, typer.Option(
 _NetworkOpt = Annotated[str, typer.Option(
     "--network", help="Road distances: 'backbone' (national approximate network), a network file (.npz from "
     "'farfromhome network build', or an OSM extract), or 'none' (straight-line only).")]
-_STEPS = 5
+_STEPS = 7
+_SYNTHETIC_YEARS = range(2021, 2025)
+"""Years provision.synth can generate (the LA-level distance and missing figures it draws on)."""
 
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created; a previous report there is "
                                       "replaced).")] = Path("out"),
-    year: Annotated[int, typer.Option(help="Year (31 March) of the public figures and the synthetic data.")] = 2024,
+    year: Annotated[int | None, typer.Option(
+        help="Year (31 March) of the public figures and the synthetic data; default the latest year whose Ofsted "
+        "provider list is complete and for which synthetic data can be generated (2021-2024): 2023.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic child-level data.")] = 7,
     las: Annotated[list[str] | None, typer.Option(
         "--la", metavar="LA", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or "
@@ -56,8 +60,10 @@ def demo(
     """
     import boundaries
     from maps.pipeline import JobOptions
+    from provision.homes import latest_complete_year
     from provision.returns import synthetic_return
 
+    year = year if year is not None else latest_complete_year(_SYNTHETIC_YEARS)
     focus_code = boundaries.resolve_la(focus or "Stockport")
     la_codes = [boundaries.resolve_la(x) for x in (las or [])]
     if la_codes and focus_code not in la_codes:
@@ -80,7 +86,9 @@ def run(
         "--la", help="The responsible LA (code, DfE number or name); default: each child's home LA.")] = None,
     out: Annotated[Path, typer.Option("--out", help="Output folder (created; a previous report there is "
                                       "replaced).")] = Path("out"),
-    year: Annotated[int, typer.Option(help="Year (31 March) of the public supply and demand figures.")] = 2024,
+    year: Annotated[int | None, typer.Option(
+        help="Year (31 March) of the public supply and demand figures; default the latest year whose Ofsted "
+        "provider list is complete (2025).")] = None,
     focus: _FocusOpt = None,
     network: _NetworkOpt = "backbone",
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first data-quality problem.")] = False,
@@ -100,8 +108,10 @@ def run(
     """
     import boundaries
     from maps.pipeline import JobOptions
+    from provision.homes import latest_complete_year
     from provision.returns import read_return
 
+    year = year if year is not None else latest_complete_year()
     la_code = boundaries.resolve_la(la) if la else None
     focus_code = boundaries.resolve_la(focus) if focus else la_code
     options = JobOptions(year=year, focus=focus_code, network=network, tiles=tiles, inline_assets=inline_assets,

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +31,8 @@ from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
 from maps.outputs import staged_output, write_quality, write_run_json
+from maps.steps import Skipped, StepOutput
+from maps.trends_section import national_missing_step, trends_step
 from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
 from provision.measures import la_measures
 from provision.outcomes import load_ecological
@@ -66,7 +68,8 @@ class JobOptions:
     Attributes
     ----------
     year
-        Year (31 March) of the public supply and demand figures, 2014-2025.
+        Year (31 March) of the public supply and demand figures, 2014-2025; default the latest year whose Ofsted
+        provider list is complete (``provision.homes.latest_complete_year()``: 2025).
     focus
         ONS code of the LA for the distances map; default: the responsible LA of most episodes.
     network
@@ -79,7 +82,7 @@ class JobOptions:
         Name of the job in progress messages (``"farfromhome demo"``).
     """
 
-    year: int = 2024
+    year: int = 2025
     focus: str | None = None
     network: str = "backbone"
     tiles: str = "none"
@@ -87,25 +90,6 @@ class JobOptions:
     effect_children: int = 0
     seed: int = 7
     label: str = "farfromhome run"
-
-
-@dataclass(frozen=True)
-class Skipped:
-    """A step left out for a named, expected reason."""
-
-    step: str
-    reason: str
-
-
-@dataclass
-class StepOutput:
-    """What a step adds to the report: linked files, notes, summary sentences and data-quality counts."""
-
-    items: list[report.Item] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sentences: list[str] = field(default_factory=list)
-    quality: list[QualityCount] = field(default_factory=list)
-    skipped: list[Skipped] = field(default_factory=list)
 
 
 @dataclass
@@ -173,16 +157,20 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
         maps_out = timed("Flow and distance maps", placement_step, placed, las=las, focus=focus,
                          synthetic=children.synthetic, options=options, stage=stage)
         eco = timed("Distance and going missing between LAs (real data)", ecological_step, stage, year=options.year)
+        national = timed("Going missing inside and outside the LA, England (real data)", national_missing_step, stage)
+        over_time = timed("England over time (real data)", trends_step, stage, year=options.year)
         child = timed("Distance and going missing by child", child_step, children, placed.located,
                       options=options, stage=stage)
-        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "eco": eco, "child": child}
+        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "eco": eco, "national": national,
+                   "over_time": over_time, "child": child}
         sections = [
             report.Section("Children's homes and places (real public data)", items=supply.items, notes=supply.notes),
             report.Section("Where children are placed", items=maps_out.items,
                            notes=[children.description, *road_out.notes, *maps_out.notes],
                            synthetic=children.synthetic),
-            report.Section("Does distance make a difference?", items=eco.items + child.items,
-                           notes=eco.notes + child.notes),
+            report.Section("Does distance make a difference?", items=eco.items + national.items + child.items,
+                           notes=eco.notes + national.notes + child.notes),
+            report.Section("England over time (real public data)", items=over_time.items, notes=over_time.notes),
         ]
         skipped = [s for o in outputs.values() for s in o.skipped]
         if skipped:

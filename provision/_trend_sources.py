@@ -551,7 +551,7 @@ SOURCES: tuple[Source, ...] = (
            read_la_missing("missing_2024")),
     Source("ofsted_published", homes.PUBLISHED_TOTALS_FILE, ("homes", "places"), _years(2012, 2025),
            read_published_totals),
-    *(Source(f"ofsted_{y}", homes.source_for(y)["file"], _OFSTED_MEASURES, (y,), read_provider_list(y))
+    *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y))
       for y in homes.YEARS),
 )
 """Every staged file the trends table reads, with the measures and years it can give."""

@@ -370,7 +370,8 @@ def read_ees_la(key: str, *, filter_column: str | list[str], path: str | Path | 
     return read_csv_checked(file, required=[*tidy, *filters], aliases=_EES_ALIASES)
 
 
-SFR_FILES = {**_SFR, **{f"missing_{y}": f for y, f in _SFR_MISSING.items()}}
+SFR_FILES: dict[int | str, str] = {**{y: f for y, f in _SFR.items()},
+                                   **{f"missing_{y}": f for y, f in _SFR_MISSING.items()}}
 """Every SFR underlying table :func:`read_sfr` reads: year → CLA file, ``missing_<year>`` → missing file."""
 
 

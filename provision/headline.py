@@ -155,7 +155,7 @@ def claims_table() -> pd.DataFrame:
         row: dict[str, object] = {"claim": c.claim, "statement": c.statement, "year": c.year, "measure": c.measure,
                                   "unit": _trends.MEASURES[c.measure].unit if c.measure else "",
                                   "inquiry_figure": c.figure, "tolerance": c.tolerance}
-        if c.cannot:
+        if c.cannot or c.measure is None or c.figure is None:
             rows.append({**row, "holds": "cannot be checked", "why": c.cannot})
             continue
         hit = table[(table["measure"] == c.measure) & (table["time_period"] == c.year)]
@@ -168,7 +168,7 @@ def claims_table() -> pd.DataFrame:
                          & (releases["published_or_computed"] == "published")].sort_values("release_rank")
         first_value = float(first["value"].iloc[0]) if len(first) else np.nan
         differs = len(first) and not np.isclose(first_value, value)
-        diff = value - c.figure if c.figure is not None else np.nan
+        diff = value - c.figure
         holds = value > c.figure if c.claim == "cla_independent_semi_independent" else abs(diff) <= c.tolerance
         rows.append({**row, "computed": value, "computed_source": hit["source"].iloc[0],
                      "first_published": first_value if differs else np.nan,
@@ -221,8 +221,8 @@ def _year_figures(year: int) -> pd.DataFrame:
         published, pub_src, tol, why = np.nan, "", np.nan, "no other published figure to compare"
         if (measure, year) in quoted:
             c = quoted[(measure, year)]
-            published, pub_src, tol, why = c.figure, f"quoted by the inquiry: {c.statement}", c.tolerance, \
-                c.tolerance_reason
+            published = float(c.figure) if c.figure is not None else np.nan
+            pub_src, tol, why = f"quoted by the inquiry: {c.statement}", c.tolerance, c.tolerance_reason
         elif measure in ("homes", "places"):
             lst = table[table["measure"] == f"{measure}_in_list"]
             if len(lst):

@@ -1,0 +1,147 @@
+"""Publication figure of England's key trends, 2012-2025, with the 2019 inquiry's own values marked."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, MaxNLocator
+
+from geo.attribution import OGL_ATTRIBUTION
+from geo.errors import InputError, require_columns
+from maps.static import DPI, save_figure
+
+logger = logging.getLogger(__name__)
+
+__all__ = ["Series", "PANELS", "trends_figure", "write_trends_figure"]
+
+TITLE = "England over time: children in care placed away from home, children's homes and going missing"
+SOURCE = ("Source: DfE, Children looked after in England (SFR 2012-2017; EES releases 2022-2025; FOI 2024-0040813); "
+          "Ofsted, Children's social care data in England (provider lists 2014-2025; published totals 2012-2025). "
+          "Years end 31 March.")
+
+
+@dataclass(frozen=True)
+class Series:
+    """One line of a panel: a measure of the trends table and its legend label."""
+
+    measure: str
+    label: str
+    colour: str
+
+
+@dataclass(frozen=True)
+class Panel:
+    title: str
+    unit: str
+    series: tuple[Series, ...]
+
+
+PANELS: tuple[Panel, ...] = (
+    Panel("Placed outside their own LA", "% of children", (
+        Series("chomes_outside_la_pct", "in secure and children's homes (DfE FOI)", "#b2182b"),
+        Series("cla_outside_la_pct", "all children looked after", "#2166ac"))),
+    Panel("Children in secure and children's homes", "children", (
+        Series("children_in_childrens_homes", "all", "#762a83"),
+        Series("chomes_outside_la", "placed outside their own LA", "#b2182b"))),
+    Panel("Where children's homes are, and who runs them", "% of children's homes (London CLA: % of children)", (
+        Series("homes_share_nw_wm_se_pct", "North West, West Midlands, South East", "#e08214"),
+        Series("homes_la_run_pct", "run by local authorities", "#1b7837"),
+        Series("homes_share_london_pct", "in London", "#8c510a"),
+        Series("cla_share_london_pct", "London's share of children looked after", "#7f7f7f"))),
+    Panel("Going missing (incidents) and children's homes (× 10)", "incidents; homes × 10", (
+        Series("missing_incidents", "missing incidents in the year", "#d6604d"),
+        Series("missing_incidents_outside_la", "of which from placements outside the boundary", "#b2182b"),
+        Series("homes", "children's homes (Ofsted's published total) × 10", "#4d4d4d"))),
+)
+"""The four panels: each measure drawn with the inquiry's values for it (diamonds) where it quoted any."""
+
+_SCALE = {"homes": 10.0}  # drawn × 10 to share the incidents axis (the legend says so)
+
+
+def trends_figure(table: pd.DataFrame, *, inquiry: pd.DataFrame | None = None, panels: Sequence[Panel] = PANELS,
+                  subtitle: str = "") -> Figure:
+    """Four panels of national trends (lines) with the inquiry's quoted values (diamonds, labelled).
+
+    Parameters
+    ----------
+    table
+        National rows of :func:`provision.trends.trends` (``time_period``, ``measure``, ``value``, ``unit``).
+    inquiry
+        :func:`provision.headline.claims_table` (``measure``, ``year``, ``inquiry_figure``): the 2012 and 2018
+        (and 2016) values the inquiry quoted, marked on their measure's line. None: no markers.
+    subtitle
+        A line under the title.
+
+    Raises
+    ------
+    InputError
+        If no measure of any panel has a value.
+    """
+    require_columns(table, ["time_period", "measure", "value"], "trends table")
+    nat = table[table["geographic_level"] == "National"] if "geographic_level" in table.columns else table
+    fig = Figure(figsize=(11.0, 8.5), layout="constrained")
+    axes = fig.subplots(2, 2, sharex=True).ravel()
+    drawn = 0
+    for ax, panel in zip(axes, panels, strict=False):
+        drawn += _panel(ax, nat, panel, inquiry)
+    if drawn == 0:
+        raise InputError("nothing to draw: no measure of the trends figure has a value")
+    for ax in axes[2:]:
+        ax.set_xlabel("year ending 31 March")
+    fig.suptitle(TITLE + (f"\n{subtitle}" if subtitle else ""), fontsize=11, fontweight="bold")
+    engine = fig.get_layout_engine()
+    if engine is not None:
+        engine.set(rect=(0, 0.06, 1, 0.94))  # type: ignore[call-arg]  # ConstrainedLayoutEngine.set
+    fig.text(0.01, 0.005, f"◆ value quoted by the 2019 inquiry 'No Place at Home' (APPGs for Runaway and Missing "
+             f"Children and for Looked After Children). Lines: the newest staged release of each figure.\n{SOURCE}\n"
+             f"{OGL_ATTRIBUTION} (Department for Education; Ofsted).", fontsize=6.5, ha="left", va="bottom")
+    fig._ffh_source = SOURCE  # type: ignore[attr-defined]  # read by maps.static.save_figure (PDF subject)
+    return fig
+
+
+def write_trends_figure(fig: Figure, stem: str | Path) -> list[Path]:
+    """Save the figure as PNG (300 dpi), SVG and PDF beside ``stem``; return the paths."""
+    stem = Path(stem)
+    return [save_figure(fig, stem.with_suffix(f".{ext}"), dpi=DPI) for ext in ("png", "svg", "pdf")]
+
+
+def _panel(ax: Axes, nat: pd.DataFrame, panel: Panel, inquiry: pd.DataFrame | None) -> int:
+    drawn = 0
+    for s in panel.series:
+        rows = nat[(nat["measure"] == s.measure) & nat["value"].notna()].sort_values("time_period")
+        scale = _SCALE.get(s.measure, 1.0)
+        if len(rows):
+            ax.plot(rows["time_period"], rows["value"] * scale, marker="o", ms=3, lw=1.8, color=s.colour,
+                    label=s.label)
+            drawn += 1
+        if inquiry is None:
+            continue
+        quoted = inquiry[(inquiry["measure"] == s.measure) & inquiry["inquiry_figure"].notna()]
+        for q in quoted.itertuples():
+            ax.plot([q.year], [q.inquiry_figure * scale], marker="D", ms=7, color=s.colour, mec="black",
+                    mew=0.8, ls="none", zorder=5)
+            ax.annotate(_fmt(q.inquiry_figure, s.measure), (q.year, q.inquiry_figure * scale),
+                        xytext=(4, 5), textcoords="offset points", fontsize=7, color=s.colour)
+    ax.set_title(panel.title, fontsize=9.5, loc="left")
+    ax.set_ylabel(panel.unit, fontsize=8)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.set_xlim(2011.5, 2025.5)
+    ax.grid(True, color="#dddddd", lw=0.6)
+    ax.tick_params(labelsize=7.5)
+    if drawn:
+        ax.legend(fontsize=7, loc="best", frameon=False)
+        lo, hi = ax.get_ylim()
+        ax.set_ylim(min(0, lo), hi * 1.08 if np.isfinite(hi) else hi)
+    return drawn
+
+
+def _fmt(value: float, measure: str) -> str:
+    return f"{value:.0f}%" if measure.endswith("_pct") else f"{value:,.0f}"
