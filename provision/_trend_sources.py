@@ -199,6 +199,18 @@ def read_lait(path: Path | None) -> pd.DataFrame:
     year = pd.to_numeric(raw["year"], errors="raise").astype(int)
     regions = {boundaries.normalise_name(n): c for c, n in _regions().items()}
     lk = boundaries.la_lookup()
+    by_number: dict[str, list[tuple[str, int, int]]] = {}
+    for c, n, a, b in zip(lk["la_code"], lk["dfe_la_number"], lk["first_year"], lk["last_year"], strict=True):
+        by_number.setdefault(str(n), []).append((str(c), int(a), int(b)))
+
+    def la_code(num: str, y: int) -> str | None:
+        """Return the LA with that DfE number in force the year before (a 31 March figure), else that year."""
+        for when in (max(y - 1, 2014), y):  # LAIT lists later LAs with '-' before they existed: not an LA-year
+            hits = [c for c, a, b in by_number.get(num, []) if a <= when <= b]
+            if hits:
+                return hits[0]
+        return None
+
     areas: dict[tuple[str, int, str], tuple[str, str | None]] = {}
     for num, y, area in set(zip(number, year, raw["area_name"].astype(str), strict=True)):
         if num == "970":
@@ -207,12 +219,8 @@ def read_lait(path: Path | None) -> pd.DataFrame:
             rc = regions.get(boundaries.normalise_name(area))
             areas[(num, y, area)] = (REGIONAL, rc) if rc else ("other", None)
         else:
-            hits = lk[lk["dfe_la_number"] == num]
-            vintage = max(y - 1, 2014)
-            valid = hits[(hits["first_year"] <= vintage) & (hits["last_year"] >= vintage)]
-            if valid.empty:  # LAIT lists later LAs with '-' in years before they existed: not an LA-year
-                valid = hits[(hits["first_year"] <= y) & (hits["last_year"] >= y)]
-            areas[(num, y, area)] = (LA, str(valid["la_code"].iloc[0])) if len(valid) else ("other", None)
+            found_code = la_code(num, int(y))
+            areas[(num, y, area)] = (LA, found_code) if found_code else ("other", None)
     found = [areas[k] for k in zip(number, year, raw["area_name"].astype(str), strict=True)]
     level = [f[0] for f in found]
     code = [f[1] for f in found]
@@ -463,24 +471,27 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
                          "measure": measure, "value": float(value), "published_or_computed": "computed",
                          "source": f"computed from the Ofsted provider list {src}", "note": text, "rank": 2025})
 
-        def sector_pct(part: pd.DataFrame, sector: str) -> float:
-            return float(part["sector"].eq(sector).mean() * 100) if len(part) else np.nan
-
-        groups = [(NATIONAL, ENGLAND[0], ENGLAND[1], h)]
-        groups += [(REGIONAL, rc, _regions().get(rc, rc), h[h["region_code"] == rc]) for rc in sorted(_regions())]
-        groups += [(LA, code, str(las.at[code, "la_name"]), h[h["la_code"] == code]) for code in las.index]
         has_places = bool(h["places"].notna().any())
-        for level, code, name, part in groups:
-            add(level, code, name, "homes_in_list", len(part))
-            if has_places:
-                add(level, code, name, "places_in_list", part["places"].sum())
-            if level != LA or len(part):
-                add(level, code, name, "homes_private_pct", sector_pct(part, "private"))
-                add(level, code, name, "homes_la_run_pct", sector_pct(part, "local_authority"))
-            if level == REGIONAL:
-                add(level, code, name, "homes_share_pct", len(part) / len(h) * 100)
+        frame = h.assign(country=ENGLAND[0], private=h["sector"].eq("private"),
+                         la_run=h["sector"].eq("local_authority"), places=h["places"].astype("Float64"))
+        levels = ((NATIONAL, "country", {ENGLAND[0]: ENGLAND[1]}), (REGIONAL, "region_code", _regions()),
+                  (LA, "la_code", las["la_name"].astype(str).to_dict()))
+        for level, key, names in levels:
+            g = frame.groupby(key).agg(n=("urn", "size"), places=("places", "sum"), private=("private", "sum"),
+                                       la_run=("la_run", "sum")).reindex(list(names), fill_value=0)
+            for code, r in g.iterrows():
+                name = names[code]
+                add(level, code, name, "homes_in_list", r["n"])
                 if has_places:
-                    add(level, code, name, "places_share_pct", part["places"].sum() / h["places"].sum() * 100)
+                    add(level, code, name, "places_in_list", r["places"])
+                if level != LA or r["n"]:
+                    pct = 100 / r["n"] if r["n"] else np.nan
+                    add(level, code, name, "homes_private_pct", r["private"] * pct)
+                    add(level, code, name, "homes_la_run_pct", r["la_run"] * pct)
+                if level == REGIONAL:
+                    add(level, code, name, "homes_share_pct", r["n"] / len(h) * 100)
+                    if has_places:
+                        add(level, code, name, "places_share_pct", r["places"] / h["places"].sum() * 100)
         regions = h["region_code"]
         add(NATIONAL, *ENGLAND, "homes_share_nw_wm_se_pct", regions.isin(THREE_REGIONS).mean() * 100)
         add(NATIONAL, *ENGLAND, "homes_share_london_pct", regions.eq(LONDON).mean() * 100)

@@ -220,7 +220,7 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
         rows = rows.assign(unit=rows["measure"].map(lambda m: MEASURES[m].unit))
         rows = rows.rename(columns={"rank": "release_rank"})
         return rows.sort_values(["measure", "time_period", "area_code", "release_rank"]).reset_index(drop=True)
-    table = _derive(_newest(rows), wanted)
+    table = _derive(_newest(rows), wanted, rows)
     table = table[(table["geographic_level"] == geo) & table["measure"].isin(wanted)]
     table = table.assign(unit=table["measure"].map(lambda m: MEASURES[m].unit))
     table["time_period"] = table["time_period"].astype(int)
@@ -341,7 +341,8 @@ def _newest(rows: pd.DataFrame) -> pd.DataFrame:
     best = chosen.set_index(keys)
     others = rows.drop(index=chosen.index)
     if len(others):
-        joined = others.join(best[["value"]], on=keys, rsuffix="_best", how="inner")
+        joined = others.merge(best[["value"]].rename(columns={"value": "value_best"}), left_on=keys,
+                              right_index=True, how="inner")
         differ = joined[~np.isclose(joined["value"].astype(float), joined["value_best"].astype(float),
                                     equal_nan=True)]
         # where the newest release suppresses a figure, an older release's value is not quoted beside it
@@ -356,7 +357,7 @@ def _newest(rows: pd.DataFrame) -> pd.DataFrame:
     return best.reset_index().drop(columns=["_order"])
 
 
-def _derive(best: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
+def _derive(best: pd.DataFrame, wanted: list[str], releases: pd.DataFrame) -> pd.DataFrame:
     """Add computed measures where no file publishes them: % outside the LA, London's and each region's share."""
     parts = [best]
     cla = best[best["measure"] == "children_looked_after"]
@@ -370,8 +371,16 @@ def _derive(best: pd.DataFrame, wanted: list[str]) -> pd.DataFrame:
                                     source="computed: cla_outside_la / children_looked_after × 100"))
     if {"cla_share_london_pct", "cla_share_pct"} & set(wanted):
         reg = cla[cla["geographic_level"] == src.REGIONAL]
-        den = nat.set_index("time_period")
-        shares = reg.join(den[["value", "note", "source"]], on="time_period", rsuffix="_den")
+        # England's figure from the regions' own release where it has one (a share within one publication),
+        # else England's newest figure
+        same = releases[(releases["measure"] == "children_looked_after")
+                        & (releases["geographic_level"] == src.NATIONAL)][["time_period", "source", "value", "note"]]
+        shares = reg.merge(same.rename(columns={"value": "value_den", "note": "note_den"}),
+                           on=["time_period", "source"], how="left").assign(source_den=lambda d: d["source"])
+        newest = nat.set_index("time_period")
+        fill = shares["value_den"].isna()
+        for col in ("value", "note", "source"):
+            shares.loc[fill, f"{col}_den"] = shares.loc[fill, "time_period"].map(newest[col])
         value = shares["value"] / shares["value_den"] * 100
         why = shares["note"].where(shares["value"].isna()).fillna(shares["note_den"].where(shares["value_den"].isna()))
         share = shares.assign(value=value, published_or_computed="computed", rank=0, note=why,
