@@ -373,15 +373,29 @@ def published_totals(year: int, *, homes_list: pd.DataFrame | None = None) -> Pu
     when ``complete`` is False, name the list and its totals (``describe_gap()``).
     """
     src = _source(year)
-    frame = homes_list if homes_list is not None else read_children_homes(year)
+    if homes_list is not None:
+        counts = _counts(homes_list)
+    else:
+        file = data_path(src.path)
+        st = file.stat()
+        counts = _list_counts(year, str(file.resolve()), st.st_size, st.st_mtime_ns)
     totals = published_national_totals()
     homes_pub = int(totals.at[year, "homes"]) if year in totals.index else None
     places_pub = int(totals.at[year, "places"]) if year in totals.index else None
-    has_places = bool(frame["places"].notna().any())
     return PublishedTotals(
-        year=year, homes=homes_pub, places=places_pub, list_homes=int(len(frame)),
-        list_places=int(frame["places"].sum()) if has_places else None,
+        year=year, homes=homes_pub, places=places_pub, list_homes=counts[0], list_places=counts[1],
         list_file=src.path + (f" [{src.sheet}]" if src.sheet else ""), source=published_source())
+
+
+@lru_cache(maxsize=16)
+def _list_counts(year: int, file: str, size: int, mtime_ns: int) -> tuple[int, int | None]:
+    """Homes and places of the year's catalogued list, once per file version (latest_complete_year asks often)."""
+    return _counts(read_children_homes(year))
+
+
+def _counts(frame: pd.DataFrame) -> tuple[int, int | None]:
+    has_places = bool(frame["places"].notna().any())
+    return int(len(frame)), (int(frame["places"].sum()) if has_places else None)
 
 
 def latest_complete_year(years: range | list[int] | None = None) -> int:
