@@ -122,6 +122,14 @@ def _build_centroids(inputs: dict[str, Path], out: Path) -> None:
         logger.info("%s: %d centroids", path, len(table))
 
 
+def _mode(units: pd.DataFrame, key: str, col: str) -> tuple[pd.Series, pd.Series]:
+    """Modal value of ``col`` per ``key`` (ties go to the smallest value) and how many rows have it."""
+    counts = units.groupby([key, col], sort=False).size().rename("n").reset_index()
+    counts = counts.sort_values(["n", col], ascending=[False, True], kind="stable").drop_duplicates(key)
+    counts = counts.set_index(key)
+    return counts[col], counts["n"]
+
+
 def _centroids(units: pd.DataFrame, key: str, names: dict[str, str], to_wgs84: Transformer) -> pd.DataFrame:
     g = units.groupby(key, sort=False)
     out = pd.DataFrame({"n_postcodes": g.size(),
@@ -130,10 +138,10 @@ def _centroids(units: pd.DataFrame, key: str, names: dict[str, str], to_wgs84: T
     lon, lat = to_wgs84.transform(out["easting"].to_numpy(float), out["northing"].to_numpy(float))
     out["latitude"], out["longitude"] = np.round(lat, 5), np.round(lon, 5)
     for col in ("country_code", "lad_code", "ctyua_code"):
-        out[col] = g[col].agg(lambda s: s.mode().iloc[0])  # modal value; ties go to the smallest code
+        out[col], top = _mode(units, key, col)
     out["ctyua_name"] = out["ctyua_code"].map(names)
     out["ctyua_code_2024"] = out["ctyua_code"].replace(_CODES_BEFORE_2025)
-    out["ctyua_share"] = np.round(g["ctyua_code"].agg(lambda s: s.value_counts(normalize=True).iloc[0]), 3)
+    out["ctyua_share"] = np.round(top / out["n_postcodes"], 3)
     out["n_ctyua"] = g["ctyua_code"].nunique()
     out = out.loc[sorted(out.index, key=_natural_key)]
     out.index.name = key
