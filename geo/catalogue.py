@@ -358,7 +358,7 @@ class Catalogue:
             if d.recipe:
                 recipe = recipes()[d.recipe]
                 parts = [all_originals()[o].publisher + " original" for o in recipe.originals]
-                parts += [k for k in recipe.datasets if k not in {x.path for x in d.files}]
+                parts += [_by_path()[k].name if k in _by_path() else k for k in recipe.datasets]
                 derived = "locally from " + " + ".join(parts)
             elif d.source.startswith("derived"):
                 derived = "mirror only (no recipe)"
