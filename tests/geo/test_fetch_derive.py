@@ -88,7 +88,7 @@ def test_tampered_postcode_cache_fails_verify_and_is_rebuilt(mirror, tmp_path, c
     target = next((cache / "derived").glob("codepoint_open_*.parquet"))
     tampered = before.reset_index().assign(easting=lambda f: f["easting"] + 40_000)
     tampered.to_parquet(target, index=False)
-    result = runner.invoke(app, [*args, "data", "verify"])
+    result = runner.invoke(app, [*args, "data", "verify"], env={"COLUMNS": "300"})
     assert result.exit_code == 1
     assert "codepoint_open_" in result.output and "differs from the recorded" in result.output
     postcodes._codepoint_cached.cache_clear()
@@ -179,6 +179,6 @@ def test_fetch_derives_every_recipe_equal_to_the_mirror(no_mirror, mirror, publi
         else:  # byte-identical: the catalogue's own checksum holds
             assert hashlib.sha256(ours).hexdigest() == f.sha256, f.path
         assert ours == theirs, f.path
-    result = runner.invoke(app, ["--cache-dir", str(cache), "data", "verify", *derived])
+    result = runner.invoke(app, ["--cache-dir", str(cache), "data", "verify", *derived], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     assert f"{len(derived)} dataset(s) present, 0 with a bad checksum" in result.output
