@@ -141,6 +141,12 @@ def publisher_server(mirror, tmp_path_factory):
         server.server_close()
 
 
+@pytest.fixture(scope="module")
+def no_mirror_cache(tmp_path_factory):
+    """One cache for the no-mirror tests: empty for the first (the demo); the fetch test reuses its work."""
+    return tmp_path_factory.mktemp("no-mirror") / "cache"
+
+
 @pytest.fixture
 def no_mirror(monkeypatch, publisher_server):
     monkeypatch.delenv("FARFROMHOME_MIRROR", raising=False)
@@ -148,8 +154,9 @@ def no_mirror(monkeypatch, publisher_server):
 
 
 @pytest.mark.slow
-def test_demo_runs_from_an_empty_cache_without_a_mirror(no_mirror, tmp_path):
-    cache, out = tmp_path / "cache", tmp_path / "out"
+def test_demo_runs_from_an_empty_cache_without_a_mirror(no_mirror, no_mirror_cache, tmp_path):
+    cache, out = no_mirror_cache, tmp_path / "out"
+    assert not cache.exists()
     result = runner.invoke(app, ["--cache-dir", str(cache), "demo", "--la", "Rutland", "--focus", "Rutland",
                                  "--network", "none", "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -160,12 +167,12 @@ def test_demo_runs_from_an_empty_cache_without_a_mirror(no_mirror, tmp_path):
 
 
 @pytest.mark.slow
-def test_fetch_derives_every_recipe_equal_to_the_mirror(no_mirror, mirror, publisher_server, tmp_path):
+def test_fetch_derives_every_recipe_equal_to_the_mirror(no_mirror, mirror, publisher_server, no_mirror_cache):
     from geo.derive import all_originals
 
     for name, path in publisher_server[1].items():  # the pins are those of the files this test builds
         assert hashlib.sha256(path.read_bytes()).hexdigest() == all_originals()[name].sha256, name
-    cache = tmp_path / "cache"
+    cache = no_mirror_cache  # what the demo test derived is reused; the rest is derived now
     derived = [d.name for d in all_datasets().values() if d.recipe]
     result = runner.invoke(app, ["--cache-dir", str(cache), "data", "fetch", *derived])
     assert result.exit_code == 0, result.output
