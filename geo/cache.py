@@ -166,16 +166,17 @@ def cache_records(cache_dir: Path) -> list[dict[str, Any]]:
     Returns
     -------
     list of dict
-        ``path``, ``what`` and ``problems`` (empty when the file matches its record).
+        ``path``, ``what``, ``recorded`` (False for a parquet kept there without a record, which cannot
+        be checked) and ``problems`` (empty when the file matches its record).
     """
     out = []
     folder = cache_dir / "derived"
     for sidecar in sorted(folder.glob(f"*.parquet{SIDECAR_SUFFIX}")) if folder.is_dir() else []:
         target = sidecar.with_name(sidecar.name[: -len(SIDECAR_SUFFIX)])
         record = read_record(sidecar)
-        out.append({"path": target, "what": (record or {}).get("what", "cache"),
+        out.append({"path": target, "what": (record or {}).get("what", "cache"), "recorded": True,
                     "problems": record_problems(record, {target.name: target})})
     for stray in sorted(folder.glob("*.parquet")) if folder.is_dir() else []:
-        if not stray.with_name(stray.name + SIDECAR_SUFFIX).is_file():
-            out.append({"path": stray, "what": "cache", "problems": ["no checksum record"]})
+        if not stray.with_name(stray.name + SIDECAR_SUFFIX).is_file():  # a cache kept without a record
+            out.append({"path": stray, "what": "cache", "recorded": False, "problems": []})
     return out

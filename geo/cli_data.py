@@ -112,7 +112,10 @@ def data_verify(
     for c in bad_caches:
         err_console.print(f"[red]{c['path']}[/red] ({c['what']}): {'; '.join(c['problems'])}; "
                           "it will be rebuilt when next used (or delete it)")
+    unchecked = sum(not c["recorded"] for c in caches)
+    note = f" ({unchecked} kept without a checksum record, not checked)" if unchecked else ""
     console.print(f"{len(present)} dataset(s) present, {len(bad)} with a bad checksum, "
-                  f"{len(rows) - len(present)} absent; {len(caches)} derived cache(s), {len(bad_caches)} bad")
+                  f"{len(rows) - len(present)} absent; {len(caches) - unchecked} derived cache(s), "
+                  f"{len(bad_caches)} bad{note}")
     if bad or bad_caches:
         raise typer.Exit(1)
