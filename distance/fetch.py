@@ -120,7 +120,7 @@ def fetch_extract(name: str, *, refresh: bool = False, cache_dir: str | os.PathL
 
 
 def provenance(path: str | os.PathLike[str], *, sha256: str | None = None) -> dict[str, Any]:
-    """What is known of an OSM file's origin: name, SHA-256, bytes, OSM data timestamp, and the download record.
+    """Return what is known of an OSM file's origin: name, SHA-256, bytes, OSM data date, download record.
 
     ``sha256`` saves hashing the file again when the caller has it. The download record (URL, time) comes from
     the sidecar written by :func:`fetch_extract`, used only when its SHA-256 matches the file. The OSM data

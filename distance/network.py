@@ -17,7 +17,14 @@ import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from distance.osm import DRIVE_HIGHWAYS, FALLBACK_SPEED_KMH, UK_DEFAULT_SPEEDS_KMH, ProgressCallback, is_drivable, read_pbf
+from distance.osm import (
+    DRIVE_HIGHWAYS,
+    FALLBACK_SPEED_KMH,
+    UK_DEFAULT_SPEEDS_KMH,
+    ProgressCallback,
+    is_drivable,
+    read_pbf,
+)
 from geo.crs import BNG
 from geo.errors import InputError, NetworkError
 
@@ -342,7 +349,7 @@ def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, hea
 
 
 def _read_npz(p: Path, keys: list[str]) -> dict[str, Any]:
-    """The named arrays of a network file (``meta`` decoded from JSON); one-line errors for a bad file."""
+    """Read the named arrays of a network file (``meta`` decoded from JSON); one-line errors for a bad file."""
     try:
         with np.load(p, allow_pickle=False) as z:
             out: dict[str, Any] = {k: z[k] for k in keys}

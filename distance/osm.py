@@ -106,7 +106,7 @@ class StreamedGraph:
 
 
 def is_drivable(tags: Mapping[str, str] | Any) -> bool:
-    """True for a way a car may use: a :data:`DRIVE_HIGHWAYS` class, not an area, not access no/private.
+    """Return True for a way a car may use: a :data:`DRIVE_HIGHWAYS` class, not an area, not access no/private.
 
     ``tags`` is anything with ``.get(key)`` (a dict, or a pyosmium ``TagList``).
     """
@@ -222,11 +222,12 @@ def _read_ways(path: Path, progress: ProgressCallback | None) -> _Ways:
     drive_tags = osmium.filter.TagFilter(*[("highway", c) for c in _CLASSES])
     try:
         for way in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(drive_tags):
+            assert isinstance(way, osmium.osm.Way)  # only ways are read
             tags = way.tags
             if not is_drivable(tags):
                 excluded += 1
                 continue
-            hw = tags.get("highway")
+            hw = str(tags.get("highway"))  # a drivable class: checked above
             raw = tags.get("maxspeed")
             kmh, ok = parse_maxspeed(raw, hw)
             if raw is not None:
@@ -263,7 +264,7 @@ def _read_nodes(path: Path, wanted: np.ndarray, progress: ProgressCallback | Non
         progress("nodes", 0)
     with tempfile.TemporaryDirectory(prefix="farfromhome-nodes-") as tmp:
         opl = Path(tmp) / "nodes.opl"
-        writer = osmium.WriteHandler(osmium.io.File(str(opl), "opl,add_metadata=false"))
+        writer = osmium.WriteHandler(osmium.io.File(str(opl), "opl,add_metadata=false"))  # type: ignore[arg-type]
         try:
             osmium.apply(osmium.io.Reader(str(path), osmium.osm.NODE), osmium.filter.IdFilter(map(int, wanted)),
                          writer)
@@ -295,9 +296,12 @@ def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> StreamedGraph:
     refs = ways.refs
+    if node_ids.size == 0:
+        raise NetworkError(f"{name}: none of the {np.unique(refs).size:,} nodes its drivable ways use is in the "
+                           "file")
     # 1. each reference → row of the node table; a reference whose node is not in the file is missing
-    pos = np.searchsorted(node_ids, refs).clip(0, max(node_ids.size - 1, 0))
-    found = node_ids[pos] == refs if node_ids.size else np.zeros(refs.size, bool)
+    pos = np.searchsorted(node_ids, refs).clip(0, node_ids.size - 1)
+    found = node_ids[pos] == refs
     e, n = wgs84_to_bng(lon, lat)
     w0, s0, e0, n0 = _GB_LONLAT
     inside = ((lon >= w0) & (lon <= e0) & (lat >= s0) & (lat <= n0) & np.isfinite(e) & np.isfinite(n)
@@ -373,7 +377,7 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
 
 
 def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, time_s: np.ndarray,
-              arc_cls: np.ndarray) -> tuple[np.ndarray, ...]:
+              arc_cls: np.ndarray) -> tuple[Any, ...]:
     """Merge chains through degree-2 nodes (osmnx's ``simplify_graph`` rule); lengths and times add up.
 
     Returns (mask of kept nodes, tail, head, length, time, class of the first arc, arcs dropped in rings that
