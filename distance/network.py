@@ -351,7 +351,7 @@ def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, hea
 def _read_npz(p: Path, keys: list[str]) -> dict[str, Any]:
     """Read the named arrays of a network file (``meta`` decoded from JSON); one-line errors for a bad file."""
     try:
-        with np.load(p, allow_pickle=False) as z:
+        with p.open("rb") as fh, np.load(fh, allow_pickle=False) as z:  # numpy leaves its own handle open on error
             out: dict[str, Any] = {k: z[k] for k in keys}
         if "meta" in out:
             out["meta"] = json.loads(str(out["meta"]))
