@@ -224,6 +224,16 @@ def test_cli_build(mirror: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "strongly connected" in res.output and "dropped" in res.output
     assert load_network(out).n_nodes > 150
+    assert "osmnx builder" in res.output
+    pbf_out = tmp_path / "rutland.npz"
+    res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(mirror / "roads" / "rutland-2022-07.osm.pbf"),
+                                      "--out", str(pbf_out), "--no-cache"])
+    assert res.exit_code == 0, res.output
+    assert "2,663 nodes" in res.output and "streaming builder" in res.output
+    assert "11 ways left out (access/motor_vehicle no or private)" in res.output
+    assert load_network(pbf_out).report["builder"] == "streaming"
+    res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(pbf_out), "--out", str(out), "--builder", "x"])
+    assert res.exit_code == 1 and "--builder 'x': expected auto, streaming or osmnx" in res.output
     res = runner.invoke(geo.cli.app, ["network", "build", "--out", str(out)])
     assert res.exit_code == 1 and "exactly one of --osm" in res.output
     res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(tmp_path / "nope.osm"), "--out", str(out)])

@@ -176,6 +176,16 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
     table = pd.read_csv(out, index_col=0)
     assert table["road_status"].tolist() == ["ok", "ok", "same_node"]
     assert table["road_source"].tolist() == ["network", "backbone", "network"]
+    text = " ".join(res.output.split())
+    assert "road distances: 67% on the OpenStreetMap network, 33% on the approximate backbone" in text
+    assert "network vs backbone where both answer (1 placements): median difference" in text
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--fallback", "none", "--max-snap-m", "500", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out, index_col=0)["road_status"].tolist() == ["ok", "off_network", "same_node"]
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--fallback", "straight"])
+    assert res.exit_code == 1 and "--fallback 'straight': expected backbone or none" in res.output
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", "backbone",
                                       "--out", str(tmp_path / "bb.parquet")])
     assert res.exit_code == 0, res.output
