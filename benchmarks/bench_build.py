@@ -4,7 +4,8 @@ Run:  FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_build.py --scale
       FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_build.py --scale england    (an idle machine)
 
 The generated files are SYNTHETIC (a grid of junctions ~300 m apart in British National Grid, converted to
-lon/lat; each street drawn with intermediate shape nodes; a mix of road classes, one-way streets and maxspeed
+lon/lat; arterial roads every 10th line, residential neighbourhoods between them reached through one entrance
+a side; each street drawn with intermediate shape nodes; a mix of road classes, one-way streets and maxspeed
 tags; plus closed building ways whose nodes the reader must skip). They are written to a temporary folder
 (``--workdir``, default under /tmp), never into the repository, with SYNTHETIC in their names.
 
@@ -35,9 +36,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 SCALES = {
     # junctions, shape nodes per street, building nodes, comparison file's road nodes, pairs
-    "small": (10_000, 7, 150_000, 100_000, 100_000),
-    "million": (66_000, 7, 1_000_000, 1_000_000, 1_000_000),
-    "england": (1_300_000, 7, 20_000_000, 1_000_000, 1_000_000),
+    "small": (10_000, 10, 150_000, 100_000, 100_000),
+    "million": (55_000, 10, 1_000_000, 1_000_000, 1_000_000),
+    "england": (1_300_000, 10, 20_000_000, 1_000_000, 1_000_000),
 }
 SPACING_M = 300.0
 ORIGIN = (150_000.0, 80_000.0)  # BNG south-west corner: the England-size grid spans ~342 km each way
@@ -116,13 +117,20 @@ def generate(path: Path, *, junctions: int, shape: int, building_nodes: int, see
             n = (bn[sl, None] + corners[:, 1]).ravel()
             write_nodes(first_building + 4 * sl.start + np.arange(4 * m), e, n)
         way_id = 0
+        dropped = 0
         for horizontal in (True, False):
             for line in range(k):
                 cls = _line_class(line)
                 c = 0
                 while c < k - 1:
+                    if not _street_kept(line, c):
+                        dropped += 1
+                        c += 1
+                        continue
                     run = int(rng.integers(1, 9))
-                    c1 = min(c + run, k - 1)
+                    c1 = c + 1
+                    while c1 < min(c + run, k - 1) and _street_kept(line, c1):
+                        c1 += 1
                     refs: list[int] = []
                     for s in range(c, c1):
                         r_, c_ = (line, s) if horizontal else (s, line)
@@ -135,6 +143,9 @@ def generate(path: Path, *, junctions: int, shape: int, building_nodes: int, see
                     writer.add_way(mutable.Way(id=way_id, nodes=refs, tags=_tags(cls, rng)))
                     c = c1
         counts["road_ways"] = way_id
+        counts["shape_nodes"] = (n_streets - dropped) * shape
+        counts["road_nodes"] = n_j + counts["shape_nodes"]
+        counts["unused_street_nodes"] = dropped * shape
         for b in range(n_buildings):
             base = first_building + 4 * b
             writer.add_way(mutable.Way(id=way_id + 1 + b, nodes=[base, base + 1, base + 2, base + 3, base],
@@ -142,9 +153,22 @@ def generate(path: Path, *, junctions: int, shape: int, building_nodes: int, see
     return counts
 
 
+def _street_kept(line: int, s: int) -> bool:
+    """Neighbourhoods of 9 × 9 residential junctions meet the arterial lines (every 10th) at one entrance a side.
+
+    A street ``s`` (between positions s and s+1) of a residential line that touches an arterial crossing is
+    left out unless the line is its block's entrance (``line % 10 == 5``): the graph then has the small
+    separators of real road networks (a plain grid is the worst case for a contraction hierarchy).
+    """
+    if line % 10 == 0 or line % 10 == 5:
+        return True
+    return s % 10 != 0 and (s + 1) % 10 != 0
+
+
 def _line_class(line: int) -> str:
-    for every, cls in ((60, "trunk"), (20, "primary"), (10, "secondary"), (5, "tertiary"), (3, "unclassified")):
-        if line % every == 0:
+    for every, rest, cls in ((60, 0, "trunk"), (20, 0, "primary"), (10, 0, "secondary"), (10, 5, "tertiary"),
+                             (3, 0, "unclassified")):
+        if line % every == rest:
             return cls
     return "residential"
 
@@ -245,8 +269,8 @@ def main() -> None:
     gen_s = time.perf_counter() - t
     print(f"\n=== SYNTHETIC {args.scale} extract: {pbf.stat().st_size / 1e6:,.0f} MB ===")
     print(f"generated in {gen_s:.0f} s: {info['road_nodes']:,} road nodes ({info['junctions']:,} junctions), "
-          f"{info['road_ways']:,} road ways, {info['building_nodes']:,} non-road nodes in "
-          f"{info['building_ways']:,} buildings")
+          f"{info['road_ways']:,} road ways, {info['building_nodes'] + info['unused_street_nodes']:,} non-road "
+          f"nodes ({info['building_ways']:,} buildings, {info['unused_street_nodes']:,} in no way)")
     net_path = work / f"SYNTHETIC-roads-{args.scale}.npz"
     b = run_child("build", str(pbf), "streaming", str(net_path))
     print(f"streaming build: {b['seconds']:.0f} s, peak {b['peak_gb']:.2f} GB; {b['ways']:,} drivable ways, "
@@ -262,7 +286,7 @@ def main() -> None:
     print(f"peak memory of the query process / the build: {warm['peak_gb'] / b['peak_gb']:.2f}")
 
     if compare:
-        k = max(3, int(round(np.sqrt(compare / (1 + 2 * shape)))))
+        k = max(3, int(round(np.sqrt(compare / (1 + 2 * 0.85 * shape)))))  # ~15% of streets are left out
         small = work / f"SYNTHETIC-roads-{compare // 1000}k-nodes.osm.pbf"
         info = generate(small, junctions=k * k, shape=shape, building_nodes=0)
         print(f"\n=== both builders on a SYNTHETIC file of {info['road_nodes']:,} road nodes ===")
