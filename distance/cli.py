@@ -77,7 +77,7 @@ def network_build(
                       f"{r['edges_dropped']:,} edges")
     for key, text in (("ways_excluded_access", "ways left out (access/motor_vehicle no or private)"),
                       ("node_refs_missing", "node references missing from the extract (ways cut at its boundary)"),
-                      ("nodes_outside_gb", "nodes outside Great Britain's grid dropped")):
+                      ("nodes_outside_gb", "nodes outside Great Britain's grid (or without a location) dropped")):
         if r.get(key):
             console.print(f"{r[key]:,} {text}")
     if r.get("maxspeed_not_a_speed"):

@@ -285,7 +285,7 @@ def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
     ids, lon, lat = [], [], []
     reader = pd.read_csv(opl, sep=" ", header=None, names=["n", "t", "x", "y"], usecols=["n", "x", "y"],
-                         dtype=str, chunksize=2_000_000, keep_default_na=False)
+                         dtype=str, chunksize=1_000_000, keep_default_na=False)
     for chunk in reader:
         ids.append(chunk["n"].str.slice(1).astype(np.int64).to_numpy())
         # a node without a valid location is written with an empty 'x' / 'y' field: NaN
@@ -307,7 +307,8 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     inside = ((lon >= w0) & (lon <= e0) & (lat >= s0) & (lat <= n0) & np.isfinite(e) & np.isfinite(n)
               & (e >= _GB_GRID[0]) & (e <= _GB_GRID[2]) & (n >= _GB_GRID[1]) & (n <= _GB_GRID[3]))
     usable = found & inside[pos]
-    way_of_ref = np.repeat(np.arange(ways.n_ways), ways.lengths)
+    pos = pos.astype(np.int32)  # node-table rows: 4 bytes each (a table of up to 2 billion nodes)
+    way_of_ref = np.repeat(np.arange(ways.n_ways, dtype=np.int32), ways.lengths)
     missing_refs = ~found
     counts: dict[str, Any] = {
         **ways.counts,
@@ -319,29 +320,38 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     if not usable.any():
         raise NetworkError(f"{name}: none of the {np.unique(refs).size:,} nodes its drivable ways use is in the "
                            "file with a location in Great Britain")
-    # 2. segments between consecutive usable references of the same way
-    same_way = way_of_ref[1:] == way_of_ref[:-1]
-    seg = np.flatnonzero(same_way & usable[:-1] & usable[1:])
-    u, v = pos[seg], pos[seg + 1]
+    # 2. segments between consecutive usable references of the same way (arrays freed as soon as done with:
+    # at England's scale each costs 100-200 MB)
+    seg = np.flatnonzero((way_of_ref[1:] == way_of_ref[:-1]) & usable[:-1] & usable[1:])
+    del found, usable, missing_refs
+    u, v, w = pos[seg], pos[seg + 1], way_of_ref[seg]
+    del seg, pos, way_of_ref
     degenerate = u == v  # a node repeated consecutively in a way
     counts["segments_degenerate"] = int(degenerate.sum())
-    seg, u, v = seg[~degenerate], u[~degenerate], v[~degenerate]
-    if seg.size == 0:
+    if degenerate.any():
+        u, v, w = u[~degenerate], v[~degenerate], w[~degenerate]
+    if u.size == 0:
         raise NetworkError(f"{name}: no road segment has both ends in the file")
     seg_len = np.maximum(_haversine(lon[u], lat[u], lon[v], lat[v]), np.hypot(e[u] - e[v], n[u] - n[v]))
-    w = way_of_ref[seg]
-    speed_ms = ways.speed[w] / 3.6
+    # compact node numbering over the nodes that carry a segment
+    mask = np.zeros(node_ids.size, bool)
+    mask[u] = True
+    mask[v] = True
+    used = np.flatnonzero(mask)
+    renumber = (np.cumsum(mask) - 1).astype(np.int32)
+    u, v = renumber[u], renumber[v]
+    del mask, renumber
     direction = ways.direction[w]
     fwd, bwd = direction >= 0, direction <= 0
     tail = np.concatenate([u[fwd], v[bwd]])
     head = np.concatenate([v[fwd], u[bwd]])
+    del u, v
     length = np.concatenate([seg_len[fwd], seg_len[bwd]])
+    del seg_len
+    speed_ms = ways.speed[w] / 3.6
     time_s = length / np.concatenate([speed_ms[fwd], speed_ms[bwd]])
     arc_cls = np.concatenate([ways.cls[w][fwd], ways.cls[w][bwd]])
-    del seg, u, v, seg_len, w, speed_ms, direction, fwd, bwd, pos, found, usable, way_of_ref
-    # compact node numbering over the nodes that carry an arc
-    used, inv = np.unique(np.concatenate([tail, head]), return_inverse=True)
-    tail, head = inv[:tail.size].astype(np.int64), inv[tail.size:].astype(np.int64)
+    del speed_ms, direction, fwd, bwd, w
     counts["segment_nodes"] = int(used.size)
     counts["segment_arcs"] = int(tail.size)
     # 3. merge degree-2 chains, 4. keep the largest strongly connected component
@@ -385,7 +395,7 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     """
     indeg = np.bincount(head, minlength=n)
     outdeg = np.bincount(tail, minlength=n)
-    lo, hi = np.minimum(tail, head), np.maximum(tail, head)
+    lo, hi = np.minimum(tail, head).astype(np.int64), np.maximum(tail, head)
     pairs = np.unique(lo * n + hi)
     neighbours = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
     deg = indeg + outdeg
@@ -454,7 +464,7 @@ def _log_counts(name: str, r: dict[str, Any]) -> None:
                        "boundary); those ways end at the last node present", name, r["node_refs_missing"],
                        r["ways_cut_missing_nodes"])
     if r["nodes_outside_gb"]:
-        logger.warning("%s: dropped %d node(s) outside Great Britain's grid (EPSG:27700)", name,
+        logger.warning("%s: dropped %d node(s) outside Great Britain's grid (EPSG:27700) or without a location", name,
                        r["nodes_outside_gb"])
     if r["nodes_dropped"]:
         logger.warning("%s: kept the largest strongly connected component; dropped %d nodes and %d arcs (dead "
