@@ -112,10 +112,11 @@ def test_paths_beyond_the_millimetre_range() -> None:
 
 
 @pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent")
-def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     from distance.engine import prepare, topology_cache_path
 
+    monkeypatch.setenv("FARFROMHOME_CACHE", str(tmp_path / "cache"))  # no order cached by an earlier test
     pbf = mirror / "roads" / "leeds-its-example.osm.pbf"
     first = build_network(pbf, cache_dir=tmp_path)
     with caplog.at_level("INFO", logger="distance.engine"):
