@@ -89,6 +89,7 @@ _EARTH_RADIUS_M = 6_371_009.0  # osmnx's mean Earth radius, so both builders mea
 _GB_LONLAT = (-9.0, 49.75, 2.1, 61.05)
 _GB_GRID = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _PROGRESS_EVERY = 20_000
+_CHUNK = 2_000_000
 
 
 @dataclass(eq=False)
@@ -332,7 +333,11 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
         u, v, w = u[~degenerate], v[~degenerate], w[~degenerate]
     if u.size == 0:
         raise NetworkError(f"{name}: no road segment has both ends in the file")
-    seg_len = np.maximum(_haversine(lon[u], lat[u], lon[v], lat[v]), np.hypot(e[u] - e[v], n[u] - n[v]))
+    seg_len = np.empty(u.size)
+    for c in range(0, u.size, _CHUNK):  # in chunks: the temporaries of 20 million segments would cost GBs
+        a, b = u[c:c + _CHUNK], v[c:c + _CHUNK]
+        seg_len[c:c + _CHUNK] = np.maximum(_haversine(lon[a], lat[a], lon[b], lat[b]),
+                                           np.hypot(e[a] - e[b], n[a] - n[b]))
     # compact node numbering over the nodes that carry a segment
     mask = np.zeros(node_ids.size, bool)
     mask[u] = True
@@ -395,16 +400,15 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     """
     indeg = np.bincount(head, minlength=n)
     outdeg = np.bincount(tail, minlength=n)
-    lo, hi = np.minimum(tail, head).astype(np.int64), np.maximum(tail, head)
-    pairs = _distinct(lo * n + hi)
+    pairs = _distinct(np.minimum(tail, head).astype(np.int64) * n + np.maximum(tail, head))
     neighbours = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
-    deg = indeg + outdeg
+    del pairs
     interior = (neighbours == 2) & (((indeg == 1) & (outdeg == 1)) | ((indeg == 2) & (outdeg == 2)))
     # out-arcs of each node, sorted by tail
-    by_tail = np.argsort(tail, kind="stable")
+    by_tail = np.argsort(tail, kind="stable").astype(np.int32)
     start = np.concatenate([[0], np.cumsum(outdeg)])
     # next arc through an interior head: the out-arc of the head that does not go straight back
-    nxt = np.full(tail.size, -1, np.int64)
+    nxt = np.full(tail.size, -1, np.int32)
     through = np.flatnonzero(interior[head])
     v = head[through]
     first = by_tail[start[v]]
@@ -417,7 +421,7 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
         interior[v[bad]] = False
         nxt[through[bad]] = -1
         nxt[np.flatnonzero(~interior[head])] = -1
-    del indeg, outdeg, lo, hi, pairs, neighbours, deg, by_tail, start, through, v, first, second, pick
+    del indeg, outdeg, neighbours, by_tail, start, through, v, first, second, pick
     # walk every chain from a kept node until it reaches a kept node
     starts = np.flatnonzero(~interior[tail])
     cur = starts.copy()
