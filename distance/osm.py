@@ -407,6 +407,12 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     # out-arcs of each node, sorted by tail
     by_tail = np.argsort(tail, kind="stable").astype(np.int32)
     start = np.concatenate([[0], np.cumsum(outdeg)])
+    # a (2 in, 2 out) node whose two out-arcs go to one neighbour (two parallel one-way ways, a → v → b twice)
+    # is not a simple pass-through either: keep it, so that neither parallel arc is lost
+    two = np.flatnonzero(interior & (outdeg == 2))
+    same_head = head[by_tail[start[two]]] == head[by_tail[start[two] + 1]]
+    interior[two[same_head]] = False
+    del two, same_head
     # next arc through an interior head: the out-arc of the head that does not go straight back
     nxt = np.full(tail.size, -1, np.int32)
     through = np.flatnonzero(interior[head])

@@ -237,3 +237,24 @@ def test_progress_callback(tmp_path: Path) -> None:
     seen: list[tuple[str, int]] = []
     build_network(_grid_pbf(tmp_path / "g.osm.pbf"), cache=False, progress=lambda s, n: seen.append((s, n)))
     assert ("ways", 6) in seen and seen[-1] == ("nodes", 9)
+
+
+def test_parallel_one_way_ways_are_both_kept(tmp_path: Path) -> None:
+    """Two one-way ways 1 → 2 → 3 side by side (a dual carriageway drawn twice) and a way back 3 → 4 → 1."""
+    path = tmp_path / "parallel.osm.pbf"
+    nodes = [(1, LON0, LAT0), (2, LON0 + DLON, LAT0), (3, LON0 + 2 * DLON, LAT0), (4, LON0 + DLON, LAT0 + DLAT)]
+    ways = [([1, 2, 3], {"highway": "primary", "oneway": "yes"}),
+            ([1, 2, 3], {"highway": "residential", "oneway": "yes"}),
+            ([3, 4, 1], {"highway": "residential", "oneway": "yes"})]
+    with osmium.SimpleWriter(str(path)) as writer:
+        for nid, lon, lat in nodes:
+            writer.add_node(mutable.Node(id=nid, location=(lon, lat)))
+        for k, (refs, tags) in enumerate(ways, start=1):
+            writer.add_way(mutable.Way(id=k, nodes=refs, tags=tags))
+    net = build_network(path, cache=False)
+    assert net.report["ring_arcs_dropped"] == 0
+    assert (net.n_nodes, net.n_arcs) == (3, 5)  # 1 → 2 and 2 → 3 twice each; 3 → 4 → 1 merged into one arc
+    assert net.report["length_km"] == pytest.approx((2 * 400 + 2 * 283) / 1000, rel=0.01)
+    i1, i3 = (int(np.flatnonzero(net.osmid == k)[0]) for k in (1, 3))
+    fast = shortest_path_lengths(net, [i1], [i3], weight="travel_time")[0]
+    assert fast == pytest.approx(400 / (80 / 3.6), rel=0.01)  # the primary carriageway, not the residential one
