@@ -35,6 +35,7 @@ __all__ = [
     "UK_DEFAULT_SPEEDS_KMH",
     "RoadNetwork",
     "build_network",
+    "network_format",
     "download_network",
     "network_from_graph",
     "load_network",
@@ -168,7 +169,7 @@ def build_network(
         raise InputError(f"unknown builder {builder!r}; expected 'auto', 'streaming' or 'osmnx'")
     if not path.is_file():
         raise InputError(f"road network source {str(path)!r} does not exist or is not a file")
-    kind = _kind(path)
+    kind = network_format(path)
     if kind == "npz":
         return load_network(path)
     if kind == "graphml" and builder == "streaming":
@@ -362,7 +363,9 @@ def _read_npz(p: Path, keys: list[str]) -> dict[str, Any]:
     return out
 
 
-def _kind(path: Path) -> str:
+def network_format(path: str | os.PathLike[str]) -> str:
+    """Return the kind of a road-network file from its name (pbf, xml, graphml or npz); raise if unknown."""
+    path = Path(path)
     name = path.name.lower()
     for suffix, kind in ((".osm.pbf", "pbf"), (".pbf", "pbf"), (".osm.bz2", "xml"), (".osm.gz", "xml"),
                          (".osm", "xml"), (".xml", "xml"), (".graphml", "graphml"), (".npz", "npz")):

@@ -24,7 +24,8 @@ import pandas as pd
 import boundaries
 from distance.child_models import ChildEffectResult, child_effect
 from distance.ecological import ecological_effect
-from distance.road import road_distances
+from distance.network import RoadNetwork, build_network, network_format
+from distance.road import backbone_agreement, road_distances, road_source_summary
 from geo.disclosure import SYNTHETIC_LABEL, suppress_counts
 from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
@@ -106,6 +107,8 @@ class StepOutput:
     sentences: list[str] = field(default_factory=list)
     quality: list[QualityCount] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Named facts for ``run.json`` (e.g. the road network's provenance)."""
 
 
 @dataclass
@@ -198,8 +201,9 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
                                    f"({options.year})", summary=sentences, sections=sections,
                                    synthetic=children.synthetic, roads=placed.roads, settings=settings)
         timings["total"] = round(time.perf_counter() - t0, 1)
+        facts = {k: v for o in outputs.values() for k, v in o.facts.items()}
         write_run_json(stage, settings=settings, timings=timings, synthetic=children.synthetic,
-                       skipped=[(s.step, s.reason) for s in skipped])
+                       skipped=[(s.step, s.reason) for s in skipped], extra=facts)
     out = Path(out)
     return JobResult(out=out, index=out / index.name, summary=sentences, skipped=skipped, timings=timings,
                      focus=focus, data_quality=quality)
@@ -235,16 +239,34 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
 
 
 def road_step(children: ChildLevelData, *, options: JobOptions) -> tuple[_Placements, StepOutput]:
-    """Road distances on the chosen network; skipped (named) with ``--network none``."""
+    """Road distances on the chosen network, falling back row by row to the backbone beyond it.
+
+    Skipped (named) with ``--network none``. With a network file, the rows whose ends lie beyond the network
+    (a regional extract; Wales, Scotland) use the approximate backbone; the shares go into the summary, the
+    data-quality table and ``run.json`` with the network's provenance and its agreement with the backbone.
+    """
     out = StepOutput()
     if options.network == "none":
         out.skipped.append(Skipped("Road distances", "not measured (--network none): straight-line only"))
         return _Placements(children.located, roads=False), out
-    located = road_distances(children.located, network=options.network)
     kind = "synthetic" if children.synthetic else "your data"
+    network = options.network if options.network == "backbone" else build_network(options.network)
+    located = road_distances(children.located, network=network)
     status = located["road_status"].astype(str)
     out.quality += [QualityCount(f"road distance ({kind})", str(reason), int(n), children.synthetic)
                     for reason, n in status[status != "ok"].value_counts().items()]
+    if isinstance(network, RoadNetwork):
+        sources = road_source_summary(located)
+        out.notes.append(sources["sentence"][0].upper() + sources["sentence"][1:] + ".")
+        if sources["counts"]["backbone"]:
+            out.quality.append(QualityCount(f"road distance ({kind})", "beyond the road network: approximate "
+                                            "backbone used", sources["counts"]["backbone"], children.synthetic))
+        out.facts["road_network"] = {**network.report.get("source_provenance", {}),
+                                     "road_sources": sources["counts"],
+                                     "backbone_agreement": backbone_agreement(located)}
+    else:
+        out.notes.append("Road distances on the approximate national backbone (Strategic Road Network plus "
+                         "access legs), not a full road network.")
     return _Placements(located, roads=True), out
 
 
@@ -340,8 +362,10 @@ def _check(options: JobOptions, children: ChildLevelData) -> str:
     """Validate the options against the input before any work; return the focus LA."""
     if not 2014 <= options.year <= 2025:
         raise InputError(f"year {options.year}: the public supply and demand figures cover 2014-2025")
-    if options.network not in NETWORK_CHOICES and not Path(options.network).is_file():
-        raise InputError(f"--network {options.network!r}: not 'backbone', 'none' or an existing network file")
+    if options.network not in NETWORK_CHOICES:
+        if not Path(options.network).is_file():
+            raise InputError(f"--network {options.network!r}: not 'backbone', 'none' or an existing network file")
+        network_format(options.network)  # a known kind of file, checked before the long work
     if options.effect_children < 0:
         raise InputError(f"--effect-children {options.effect_children}: give 0 (all) or a positive number")
     located = children.located
