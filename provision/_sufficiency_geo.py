@@ -11,6 +11,7 @@ import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 
+from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
 from geo.errors import InputError, UnknownAreaCodeError
 
 logger = logging.getLogger(__name__)
@@ -18,9 +19,8 @@ logger = logging.getLogger(__name__)
 __all__ = ["PLACES_ATTRIBUTION", "la_points", "la_point", "public_points", "resolve_at", "nearest_by_road"]
 
 PLACES_ATTRIBUTION = (
-    "Contains public sector information licensed under the Open Government Licence v3.0 (Ofsted; Department for "
-    "Education). Contains OS data © Crown copyright and database right 2025; Royal Mail data © Royal Mail copyright "
-    "and database right 2025 (Code-Point Open)."
+    f"{OGL_ATTRIBUTION} (Ofsted; Department for Education). {OS_ATTRIBUTION} 2025; Royal Mail data © Royal Mail "
+    "copyright and database right 2025 (Code-Point Open)."
 )
 """Attribution for any output built from place locations (Ofsted lists located with Code-Point Open)."""
 
@@ -41,7 +41,7 @@ def la_points() -> pd.DataFrame:
 
 
 def la_point(code: str) -> tuple[float, float]:
-    """The point of one LA (see :func:`la_points`)."""
+    """Return the point of one LA (see :func:`la_points`)."""
     table = _la_points_cached()
     if code not in table.index:
         raise InputError(f"LA {code!r} has no postcodes in Code-Point Open; expected an English LA code")

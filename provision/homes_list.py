@@ -283,7 +283,7 @@ def _text(value: object) -> str:
 
 
 def _masked(value: object) -> str:
-    """A postcode cut to its outward code (district): home locations are confidential."""
+    """Cut a postcode to its outward code (district): home locations are confidential."""
     text = re.sub(r"\s+", " ", _text(value).upper())
     if not text:
         return "(blank)"

@@ -16,7 +16,8 @@ finest geography. Two documented rules place an LA's places (:data:`RULES`):
 Either way, a child living far from their LA's centre can appear nearer to, or farther from, a place than they
 are: excess can be negative under an LA-level rule. Every output says which rule was used.
 
-Distances are straight-line (grid, EPSG:27700) in km and miles (1.6093 km a mile, as DfE); road distances
+Distances are straight-line (grid, EPSG:27700) in km and miles (exact miles; "more than 20 miles" by DfE's
+method, 1.6093 km a mile rounded to 0.1 mile); road distances
 where a network is given (access legs + shortest path, as :func:`distance.road.road_distances`), the nearest
 place by road found with one multi-source Dijkstra per set of places.
 """
@@ -31,9 +32,9 @@ import numpy as np
 import pandas as pd
 from scipy.spatial import cKDTree
 
-from distance.straight import KM_PER_MILE, OVER_MILES
+from distance.straight import DFE_KM_PER_MILE, KM_PER_MILE, OVER_MILES
 from geo.errors import InputError, MissingColumnsError
-from provision._sufficiency_geo import PLACES_ATTRIBUTION, la_point, nearest_by_road, public_points, resolve_at
+from provision._sufficiency_geo import PLACES_ATTRIBUTION, nearest_by_road, public_points, resolve_at
 
 logger = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class Places:
         return p[ok]
 
     def with_added(self, easting: float, northing: float, places: int, *, la_code: str) -> Places:
-        """A copy with ``places`` new places at one point (no point is added when ``places`` is 0)."""
+        """Return a copy with ``places`` new places at one point (none is added when ``places`` is 0)."""
         if places == 0:
             return self
         new = pd.DataFrame({"easting": [float(easting)], "northing": [float(northing)], "places": [float(places)],
@@ -449,8 +450,8 @@ def _nearest_km(points: pd.DataFrame, xy: np.ndarray) -> np.ndarray:
 
 
 def _over20(km: np.ndarray) -> np.ndarray:
-    """More than 20 miles, with miles rounded to 1 dp as DfE does."""
-    return np.round(km / KM_PER_MILE, 1) > OVER_MILES
+    """More than 20 miles by DfE's method (1.6093 km a mile, miles rounded to 1 dp)."""
+    return np.round(km / DFE_KM_PER_MILE, 1) > OVER_MILES
 
 
 def _put(out: pd.DataFrame, kind: str, actual: np.ndarray, nearest: np.ndarray, ok: np.ndarray,
@@ -545,7 +546,8 @@ def _whatif_table(before_nearest: np.ndarray, after_nearest: np.ndarray, before_
         "within_20_miles": pd.array([pd.NA if hidden["before"] else within["before"],
                                      pd.NA if hidden["after"] else within["after"],
                                      pd.NA if gain_hidden else gained], dtype="Int64"),
-        "median_nearest_place_miles": [med(before_nearest), med(after_nearest), med(after_nearest) - med(before_nearest)],
+        "median_nearest_place_miles": [med(before_nearest), med(after_nearest),
+                                       med(after_nearest) - med(before_nearest)],
         "median_placement_miles": [med(before_actual), med(after_actual), med(after_actual) - med(before_actual)],
         "placements_label": [str(total["placements_label"].iloc[0])] * 3,
         "within_20_miles_label": [labels["before"], labels["after"], gain_label],

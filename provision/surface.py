@@ -5,11 +5,12 @@ resolution; cells whose centre lies outside England (the union of the LA polygon
 
 * ``nearest_place_straight_km``: straight-line (grid) distance from the cell centre to the nearest
   children's-home place, km;
-* ``places_within_20_miles``: registered children's-home places within 20 miles (32.19 km, 1.6093 km a mile
-  as DfE) of the cell centre, straight-line;
-* ``nearest_place_road_km`` (with a road network): road distance from the cell centre to the nearest place,
-  km (the centre's access leg to its nearest network node plus the shortest path; nodata where the centre is
-  more than ``max_snap_m`` from the network).
+* ``places_within_20_miles``: registered children's-home places within 20 miles (32.187 km) of the cell
+  centre, straight-line;
+* ``nearest_place_road_km`` (with a road network): road distance from the cell centre to the nearest place
+  on the network, km (the centre's access leg to its nearest network node plus the shortest path; nodata where
+  the centre is more than ``max_snap_m`` from the network). Places farther than ``max_snap_m`` from the network
+  are not counted, so a regional network gives the nearest place *within* its region.
 
 All measures are vectorised: one KD-tree query for the nearest place (scipy ``cKDTree``), one ball query over
 places replicated by their number of places for the counts, and one multi-source Dijkstra for roads.
@@ -34,7 +35,8 @@ from rasterio.enums import Resampling
 from rasterio.features import geometry_mask
 from scipy.spatial import cKDTree
 
-from distance.straight import KM_PER_MILE, OVER_MILES
+from distance.straight import METRES_PER_MILE, OVER_MILES
+from geo.attribution import OSM_ATTRIBUTION
 from geo.errors import InputError
 from provision._sufficiency_geo import PLACES_ATTRIBUTION, nearest_by_road
 
@@ -63,7 +65,6 @@ _DESCRIPTIONS = {
     "nearest_place_road_km": "road distance from the cell centre to the nearest children's-home place, km "
                              "(shortest drive on the given network; nodata off the network)",
 }
-_OSM = "© OpenStreetMap contributors (ODbL)"
 _BOUNDARIES = ("Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS "
                "data © Crown copyright and database right 2016-2025.")
 _CHUNK = 262_144
@@ -121,7 +122,7 @@ def england_grid(resolution_m: float, *, year: int = 2024) -> tuple[np.ndarray, 
 
 
 def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network: Any = None,
-                          max_snap_m: float = 2000.0, year: int = 2024,
+                          max_snap_m: float = 2000.0, year: int = 2024, grid: tuple[np.ndarray, Affine] | None = None,
                           progress: Callable[[int], None] | None = None) -> Surface:
     """Compute the surface for England from ``places`` (:class:`provision.sufficiency.Places`).
 
@@ -138,6 +139,8 @@ def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network:
         Largest distance (metres) from a cell centre to the network for a road value.
     year
         Boundary vintage of the England outline.
+    grid
+        ``(mask, transform)`` from :func:`england_grid` at ``resolution_m``, when already computed.
     progress
         Called with the number of cells done after each chunk (for a progress bar).
 
@@ -151,14 +154,16 @@ def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network:
     usable = shown.usable
     if usable.empty:
         raise InputError(f"no children's-home place to measure to ({shown.rule})")
-    mask, transform = england_grid(res, year=year)
+    mask, transform = grid if grid is not None else england_grid(res, year=year)
+    if mask.ndim != 2 or not np.isclose(transform.a, res):
+        raise InputError(f"grid given at {transform.a:g} m for a {res:g} m surface")
     rows, cols = np.nonzero(mask)
     centres = np.c_[transform.c + (cols + 0.5) * res, transform.f - (rows + 0.5) * res]
     xy = usable[["easting", "northing"]].to_numpy(float)
     reps = np.nan_to_num(usable["places"].to_numpy(float), nan=0.0).round().astype(int)
     nearest_tree = cKDTree(xy)
     place_tree = cKDTree(np.repeat(xy, reps, axis=0)) if reps.sum() else None
-    radius = OVER_MILES * KM_PER_MILE * 1000.0
+    radius = OVER_MILES * METRES_PER_MILE
     nearest = np.empty(len(centres), np.float32)
     within = np.zeros(len(centres), np.float32)
     for a in range(0, len(centres), _CHUNK):
@@ -174,18 +179,19 @@ def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network:
                                                            max_snap_m=max_snap_m) / 1000.0).astype(np.float32)
     bands = {}
     for name, v in values.items():
-        grid = np.full(mask.shape, np.nan, np.float32)
-        grid[rows, cols] = v
-        bands[name] = grid
-    attribution = PLACES_ATTRIBUTION + " " + _BOUNDARIES + (f" {_OSM}." if network is not None else "")
+        band = np.full(mask.shape, np.nan, np.float32)
+        band[rows, cols] = v
+        bands[name] = band
+    attribution = f"{PLACES_ATTRIBUTION} {_BOUNDARIES}" + (f" {OSM_ATTRIBUTION} (ODbL)." if network is not None else "")
     tags = {
         "title": "Distance to the nearest children's-home place, England",
         "attribution": attribution,
         "places": shown.rule,
         "units": "; ".join(f"{k}: {BAND_UNITS[k]}" for k in bands),
-        "distance": "straight-line (grid, EPSG:27700)" + ("; road (shortest drive on the given network)"
-                                                           if network is not None else ""),
-        "miles": "20 miles = 32.186 km (1.6093 km a mile, as DfE)",
+        "distance": "straight-line (grid, EPSG:27700)" + (
+            "; road (shortest drive on the given network, to places within 2 km of it)" if network is not None
+            else ""),
+        "miles": "20 miles = 32.187 km",
         "crs": "EPSG:27700 (British National Grid, metres)",
         "resolution_m": f"{res:g}",
         "nodata": f"{NODATA:g}: outside England" + ("; road band also off the network" if network is not None
