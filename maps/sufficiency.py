@@ -76,7 +76,7 @@ class SufficiencyReport:
     la_table, region_table
         :func:`provision.sufficiency.summarise` by LA and region.
     whatif
-        :class:`provision.sufficiency.WhatIf` for the focus LA.
+        :class:`provision.whatif.WhatIf` for the focus LA.
     summary
         Plain-English sentences for the page; ``notes`` the caveats (rule, distances, assumption).
     """
@@ -243,11 +243,12 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
         Public-list location rule (:data:`provision.sufficiency.RULES`).
     """
     from provision import sufficiency as suff
+    from provision.whatif import whatif
 
     places = suff.homes_list_places(homes_list) if homes_list is not None else suff.public_places(year, rule=rule)
     excess = suff.excess_distance(located, places=places, network=network)
     by_la, by_region = suff.summarise(excess), suff.summarise(excess, by="region")
-    wi = suff.whatif(excess, la=focus_la, add_places=add_places, at=at, synthetic=synthetic)
+    wi = whatif(excess, la=focus_la, add_places=add_places, at=at, synthetic=synthetic)
     measure = "road" if "road" in excess.distances and by_la["median_excess_road_miles"].notna().any() else "straight"
     fig = excess_figure(by_la, las=las, regions=regions, measure=measure, synthetic=synthetic, rule=places.rule)
     m = excess_map(by_la, las=las, regions=regions, synthetic=synthetic, rule=places.rule)

@@ -10,13 +10,16 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
 
+from distance.straight import DFE_KM_PER_MILE, OVER_MILES
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
 from geo.errors import InputError, UnknownAreaCodeError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PLACES_ATTRIBUTION", "la_points", "la_point", "public_points", "resolve_at", "nearest_by_road"]
+__all__ = ["PLACES_ATTRIBUTION", "la_points", "la_point", "public_points", "resolve_at", "nearest_by_road",
+           "nearest_km", "over_20_miles"]
 
 PLACES_ATTRIBUTION = (
     f"{OGL_ATTRIBUTION} (Ofsted; Department for Education). {OS_ATTRIBUTION} 2025; Royal Mail data © Royal Mail "
@@ -162,6 +165,22 @@ def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: Any, max_s
     out[~np.isfinite(out)] = np.nan
     logger.info("nearest place by road for %d points (%d on the network)", len(out), int(ok.sum()))
     return out
+
+
+def nearest_km(points: pd.DataFrame, xy: np.ndarray) -> np.ndarray:
+    """Straight-line km from each point of ``xy`` (EPSG:27700 metres) to the nearest of ``points``; NaN if unknown."""
+    tree = cKDTree(points[["easting", "northing"]].to_numpy(float))
+    out = np.full(len(xy), np.nan)
+    ok = np.isfinite(xy).all(axis=1)
+    if ok.any():
+        out[ok] = tree.query(xy[ok], workers=-1)[0] / 1000.0
+    return out
+
+
+def over_20_miles(km: np.ndarray) -> np.ndarray:
+    """Tell which distances (km) are more than 20 miles by DfE's method (1.6093 km a mile, miles rounded to 1 dp)."""
+    return np.round(km / DFE_KM_PER_MILE, 1) > OVER_MILES
+
 
 
 # -- private helpers ------------------------------------------------------------------------------------

@@ -173,13 +173,14 @@ def whatif_cmd(
     import boundaries
     from provision import sufficiency as suff
     from provision._sufficiency_geo import resolve_at
+    from provision.whatif import whatif
 
     code = boundaries.resolve_la(la)
     resolve_at(at, default_la=code)  # validate --at before the long work
     places, _ = _places(homes_list, year, rule, seed)
     located, synthetic = _children(placements, code, year, seed)
     excess = suff.excess_distance(located, places=places)
-    result = suff.whatif(excess, la=code, add_places=add_places, at=at, synthetic=synthetic)
+    result = whatif(excess, la=code, add_places=add_places, at=at, synthetic=synthetic)
     table = result.table[["placements_label", "within_20_miles_label", "median_nearest_place_miles",
                           "median_placement_miles"]].set_axis(
         ["K2 placements", "placed within 20 miles", "median miles to nearest place", "median miles placed"], axis=1)

@@ -1,4 +1,4 @@
-"""Sufficiency: how much further than the nearest children's-home place each child is placed, and what-ifs.
+"""Sufficiency: how much further than the nearest children's-home place each child is placed (excess distance).
 
 For every children's-home placement (SSDA903 ``PLACE`` K2) the distance from the child's home to the nearest
 children's-home place is compared with the distance actually travelled: **excess = actual − nearest**.
@@ -30,17 +30,22 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.spatial import cKDTree
 
-from distance.straight import DFE_KM_PER_MILE, KM_PER_MILE, OVER_MILES
+from distance.straight import KM_PER_MILE
 from geo.errors import InputError, MissingColumnsError
-from provision._sufficiency_geo import PLACES_ATTRIBUTION, nearest_by_road, public_points, resolve_at
+from provision._sufficiency_geo import (
+    PLACES_ATTRIBUTION,
+    nearest_by_road,
+    nearest_km,
+    over_20_miles,
+    public_points,
+)
 
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "PLACE_CODE", "RULES", "ASSUMPTION", "PLACES_ATTRIBUTION", "Places", "Excess", "WhatIf", "public_places",
-    "homes_list_places", "excess_distance", "summarise", "whatif",
+    "PLACE_CODE", "RULES", "PLACES_ATTRIBUTION", "Places", "Excess", "public_places", "homes_list_places",
+    "excess_distance", "summarise",
 ]
 
 PLACE_CODE = "K2"
@@ -53,11 +58,6 @@ RULES: dict[str, str] = {
               "LA (seeded)",
 }
 """Rules for locating places when only the public (LA-level) lists are available."""
-
-ASSUMPTION = ("Assumption: the added places go to the children nearest to them first (one child a place, only "
-              "children who would be placed nearer than they are), ignoring matching of needs; distances are "
-              "straight-line.")
-"""The what-if's stated assumption."""
 
 _REQUIRED = ["PLACE", "home_easting", "home_northing", "pl_easting", "pl_northing", "responsible_la"]
 
@@ -160,50 +160,6 @@ class Excess:
         return f"Excess({len(self.placements):,} K2 placements; {', '.join(self.distances)}; {self.places.rule})"
 
 
-@dataclass(frozen=True)
-class WhatIf:
-    """What adding places would change for one LA's children in children's homes (aggregates only).
-
-    Attributes
-    ----------
-    la, la_name
-        The LA whose children are counted.
-    add_places, at
-        How many places were added and where (``at`` in words; ``point`` EPSG:27700 metres).
-    table
-        Rows ``before``, ``after``, ``change``; columns ``placements`` (K2 placements with both points
-        located), ``within_20_miles`` (placed within 20 miles, straight-line; suppressed as DfE),
-        ``median_nearest_place_miles``, ``median_placement_miles`` (suppressed under 5 placements), with
-        ``*_label`` columns giving the published text.
-    assumption, rule
-        The what-if's assumption (:data:`ASSUMPTION`) and how places were located.
-    synthetic
-        Built from synthetic children: every output says SYNTHETIC.
-    """
-
-    la: str
-    la_name: str
-    add_places: int
-    at: str
-    point: tuple[float, float]
-    table: pd.DataFrame
-    assumption: str = ASSUMPTION
-    rule: str = ""
-    synthetic: bool = False
-
-    def summary(self) -> str:
-        """One plain-English sentence (numbers already suppressed)."""
-        t = self.table
-        tag = "SYNTHETIC: " if self.synthetic else ""
-        gain = t.loc["change", "within_20_miles_label"]
-        after = t.loc["after", "within_20_miles_label"]
-        med = t.loc["change", "median_placement_miles"]
-        med_text = "not published (fewer than 5 placements)" if pd.isna(med) else f"{med:+.2f} miles"
-        return (f"{tag}{self.add_places} more place(s) {self.at}: {gain} more of {self.la_name}'s children's-home "
-                f"placements within 20 miles ({after} in all); median placement distance {med_text}. "
-                f"{self.assumption}")
-
-
 def public_places(year: int, *, rule: str = "centroid", seed: int = 0) -> Places:
     """Children's-home places from Ofsted's public list at 31 March ``year``, located by LA with ``rule``.
 
@@ -297,7 +253,7 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = 
     out["home_easting"], out["home_northing"] = home[:, 0], home[:, 1]
     out["status"] = np.where(~ok_home, "home not located", np.where(~ok_pl, "placement not located", "ok"))
     actual = np.hypot(*(plc - home).T) / 1000.0
-    nearest = _nearest_km(usable, home)
+    nearest = nearest_km(usable, home)
     _put(out, "straight", actual, nearest, ok)
     quality = [("straight-line", r, int(n)) for r, n in out["status"].value_counts().items() if r != "ok"]
     if places.points["needs_mask"].notna().any() and "URN" in out.columns:
@@ -389,71 +345,7 @@ def summarise(excess: Excess, *, by: str = "la") -> pd.DataFrame:
     return safe.drop(columns=[c for c in ("_all",) if c in safe.columns])
 
 
-def whatif(excess: Excess, *, la: str, add_places: int, at: str | None = None, synthetic: bool = False) -> WhatIf:
-    """Re-run nearest place and excess for one LA's children with ``add_places`` more places at one point.
-
-    The new places sit at ``at``: an LA (its postcode-weighted centroid, as the ``centroid`` rule) or a postcode
-    sector's centroid; default the LA itself. Nearest-place distances are re-measured with the added point;
-    the added places then go to the LA's children nearest to them first, one child a place, among children
-    who would be placed nearer than they are (:data:`ASSUMPTION`). Straight-line distances only.
-
-    Parameters
-    ----------
-    excess
-        From :func:`excess_distance`, covering the LA's children.
-    la
-        The LA (ONS code, DfE number or name).
-    add_places
-        Places to add (0 changes nothing).
-    at
-        LA or postcode sector (``"SK4 1"``); must be in England.
-    synthetic
-        Label the result SYNTHETIC.
-
-    Raises
-    ------
-    InputError
-        A negative number of places, ``at`` outside England or not found, or no located K2 placement of the LA.
-    """
-    import boundaries
-
-    code = boundaries.resolve_la(la)
-    if int(add_places) != add_places or add_places < 0:
-        raise InputError(f"--add-places must be a whole number of places, 0 or more; got {add_places!r}")
-    point, where, at_la = resolve_at(at, default_la=code)
-    rows = excess.placements[(excess.placements["responsible_la"] == code) & excess.placements["status"].eq("ok")]
-    if rows.empty:
-        raise InputError(f"no children's-home (K2) placement with both points located for LA {code}")
-    home = rows[["home_easting", "home_northing"]].to_numpy(float)
-    actual = rows["actual_straight_km"].to_numpy(float)
-    before_nearest = rows["nearest_straight_km"].to_numpy(float)
-    after_places = excess.places.with_added(point[0], point[1], int(add_places), la_code=at_la)
-    after_nearest = _nearest_km(after_places.usable, home)
-    new_km = np.hypot(home[:, 0] - point[0], home[:, 1] - point[1]) / 1000.0
-    after_actual = actual.copy()
-    gain = np.flatnonzero(new_km < actual)
-    take = gain[np.argsort(new_km[gain], kind="stable")][:int(add_places)]
-    after_actual[take] = new_km[take]
-    table = _whatif_table(before_nearest, after_nearest, actual, after_actual)
-    name = str(boundaries.la_lookup().drop_duplicates("la_code").set_index("la_code")["la_name"].get(code, code))
-    return WhatIf(code, name, int(add_places), where, point, table, ASSUMPTION, excess.places.rule, synthetic)
-
-
 # -- private helpers ------------------------------------------------------------------------------------
-def _nearest_km(points: pd.DataFrame, xy: np.ndarray) -> np.ndarray:
-    tree = cKDTree(points[["easting", "northing"]].to_numpy(float))
-    out = np.full(len(xy), np.nan)
-    ok = np.isfinite(xy).all(axis=1)
-    if ok.any():
-        out[ok] = tree.query(xy[ok], workers=-1)[0] / 1000.0
-    return out
-
-
-def _over20(km: np.ndarray) -> np.ndarray:
-    """More than 20 miles by DfE's method (1.6093 km a mile, miles rounded to 1 dp)."""
-    return np.round(km / DFE_KM_PER_MILE, 1) > OVER_MILES
-
-
 def _put(out: pd.DataFrame, kind: str, actual: np.ndarray, nearest: np.ndarray, ok: np.ndarray,
          prefix: str = "") -> None:
     actual = np.where(ok, actual, np.nan)
@@ -465,7 +357,7 @@ def _put(out: pd.DataFrame, kind: str, actual: np.ndarray, nearest: np.ndarray, 
     out[f"excess_{prefix}{kind}_km"] = excess
     out[f"excess_{prefix}{kind}_miles"] = excess / KM_PER_MILE
     if kind == "straight" and not prefix:
-        flag = pd.array(_over20(excess), dtype="boolean")
+        flag = pd.array(over_20_miles(excess), dtype="boolean")
         flag[~np.isfinite(excess)] = pd.NA
         out["over_20_miles_beyond"] = flag
 
@@ -493,7 +385,7 @@ def _matched(out: pd.DataFrame, usable: pd.DataFrame, home: np.ndarray, ok: np.n
     for m in pd.unique(need[todo].astype(int)):
         rows = np.flatnonzero(todo & (need.fillna(-1).astype(int).to_numpy() == m))
         eligible = pts[(m_all & int(m)) == int(m)]
-        nearest[rows] = _nearest_km(eligible, home[rows])  # the placed home itself is always eligible
+        nearest[rows] = nearest_km(eligible, home[rows])  # the placed home itself is always eligible
     out["matched_status"] = status
     _put(out, "straight", out["actual_straight_km"].to_numpy(float), nearest, status == "ok", prefix="matched_")
     return [("needs-matched", r, int(n)) for r, n in pd.Series(status).value_counts().items() if r != "ok"]
@@ -512,46 +404,3 @@ def _road(out: pd.DataFrame, frame: pd.DataFrame, usable: pd.DataFrame, network:
     out.loc[~road_ok & ok & np.isfinite(actual), "road_status"] = "no place reachable by road"
     _put(out, "road", actual, nearest, road_ok)
     return [("road", r, int(n)) for r, n in out["road_status"].value_counts().items() if r != "ok"]
-
-
-def _whatif_table(before_nearest: np.ndarray, after_nearest: np.ndarray, before_actual: np.ndarray,
-                  after_actual: np.ndarray) -> pd.DataFrame:
-    """Before/after/change, with counts suppressed so that none of 1-4 can be read or worked out.
-
-    ``within_before + gained = within_after`` and each row's within and over sum to the placements: a row is
-    shown whole or not at all, and ``gained`` is hidden when it is 1-4 or when exactly one row is hidden.
-    """
-    from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_counts
-
-    n = len(before_actual)
-    within = {"before": int((~_over20(before_actual)).sum()), "after": int((~_over20(after_actual)).sum())}
-    rows = pd.DataFrame({"within": list(within.values()), "over": [n - v for v in within.values()],
-                         "placements": [n, n]}, index=list(within))
-    safe = suppress_counts(rows, count_columns=["within", "over"], total="placements")
-    hidden = {k: bool(pd.isna(safe.loc[k, "within"])) for k in within}
-    gained = within["after"] - within["before"]
-    labels = {k: str(safe.loc[k, "within_label"]) for k in within}
-    small_gain = 1 <= gained < 5
-    if small_gain and not any(hidden.values()):
-        hidden["before"], labels["before"] = True, SECONDARY_LABEL  # else before + gain would be shown
-    gain_hidden = small_gain or (hidden["before"] != hidden["after"])
-    gain_label = SUPPRESSED_LABEL if small_gain else SECONDARY_LABEL if gain_hidden else str(gained)
-    total = suppress_counts(pd.DataFrame({"placements": [n]}), count_columns=["placements"])
-
-    def med(v: np.ndarray) -> float:
-        return float(np.median(v) / KM_PER_MILE) if n >= 5 else float("nan")
-
-    table = pd.DataFrame({
-        "placements": pd.array([total["placements"].iloc[0]] * 3, dtype="Int64"),
-        "within_20_miles": pd.array([pd.NA if hidden["before"] else within["before"],
-                                     pd.NA if hidden["after"] else within["after"],
-                                     pd.NA if gain_hidden else gained], dtype="Int64"),
-        "median_nearest_place_miles": [med(before_nearest), med(after_nearest),
-                                       med(after_nearest) - med(before_nearest)],
-        "median_placement_miles": [med(before_actual), med(after_actual), med(after_actual) - med(before_actual)],
-        "placements_label": [str(total["placements_label"].iloc[0])] * 3,
-        "within_20_miles_label": [labels["before"], labels["after"], gain_label],
-    }, index=pd.Index(["before", "after", "change"], name="scenario"))
-    for c in ("median_nearest_place_miles", "median_placement_miles"):
-        table[c] = table[c].round(2)
-    return table
