@@ -160,7 +160,7 @@ def surface_layer(path: str | Path, *, band: str = "nearest_place_straight_km", 
     import rasterio
     from pyproj import Transformer
     from rasterio.enums import Resampling
-    from rasterio.warp import calculate_default_transform, reproject
+    from rasterio.warp import reproject
 
     with rasterio.open(path) as src:
         if src.crs is None or src.crs.to_epsg() != 27700:
@@ -174,9 +174,8 @@ def surface_layer(path: str | Path, *, band: str = "nearest_place_straight_km", 
         while True:
             shape = (max(1, src.height // factor), max(1, src.width // factor))
             data = src.read(i, out_shape=shape, resampling=Resampling.nearest, masked=True).filled(np.nan)
-            transform = src.transform * src.transform.scale(src.width / shape[1], src.height / shape[0])
-            dst_t, w, h = calculate_default_transform(src.crs, "EPSG:3857", shape[1], shape[0],
-                                                      *rasterio.transform.array_bounds(*shape, transform))
+            transform = src.transform @ src.transform.scale(src.width / shape[1], src.height / shape[0])
+            dst_t, w, h = _mercator_grid(transform, shape)
             merc = np.full((h, w), np.nan, np.float32)
             reproject(data.astype(np.float32), merc, src_transform=transform, src_crs=src.crs, dst_transform=dst_t,
                       dst_crs="EPSG:3857", resampling=Resampling.nearest, src_nodata=np.nan, dst_nodata=np.nan)
@@ -184,8 +183,8 @@ def surface_layer(path: str | Path, *, band: str = "nearest_place_straight_km", 
             if len(png) * 4 / 3 <= max_bytes or factor > 64:
                 break
             factor *= 2
-    west, north = dst_t * (0, 0)
-    east, south = dst_t * (w, h)
+    west, north = dst_t @ (0, 0)
+    east, south = dst_t @ (w, h)
     lon, lat = Transformer.from_crs(3857, 4326, always_xy=True).transform([west, east], [south, north])
     title = name or {"nearest_place_straight_km": "Distance to the nearest children's-home place (straight-line)",
                      "nearest_place_road_km": "Distance to the nearest children's-home place (road)",
@@ -268,6 +267,21 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
 
 
 # -- private helpers ------------------------------------------------------------------------------------
+def _mercator_grid(transform: Any, shape: tuple[int, int]) -> tuple[Any, int, int]:
+    """A Web Mercator grid covering a BNG raster with about as many cells across (for Leaflet's image overlay)."""
+    from affine import Affine
+    from pyproj import Transformer
+
+    h, w = shape
+    left, top = transform.c, transform.f
+    right, bottom = left + transform.a * w, top + transform.e * h
+    x0, y0, x1, y1 = Transformer.from_crs(27700, 3857, always_xy=True).transform_bounds(left, bottom, right, top,
+                                                                                        densify_pts=21)
+    res = (x1 - x0) / w
+    width, height = w, max(1, math.ceil((y1 - y0) / res))
+    return Affine(res, 0.0, x0, 0.0, -res, y1), width, height
+
+
 def _png(values: np.ndarray, *, miles: bool) -> tuple[bytes, list[tuple[str, str]]]:
     """Colour ``values`` (km → miles, or counts) into fixed classes; PNG bytes and the legend rows."""
     from matplotlib.colors import to_rgba

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from python_calamine import CalamineError
 
 from geo.errors import InputError, MissingColumnsError
 from geo.postcodes import geocode
@@ -136,10 +137,10 @@ def read_provider_rows(path: str | Path) -> tuple[pd.DataFrame, str, str]:
     if not path.is_file():
         raise InputError(f"homes list {str(path)!r}: file not found")
     try:
-        book = pd.ExcelFile(path, engine="calamine")
-    except (ValueError, OSError) as exc:
+        with pd.ExcelFile(path, engine="calamine") as book:
+            sheets = [str(s) for s in book.sheet_names]
+    except (ValueError, OSError, CalamineError) as exc:  # calamine: "Cannot detect file format"
         raise InputError(f"{path.name}: not a readable workbook (.xlsx, .xls or .ods): {exc}") from exc
-    sheets = [str(s) for s in book.sheet_names]
     by_key = {_norm(s): s for s in sheets}
     key = next((k for k in LAYOUTS if k in by_key), None)
     if key is None:
@@ -148,7 +149,7 @@ def read_provider_rows(path: str | Path) -> tuple[pd.DataFrame, str, str]:
                          f"{', '.join(repr(s) for s in sheets)}")
     sheet = by_key[key]
     source = f"{path.name} [{sheet}]"
-    raw = book.parse(sheet, header=None, dtype=object)
+    raw = pd.read_excel(path, sheet_name=sheet, header=None, dtype=object, engine="calamine")
     header_row = _header_row(raw, source)
     frame = raw.iloc[header_row + 1:].copy()
     frame.columns = [_norm(c) for c in raw.iloc[header_row]]
