@@ -268,7 +268,7 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
 
 # -- private helpers ------------------------------------------------------------------------------------
 def _mercator_grid(transform: Any, shape: tuple[int, int]) -> tuple[Any, int, int]:
-    """A Web Mercator grid covering a BNG raster with about as many cells across (for Leaflet's image overlay)."""
+    """Return a Web Mercator grid covering a BNG raster with as many cells across (for Leaflet's overlay)."""
     from affine import Affine
     from pyproj import Transformer
 

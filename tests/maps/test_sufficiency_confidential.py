@@ -135,7 +135,8 @@ def test_no_point_markers_and_no_table_of_homes_or_placements(outputs):
         assert not re.search(r"L\.marker|L\.circleMarker|L\.circle\(|\"type\": \"Point\"", html), page
     for csv in outputs.glob("*.csv"):
         table = pd.read_csv(csv)
-        bad = [c for c in table.columns if re.search(r"easting|northing|postcode|urn|child|latitude|longitude", c, re.I)]
+        bad = [c for c in table.columns if re.search(r"easting|northing|postcode|urn|child|latitude|longitude", c,
+                                                     re.I)]
         assert not bad, (csv.name, bad)
     by_la = pd.read_csv(outputs / "excess.csv", index_col="la_code")
     assert list(by_la.index) == ["E08000007"]  # one aggregate row: the LA, never a placement
