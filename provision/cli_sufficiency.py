@@ -72,6 +72,8 @@ def excess_cmd(
     (through URN). The tables give each LA's and region's median excess and the share of placements more than
     20 miles beyond the nearest place; counts of 1-4 are suppressed (with secondary suppression), medians of
     fewer than 5 placements are not shown. The rule used to locate places is stated in every row.
+
+    Example: farfromhome sufficiency excess -p episodes.csv --la 356 --out excess.csv --figure excess.png
     """
     for path, allowed in ((figure, (".png", ".svg", ".pdf")), (map_out, (".html",))):
         if path is not None and path.suffix.lower() not in allowed:
@@ -123,6 +125,8 @@ def surface_cmd(
     units, sources, the rule that located places and attribution are in the file's tags; an overview pyramid
     is built. From a confidential --homes-list, cells must be 5 km or coarser and each home is moved to its
     postcode-district centroid first. England at 1 km is about 130,000 cells.
+
+    Example: farfromhome sufficiency surface --year 2025 --resolution 1000 --out nearest_places.tif
     """
     from provision import surface as sf
 
@@ -169,6 +173,8 @@ def whatif_cmd(
     placements would be within 20 miles and the change in median distance. Assumption (stated on the output):
     the new places go to the nearest children first, one child a place, ignoring matching of needs;
     straight-line distances.
+
+    Example: farfromhome sufficiency whatif --la 356 --add-places 4 --at "SK4 1" (SYNTHETIC without -p)
     """
     import boundaries
     from provision import sufficiency as suff
