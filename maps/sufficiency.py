@@ -233,7 +233,8 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
     homes_list
         A :class:`provision.homes_list.HomesList` (confidential): places at setting postcodes.
     network
-        Road network for road excess.
+        Road network (file or :class:`~distance.network.RoadNetwork`) for road excess; ``"backbone"`` or
+        ``"none"`` (the main job's other choices) give straight-line only, with a note saying so.
     synthetic
         The children are synthetic: every output says so.
     add_places, at
@@ -245,6 +246,12 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
     from provision.whatif import whatif
 
     places = suff.homes_list_places(homes_list) if homes_list is not None else suff.public_places(year, rule=rule)
+    notes = [f"Places: {places.rule}."]
+    if isinstance(network, str) and network in ("backbone", "none"):
+        if network == "backbone":
+            notes.append("Road excess not measured: it needs a local road network (the national backbone measures "
+                         "given pairs, not the nearest place); straight-line only.")
+        network = None
     excess = suff.excess_distance(located, places=places, network=network)
     by_la, by_region = suff.summarise(excess), suff.summarise(excess, by="region")
     wi = whatif(excess, la=focus_la, add_places=add_places, at=at, synthetic=synthetic)
@@ -261,8 +268,8 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
                        f"the nearest children's-home place (straight-line); {share:.0f}% were more than 20 miles "
                        "beyond it.")
     summary.append(wi.summary())
-    notes = [f"Places: {places.rule}.", "Excess = distance travelled minus distance to the nearest children's-home "
-             "place; it can be negative where places are located only by LA.", wi.assumption]
+    notes += ["Excess = distance travelled minus distance to the nearest children's-home place; it can be negative "
+              "where places are located only by LA.", wi.assumption]
     return SufficiencyReport(fig, m, by_la, by_region, wi, summary, notes, synthetic)
 
 

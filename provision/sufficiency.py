@@ -259,6 +259,9 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = 
     if places.points["needs_mask"].notna().any() and "URN" in out.columns:
         quality += _matched(out, usable, home, ok)
     distances: tuple[str, ...] = ("straight-line",)
+    if isinstance(network, str) and network in ("backbone", "none"):
+        raise InputError(f"network {network!r}: road excess needs a road network (a file or RoadNetwork); the "
+                         "national backbone measures given pairs, not the nearest place")
     if network is not None:
         quality += _road(out, frame, usable, network, ok, max_snap_m)
         distances = ("straight-line", "road")

@@ -116,11 +116,12 @@ def test_report_section_in_one_call(mirror, las, regions):
     from provision import placements, synth
 
     located = placements.locate(synth.generate(year=2024, seed=3, las=["356"]).episodes)
-    rep = sufficiency_report(located, focus_la="356", las=las, regions=regions)
+    rep = sufficiency_report(located, focus_la="356", las=las, regions=regions, network="backbone")
     tables = rep.tables()
     assert set(tables) == {"sufficiency_by_la", "sufficiency_by_region", "sufficiency_whatif"}
     assert all((t["data"] == "SYNTHETIC").all() for t in tables.values())
     assert rep.whatif.la == "E08000007" and rep.whatif.add_places == 4
     assert rep.summary[0].startswith("SYNTHETIC: the median children's-home placement was")
     assert any("postcode-weighted centroid" in n for n in rep.notes)
+    assert any(n.startswith("Road excess not measured") for n in rep.notes)  # the job's default network
     assert rep.figure is not None and rep.map is not None

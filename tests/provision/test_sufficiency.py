@@ -226,6 +226,8 @@ def test_no_children_s_home_placement_and_no_place_are_errors(stockport, public)
         excess_distance(stockport, places=places_frame([(4e5, 3e5)], places=[0.0]))
     with pytest.raises(MissingColumnsError, match="responsible_la"):
         excess_distance(stockport.drop(columns="responsible_la"), places=public)
+    with pytest.raises(InputError, match="network 'backbone': road excess needs a road network"):
+        excess_distance(stockport, places=public, network="backbone")
 
 
 def test_summaries_suppress_counts_and_small_medians(stockport_excess):
