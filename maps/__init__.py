@@ -10,6 +10,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "interactive": ["supply_map", "flow_map", "distance_map", "save_map"],
         "static": ["supply_figure", "flow_figure", "distance_figure", "save_figure"],
         "report": ["write_index"],
+        "sufficiency": ["sufficiency_report", "surface_layer", "excess_figure", "excess_map"],
         "effect_figures": ["plot_ecological", "plot_dose_response", "write_ecological_outputs", "write_child_outputs"],
     },
 )

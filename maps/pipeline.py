@@ -32,6 +32,7 @@ from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
 from maps.outputs import staged_output, write_quality, write_run_json
+from maps.sufficiency import sufficiency_report
 from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
 from provision.measures import la_measures
 from provision.outcomes import load_ecological
@@ -175,15 +176,19 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
         placed, road_out = timed("Road distances", road_step, children, options=options)
         maps_out = timed("Flow and distance maps", placement_step, placed, las=las, focus=focus,
                          synthetic=children.synthetic, options=options, stage=stage)
+        suff = timed("Sufficiency: distance beyond the nearest place", sufficiency_step, placed, las=las, focus=focus,
+                     synthetic=children.synthetic, options=options, stage=stage)
         eco = timed("Distance and going missing between LAs (real data)", ecological_step, stage, year=options.year)
         child = timed("Distance and going missing by child", child_step, children, placed.located,
                       options=options, stage=stage)
-        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "eco": eco, "child": child}
+        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "suff": suff, "eco": eco, "child": child}
         sections = [
             report.Section("Children's homes and places (real public data)", items=supply.items, notes=supply.notes),
             report.Section("Where children are placed", items=maps_out.items,
                            notes=[children.description, *road_out.notes, *maps_out.notes],
                            synthetic=children.synthetic),
+            report.Section("Sufficiency: how much further than the nearest place", items=suff.items,
+                           notes=suff.notes, synthetic=children.synthetic),
             report.Section("Does distance make a difference?", items=eco.items + child.items,
                            notes=eco.notes + child.notes),
         ]
@@ -308,6 +313,34 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
         report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
     ]
     return StepOutput(items=items, sentences=summary.placement_sentences(located, name, synthetic=synthetic))
+
+
+def sufficiency_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, synthetic: bool,
+                     options: JobOptions, stage: Path) -> StepOutput:
+    """Excess distance of children's-home placements beyond the nearest place, by LA, and a what-if for the focus LA.
+
+    Places are located by LA from Ofsted's public list (addresses are redacted); only suppressed aggregates
+    are written. With a road-network file, road excess too.
+    """
+    rep = sufficiency_report(placed.located, focus_la=focus, year=options.year, las=las,
+                             regions=boundaries.load_regions(year=LA_VINTAGE), network=options.network,
+                             synthetic=synthetic)
+    out = StepOutput(notes=list(rep.notes), sentences=list(rep.summary))
+    prefix = "synthetic_" if synthetic else ""
+    for name, table in rep.tables().items():
+        table.to_csv(stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
+        out.items.append(report.Item(f"tables/{prefix}{name}.csv", f"Table: {name.replace('_', ' ')} (suppressed)",
+                                     synthetic=synthetic))
+    interactive.save_map(rep.map, stage / "maps" / "sufficiency.html", inline_assets=options.inline_assets)
+    _save_figure(rep.figure, stage / "figures" / "sufficiency_excess")
+    out.items[:0] = [
+        report.Item("maps/sufficiency.html", "Interactive map: median excess distance by LA",
+                    "how much further than the nearest children's-home place each LA's children are placed",
+                    synthetic=synthetic),
+        report.Item("figures/sufficiency_excess.png", "Figure: median excess distance by LA (PNG, 300 dpi)",
+                    synthetic=synthetic, also=("figures/sufficiency_excess.svg", "figures/sufficiency_excess.pdf")),
+    ]
+    return out
 
 
 def ecological_step(stage: Path, *, year: int) -> StepOutput:

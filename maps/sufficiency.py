@@ -19,7 +19,7 @@ from matplotlib.figure import Figure
 from distance.straight import KM_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, ModelNotIdentifiedError
 from maps import interactive, static
 from maps.interactive import Layer
 
@@ -76,7 +76,7 @@ class SufficiencyReport:
     la_table, region_table
         :func:`provision.sufficiency.summarise` by LA and region.
     whatif
-        :class:`provision.whatif.WhatIf` for the focus LA.
+        :class:`provision.whatif.WhatIf` for the focus LA, or None when the LA has no placement to re-run.
     summary
         Plain-English sentences for the page; ``notes`` the caveats (rule, distances, assumption).
     """
@@ -92,10 +92,11 @@ class SufficiencyReport:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Return the tables to write (name → frame), marked ``data = SYNTHETIC`` when built from synthetic children."""
-        out = {"sufficiency_by_la": self.la_table, "sufficiency_by_region": self.region_table,
-               "sufficiency_whatif": self.whatif.table.assign(la_code=self.whatif.la, at=self.whatif.at,
-                                                             added_places=self.whatif.add_places,
-                                                             assumption=self.whatif.assumption)}
+        out = {"sufficiency_by_la": self.la_table, "sufficiency_by_region": self.region_table}
+        if self.whatif is not None:
+            out["sufficiency_whatif"] = self.whatif.table.assign(la_code=self.whatif.la, at=self.whatif.at,
+                                                                added_places=self.whatif.add_places,
+                                                                assumption=self.whatif.assumption)
         if self.synthetic:
             out = {k: v.assign(data="SYNTHETIC") for k, v in out.items()}
         return out
@@ -252,9 +253,17 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
             notes.append("Road excess not measured: it needs a local road network (the national backbone measures "
                          "given pairs, not the nearest place); straight-line only.")
         network = None
-    excess = suff.excess_distance(located, places=places, network=network)
+    try:
+        excess = suff.excess_distance(located, places=places, network=network)
+    except ModelNotIdentifiedError as exc:  # a regional network that holds no place: straight-line only
+        notes.append(f"Road excess not measured: {exc}; straight-line only.")
+        excess = suff.excess_distance(located, places=places, network=None)
     by_la, by_region = suff.summarise(excess), suff.summarise(excess, by="region")
-    wi = whatif(excess, la=focus_la, add_places=add_places, at=at, synthetic=synthetic)
+    try:
+        wi = whatif(excess, la=focus_la, add_places=add_places, at=at, synthetic=synthetic)
+    except ModelNotIdentifiedError as exc:  # nothing to re-run for this LA
+        wi = None
+        notes.append(f"What-if left out: {exc}.")
     measure = "road" if "road" in excess.distances and by_la["median_excess_road_miles"].notna().any() else "straight"
     fig = excess_figure(by_la, las=las, regions=regions, measure=measure, synthetic=synthetic, rule=places.rule)
     m = excess_map(by_la, las=las, regions=regions, synthetic=synthetic, rule=places.rule)
@@ -267,9 +276,10 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
         summary.append(f"{tag}the median children's-home placement was {ex.median():.1f} miles farther from home than "
                        f"the nearest children's-home place (straight-line); {share:.0f}% were more than 20 miles "
                        "beyond it.")
-    summary.append(wi.summary())
+    if wi is not None:
+        summary.append(wi.summary())
     notes += ["Excess = distance travelled minus distance to the nearest children's-home place; it can be negative "
-              "where places are located only by LA.", wi.assumption]
+              "where places are located only by LA.", *([wi.assumption] if wi is not None else [])]
     return SufficiencyReport(fig, m, by_la, by_region, wi, summary, notes, synthetic)
 
 

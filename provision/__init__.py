@@ -18,5 +18,9 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "outcomes": ["load_ecological"],
         "returns": ["read_return", "synthetic_return", "ChildLevelData"],
         "synth": ["generate"],
+        "homes_list": ["read_homes_list"],
+        "sufficiency": ["public_places", "excess_distance", "summarise"],
+        "whatif": ["whatif"],
+        "surface": ["nearest_place_surface", "write_surface"],
     },
 )

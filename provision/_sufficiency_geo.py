@@ -14,7 +14,7 @@ from scipy.spatial import cKDTree
 
 from distance.straight import DFE_KM_PER_MILE, OVER_MILES
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
-from geo.errors import InputError, UnknownAreaCodeError
+from geo.errors import InputError, ModelNotIdentifiedError, UnknownAreaCodeError
 
 logger = logging.getLogger(__name__)
 
@@ -148,8 +148,8 @@ def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: Any, max_s
     src_node, src_leg = snap(points[["easting", "northing"]].to_numpy(float), network=net)
     keep = src_leg <= max_snap_m
     if not keep.any():
-        raise InputError(f"no children's-home place lies within {max_snap_m:,.0f} m of the road network "
-                         f"({net!r})")
+        raise ModelNotIdentifiedError(f"no children's-home place lies within {max_snap_m:,.0f} m of the road "
+                                      f"network ({net!r})")
     legs = pd.Series(src_leg[keep]).groupby(src_node[keep]).min()
     n = net.n_nodes
     reverse = net.csr("length").T.tocsr()

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import KM_PER_MILE
-from geo.errors import InputError
+from geo.errors import InputError, ModelNotIdentifiedError
 from provision._sufficiency_geo import nearest_km, over_20_miles, resolve_at
 from provision.sufficiency import Excess
 
@@ -109,7 +109,7 @@ def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = N
     point, where, at_la = resolve_at(at, default_la=code)
     rows = excess.placements[(excess.placements["responsible_la"] == code) & excess.placements["status"].eq("ok")]
     if rows.empty:
-        raise InputError(f"no children's-home (K2) placement with both points located for LA {code}")
+        raise ModelNotIdentifiedError(f"no children's-home (K2) placement with both points located for LA {code}")
     home = rows[["home_easting", "home_northing"]].to_numpy(float)
     actual = rows["actual_straight_km"].to_numpy(float)
     after_places = excess.places.with_added(point[0], point[1], int(add_places), la_code=at_la)

@@ -294,12 +294,11 @@ def _quality(excess: Any, homes: Any) -> pd.DataFrame:
 
 def _excess_outputs(by_la: pd.DataFrame, figure: Path | None, map_out: Path | None, *, synthetic: bool, rule: str,
                     road: bool) -> None:
-    # the one place the provision CLI reaches up to maps: the figure and choropleth of its own tables
     import boundaries
     from maps import interactive, static
     from maps import sufficiency as ms
 
-    las, regions = boundaries.load_las(year=2024), boundaries.load_regions(year=2024)
+    las, regions = boundaries.load_las(), boundaries.load_regions()
     if figure is not None:
         measure = "road" if road and by_la["median_excess_road_miles"].notna().any() else "straight"
         fig = ms.excess_figure(by_la, las=las, regions=regions, measure=measure, synthetic=synthetic, rule=rule)
