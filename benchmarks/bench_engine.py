@@ -196,7 +196,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         rutland, secs = timed(build_network, pbf, cache_dir=tmp)
-    print(f"\nRutland OSM build (osmium filter + osmnx + projection + SCC), uncached: {secs:.1f} s")
+    print(f"\nRutland OSM build (streaming pyosmium reader + numpy: chains, SCC, projection), uncached: {secs:.1f} s")
     bench_graph("Rutland, real OSM drive network (© OpenStreetMap contributors)", rutland, pairs=args.pairs,
                 origins=min(args.origins, rutland.n_nodes // 2), nx_sample=args.nx_sample,
                 nx_budget=args.nx_budget, scipy_origins=200)

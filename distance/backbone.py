@@ -54,6 +54,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
+from distance._points import points
 from distance.network import RoadNetwork
 from geo.catalogue import data_path
 from geo.errors import InputError, MissingColumnsError, NetworkError
@@ -81,9 +82,6 @@ ACCURACY: dict[str, float] = {"rutland_median_rel_error": 0.064, "rutland_p90_re
                                "rutland_median_bias": 0.016, "levenshulme_median_rel_error": 0.074,
                                "levenshulme_p90_rel_error": 0.173}
 """Relative error of backbone vs full-network distances, measured by ``benchmarks/bench_engine.py``."""
-
-_COLUMNS = ["home_easting", "home_northing", "pl_easting", "pl_northing"]
-
 
 @dataclass(frozen=True, eq=False)
 class Backbone:
@@ -143,8 +141,6 @@ def backbone_distances(
     backbone: Backbone | None = None,
     n_junctions: int = N_JUNCTIONS,
     max_access_m: float = MAX_ACCESS_M,
-    network: RoadNetwork | None = None,
-    max_snap_m: float = 2000.0,
 ) -> pd.DataFrame:
     """Approximate road distance (km) and time (minutes) for any two points in England.
 
@@ -159,30 +155,22 @@ def backbone_distances(
         How many nearest SRN junctions to try at each end.
     max_access_m
         Points farther than this from every junction are ``off_network``.
-    network
-        A local road network (EPSG:27700). Pairs whose two ends both lie within ``max_snap_m`` of it get its
-        exact distance (:func:`distance.road.road_distances`, ``road_method`` ``network``); the rest use
-        the backbone.
-    max_snap_m
-        Snap distance for ``network``.
 
     Returns
     -------
     pandas.DataFrame
         A copy with ``road_distance_km``, ``road_time_min``, ``road_status`` (``ok``, ``off_network``,
         ``same_node`` when both points coincide) and ``road_method`` (``direct``, ``backbone``, ``capped``,
-        ``network``, or empty when off the network).
+        or empty when off the network). To use a real network where one covers both ends and this backbone
+        elsewhere, call :func:`distance.road.road_distances` with ``fallback="backbone"``.
         Distances are approximate (see the module docstring for the method and its measured accuracy).
     """
-    missing = [c for c in _COLUMNS if c not in placements.columns]
-    if missing:
-        raise MissingColumnsError("placements", missing, list(placements.columns))
+    he, hn, pe, pn = points(placements)
     if n_junctions < 1:
         raise InputError(f"n_junctions must be at least 1; got {n_junctions}")
     bb = backbone or load_backbone()
     k = min(n_junctions, bb.n_junctions)
     out = placements.copy()
-    he, hn, pe, pn = (pd.to_numeric(out[c], errors="coerce").to_numpy(float) for c in _COLUMNS)
     n = len(out)
     straight = np.hypot(pe - he, pn - hn)
     located = np.isfinite(straight)
@@ -220,16 +208,6 @@ def backbone_distances(
     out["road_time_min"] = time_min
     out["road_status"] = pd.Categorical(status, categories=["ok", "off_network", "unreachable", "same_node"])
     out["road_method"] = method
-    if network is not None:
-        from distance.road import road_distances
-
-        local = road_distances(placements[_COLUMNS], network=network, max_snap_m=max_snap_m)
-        use = local["road_status"].isin(["ok", "same_node"]).to_numpy()
-        for col in ("road_distance_km", "road_time_min"):
-            out.loc[use, col] = local.loc[use, col].to_numpy()
-        out.loc[use, "road_status"] = local.loc[use, "road_status"].to_numpy()
-        out.loc[use, "road_method"] = "network"
-        logger.info("%d of %d pairs measured on the local network", int(use.sum()), n)
     logger.info("backbone distances for %d placements: %s", n, out["road_status"].value_counts().to_dict())
     return out
 

@@ -7,14 +7,24 @@ import json
 import logging
 import os
 import tempfile
+import zipfile
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
+from distance.osm import (
+    DRIVE_HIGHWAYS,
+    FALLBACK_SPEED_KMH,
+    UK_DEFAULT_SPEEDS_KMH,
+    ProgressCallback,
+    is_drivable,
+    read_pbf,
+)
 from geo.crs import BNG
 from geo.errors import InputError, NetworkError
 
@@ -25,6 +35,7 @@ __all__ = [
     "UK_DEFAULT_SPEEDS_KMH",
     "RoadNetwork",
     "build_network",
+    "network_format",
     "download_network",
     "network_from_graph",
     "load_network",
@@ -32,32 +43,12 @@ __all__ = [
     "to_networkx",
 ]
 
-DRIVE_HIGHWAYS: frozenset[str] = frozenset({
-    "motorway", "trunk", "primary", "secondary", "tertiary", "unclassified", "residential",
-    "living_street", "road", "motorway_link", "trunk_link", "primary_link", "secondary_link",
-    "tertiary_link",
-})
-"""OSM ``highway`` values kept for a car network (service roads, tracks and paths are left out)."""
+Builder = Literal["auto", "streaming", "osmnx"]
 
-UK_DEFAULT_SPEEDS_KMH: dict[str, float] = {
-    "motorway": 112.0, "motorway_link": 64.0,     # 70 mph national limit; slip roads ~40 mph
-    "trunk": 96.0, "trunk_link": 56.0,            # 60 mph single-carriageway limit
-    "primary": 80.0, "primary_link": 48.0,        # ~50 mph typical A-road
-    "secondary": 64.0, "secondary_link": 40.0,    # ~40 mph B-road
-    "tertiary": 56.0, "tertiary_link": 40.0,
-    "unclassified": 48.0, "road": 48.0,           # 30 mph
-    "residential": 40.0, "living_street": 16.0,   # 25 mph / 10 mph
-}
-"""Speeds (km/h) given to edges of a road class that have no ``maxspeed`` tag. Tagged speeds win.
-
-UK national speed limits (70/60 mph) for motorways and trunk roads, and typical free-flow speeds below
-that; they feed ``osmnx.routing.add_edge_speeds(hwy_speeds=...)``, so travel times are free-flow estimates.
-"""
-
-_FALLBACK_SPEED_KMH = 48.0
 _FORMAT_VERSION = 1
 _BUILD_OPTIONS: dict[str, Any] = {"highways": sorted(DRIVE_HIGHWAYS), "speeds": UK_DEFAULT_SPEEDS_KMH,
-                                  "version": _FORMAT_VERSION}
+                                  "version": _FORMAT_VERSION, "rules": 2}
+_REBUILD = "rebuild it with 'farfromhome network build --osm EXTRACT --out FILE'"
 
 
 @dataclass(frozen=True, eq=False)
@@ -133,6 +124,8 @@ class RoadNetwork:
 def build_network(
     source: str | os.PathLike[str],
     *,
+    builder: Builder = "auto",
+    progress: ProgressCallback | None = None,
     cache: bool = True,
     cache_dir: str | os.PathLike[str] | None = None,
 ) -> RoadNetwork:
@@ -143,8 +136,14 @@ def build_network(
     source
         ``.osm.pbf``, ``.osm``/``.osm.bz2`` XML, a GraphML file saved by osmnx, or a network file saved by
         :func:`save_network` (``.npz``, loaded as is).
+    builder
+        ``"auto"`` (default): ``.osm.pbf`` through the streaming reader (:func:`distance.osm.read_pbf`: two
+        pyosmium passes into numpy, for extracts up to all of England), XML and GraphML through osmnx.
+        ``"streaming"`` or ``"osmnx"`` force one path for any OSM file (GraphML is osmnx only).
+    progress
+        Optional ``progress(stage, count)`` callback of the streaming reader (``"ways"``, ``"nodes"``).
     cache
-        Reuse (and write) a cached build keyed by the source's SHA-256 and the build options.
+        Reuse (and write) a cached build keyed by the source's SHA-256, the builder and the build options.
     cache_dir
         Where cached builds live (default: ``<farfromhome cache>/networks``).
 
@@ -154,39 +153,52 @@ def build_network(
         Largest strongly connected component of the drive graph: only ``DRIVE_HIGHWAYS`` ways (not access
         private/no), one-way streets as single arcs, edge lengths in metres and free-flow travel times from
         ``maxspeed`` or :data:`UK_DEFAULT_SPEEDS_KMH`, coordinates in EPSG:27700. ``report`` says how many
-        nodes and edges were dropped outside the largest component.
+        nodes and edges were dropped outside the largest component, the source's SHA-256 and size and, for
+        a file from ``network fetch``, where and when it was downloaded (``source_provenance``).
 
     Raises
     ------
     InputError
-        The file is missing or of an unknown kind.
+        The file is missing or of an unknown kind, or ``builder`` is unknown.
     NetworkError
-        The file holds no drivable road (not a road network), or nothing is left after filtering.
+        The file is unreadable, holds no drivable road (not a road network), or nothing is left after
+        filtering.
     """
     path = Path(source)
+    if builder not in {"auto", "streaming", "osmnx"}:
+        raise InputError(f"unknown builder {builder!r}; expected 'auto', 'streaming' or 'osmnx'")
     if not path.is_file():
         raise InputError(f"road network source {str(path)!r} does not exist or is not a file")
-    kind = _kind(path)
+    kind = network_format(path)
     if kind == "npz":
         return load_network(path)
+    if kind == "graphml" and builder == "streaming":
+        raise InputError(f"{path.name}: a GraphML file can only go through builder='osmnx'")
+    chosen = builder if builder != "auto" else ("streaming" if kind == "pbf" else "osmnx")
     digest = _sha256(path)
-    key = hashlib.sha256((digest + json.dumps(_BUILD_OPTIONS, sort_keys=True)).encode()).hexdigest()[:24]
+    options = {**_BUILD_OPTIONS, "builder": chosen}
+    key = hashlib.sha256((digest + json.dumps(options, sort_keys=True)).encode()).hexdigest()[:24]
     cached = _cache_dir(cache_dir) / f"{key}.npz"
     if cache and cached.is_file():
         logger.info("road network %s: using cached build %s", path.name, cached)
         return load_network(cached)
-    if kind == "graphml":
+    if chosen == "streaming":
+        g = read_pbf(path, progress=progress)
+        net = _make(g.x, g.y, g.osmid, g.tail, g.head, g.length_m, g.time_s, g.report)
+    elif kind == "graphml":
         import osmnx as ox
 
         try:
             graph = ox.load_graphml(path)
         except Exception as exc:  # lxml/networkx raise many kinds on a bad file
             raise NetworkError(f"{path.name}: not a readable GraphML road network ({exc})") from exc
-        graph = _drive_only(graph, name=path.name)
+        net = network_from_graph(_drive_only(graph, name=path.name), source=path.name)
     else:
-        graph = _graph_from_osm(path)
-    net = network_from_graph(graph, source=path.name)
-    net.report.update({"source_sha256": digest, "cache_key": key})
+        net = network_from_graph(_graph_from_osm(path), source=path.name)
+    from distance.fetch import provenance
+
+    net.report.update({"builder": chosen, "source_sha256": digest, "source_bytes": path.stat().st_size,
+                       "cache_key": key, "source_provenance": provenance(path, sha256=digest)})
     if cache:
         save_network(net, cached)
     return net
@@ -239,7 +251,7 @@ def network_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Road
             raise NetworkError(f"{source}: edges lack 'length' (metres) and the graph is projected")
         graph = ox.distance.add_edge_lengths(graph)
     if not all("travel_time" in d for _, _, d in graph.edges(data=True)):
-        graph = ox.routing.add_edge_speeds(graph, hwy_speeds=UK_DEFAULT_SPEEDS_KMH, fallback=_FALLBACK_SPEED_KMH)
+        graph = ox.routing.add_edge_speeds(graph, hwy_speeds=UK_DEFAULT_SPEEDS_KMH, fallback=FALLBACK_SPEED_KMH)
         graph = ox.routing.add_edge_travel_times(graph)
     from pyproj import CRS
 
@@ -302,14 +314,13 @@ def load_network(path: str | os.PathLike[str]) -> RoadNetwork:
     p = Path(path)
     if not p.is_file():
         raise InputError(f"road network file {str(p)!r} does not exist")
-    try:
-        with np.load(p, allow_pickle=False) as z:
-            meta = json.loads(str(z["meta"]))
-            arrays = {k: z[k] for k in ("x", "y", "osmid", "tail", "head", "length_mm", "time_ms")}
-    except (KeyError, ValueError, OSError) as exc:
-        raise NetworkError(f"{p.name}: not a farfromhome road network file ({exc})") from exc
-    if meta.get("format") != "farfromhome-road-network":
+    meta = _read_npz(p, ["meta"])["meta"]
+    if not isinstance(meta, dict) or meta.get("format") != "farfromhome-road-network":
         raise NetworkError(f"{p.name}: not a farfromhome road network file")
+    if meta.get("version") != _FORMAT_VERSION:
+        raise NetworkError(f"{p.name}: road network file format version {meta.get('version')}; this farfromhome "
+                           f"reads version {_FORMAT_VERSION}: {_REBUILD}")
+    arrays = _read_npz(p, ["x", "y", "osmid", "tail", "head", "length_mm", "time_ms"])
     if meta.get("crs") != "EPSG:27700":
         raise NetworkError(f"{p.name}: network is in {meta.get('crs')}; expected EPSG:27700")
     return _make(arrays["x"], arrays["y"], arrays["osmid"], arrays["tail"], arrays["head"],
@@ -338,7 +349,23 @@ def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, hea
     return RoadNetwork(x=x, y=y, osmid=osmid, tail=tail, head=head, length_m=length_m, time_s=time_s, report=report)
 
 
-def _kind(path: Path) -> str:
+def _read_npz(p: Path, keys: list[str]) -> dict[str, Any]:
+    """Read the named arrays of a network file (``meta`` decoded from JSON); one-line errors for a bad file."""
+    try:
+        with p.open("rb") as fh, np.load(fh, allow_pickle=False) as z:  # numpy leaves its own handle open on error
+            out: dict[str, Any] = {k: z[k] for k in keys}
+        if "meta" in out:
+            out["meta"] = json.loads(str(out["meta"]))
+    except (zipfile.BadZipFile, zlib.error, EOFError) as exc:  # truncated, or a flipped byte (CRC, deflate)
+        raise NetworkError(f"{p.name}: damaged road network file ({exc}); {_REBUILD}") from exc
+    except (KeyError, ValueError, OSError) as exc:  # not an .npz, or one without a network's arrays
+        raise NetworkError(f"{p.name}: not a farfromhome road network file ({exc}); {_REBUILD}") from exc
+    return out
+
+
+def network_format(path: str | os.PathLike[str]) -> str:
+    """Return the kind of a road-network file from its name (pbf, xml, graphml or npz); raise if unknown."""
+    path = Path(path)
     name = path.name.lower()
     for suffix, kind in ((".osm.pbf", "pbf"), (".pbf", "pbf"), (".osm.bz2", "xml"), (".osm.gz", "xml"),
                          (".osm", "xml"), (".xml", "xml"), (".graphml", "graphml"), (".npz", "npz")):
@@ -364,16 +391,6 @@ def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> Path:
     return get_settings().cache_dir / "networks"
 
 
-def _is_drivable(tags: Any) -> bool:
-    if tags.get("highway") not in DRIVE_HIGHWAYS:
-        return False
-    if tags.get("area") == "yes":
-        return False
-    if tags.get("access") in {"no", "private"} or tags.get("motor_vehicle") == "no" or tags.get("motorcar") == "no":
-        return False
-    return True
-
-
 def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
     """Filter drivable ways (and their nodes) with osmium into a temporary OSM XML, then let osmnx build."""
     import osmium
@@ -381,7 +398,7 @@ def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
 
     def drivable_ways() -> Any:
         for obj in osmium.FileProcessor(str(path), osmium.osm.WAY).with_filter(osmium.filter.KeyFilter("highway")):
-            if isinstance(obj, osmium.osm.Way) and _is_drivable(obj.tags):
+            if isinstance(obj, osmium.osm.Way) and is_drivable(obj.tags):
                 yield obj
 
     try:  # a first pass finds bad files before the writer opens its own temporary files

@@ -4,13 +4,20 @@ A file is looked for first in the local mirror (``FARFROMHOME_MIRROR`` or ``--mi
 cache, and only then downloaded — from an HTTP mirror laid out like the data folder
 (``FARFROMHOME_BASE_URL``) or from the official publisher — with :mod:`pooch`, which writes atomically and
 refuses a file whose SHA-256 is not the one recorded here.
+
+A *derived* file (its ``recipe`` column is set) that is in neither place is rebuilt locally: the recipe's
+publisher originals (``geo/originals.csv``) are downloaded and verified against their pinned SHA-256, the
+recipe (``geo.derive``) writes its outputs into the cache, and a manifest records the inputs' checksums,
+the farfromhome version, the steps and every output's checksum. A derived file in the cache is trusted only
+while it matches that manifest; otherwise it is rebuilt, with a warning.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import logging
+import os
+import shutil
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -19,7 +26,8 @@ from typing import Any
 
 import pooch
 
-from geo.errors import ChecksumError, DataUnavailableError, InputError
+from geo.cache import read_record, record_problems, sha256_file, write_record
+from geo.errors import ChecksumError, DataUnavailableError, FarFromHomeError, InputError
 from geo.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
@@ -42,6 +50,7 @@ class DataFile:
     attribution: str
     source: str
     url: str
+    recipe: str = ""
 
 
 @dataclass(frozen=True)
@@ -79,6 +88,11 @@ class Dataset:
     def downloadable(self) -> bool:
         return all(f.url for f in self.files)
 
+    @property
+    def recipe(self) -> str:
+        """Name of the recipe that derives this dataset locally (``""`` for a copy of a published file)."""
+        return self.first.recipe
+
 
 @lru_cache(maxsize=1)
 def all_datasets() -> dict[str, Dataset]:
@@ -96,18 +110,7 @@ def _by_path() -> dict[str, DataFile]:
     return {f.path: f for d in all_datasets().values() for f in d.files}
 
 
-@lru_cache(maxsize=4096)
-def _sha256(path: Path, size: int, mtime: float) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def _file_sha256(path: Path) -> str:
-    st = path.stat()
-    return _sha256(path, st.st_size, st.st_mtime)
+_file_sha256 = sha256_file
 
 
 class Catalogue:
@@ -180,6 +183,8 @@ class Catalogue:
             assert p is not None
             self.check(f, p)
             return p
+        if f.recipe and not self.settings.base_url:
+            return self._get_derived(f, p, progressbar=progressbar)
         url = self._url(f)
         if where == "cache" and not url:
             assert p is not None
@@ -189,36 +194,148 @@ class Catalogue:
             mirror = f" (looked in mirror {self.settings.mirror})" if self.settings.mirror else ""
             raise DataUnavailableError(
                 f"dataset {f.name!r} ({f.path}) is not available locally{mirror} and has no download URL: "
-                f"it is derived ({f.source}). Point --mirror or FARFROMHOME_MIRROR at a data mirror that has it."
+                f"it is derived ({f.source}) and farfromhome has no recipe for it. Point --mirror or "
+                "FARFROMHOME_MIRROR at a data mirror that has it."
             )
-        target = self._cache_path(f)
+        return self._download(f.name, url, f.sha256, self._cache_path(f), progressbar=progressbar)
+
+    def _download(self, name: str, url: str, sha256: str, target: Path, *, progressbar: Any = False) -> Path:
         try:
             out = pooch.retrieve(
-                url, known_hash=f"sha256:{f.sha256}", fname=target.name, path=target.parent,
+                url, known_hash=f"sha256:{sha256}", fname=target.name, path=target.parent,
                 downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=60),
             )
         except ValueError as exc:  # pooch's hash mismatch; the bad download is already deleted
-            raise ChecksumError(f"dataset {f.name!r}: download from {url} was refused: {exc}") from exc
+            raise ChecksumError(f"dataset {name!r}: download from {url} was refused: {exc}") from exc
         except Exception as exc:  # network and HTTP errors
             raise DataUnavailableError(
-                f"dataset {f.name!r}: could not download {url}: {exc}. Offline? Use --mirror PATH."
+                f"dataset {name!r}: could not download {url}: {exc}. Offline? Use --mirror PATH."
             ) from exc
-        logger.info("fetched %s -> %s", f.path, out)
+        logger.info("fetched %s -> %s", name, out)
         return Path(out)
 
     def _url(self, f: DataFile) -> str:
         if self.settings.base_url:
             return self.settings.base_url.rstrip("/") + "/" + f.path
-        return f.url
+        return self._official(f.url)
+
+    def _official(self, url: str) -> str:
+        """Return the official URL, or its copy under the publisher proxy (``https://HOST/P`` → ``PROXY/HOST/P``)."""
+        proxy = self.settings.publisher_url
+        if not url or not proxy:
+            return url
+        return proxy.rstrip("/") + "/" + url.split("://", 1)[-1]
+
+    # -- derived datasets ---------------------------------------------------------------------
+    def _manifest_path(self, recipe: str) -> Path:
+        return self.settings.cache_dir / "derived" / "recipes" / f"{recipe}.json"
+
+    def derived_problems(self, f: DataFile, path: Path) -> list[str]:
+        """Why the locally derived ``path`` of ``f`` cannot be trusted; empty when it matches its manifest.
+
+        A file byte-identical to the catalogued one is always fine. Otherwise the recipe's manifest must
+        list it with this SHA-256 and must have been built from the inputs the catalogue pins now.
+        """
+        if _file_sha256(path) == f.sha256:
+            return []
+        record = read_record(self._manifest_path(f.recipe))
+        problems = record_problems(record, {f.path: path})
+        if record is not None and not problems:
+            want = self._pinned_inputs(f.recipe)
+            stale = sorted(k for k, v in want.items() if record.get("inputs", {}).get(k) != v)
+            if stale:
+                problems.append(f"built from other inputs than the catalogue pins now ({', '.join(stale[:3])})")
+        return problems
+
+    def _pinned_inputs(self, recipe_name: str) -> dict[str, str]:
+        from geo.derive import all_originals, recipes
+
+        recipe = recipes()[recipe_name]
+        pins = {o: all_originals()[o].sha256 for o in recipe.originals}
+        for key in recipe.datasets:
+            for f in self._files(key):
+                pins[f.path] = f.sha256
+        return pins
+
+    def _files(self, key: str) -> tuple[DataFile, ...]:
+        return (_by_path()[key],) if key in _by_path() else self.dataset(key).files
+
+    def _get_derived(self, f: DataFile, where: Path | None, *, progressbar: Any = False) -> Path:
+        if where is not None:
+            problems = self.derived_problems(f, where)
+            if not problems:
+                return where
+            logger.warning("derived file %s does not match its record (%s); rebuilding it with recipe %r",
+                           where, "; ".join(problems[:2]), f.recipe)
+        self.derive(f.recipe, progressbar=progressbar)
+        path = self._cache_path(f)
+        problems = self.derived_problems(f, path) if path.is_file() else ["not written"]
+        if problems:
+            raise ChecksumError(f"dataset {f.name!r}: {path} was just derived but fails its check "
+                                f"({'; '.join(problems[:2])}); delete {self.settings.cache_dir} and try again")
+        return path
+
+    def derive(self, recipe_name: str, *, progressbar: Any = False) -> list[Path]:
+        """Run a recipe: fetch and verify its inputs, build its outputs into the cache, record the manifest.
+
+        Returns
+        -------
+        list of Path
+            The derived files, at their catalogue paths under the cache folder.
+
+        Raises
+        ------
+        DataUnavailableError
+            If an original cannot be downloaded (or has no pinned checksum).
+        ChecksumError
+            If an original's SHA-256 is not the pinned one.
+        """
+        from geo.derive import all_originals, recipes
+
+        recipe = recipes()[recipe_name]
+        outputs = [f for d in all_datasets().values() for f in d.files if f.recipe == recipe_name]
+        inputs: dict[str, Path] = {}
+        digests: dict[str, str] = {}
+        for name in recipe.originals:
+            o = all_originals()[name]
+            if not o.sha256:
+                raise DataUnavailableError(f"original {name!r} ({o.url}) has no pinned SHA-256 in geo/originals.csv, "
+                                           "so it cannot be verified and is not downloaded; use --mirror PATH")
+            inputs[name] = self._download(name, self._official(o.url), o.sha256, self.settings.cache_dir / o.path,
+                                          progressbar=progressbar)
+            digests[name] = o.sha256
+        for key in recipe.datasets:
+            for f in self._files(key):
+                inputs[f.path] = self._get(f, progressbar=progressbar)
+                digests[f.path] = f.sha256
+        staging = self.settings.cache_dir / f".derive-{recipe_name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        logger.info("deriving %d file(s) with recipe %r", len(outputs), recipe_name)
+        try:
+            recipe.build(inputs, staging)
+            missing = [f.path for f in outputs if not (staging / f.path).is_file()]
+            if missing:
+                raise FarFromHomeError(f"recipe {recipe_name!r} did not write {', '.join(missing[:3])}")
+            written = {}
+            for f in outputs:
+                target = self._cache_path(f)
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(staging / f.path, target)
+                written[f.path] = target
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        write_record(self._manifest_path(recipe_name), what=recipe_name, outputs=written, inputs=digests,
+                     steps=list(recipe.steps))
+        same = sum(_file_sha256(p) == f.sha256 for f, p in zip(outputs, written.values(), strict=True))
+        logger.info("recipe %r: %d file(s) derived, %d byte-identical to the mirror's (%s)", recipe_name,
+                    len(written), same, recipe.equality)
+        return list(written.values())
 
     # -- whole-catalogue operations -----------------------------------------------------------
-    def fetch(self, names: list[str] | None = None, *, progressbar: Any = False) -> list[Path]:
-        """Make every file of the named datasets (all when ``None``) available locally."""
-        selected = [self.dataset(n) for n in names] if names else list(all_datasets().values())
-        return [self._get(f, progressbar=progressbar) for d in selected for f in d.files]
-
     def status(self, names: list[str] | None = None, *, verify: bool = True) -> list[dict[str, Any]]:
         """One row per dataset: metadata, where its files are, and whether their checksums match."""
+        from geo.derive import all_originals, recipes
+
         selected = [self.dataset(n) for n in names] if names else list(all_datasets().values())
         rows = []
         for d in selected:
@@ -227,9 +344,10 @@ class Catalogue:
                 where, p = self.locate(f)
                 places.add(where)
                 if p is not None and verify:
-                    if _file_sha256(p) == f.sha256:
-                        ok += 1
-                    else:
+                    good = (_file_sha256(p) == f.sha256 if where == "mirror" or not f.recipe
+                            else not self.derived_problems(f, p))
+                    ok += good
+                    if not good:
                         bad.append(f.path)
             present = sorted(places - {"absent"})
             if "absent" in places:
@@ -237,11 +355,20 @@ class Catalogue:
             else:
                 location = ", ".join(present)
             checksum = "bad: " + ", ".join(bad) if bad else (f"ok ({ok}/{len(d.files)})" if ok else "-")
+            if d.recipe:
+                recipe = recipes()[d.recipe]
+                parts = [all_originals()[o].publisher + " original" for o in recipe.originals]
+                parts += [_by_path()[k].name if k in _by_path() else k for k in recipe.datasets]
+                derived = "locally from " + " + ".join(parts)
+            elif d.source.startswith("derived"):
+                derived = "mirror only (no recipe)"
+            else:
+                derived = ""
             rows.append({
                 "name": d.name, "files": len(d.files), "vintage": d.vintage, "publisher": d.publisher,
                 "licence": d.licence, "attribution": d.attribution, "source": d.source,
                 "url": d.first.url if len(d.files) == 1 else f"{d.first.url or '-'} (+{len(d.files) - 1} files)",
-                "location": location, "checksum": checksum,
+                "derived": derived, "location": location, "checksum": checksum,
             })
         return rows
 

@@ -13,7 +13,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from geo.catalogue import get_catalogue
+from geo.cache import read_verified_parquet
+from geo.catalogue import DataFile, get_catalogue
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 
@@ -163,15 +164,24 @@ def _take_category(values: pd.Series, pos: np.ndarray, categories: list[str] | N
 
 @lru_cache(maxsize=2)
 def _codepoint_cached(path: str) -> pd.DataFrame:
-    frame = pd.read_parquet(path)
+    cat = get_catalogue()
+    files = _codepoint_files()
+    frame = read_verified_parquet(
+        Path(path), lambda target: _build_codepoint_parquet([cat.path(f.path) for f in files], target),
+        what="unit-postcode cache", inputs={f.path: f.sha256 for f in files})
     return frame.set_index("postcode")
+
+
+def _codepoint_files() -> list[DataFile]:
+    return [f for f in get_catalogue().dataset("codepoint_open").files if f.path.endswith(".csv.gz")]
 
 
 def load_codepoint() -> pd.DataFrame:
     """Every GB unit postcode with coordinates (Code-Point Open 2025.4), indexed by standard postcode.
 
-    The 120 gzip CSVs are read once and cached as parquet under ``<cache>/derived/``; later calls in the
-    same process reuse the frame in memory.
+    The 120 gzip CSVs are read once and cached as parquet under ``<cache>/derived/``, with its SHA-256
+    recorded beside it; a cache that no longer matches its record, or cannot be read, is rebuilt with a
+    warning. Later calls in the same process reuse the frame in memory.
 
     Returns
     -------
@@ -180,12 +190,9 @@ def load_codepoint() -> pd.DataFrame:
         ``positional_quality`` (10 best … 60 = sector mean), ``country`` (``E``, ``W``, ``S``),
         ``ctyua_code`` (as published, May 2025 codes; ``<NA>`` where Code-Point gives none).
     """
-    cat = get_catalogue()
-    files = [f for f in cat.dataset("codepoint_open").files if f.path.endswith(".csv.gz")]
+    files = _codepoint_files()
     digest = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()[:12]
-    target = cat.settings.cache_dir / "derived" / f"codepoint_open_{digest}.parquet"
-    if not target.is_file():
-        _build_codepoint_parquet([cat.path(f.path) for f in files], target)
+    target = get_catalogue().settings.cache_dir / "derived" / f"codepoint_open_{digest}.parquet"
     return _codepoint_cached(str(target))
 
 

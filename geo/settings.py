@@ -13,7 +13,8 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Settings", "get_settings", "MIRROR_ENV", "CACHE_ENV", "BASE_URL_ENV", "LA_VINTAGE"]
+__all__ = ["Settings", "get_settings", "MIRROR_ENV", "CACHE_ENV", "BASE_URL_ENV", "PUBLISHER_URL_ENV",
+           "LA_VINTAGE"]
 
 LA_VINTAGE = 2024
 """The LA code vintage every table is indexed by: England's 153 upper-tier LAs of April 2024 (ONS codes)."""
@@ -21,6 +22,7 @@ LA_VINTAGE = 2024
 MIRROR_ENV = "FARFROMHOME_MIRROR"
 CACHE_ENV = "FARFROMHOME_CACHE"
 BASE_URL_ENV = "FARFROMHOME_BASE_URL"
+PUBLISHER_URL_ENV = "FARFROMHOME_PUBLISHER_URL"
 
 
 @dataclass(frozen=True)
@@ -37,11 +39,15 @@ class Settings:
     base_url
         An HTTP(S) mirror laid out the same way; when set, downloads come from it instead of the
         official publishers.
+    publisher_url
+        A proxy of the official publishers laid out by host: ``https://HOST/PATH`` is fetched from
+        ``<publisher_url>/HOST/PATH`` (an organisation's download proxy; the tests' 127.0.0.1 server).
     """
 
     cache_dir: Path
     mirror: Path | None = None
     base_url: str | None = None
+    publisher_url: str | None = None
 
 
 def get_settings(
@@ -58,6 +64,7 @@ def get_settings(
     mirror = mirror if mirror is not None else os.environ.get(MIRROR_ENV) or None
     cache = cache_dir or os.environ.get(CACHE_ENV) or platformdirs.user_cache_dir("farfromhome")
     base_url = base_url or os.environ.get(BASE_URL_ENV) or None
+    publisher_url = os.environ.get(PUBLISHER_URL_ENV) or None
     mirror_path = None
     if mirror is not None:
         mirror_path = Path(mirror).expanduser().resolve()
@@ -66,4 +73,5 @@ def get_settings(
                 f"mirror folder {str(mirror)!r} does not exist; expected a folder laid out like the "
                 "data mirror (boundaries/, care/, lookups/, postcodes/, roads/)"
             )
-    return Settings(cache_dir=Path(cache).expanduser(), mirror=mirror_path, base_url=base_url)
+    return Settings(cache_dir=Path(cache).expanduser(), mirror=mirror_path, base_url=base_url,
+                    publisher_url=publisher_url)

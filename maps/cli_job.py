@@ -28,7 +28,7 @@ _FocusOpt = Annotated[str | None, typer.Option(
 _NetworkOpt = Annotated[str, typer.Option(
     "--network", help="Road distances: 'backbone' (national approximate network), a network file (.npz from "
     "'farfromhome network build', or an OSM extract), or 'none' (straight-line only).")]
-_STEPS = 7
+_STEPS = 8
 _SYNTHETIC_YEARS = range(2021, 2025)
 """Years provision.synth can generate (the LA-level distance and missing figures it draws on)."""
 

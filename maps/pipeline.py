@@ -24,7 +24,8 @@ import pandas as pd
 import boundaries
 from distance.child_models import ChildEffectResult, child_effect
 from distance.ecological import ecological_effect
-from distance.road import road_distances
+from distance.network import RoadNetwork, build_network, network_format
+from distance.road import backbone_agreement, road_distances, road_source_summary
 from geo.disclosure import SYNTHETIC_LABEL, suppress_counts
 from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
@@ -32,6 +33,7 @@ from maps import interactive, report, static, summary
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
 from maps.outputs import staged_output, write_quality, write_run_json
 from maps.steps import Skipped, StepOutput
+from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
 from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
 from provision.measures import la_measures
@@ -156,18 +158,22 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
         placed, road_out = timed("Road distances", road_step, children, options=options)
         maps_out = timed("Flow and distance maps", placement_step, placed, las=las, focus=focus,
                          synthetic=children.synthetic, options=options, stage=stage)
+        suff = timed("Sufficiency: distance beyond the nearest place", sufficiency_step, placed, las=las, focus=focus,
+                     synthetic=children.synthetic, options=options, stage=stage)
         eco = timed("Distance and going missing between LAs (real data)", ecological_step, stage, year=options.year)
         national = timed("Going missing inside and outside the LA, England (real data)", national_missing_step, stage)
         over_time = timed("England over time (real data)", trends_step, stage, year=options.year)
         child = timed("Distance and going missing by child", child_step, children, placed.located,
                       options=options, stage=stage)
-        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "eco": eco, "national": national,
-                   "over_time": over_time, "child": child}
+        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "suff": suff, "eco": eco,
+                   "national": national, "over_time": over_time, "child": child}
         sections = [
             report.Section("Children's homes and places (real public data)", items=supply.items, notes=supply.notes),
             report.Section("Where children are placed", items=maps_out.items,
                            notes=[children.description, *road_out.notes, *maps_out.notes],
                            synthetic=children.synthetic),
+            report.Section("Sufficiency: how much further than the nearest place", items=suff.items,
+                           notes=suff.notes, synthetic=children.synthetic),
             report.Section("Does distance make a difference?", items=eco.items + national.items + child.items,
                            notes=eco.notes + national.notes + child.notes),
             report.Section("England over time (real public data)", items=over_time.items, notes=over_time.notes),
@@ -186,8 +192,9 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
                                    f"({options.year})", summary=sentences, sections=sections,
                                    synthetic=children.synthetic, roads=placed.roads, settings=settings)
         timings["total"] = round(time.perf_counter() - t0, 1)
+        facts = {k: v for o in outputs.values() for k, v in o.facts.items()}
         write_run_json(stage, settings=settings, timings=timings, synthetic=children.synthetic,
-                       skipped=[(s.step, s.reason) for s in skipped])
+                       skipped=[(s.step, s.reason) for s in skipped], extra=facts)
     out = Path(out)
     return JobResult(out=out, index=out / index.name, summary=sentences, skipped=skipped, timings=timings,
                      focus=focus, data_quality=quality)
@@ -223,16 +230,34 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
 
 
 def road_step(children: ChildLevelData, *, options: JobOptions) -> tuple[_Placements, StepOutput]:
-    """Road distances on the chosen network; skipped (named) with ``--network none``."""
+    """Road distances on the chosen network, falling back row by row to the backbone beyond it.
+
+    Skipped (named) with ``--network none``. With a network file, the rows whose ends lie beyond the network
+    (a regional extract; Wales, Scotland) use the approximate backbone; the shares go into the summary, the
+    data-quality table and ``run.json`` with the network's provenance and its agreement with the backbone.
+    """
     out = StepOutput()
     if options.network == "none":
         out.skipped.append(Skipped("Road distances", "not measured (--network none): straight-line only"))
         return _Placements(children.located, roads=False), out
-    located = road_distances(children.located, network=options.network)
     kind = "synthetic" if children.synthetic else "your data"
+    network = options.network if options.network == "backbone" else build_network(options.network)
+    located = road_distances(children.located, network=network)
     status = located["road_status"].astype(str)
     out.quality += [QualityCount(f"road distance ({kind})", str(reason), int(n), children.synthetic)
                     for reason, n in status[status != "ok"].value_counts().items()]
+    if isinstance(network, RoadNetwork):
+        sources = road_source_summary(located)
+        out.notes.append(sources["sentence"][0].upper() + sources["sentence"][1:] + ".")
+        if sources["counts"]["backbone"]:
+            out.quality.append(QualityCount(f"road distance ({kind})", "beyond the road network: approximate "
+                                            "backbone used", sources["counts"]["backbone"], children.synthetic))
+        out.facts["road_network"] = {**network.report.get("source_provenance", {}),
+                                     "road_sources": sources["counts"],
+                                     "backbone_agreement": backbone_agreement(located)}
+    else:
+        out.notes.append("Road distances on the approximate national backbone (Strategic Road Network plus "
+                         "access legs), not a full road network.")
     return _Placements(located, roads=True), out
 
 
@@ -274,6 +299,34 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
         report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
     ]
     return StepOutput(items=items, sentences=summary.placement_sentences(located, name, synthetic=synthetic))
+
+
+def sufficiency_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, synthetic: bool,
+                     options: JobOptions, stage: Path) -> StepOutput:
+    """Excess distance of children's-home placements beyond the nearest place, by LA, and a what-if for the focus LA.
+
+    Places are located by LA from Ofsted's public list (addresses are redacted); only suppressed aggregates
+    are written. With a road-network file, road excess too.
+    """
+    rep = sufficiency_report(placed.located, focus_la=focus, year=options.year, las=las,
+                             regions=boundaries.load_regions(year=LA_VINTAGE), network=options.network,
+                             synthetic=synthetic)
+    out = StepOutput(notes=list(rep.notes), sentences=list(rep.summary))
+    prefix = "synthetic_" if synthetic else ""
+    for name, table in rep.tables().items():
+        table.to_csv(stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
+        out.items.append(report.Item(f"tables/{prefix}{name}.csv", f"Table: {name.replace('_', ' ')} (suppressed)",
+                                     synthetic=synthetic))
+    interactive.save_map(rep.map, stage / "maps" / "sufficiency.html", inline_assets=options.inline_assets)
+    _save_figure(rep.figure, stage / "figures" / "sufficiency_excess")
+    out.items[:0] = [
+        report.Item("maps/sufficiency.html", "Interactive map: median excess distance by LA",
+                    "how much further than the nearest children's-home place each LA's children are placed",
+                    synthetic=synthetic),
+        report.Item("figures/sufficiency_excess.png", "Figure: median excess distance by LA (PNG, 300 dpi)",
+                    synthetic=synthetic, also=("figures/sufficiency_excess.svg", "figures/sufficiency_excess.pdf")),
+    ]
+    return out
 
 
 def ecological_step(stage: Path, *, year: int) -> StepOutput:
@@ -328,8 +381,10 @@ def _check(options: JobOptions, children: ChildLevelData) -> str:
     """Validate the options against the input before any work; return the focus LA."""
     if not 2014 <= options.year <= 2025:
         raise InputError(f"year {options.year}: the public supply and demand figures cover 2014-2025")
-    if options.network not in NETWORK_CHOICES and not Path(options.network).is_file():
-        raise InputError(f"--network {options.network!r}: not 'backbone', 'none' or an existing network file")
+    if options.network not in NETWORK_CHOICES:
+        if not Path(options.network).is_file():
+            raise InputError(f"--network {options.network!r}: not 'backbone', 'none' or an existing network file")
+        network_format(options.network)  # a known kind of file, checked before the long work
     if options.effect_children < 0:
         raise InputError(f"--effect-children {options.effect_children}: give 0 (all) or a positive number")
     located = children.located

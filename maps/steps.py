@@ -7,6 +7,7 @@ them while the pipeline imports those modules: no import cycle. ``maps.pipeline`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from maps import report
 from provision.returns import QualityCount
@@ -31,3 +32,5 @@ class StepOutput:
     sentences: list[str] = field(default_factory=list)
     quality: list[QualityCount] = field(default_factory=list)
     skipped: list[Skipped] = field(default_factory=list)
+    facts: dict[str, Any] = field(default_factory=dict)
+    """Named facts for ``run.json`` (e.g. the road network's provenance)."""

@@ -1,42 +1,29 @@
 """Supply and demand (Ofsted, DfE), SSDA903 placements read and located, synthetic returns, gaps and clustering."""
 
-from __future__ import annotations
+import lazy_loader
 
-import importlib
-from typing import Any
-
-# public name -> module that defines it; imported on first use, so 'farfromhome --help' stays fast
-_API = {
-    "supply_by_la": "provision.homes",
-    "demand_by_la": "provision.demand",
-    "supply_gaps": "provision.gaps",
-    "spatial_clustering": "provision.clustering",
-    "la_measures": "provision.measures",
-    "read_ssda903": "provision.ssda903",
-    "validate": "provision.ssda903",
-    "locate": "provision.placements",
-    "read_located": "provision.placements",
-    "placement_flows": "provision.flows",
-    "distances_by_la": "provision.flows",
-    "placement_frame": "provision.placement_frame",
-    "load_placement_frame": "provision.placement_frame",
-    "load_ecological": "provision.outcomes",
-    "read_return": "provision.returns",
-    "synthetic_return": "provision.returns",
-    "ChildLevelData": "provision.returns",
-    "generate": "provision.synth",
-}
-
-__all__ = sorted(_API)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _API:
-        value = getattr(importlib.import_module(_API[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_API))
+# the public API, imported on first use (so that 'farfromhome --help' stays fast); callers need not know file names
+__getattr__, __dir__, __all__ = lazy_loader.attach(
+    __name__,
+    submod_attrs={
+        "homes": ["supply_by_la", "published_totals", "latest_complete_year"],
+        "demand": ["demand_by_la"],
+        "gaps": ["supply_gaps"],
+        "clustering": ["spatial_clustering"],
+        "measures": ["la_measures"],
+        "ssda903": ["read_ssda903", "validate"],
+        "placements": ["locate", "read_located"],
+        "flows": ["placement_flows", "distances_by_la"],
+        "placement_frame": ["placement_frame", "load_placement_frame"],
+        "outcomes": ["load_ecological"],
+        "returns": ["read_return", "synthetic_return", "ChildLevelData"],
+        "synth": ["generate"],
+        "homes_list": ["read_homes_list"],
+        "sufficiency": ["public_places", "excess_distance", "summarise"],
+        "whatif": ["whatif"],
+        "surface": ["nearest_place_surface", "write_surface"],
+        "trends": ["MEASURES"],  # not ``trends`` itself: that name is the module (provision.trends.trends)
+        "headline": ["headline_figures", "claims_table"],
+        "national_missing": ["load_national_missing"],
+    },
+)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.cache import read_verified_parquet
 from geo.errors import InputError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -101,24 +102,25 @@ def read_ods_sheet_cached(path: Path, sheet: str, *, header: int | None = 3) -> 
     digest = _sha256(path)
     safe = re.sub(r"[^A-Za-z0-9_]+", "_", sheet)
     cache = get_catalogue().settings.cache_dir / "derived" / f"{path.stem}__{safe}__h{header}__{digest[:16]}.parquet"
-    if cache.is_file():
-        logger.debug("ODS sheet %s of %s from cache %s", sheet, path.name, cache)
-        return pd.read_parquet(cache)
-    engine = _ods_engine()
-    logger.info("parsing sheet %r of %s with %s; cached at %s", sheet, path.name, engine, cache)
-    try:
-        frame = pd.read_excel(path, sheet_name=sheet, engine=engine, header=header, dtype=str)
-    except ValueError as exc:
-        if "not found" in str(exc).lower():
-            sheets = pd.ExcelFile(path, engine=engine).sheet_names
-            raise InputError(f"{path.name}: no sheet {sheet!r}; sheets are {', '.join(sheets)}") from exc
-        raise InputError(f"{path.name}: cannot read sheet {sheet!r}: {exc}") from exc
-    frame.columns = [_clean_header(c) for c in frame.columns]
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    tmp = cache.with_suffix(".tmp")
-    frame.to_parquet(tmp, index=False)
-    tmp.replace(cache)
-    return frame
+
+    def build(target: Path) -> None:
+        engine = _ods_engine()
+        logger.info("parsing sheet %r of %s with %s; cached at %s", sheet, path.name, engine, target)
+        try:
+            frame = pd.read_excel(path, sheet_name=sheet, engine=engine, header=header, dtype=str)
+        except ValueError as exc:
+            if "not found" in str(exc).lower():
+                sheets = pd.ExcelFile(path, engine=engine).sheet_names
+                raise InputError(f"{path.name}: no sheet {sheet!r}; sheets are {', '.join(sheets)}") from exc
+            raise InputError(f"{path.name}: cannot read sheet {sheet!r}: {exc}") from exc
+        frame.columns = [_clean_header(c) for c in frame.columns]
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_suffix(".tmp")
+        frame.to_parquet(tmp, index=False)
+        tmp.replace(target)
+
+    return read_verified_parquet(cache, build, what=f"parsed ODS sheet {sheet!r} of {path.name}",
+                                 inputs={path.name: digest})
 
 
 def to_number(values: pd.Series, *, source: str = "input", column: str = "value") -> pd.DataFrame:

@@ -501,10 +501,10 @@ def _geography(year: int) -> _Geo:
 @lru_cache(maxsize=2)
 def _geography_cached(path: str, vintage: int) -> _Geo:
     """England's unit postcodes grouped in (district × LA) cells; cached as parquet beside Code-Point's."""
-    target = Path(path)
-    if not target.is_file():
-        _build_geography(target, vintage)
-    table = pd.read_parquet(target)
+    from geo.cache import read_verified_parquet
+
+    table = read_verified_parquet(Path(path), lambda target: _build_geography(target, vintage),
+                                  what="synthetic-geography cache")
     cell_id = table["cell"].to_numpy()
     east = table["easting"].to_numpy(dtype=float)
     north = table["northing"].to_numpy(dtype=float)

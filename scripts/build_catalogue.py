@@ -1,8 +1,10 @@
 """Maintainer script: rebuild geo/catalogue.csv (paths, SHA-256, official URLs) from a data mirror.
 
 Run ``python scripts/build_catalogue.py ../shared/data`` after the mirror changes. It reads the mirror's
-PROVENANCE-*.md tables for the upstream repository, path and commit of every copied file; derived files
-get no URL (they are rebuilt by the publisher's process described in the provenance, not downloadable as is).
+PROVENANCE-*.md tables for the upstream repository, path and commit of every copied file. Derived files
+get no URL; where farfromhome can rebuild one from the publisher's original, its ``recipe`` column names the
+recipe (``geo.derive``) and the original is listed, with its URL and pinned SHA-256, in ``geo/originals.csv``
+(kept by hand: see the README, "Updating a pinned checksum").
 """
 
 from __future__ import annotations
@@ -30,6 +32,16 @@ GEOGRAPHY = {
     "roads/leeds-its-example.osm.pbf": ("ropensci/osmextract", "5380eb55683a3ee14ebfef3dcf0597a2a53ef659", "inst/its-example.osm.pbf"),
     "roads/england-srn-graph.csv": ("straint1/Highways_England_Network_Graph", "72cd18a2bc5d72bfe1f13e5e01fe1432bf997324", "SRN_region_graph.csv"),
     "roads/gb-motorways-osopenroads.fgb": ("tsl-imperial/roadbox", "f688666beeb58b3213ec35a90373423259d68ada", "data/motorways.fgb"),
+}
+
+# derived files that farfromhome rebuilds locally (geo/derive_*.py), by path prefix -> recipe name
+RECIPES = {
+    "postcodes/codepoint_open_2025_4/": "codepoint_open_areas",
+    "postcodes/postcode_sectors_gb_codepoint_2025_4.csv": "postcode_centroids",
+    "postcodes/postcode_districts_gb_codepoint_2025_4.csv": "postcode_centroids",
+    "boundaries/england_": "ons_bsc_boundaries",
+    "care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv": "dfe_lait_cla",
+    "care/dfe_cla/ees_release_2025/derived_la_cla_on_31_march_by_characteristics_": "dfe_cla_characteristics",
 }
 
 OGL_ONS = ("Office for National Statistics", "Open Government Licence v3.0",
@@ -123,15 +135,17 @@ def main(mirror: Path, out: Path) -> None:
         else:
             source = "derived (see PROVENANCE-" + {"care": "care", "roads": "roads"}.get(rel.split("/")[0], "geography") + ".md)"
         publisher, licence, attribution = meta(rel)
+        recipe = next((r for prefix, r in RECIPES.items() if rel.startswith(prefix)), "")
         rows.append({"name": dataset_name(rel), "path": rel, "sha256": sha, "bytes": f.stat().st_size,
                      "vintage": vintage(rel), "publisher": publisher, "licence": licence,
-                     "attribution": attribution, "source": source, "url": url})
+                     "attribution": attribution, "source": source, "url": url, "recipe": recipe})
     with out.open("w", newline="", encoding="utf-8") as fh:
         w = csv.DictWriter(fh, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
     print(f"{len(rows)} files, {len({r['name'] for r in rows})} datasets, "
-          f"{sum(bool(r['url']) for r in rows)} with a download URL -> {out}")
+          f"{sum(bool(r['url']) for r in rows)} with a download URL, {sum(bool(r['recipe']) for r in rows)} "
+          f"derived locally -> {out}")
 
 
 if __name__ == "__main__":

@@ -73,13 +73,15 @@ def test_backbone_at_least_straight_line(rows: list[tuple[float, float, float, f
     assert out.loc[ok, "road_method"].isin(["direct", "backbone", "capped"]).all()
 
 
-def test_accuracy_matches_published_figures(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+def test_accuracy_against_a_full_network(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The backbone is for national patterns: within 10% for half the trips, 25% for nine in ten, unbiased."""
     net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf",
                         cache_dir=tmp_path_factory.getbasetemp() / "networks")
     acc = bb.accuracy_vs_network(net, n_pairs=3000)
-    assert acc["median_rel_error"] == pytest.approx(bb.ACCURACY["rutland_median_rel_error"], abs=0.005)
-    assert acc["p90_rel_error"] == pytest.approx(bb.ACCURACY["rutland_p90_rel_error"], abs=0.005)
+    assert acc["pairs"] == 3000
     assert acc["median_rel_error"] < 0.10
+    assert acc["p90_rel_error"] < 0.25
+    assert abs(acc["median_bias"]) < 0.05
 
 
 def test_statuses_and_errors(mirror: Path) -> None:
@@ -96,19 +98,3 @@ def test_statuses_and_errors(mirror: Path) -> None:
         bb.backbone_distances(frame.drop(columns="home_easting"))
     with pytest.raises(InputError, match="n_junctions must be at least 1"):
         bb.backbone_distances(frame, n_junctions=0)
-
-
-def test_local_network_where_given(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> None:
-    from distance.road import road_distances
-
-    net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf",
-                        cache_dir=tmp_path_factory.getbasetemp() / "networks")
-    d = _districts()
-    frame = pd.DataFrame([[488_000, 305_000, 487_000, 300_500],                        # both in Rutland
-                          [488_000, 305_000, d.at["LS1", "easting"], d.at["LS1", "northing"]]],  # to Leeds
-                         columns=COLS, index=["local", "far"])
-    out = bb.backbone_distances(frame, network=net)
-    assert out["road_method"].tolist() == ["network", "backbone"]
-    exact = road_distances(frame.loc[["local"]], network=net)
-    assert out.loc["local", "road_distance_km"] == pytest.approx(exact.loc["local", "road_distance_km"])
-    assert out["road_status"].tolist() == ["ok", "ok"]

@@ -112,19 +112,34 @@ def test_paths_beyond_the_millimetre_range() -> None:
 
 
 @pytest.mark.skipif(not cch_available(), reason="pyroutingkit absent")
-def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
-    from distance.engine import prepare
+def test_cch_ordering_is_cached_beside_the_network(mirror: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from distance.engine import prepare, topology_cache_path
 
-    first = build_network(mirror / "roads" / "leeds-its-example.osm.pbf", cache_dir=tmp_path)
-    prepare(first)
-    again = build_network(mirror / "roads" / "leeds-its-example.osm.pbf", cache_dir=tmp_path)
+    monkeypatch.setenv("FARFROMHOME_CACHE", str(tmp_path / "cache"))  # no order cached by an earlier test
+    pbf = mirror / "roads" / "leeds-its-example.osm.pbf"
+    first = build_network(pbf, cache_dir=tmp_path)
+    with caplog.at_level("INFO", logger="distance.engine"):
+        prepare(first)
+    assert "CCH topology built" in caplog.text
+    saved = topology_cache_path(first)
+    assert saved is not None and (saved / "done").is_file()
+    caplog.clear()
+    again = build_network(pbf, cache_dir=tmp_path)  # a second run: only customization is paid
     with caplog.at_level("INFO", logger="distance.engine"):
         prepare(again)
-    assert "CCH topology loaded" in caplog.text
+    assert "CCH node order loaded" in caplog.text and "built" not in caplog.text
     o, d = np.arange(again.n_nodes), np.arange(again.n_nodes)[::-1]
     np.testing.assert_allclose(shortest_path_lengths(again, o, d, method="cch"),
                                shortest_path_lengths(again, o, d, method="scipy"))
+    # a network with the same nodes but one arc fewer (as a rebuild with other rules gives) never loads it
+    other = RoadNetwork(x=again.x, y=again.y, osmid=again.osmid, tail=again.tail[1:], head=again.head[1:],
+                        length_m=again.length_m[1:], time_s=again.time_s[1:], report=dict(again.report))
+    assert topology_cache_path(other) != saved
+    caplog.clear()
+    with caplog.at_level("INFO", logger="distance.engine"):
+        prepare(other)
+    assert "CCH topology built" in caplog.text
 
 
 def test_repeated_pairs_are_answered_in_place(rutland: RoadNetwork) -> None:

@@ -117,6 +117,59 @@ def test_not_a_road_network(tmp_path: Path) -> None:
         load_network(bogus)
 
 
+def test_damaged_or_foreign_network_files(rutland: RoadNetwork, tmp_path: Path) -> None:
+    import json
+
+    good = save_network(rutland, tmp_path / "rutland.npz")
+    data = good.read_bytes()
+    truncated = tmp_path / "truncated.npz"
+    truncated.write_bytes(data[: len(data) // 2])
+    with pytest.raises(NetworkError, match=r"^truncated\.npz: damaged road network file .*rebuild it with "
+                                           r"'farfromhome network build"):
+        load_network(truncated)
+    flipped = bytearray(data)
+    flipped[len(data) // 3] ^= 0xFF
+    bad = tmp_path / "flipped.npz"
+    bad.write_bytes(bytes(flipped))
+    with pytest.raises(NetworkError, match="flipped.npz: damaged road network file .*rebuild it"):
+        load_network(bad)
+    with np.load(good) as z:
+        arrays = {k: z[k] for k in z.files}
+    meta = json.loads(str(arrays["meta"]))
+    meta["version"] = 99
+    arrays["meta"] = np.array(json.dumps(meta))
+    future = tmp_path / "future.npz"
+    np.savez_compressed(future, **arrays)
+    with pytest.raises(NetworkError, match="future.npz: road network file format version 99; this farfromhome "
+                                           "reads version 1: rebuild it with 'farfromhome network build"):
+        load_network(future)
+    with pytest.raises(NetworkError, match="not a farfromhome road network"):
+        load_network(_text_npz(tmp_path))
+
+
+def _text_npz(tmp_path: Path) -> Path:
+    path = tmp_path / "text.npz"
+    path.write_text("not a zip archive at all")
+    return path
+
+
+def test_builders_can_be_chosen(mirror: Path, rutland: RoadNetwork, net_cache: Path, tmp_path: Path) -> None:
+    pbf = mirror / "roads" / "rutland-2022-07.osm.pbf"
+    assert rutland.report["builder"] == "streaming"  # .osm.pbf goes through the streaming reader by default
+    old = build_network(pbf, builder="osmnx", cache_dir=net_cache)
+    assert old.report["builder"] == "osmnx" and old.report["cache_key"] != rutland.report["cache_key"]
+    assert old.report["source_sha256"] == rutland.report["source_sha256"]
+    prov = rutland.report["source_provenance"]
+    assert prov["sha256"] == rutland.report["source_sha256"] and prov["bytes"] == pbf.stat().st_size
+    assert prov["osm_data_timestamp"] == "2022-07-20T20:21:45Z"  # from the PBF header
+    with pytest.raises(InputError, match="unknown builder 'fast'"):
+        build_network(pbf, builder="fast")  # type: ignore[arg-type]
+    graphml = tmp_path / "g.graphml"
+    graphml.write_text("<graphml/>")
+    with pytest.raises(InputError, match="only go through builder='osmnx'"):
+        build_network(graphml, builder="streaming")
+
+
 def test_empty_graph_and_graph_without_crs() -> None:
     with pytest.raises(NetworkError, match="empty"):
         network_from_graph(nx.MultiDiGraph(crs="EPSG:4326"))
@@ -171,6 +224,16 @@ def test_cli_build(mirror: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "strongly connected" in res.output and "dropped" in res.output
     assert load_network(out).n_nodes > 150
+    assert "osmnx builder" in res.output
+    pbf_out = tmp_path / "rutland.npz"
+    res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(mirror / "roads" / "rutland-2022-07.osm.pbf"),
+                                      "--out", str(pbf_out), "--no-cache"])
+    assert res.exit_code == 0, res.output
+    assert "2,663 nodes" in res.output and "streaming builder" in res.output
+    assert "11 ways left out (access/motor_vehicle no or private)" in res.output
+    assert load_network(pbf_out).report["builder"] == "streaming"
+    res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(pbf_out), "--out", str(out), "--builder", "x"])
+    assert res.exit_code == 1 and "--builder 'x': expected auto, streaming or osmnx" in res.output
     res = runner.invoke(geo.cli.app, ["network", "build", "--out", str(out)])
     assert res.exit_code == 1 and "exactly one of --osm" in res.output
     res = runner.invoke(geo.cli.app, ["network", "build", "--osm", str(tmp_path / "nope.osm"), "--out", str(out)])

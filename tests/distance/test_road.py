@@ -53,7 +53,7 @@ def test_statuses_index_and_input_untouched(rutland: RoadNetwork) -> None:
                     (*oakham, 400_000.0, 300_000.0)], index=["a", "b", "c", "d"])
     frame["child"] = ["x1", "x2", "x3", "x4"]
     before = frame.copy()
-    out = road_distances(frame, network=rutland)
+    out = road_distances(frame, network=rutland, fallback=None)
     pd.testing.assert_frame_equal(frame, before)
     assert list(out.index) == ["a", "b", "c", "d"]
     assert out["road_status"].tolist() == ["ok", "same_node", "off_network", "off_network"]
@@ -61,9 +61,64 @@ def test_statuses_index_and_input_untouched(rutland: RoadNetwork) -> None:
     assert out.loc["b", "road_distance_km"] == pytest.approx(0.003)  # same node: the straight line
     assert out.loc[["c", "d"], ["road_distance_km", "road_time_min"]].isna().all().all()
     assert out.loc["d", "pl_snap_m"] > 2000
+    assert out["road_source"].tolist() == ["network", "network", "none", "none"]
     # a larger snap distance brings the Leicestershire point back on (nearest Rutland node)
-    wide = road_distances(frame.loc[["d"]], network=rutland, max_snap_m=1_000_000)
+    wide = road_distances(frame.loc[["d"]], network=rutland, max_snap_m=1_000_000, fallback=None)
     assert wide["road_status"].tolist() == ["ok"]
+    assert wide["road_source"].tolist() == ["network"]
+
+
+def test_rows_beyond_the_network_fall_back_to_the_backbone(rutland: RoadNetwork,
+                                                           caplog: pytest.LogCaptureFixture) -> None:
+    from distance.backbone import backbone_distances
+    from distance.road import road_source_summary
+
+    oakham, uppingham = _sector("LE15 6"), _sector("LE15 9")
+    leeds, cardiff = _sector("LS1 4"), _sector("CF10 1")
+    frame = _frame([(*oakham, *uppingham), (*oakham, *leeds), (*cardiff, *oakham), (np.nan, np.nan, *oakham)],
+                   index=["local", "leeds", "wales", "unknown"])
+    out = road_distances(frame, network=rutland)
+    assert out["road_source"].tolist() == ["network", "backbone", "backbone", "none"]
+    assert list(out["road_source"].cat.categories) == ["network", "backbone", "none"]
+    assert out["road_status"].tolist() == ["ok", "ok", "ok", "off_network"]
+    assert out.loc["local", "road_method"] == "network"
+    assert out.loc[["leeds", "wales"], "road_method"].isin(["direct", "backbone", "capped"]).all()
+    exact = road_distances(frame.loc[["local"]], network=rutland, fallback=None)
+    assert out.loc["local", "road_distance_km"] == exact.loc["local", "road_distance_km"]
+    approx = backbone_distances(frame.loc[["leeds", "wales"]])
+    np.testing.assert_allclose(out.loc[["leeds", "wales"], "road_distance_km"], approx["road_distance_km"])
+    np.testing.assert_allclose(out.loc[["leeds", "wales"], "road_time_min"], approx["road_time_min"])
+    assert out.loc["leeds", "road_distance_km"] > 100
+    assert np.isnan(out.loc["unknown", "road_distance_km"])
+    summary = road_source_summary(out)
+    assert summary["counts"] == {"network": 1, "backbone": 2, "none": 1}
+    assert summary["shares"] == pytest.approx({"network": 1 / 3, "backbone": 2 / 3})
+    assert summary["sentence"] == ("road distances: 33% on the OpenStreetMap network, 67% on the approximate "
+                                   "backbone; 1 placement(s) without a road distance")
+    # most located placements fell back: the network does not cover them, and the log says so
+    assert "2 of 3 located placements (67%)" in caplog.text and "fell back" in caplog.text
+    only = road_distances(frame, network="backbone")
+    assert only["road_source"].tolist() == ["backbone", "backbone", "backbone", "none"]
+    with pytest.raises(InputError, match="fallback must be 'backbone' or None"):
+        road_distances(frame, network=rutland, fallback="straight")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="not a road_distances"):
+        road_source_summary(frame)
+
+
+def test_network_and_backbone_agreement(rutland: RoadNetwork) -> None:
+    from distance.road import backbone_agreement
+
+    rng = np.random.default_rng(3)
+    idx = rng.integers(0, rutland.n_nodes, (400, 2))
+    frame = _frame([(rutland.x[a], rutland.y[a], rutland.x[b], rutland.y[b]) for a, b in idx])
+    out = road_distances(frame, network=rutland)
+    agree = backbone_agreement(out)
+    assert agree["pairs"] == float(((out["road_status"] == "ok") & (out["road_source"] == "network")).sum())
+    assert agree["pairs"] > 350
+    assert agree["median_rel_diff"] < 0.10 and agree["p90_rel_diff"] < 0.25
+    assert agree["p90_rel_diff"] >= agree["median_rel_diff"]
+    none = backbone_agreement(out.iloc[:0])
+    assert none["pairs"] == 0 and np.isnan(none["median_rel_diff"])
 
 
 def test_unreachable_is_nan_not_zero() -> None:
@@ -72,7 +127,7 @@ def test_unreachable_is_nan_not_zero() -> None:
     tail, head = np.array([0, 1, 2, 3, 4, 5]), np.array([1, 2, 0, 4, 5, 3])
     length = np.hypot(x[tail] - x[head], y[tail] - y[head])
     net = RoadNetwork(x=x, y=y, osmid=np.arange(6), tail=tail, head=head, length_m=length, time_s=length / 10)
-    out = road_distances(_frame([(0, 0, 5000, 0), (0, 0, 100, 0)]), network=net)
+    out = road_distances(_frame([(0, 0, 5000, 0), (0, 0, 100, 0)]), network=net, fallback=None)
     assert out["road_status"].tolist() == ["unreachable", "ok"]
     assert np.isnan(out["road_distance_km"].iloc[0]) and np.isnan(out["road_time_min"].iloc[0])
     assert out["road_distance_km"].iloc[1] == pytest.approx(0.1)
@@ -119,7 +174,18 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     assert "off_network" in res.output and "SYNTHETIC" in res.output and "OpenStreetMap" in res.output
     table = pd.read_csv(out, index_col=0)
-    assert table["road_status"].tolist() == ["ok", "off_network", "same_node"]
+    assert table["road_status"].tolist() == ["ok", "ok", "same_node"]
+    assert table["road_source"].tolist() == ["network", "backbone", "network"]
+    text = " ".join(res.output.split())
+    assert "road distances: 67% on the OpenStreetMap network, 33% on the approximate backbone" in text
+    assert "network vs backbone where both answer (1 placements): median difference" in text
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--fallback", "none", "--max-snap-m", "500", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out, index_col=0)["road_status"].tolist() == ["ok", "off_network", "same_node"]
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--fallback", "straight"])
+    assert res.exit_code == 1 and "--fallback 'straight': expected backbone or none" in res.output
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", "backbone",
                                       "--out", str(tmp_path / "bb.parquet")])
     assert res.exit_code == 0, res.output

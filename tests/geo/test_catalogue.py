@@ -5,7 +5,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import http.server
+import json
 import shutil
+import sys
 import threading
 from pathlib import Path
 
@@ -14,6 +16,8 @@ import pytest
 from geo.catalogue import Catalogue, all_datasets
 from geo.errors import ChecksumError, DataUnavailableError, InputError
 from geo.settings import Settings, get_settings
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # publishers.py: stand-ins for the originals
 
 SMALL = "lookups/dfe_regions.csv"  # 280 bytes, a byte-for-byte copy with an official URL
 
@@ -105,10 +109,66 @@ def test_corrupt_mirror_file_is_refused(mirror, tmp_path):
     assert rows["dfe_las"]["location"] == "absent"
 
 
-def test_derived_dataset_without_mirror_says_what_to_do(tmp_path):
+def test_derived_dataset_without_recipe_or_mirror_says_what_to_do(tmp_path):
     cat = Catalogue(Settings(cache_dir=tmp_path / "cache"))
-    with pytest.raises(DataUnavailableError, match="has no download URL: it is derived.*--mirror"):
-        cat.path("postcodes/postcode_sectors_gb_codepoint_2025_4.csv")
+    with pytest.raises(DataUnavailableError, match="has no download URL: it is derived.*no recipe.*--mirror"):
+        cat.path("postcodes/sample_postcodes_codepoint_2025_4.csv")
+
+
+def _publisher(root: Path, url: str, source: Path) -> None:
+    target = root / url.split("://", 1)[1].split("?", 1)[0]
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(source, target)
+
+
+def test_copy_is_fetched_from_its_official_url_through_the_publisher_proxy(mirror, tmp_path, http_mirror):
+    root, url = http_mirror
+    f = all_datasets()["dfe_regions"].first
+    _publisher(root, f.url, mirror / f.path)  # served at /raw.githubusercontent.com/<repo>/<commit>/<path>
+    cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
+    assert cat.path(SMALL) == tmp_path / "cache" / SMALL
+
+
+def test_lait_is_derived_from_dfe_original_and_verified(mirror, tmp_path, http_mirror, caplog):
+    from publishers import _lait_parquet
+
+    from geo.derive import all_originals
+
+    root, url = http_mirror
+    original = _lait_parquet(mirror, tmp_path / "bds_long_0.parquet")
+    pin = all_originals()["dfe_lait_bds_long"]
+    assert hashlib.sha256(original.read_bytes()).hexdigest() == pin.sha256  # the pin is this test build's
+    _publisher(root, pin.url, original)
+    cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
+    rel = "care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv"
+    p = cat.path(rel)
+    assert p == tmp_path / "cache" / rel and p.read_bytes() == (mirror / rel).read_bytes()
+    manifest = json.loads((tmp_path / "cache" / "derived" / "recipes" / "dfe_lait_cla.json").read_text())
+    assert manifest["inputs"] == {"dfe_lait_bds_long": pin.sha256}
+    assert manifest["outputs"][rel]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
+    assert manifest["farfromhome"] and manifest["steps"]
+    # a derived file changed after it was built is reported, then rebuilt with a warning
+    p.write_bytes(p.read_bytes().replace(b"Camden,202", b"Camden,999"))
+    assert cat.status(["lait_cla_indicators_2016_2025"])[0]["checksum"].startswith("bad")
+    with caplog.at_level("WARNING", logger="geo.catalogue"):
+        assert cat.path(rel).read_bytes() == (mirror / rel).read_bytes()
+    assert "does not match its record" in caplog.text
+
+
+def test_mismatching_original_is_refused(mirror, tmp_path, http_mirror):
+    from publishers import _lait_parquet
+
+    from geo.derive import all_originals
+
+    root, url = http_mirror
+    original = _lait_parquet(mirror, tmp_path / "bds_long_0.parquet")
+    original.write_bytes(original.read_bytes()[:-100] + b"x" * 100)  # not the pinned file
+    _publisher(root, all_originals()["dfe_lait_bds_long"].url, original)
+    cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
+    with pytest.raises(ChecksumError, match="dataset 'dfe_lait_bds_long': download from .* was refused"):
+        cat.path("care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv")
+    assert not (tmp_path / "cache" / "care").exists()
+    assert not list((tmp_path / "cache").rglob("bds_long_0.parquet"))
 
 
 def test_unknown_dataset_suggests_names(tmp_path):

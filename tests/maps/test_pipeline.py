@@ -143,3 +143,20 @@ def test_unidentified_model_is_a_finding_not_a_crash(own_files: Path, tmp_path: 
     assert "cannot identify the models" in reasons["Child-level distance-and-missing models"]
     quality = pd.read_csv(tmp_path / "o" / "data_quality.csv", dtype=str)
     assert quality["reason"].str.contains("models not identified").any()
+
+
+def test_regional_network_falls_back_to_the_backbone(mirror: Path, tmp_path: Path, quick_supply: None) -> None:
+    """Rutland's network answers for trips inside it; every other row uses the backbone, counted and said."""
+    from provision.returns import synthetic_return
+
+    children = synthetic_return(year=2024, seed=2, las=["E06000017"])
+    network = mirror / "roads" / "rutland-2022-07.osm.pbf"
+    result = run_job(children, out=tmp_path / "o", options=JobOptions(network=str(network), focus="E06000017"))
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    facts = run["road_network"]
+    assert facts["sha256"] and facts["road_sources"]["network"] > 0 and facts["road_sources"]["backbone"] > 0
+    assert 0 < facts["backbone_agreement"]["median_rel_diff"] < 0.5
+    index = result.index.read_text(encoding="utf-8")
+    assert "on the OpenStreetMap network" in index and "on the approximate backbone" in index
+    quality = pd.read_csv(tmp_path / "o" / "data_quality.csv", dtype=str)
+    assert quality["reason"].str.contains("approximate backbone used").any()
