@@ -161,5 +161,6 @@ def _supply_year_note(year: int) -> str:
     """Say which provider list the report's supply maps use, and how it compares with the published total."""
     t = homes.published_totals(year)
     if t.complete:
-        return f" The supply maps use the {year} list, which holds every one of them."
+        return (f" The supply maps use Ofsted's {year} list, which holds all {t.homes:,} homes Ofsted published for "
+                f"{year}.")
     return f" The supply maps use the {year} list: {t.describe_gap()}."

@@ -57,7 +57,7 @@ def test_sentences_are_written_from_the_values(national, claims):
     assert "Ofsted published 1,984 children's homes with 9,282 places at 31 March 2012 and 3,946 with 14,275" in text
     assert "has 3,151 homes" in text and "Ofsted published 3,423 homes" in text
     complete = " ".join(trends_sentences(national, claims, year=2025))
-    assert "3,151" not in complete and "holds every one of them" in complete
+    assert "3,151" not in complete and "holds all 3,946 homes Ofsted published for 2025" in complete
     changed = national.copy()
     changed.loc[(changed["measure"] == "chomes_outside_la_pct") & (changed["time_period"] == 2024), "value"] = 99.0
     assert "99% in 2024" in " ".join(trends_sentences(changed, claims, year=2024))
