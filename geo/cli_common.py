@@ -18,6 +18,11 @@ from typer.core import TyperGroup
 
 from geo.errors import FarFromHomeError
 
+try:  # typer >= 0.20 vendors its own click
+    from typer._click.exceptions import ClickException as ClickError
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click.exceptions import ClickException as ClickError  # type: ignore[assignment]
+
 logger = logging.getLogger(__name__)
 
 __all__ = [
@@ -54,8 +59,8 @@ class FarFromHomeGroup(TyperGroup):
         except OSError as exc:
             where = f"{exc.filename}: " if exc.filename else ""
             fail(f"{where}{exc.strerror or exc} (check the path and its permissions)")
-        except (typer.Exit, typer.Abort, KeyboardInterrupt):
-            raise
+        except (typer.Exit, typer.Abort, KeyboardInterrupt, ClickError):
+            raise  # exits, interrupts and usage errors: click prints and exits as usual
         except Exception as exc:  # noqa: BLE001 - the CLI boundary: report the bug in one line and exit non-zero
             log = _log_traceback(exc)
             fail(f"internal error {type(exc).__name__}: {exc} — this is a bug in farfromhome; the traceback is in "

@@ -36,6 +36,7 @@ from maps.steps import Skipped, StepOutput
 from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
 from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
+from provision.homes import published_totals
 from provision.measures import la_measures
 from provision.outcomes import load_ecological
 from provision.placement_frame import placement_frame
@@ -206,7 +207,7 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
     year = options.year
     frame, notes = la_measures(year)
     regions = boundaries.load_regions(year=LA_VINTAGE)
-    out = StepOutput(notes=list(notes), sentences=summary.supply_sentences(frame, year))
+    out = StepOutput(notes=list(notes), sentences=summary.supply_sentences(frame, year, published_totals(year)))
     m = interactive.supply_map(frame, regions=regions, tiles=options.tiles,
                                subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
     interactive.save_map(m, stage / "maps" / "supply.html", inline_assets=options.inline_assets)

@@ -8,6 +8,7 @@ from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import KM_PER_MILE
 from geo.disclosure import SYNTHETIC_LABEL
+from provision.homes import PublishedTotals
 
 __all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences"]
 
@@ -16,10 +17,21 @@ _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
 _MIN_GROUP = 5  # no statistic is quoted for fewer placements than this (a median of 3 is one child's value)
 
 
-def supply_sentences(frame: pd.DataFrame, year: int) -> list[str]:
-    """Homes and places in England, the regions with most places, places per 10,000 children, % outside."""
-    out = [f"At 31 March {year} Ofsted listed {int(frame['homes'].sum()):,} active children's homes in England "
-           f"with {int(frame['places'].sum()):,} registered places."]
+def supply_sentences(frame: pd.DataFrame, year: int, totals: PublishedTotals | None = None) -> list[str]:
+    """Homes and places in England, the regions with most places, places per 10,000 children, % outside.
+
+    With ``totals`` (``provision.homes.published_totals``), the national numbers are Ofsted's published ones,
+    and the provider list behind the LA figures is named wherever its totals differ.
+    """
+    if totals is not None and totals.homes is not None:
+        first = (f"At 31 March {year} Ofsted published {totals.homes:,} children's homes in England"
+                 + (f" with {totals.places:,} registered places" if totals.places is not None else ""))
+        gap = (f"; the LA and regional figures come from {totals.list_file}, which lists {totals.list_homes:,} homes"
+               + (f" and {totals.list_places:,} places" if totals.list_places is not None else ""))
+        out = [first + (f"{gap}." if not totals.complete else ".")]
+    else:
+        out = [f"At 31 March {year} Ofsted listed {int(frame['homes'].sum()):,} active children's homes in England "
+               f"with {int(frame['places'].sum()):,} registered places."]
     by_region = frame.groupby("region_name")["places"].sum().sort_values(ascending=False)
     share = by_region / by_region.sum() * 100
     out.append("The regions with most places: " + ", ".join(

@@ -91,3 +91,10 @@ def test_boundaries_unknown_suffix(mirror, tmp_path):
     result = runner.invoke(app, ["boundaries", "--out", str(tmp_path / "x.shp")])
     assert result.exit_code == 1
     assert "cannot tell the format" in result.output and "Traceback" not in result.output
+
+
+def test_usage_errors_stay_usage_errors():
+    """A mistyped option is click's usage error (exit 2), never reported as an internal error."""
+    result = runner.invoke(app, ["boundaries", "--out", "x.gpkg", "--no-such-option"])
+    assert result.exit_code == 2
+    assert "No such option" in result.output and "internal error" not in result.output
