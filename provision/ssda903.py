@@ -1,4 +1,4 @@
-"""SSDA903 (children looked after) returns: schema, CSV readers and row-level validation."""
+"""SSDA903 (children looked after) returns: schema, readers (CSV, XML, xlsx) and row-level validation."""
 
 from __future__ import annotations
 
@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 
 from geo.errors import InputError, MissingColumnsError
+from provision import ssda903_checks as checks
+from provision.ssda903_csv import RawTable, add_problems, problem, read_csv_table
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,9 @@ __all__ = [
     "read_ssda903",
     "validate",
     "summarise",
+    "RETURN_FORMATS",
+    "return_format",
+    "CHILD_LEVEL_WARNING",
 ]
 
 QUALITY_COLUMNS = ["file", "row", "column", "value", "reason", "severity", "message"]
@@ -102,6 +107,13 @@ SCHEMA: dict[str, tuple[Column, ...]] = {
 }
 """Columns of the three tables this tool reads, in the DfE upload layout."""
 
+RETURN_FORMATS = {".xml": "xml", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+"""File suffixes of the layouts that hold every table in one file (anything else is read as a CSV of one table)."""
+
+CHILD_LEVEL_WARNING = ("child-level: do not share. This table holds child IDs, dates of birth and full postcodes "
+                       "from the return, row by row")
+"""The first line of every row-level data-quality table, and what the CLI says on screen when it writes one."""
+
 _EXPECTED_DATE = "expected dd/mm/yyyy"
 _UPN = r"^(?:[A-Z][0-9]{11}[0-9A-Z]|UN(?:[1-9]|10))$"
 
@@ -117,12 +129,17 @@ class SSDA903:
         ``datetime64``, everything else strings. ``None`` when not given or unreadable.
     quality
         The data-quality table (:data:`QUALITY_COLUMNS`): every problem found, one row each.
+
+    files
+        Per table, how it is named in the quality table's ``file`` column ("episodes.csv", "return.xlsx, sheet
+        'Episodes'", "return.xml").
     """
 
     episodes: pd.DataFrame | None
     header: pd.DataFrame | None = None
     missing: pd.DataFrame | None = None
     quality: pd.DataFrame = field(default_factory=lambda: _problems([]))
+    files: dict[str, str] = field(default_factory=dict)
 
 
 def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
@@ -186,160 +203,114 @@ def parse_dates(values: pd.Series) -> tuple[pd.Series, pd.Series]:
     return out, note
 
 
+def return_format(path: str | os.PathLike[str]) -> str:
+    """Say how a return file is laid out: ``"xml"`` or ``"xlsx"`` (every table in one file), else ``"csv"``."""
+    return RETURN_FORMATS.get(Path(path).suffix.lower(), "csv")
+
+
 def read_table(path: str | os.PathLike[str], *, table: str, strict: bool = False,
-               check_postcodes: bool = True) -> tuple[pd.DataFrame | None, pd.DataFrame]:
-    """Read one SSDA903 CSV and list its problems.
+               check_postcodes: bool = True, la: str | None = None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Read one SSDA903 table and list its problems.
 
     Parameters
     ----------
     path
-        The CSV file (UTF-8, with or without BOM, or Windows-1252).
+        A CSV file (UTF-8, with or without BOM, or Windows-1252) of the table; or an SSDA903 XML return or xlsx
+        workbook, from which the table is taken.
     table
         ``episodes``, ``header`` or ``missing``.
     strict
         Raise :class:`InputError` on the first problem instead of listing it.
     check_postcodes
         Also look HOME_POST/PL_POST up in Code-Point Open (offline) and report those not found.
+    la
+        The responsible LA given by the user (ONS code): an episodes ``LA`` column is checked against it.
 
     Returns
     -------
     (frame, problems)
-        ``frame`` indexed by file row, with parsed dates (``None`` if the file cannot be used: not a CSV,
-        empty, or lacking required columns); ``problems`` in the :data:`QUALITY_COLUMNS` layout.
+        ``frame`` indexed by ``row`` (the line in a CSV or in the XML file, the sheet row in a workbook), with
+        parsed dates (``None`` if the table cannot be used: not readable, empty, or lacking required columns);
+        ``problems`` in the :data:`QUALITY_COLUMNS` layout.
 
     Raises
     ------
     InputError
-        Unknown ``table``; with ``strict``, any problem.
+        Unknown ``table``; a file that does not exist; with ``strict``, any problem.
     MissingColumnsError
         With ``strict``, when required columns are absent.
     """
     if table not in SCHEMA:
         raise InputError(f"unknown SSDA903 table {table!r}; expected one of {', '.join(SCHEMA)}")
-    path = Path(path)
-    name = path.name
-    problems: list[dict[str, object]] = []
-    raw, fatal = _read_csv(path)
-    if fatal:
-        problems.append(_problem(name, None, "", "", fatal[0], fatal[1]))
-        return _finish(None, problems, strict)
+    raw = _raw_tables({table: Path(path)}, implicit=set())[table]
     assert raw is not None
-    found = list(raw.columns)
-    missing_cols = [c.name for c in SCHEMA[table] if c.required and c.name not in raw.columns]
-    if missing_cols:
-        if strict:
-            raise MissingColumnsError(name, missing_cols, found)
-        for absent in missing_cols:
-            problems.append(_problem(name, None, absent, "", "missing column",
-                                     f"required column {absent} is missing; found {', '.join(found[:20])}"))
-        return _finish(None, problems, strict)
-    if raw.empty:
-        problems.append(_problem(name, None, "", "", "no data rows", "has a header but no data rows"))
-        return _finish(None, problems, strict)
-    frame = raw.copy()
-    known = {c.name for c in SCHEMA[table]}
-    extra = [c for c in raw.columns if c not in known]
-    if extra:
-        logger.info("%s: columns not in the SSDA903 %s layout kept as they are: %s", name, table, extra)
-    for col in SCHEMA[table]:
-        if col.name not in raw.columns:
-            continue
-        values = raw[col.name]
-        blank = values.eq("")
-        if not col.blank_ok:
-            _add(problems, name, raw.index[blank], col.name, values[blank], "blank",
-                 f"{col.name} is blank; a value is required", severity="error")
-        if col.kind == "date":
-            dates, notes = parse_dates(values)
-            frame[col.name] = dates
-            bad = notes.eq("invalid")
-            _add(problems, name, raw.index[bad], col.name, values[bad], "invalid date",
-                 f"{col.name} {{value!r}} is not a valid date ({_EXPECTED_DATE})")
-            warn = notes.str.endswith("read as", na=False)
-            if warn.any():
-                shown = dates[warn].dt.strftime("%d/%m/%Y")
-                for idx, value, note, as_date in zip(raw.index[warn], values[warn], notes[warn], shown,
-                                                     strict=True):
-                    problems.append(_problem(name, idx, col.name, value, "date reformatted",
-                                             f"{col.name} {value!r} {note} {as_date} "
-                                             f"({_EXPECTED_DATE})", "warning"))
-        elif col.kind == "code":
-            upper = values.str.upper()
-            frame[col.name] = upper
-            bad = ~blank & ~upper.isin(col.codes)
-            allowed = ", ".join(col.codes) if len(col.codes) <= 30 else ", ".join(col.codes[:30]) + ", …"
-            _add(problems, name, raw.index[bad], col.name, values[bad], "unknown code",
-                 f"{col.name} {{value!r}} is not a valid code; expected one of {allowed}")
-        elif col.kind == "upn":
-            bad = ~blank & ~values.str.upper().str.fullmatch(_UPN)
-            _add(problems, name, raw.index[bad], col.name, values[bad], "invalid UPN",
-                 f"{col.name} {{value!r}} is not a UPN (a letter and 12 characters, or UN1-UN10)",
-                 severity="warning")
-        elif col.kind == "postcode":
-            _check_postcodes(problems, name, col.name, values, check_postcodes)
-    if table == "episodes":
-        _check_episodes(problems, name, frame)
-    elif table == "header":
-        dup = frame["CHILD"].duplicated(keep="first") & frame["CHILD"].ne("")
-        first = frame.reset_index().drop_duplicates("CHILD").set_index("CHILD")["row"]
-        _add(problems, name, frame.index[dup], "CHILD", frame["CHILD"][dup], "duplicate CHILD",
-             "CHILD {value!r} appears more than once (first at row {first})",
-             extra={"first": frame["CHILD"][dup].map(first).to_numpy()})
-    elif table == "missing":
-        end_before = frame["MIS_END"].notna() & (frame["MIS_END"] < frame["MIS_START"])
-        _add(problems, name, frame.index[end_before], "MIS_END", raw["MIS_END"][end_before],
-             "end before start", "MIS_END {value!r} is before MIS_START {start!r}",
-             extra={"start": raw["MIS_START"][end_before].to_numpy()})
-    return _finish(frame, problems, strict)
+    return _validate_table(raw, table=table, strict=strict, check_postcodes=check_postcodes, la=la)
 
 
 def read_ssda903(*, episodes: str | os.PathLike[str] | None, header: str | os.PathLike[str] | None = None,
                  missing: str | os.PathLike[str] | None = None, strict: bool = False,
-                 check_postcodes: bool = True) -> SSDA903:
+                 check_postcodes: bool = True, la: str | None = None) -> SSDA903:
     """Read and validate an SSDA903 return (episodes, and optionally header and missing).
 
     Parameters
     ----------
     episodes, header, missing
-        CSV files in the DfE upload layout.
+        CSV files in the DfE upload layout; or one SSDA903 XML return or xlsx workbook holding the tables. When
+        ``episodes`` is such a file, ``header`` and ``missing`` default to it (a workbook without a missing sheet
+        then has no missing table; an XML return always has one, empty when no child went missing).
     strict
         Raise on the first problem instead of listing it.
     check_postcodes
         Report HOME_POST/PL_POST values that Code-Point Open (offline) does not know.
+    la
+        The responsible LA given by the user (ONS code): it wins over an episodes ``LA`` column, and each row
+        where the column names another LA is reported.
 
     Returns
     -------
     SSDA903
-        Parsed tables and the data-quality table. Rows with problems are kept (nothing is dropped).
+        Parsed tables and the data-quality table. Rows with problems are kept (nothing is dropped) but for rows
+        whose fields do not fit the header, which are reported and set aside.
 
     Raises
     ------
     InputError
-        With ``strict``, the first problem.
+        With ``strict``, the first problem; a file that does not exist.
     """
-    tables: dict[str, pd.DataFrame | None] = {}
-    quality = []
+    paths: dict[str, Path] = {}
+    implicit: set[str] = set()
     for table, path in (("episodes", episodes), ("header", header), ("missing", missing)):
-        if path is None:
-            tables[table] = None
+        if path is not None:
+            paths[table] = Path(path)
+        elif episodes is not None and return_format(episodes) != "csv":
+            paths[table] = Path(episodes)
+            implicit.add(table)
+    raws = _raw_tables(paths, implicit=implicit)
+    tables: dict[str, pd.DataFrame | None] = {t: None for t in SCHEMA}
+    quality = []
+    for table, raw in raws.items():
+        if raw is None:
             continue
-        frame, problems = read_table(path, table=table, strict=strict, check_postcodes=check_postcodes)
+        frame, problems = _validate_table(raw, table=table, strict=strict, check_postcodes=check_postcodes, la=la)
         tables[table] = frame
         quality.append(problems)
-    cross = _cross_checks(tables, {"episodes": episodes, "header": header, "missing": missing})
-    quality.append(_finish(None, cross, strict)[1])
+    found = {t: r for t, r in raws.items() if r is not None}
+    if "header" in found:
+        cross = checks.cross_checks(tables, found)
+        quality.append(_finish(None, cross, strict)[1])
     result = pd.concat([q for q in quality if len(q)], ignore_index=True) if any(len(q) for q in quality) \
         else _problems([])
     logger.info("SSDA903 read: %s problems", result["severity"].value_counts().to_dict() if len(result) else 0)
-    return SSDA903(tables["episodes"], tables["header"], tables["missing"], result)
+    return SSDA903(tables["episodes"], tables["header"], tables["missing"], result,
+                   files={t: r.file for t, r in found.items()})
 
 
 def validate(*, episodes: str | os.PathLike[str], header: str | os.PathLike[str] | None = None,
              missing: str | os.PathLike[str] | None = None, strict: bool = False,
-             check_postcodes: bool = True) -> pd.DataFrame:
+             check_postcodes: bool = True, la: str | None = None) -> pd.DataFrame:
     """Validate an SSDA903 return and return its data-quality table (see :func:`read_ssda903`)."""
     return read_ssda903(episodes=episodes, header=header, missing=missing, strict=strict,
-                        check_postcodes=check_postcodes).quality
+                        check_postcodes=check_postcodes, la=la).quality
 
 
 def summarise(quality: pd.DataFrame) -> pd.DataFrame:
@@ -352,180 +323,108 @@ def summarise(quality: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- private helpers ------------------------------------------------------------------------------------
-def _read_csv(path: Path) -> tuple[pd.DataFrame | None, tuple[str, str] | None]:
-    if not path.is_file():
-        raise InputError(f"{path}: file not found")
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-    if not head.strip():
-        return None, ("empty file", "the file is empty (0 bytes or only blank lines)")
-    kind = _binary_kind(head)
-    if kind:
-        return None, ("not a CSV file", f"is not a CSV file (it looks like {kind}); save it as CSV (UTF-8)")
-    encoding = "utf-8-sig"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        encoding = "cp1252"
-    first = head.decode(encoding, errors="replace").lstrip("\ufeff").splitlines()[0]
-    sep = ","
-    if "," not in first:
-        for cand in (";", "\t", "|"):
-            if cand in first:
-                sep = cand
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding, sep=sep,
-                          skip_blank_lines=True, on_bad_lines="error")
-    except pd.errors.ParserError as exc:
-        return None, ("not a CSV file", f"cannot be read as CSV: {exc}")
-    except UnicodeDecodeError as exc:
-        return None, ("not a CSV file", f"cannot be decoded as text: {exc}")
-    raw.columns = [str(c).strip().upper() for c in raw.columns]
-    raw = raw.apply(lambda col: col.str.strip())
-    raw.index = pd.RangeIndex(2, len(raw) + 2, name="row")
-    return raw, None
+def _raw_tables(paths: dict[str, Path], *, implicit: set[str]) -> dict[str, RawTable | None]:
+    """Read each table's file once (an XML return or a workbook holds all of them); None for an implicit absent one."""
+    from provision.ssda903_xlsx import read_xlsx_return
+    from provision.ssda903_xml import read_xml_return
+
+    books: dict[Path, dict[str, RawTable]] = {}
+    out: dict[str, RawTable | None] = {}
+    for table, path in paths.items():
+        layout = return_format(path)
+        if layout == "csv":
+            out[table] = read_csv_table(path)
+            continue
+        if not path.is_file():
+            raise InputError(f"{path}: file not found")
+        if path not in books:
+            books[path] = read_xml_return(path) if layout == "xml" else read_xlsx_return(
+                path, {t: [c.name for c in cols if c.required] for t, cols in SCHEMA.items()})
+        book = books[path]
+        if table in book:
+            out[table] = book[table]
+        elif table in implicit:
+            out[table] = None
+        else:
+            out[table] = RawTable(None, path.name, [problem(path.name, None, "", "", "missing table",
+                                                            f"has no {table} sheet (a sheet named '{table}', or one "
+                                                            f"with the {table} table's columns)")])
+    return out
 
 
-def _binary_kind(head: bytes) -> str | None:
-    if head.startswith(b"PK\x03\x04"):
-        return "an Excel .xlsx workbook or a zip archive"
-    if head.startswith(b"\xd0\xcf\x11\xe0"):
-        return "an old Excel .xls workbook"
-    if head.startswith(b"%PDF"):
-        return "a PDF"
-    if head.startswith(b"PAR1"):
-        return "a parquet file"
-    if head[:2] == b"\x1f\x8b":
-        return "a gzip archive"
-    if head.startswith(b"\x89PNG") or head.startswith(b"\xff\xd8\xff"):
-        return "an image (PNG or JPEG)"
-    if any(b < 9 or 13 < b < 32 for b in head[:1024]):  # control characters never appear in a CSV
-        return "a binary file"
-    return None
-
-
-def _check_postcodes(problems: list[dict[str, object]], name: str, column: str, values: pd.Series,
-                     lookup: bool) -> None:
-    from geo.postcodes import geocode, parse
-
-    parsed = parse(values)
-    bad = parsed["given"].eq("invalid").to_numpy()
-    _add(problems, name, values.index[bad], column, values[bad], "invalid postcode",
-         f"{column} {{value!r}} is not a valid postcode (expected e.g. 'SK4 1AA', a sector 'SK4 1' "
-         "or a district 'SK4')")
-    if not lookup:
-        return
-    located = geocode(values)
-    status = located["geocode_status"]
-    fallback = status.str.startswith("postcode not found", na=False).to_numpy()
-    _add(problems, name, values.index[fallback], column, values[fallback], "postcode not found",
-         f"{column} {{value!r}} is not in Code-Point Open 2025.4; {{note}}", severity="warning",
-         extra={"note": status[fallback].str.removeprefix("postcode not found; ").to_numpy()})
-    gone = status.eq("not found").to_numpy()
-    _add(problems, name, values.index[gone], column, values[gone], "postcode not found",
-         f"{column} {{value!r}} is not in Code-Point Open 2025.4, nor its sector or district", "warning")
-
-
-def _check_episodes(problems: list[dict[str, object]], name: str, frame: pd.DataFrame) -> None:
-    raw_dec = frame["DEC"].dt.strftime("%d/%m/%Y")
-    raw_decom = frame["DECOM"].dt.strftime("%d/%m/%Y")
-    before = frame["DEC"].notna() & frame["DECOM"].notna() & (frame["DEC"] < frame["DECOM"])
-    _add(problems, name, frame.index[before], "DEC", raw_dec[before], "DEC before DECOM",
-         "DEC {value!r} is before DECOM {decom!r}", extra={"decom": raw_decom[before].to_numpy()})
-    dup = frame.duplicated(["CHILD", "DECOM"], keep="first") & frame["DECOM"].notna()
-    if dup.any():
-        first_rows = frame.reset_index().drop_duplicates(["CHILD", "DECOM"]).set_index(["CHILD", "DECOM"])["row"]
-        keys = pd.MultiIndex.from_frame(frame.loc[dup, ["CHILD", "DECOM"]])
-        _add(problems, name, frame.index[dup], "DECOM", raw_decom[dup], "duplicate CHILD+DECOM",
-             "CHILD {child!r} has another episode starting DECOM {value!r} (row {first})",
-             extra={"child": frame["CHILD"][dup].to_numpy(), "first": first_rows.reindex(keys).to_numpy()})
-    if "REC" in frame.columns:
-        open_rec = frame["DEC"].isna() & frame["REC"].ne("") & frame["DECOM"].notna()
-        _add(problems, name, frame.index[open_rec], "REC", frame["REC"][open_rec], "REC without DEC",
-             "REC {value!r} is given but DEC is blank (an open episode has no reason for ending)")
-        closed_norec = frame["DEC"].notna() & frame["REC"].eq("")
-        _add(problems, name, frame.index[closed_norec], "REC", frame["REC"][closed_norec], "DEC without REC",
-             "REC is blank but DEC {dec!r} is given (a closed episode needs a reason)",
-             extra={"dec": raw_dec[closed_norec].to_numpy()})
-    # overlaps: sort each child's episodes by start; the next one must not start before this one ends
-    ok = frame[frame["DECOM"].notna() & ~dup].sort_values(["CHILD", "DECOM"], kind="stable")
-    nxt_start = ok.groupby("CHILD", sort=False)["DECOM"].shift(-1)
-    nxt_row = pd.Series(ok.index, index=ok.index).groupby(ok["CHILD"], sort=False).shift(-1)
-    overlap = nxt_start.notna() & ok["DEC"].notna() & (ok["DEC"] > nxt_start)
-    fmt = nxt_start.dt.strftime("%d/%m/%Y")
-    _add(problems, name, ok.index[overlap], "DEC", ok["DEC"][overlap].dt.strftime("%d/%m/%Y"),
-         "overlapping episodes", "DEC {value!r} is after the start of the next episode of CHILD {child!r} "
-         "(DECOM {next!r}, row {nrow}): episodes overlap",
-         extra={"child": ok["CHILD"][overlap].to_numpy(), "next": fmt[overlap].to_numpy(),
-                "nrow": nxt_row[overlap].astype("Int64").to_numpy()})
-    still_open = nxt_start.notna() & ok["DEC"].isna()
-    _add(problems, name, ok.index[still_open], "DEC", ok["DEC"][still_open].astype("string").fillna(""),
-         "overlapping episodes", "DEC is blank (episode open) but CHILD {child!r} has a later episode "
-         "(DECOM {next!r}, row {nrow}): episodes overlap",
-         extra={"child": ok["CHILD"][still_open].to_numpy(), "next": fmt[still_open].to_numpy(),
-                "nrow": nxt_row[still_open].astype("Int64").to_numpy()})
-    if "REC" in frame.columns:
-        x1_last = ok["REC"].eq("X1") & ok["DEC"].notna() & nxt_start.isna()
-        _add(problems, name, ok.index[x1_last], "REC", ok["REC"][x1_last], "X1 without next episode",
-             "REC 'X1' (a new episode follows) but CHILD {child!r} has no episode starting on DEC {dec!r}",
-             severity="warning", extra={"child": ok["CHILD"][x1_last].to_numpy(),
-                                        "dec": ok["DEC"][x1_last].dt.strftime("%d/%m/%Y").to_numpy()})
-        gap = nxt_start.notna() & ok["DEC"].notna() & (ok["DEC"] < nxt_start)
-        nxt_rne = ok.groupby("CHILD", sort=False)["RNE"].shift(-1)
-        gap_not_s = gap & nxt_rne.ne("S")
-        _add(problems, name, ok.index[gap_not_s], "DEC", ok["DEC"][gap_not_s].dt.strftime("%d/%m/%Y"),
-             "gap between episodes", "DEC {value!r} leaves a gap before the next episode of CHILD {child!r} "
-             "(DECOM {next!r}, row {nrow}) whose RNE is not 'S' (a new period of care)", severity="warning",
-             extra={"child": ok["CHILD"][gap_not_s].to_numpy(), "next": fmt[gap_not_s].to_numpy(),
-                    "nrow": nxt_row[gap_not_s].astype("Int64").to_numpy()})
-
-
-def _cross_checks(tables: dict[str, pd.DataFrame | None], paths: dict[str, object]) -> list[dict[str, object]]:
-    problems: list[dict[str, object]] = []
-    header = tables["header"]
-    if header is None:
-        return problems
-    hname = Path(str(paths["header"])).name
-    children = set(header["CHILD"])
-    dob = header.drop_duplicates("CHILD").set_index("CHILD")["DOB"]
-    episodes = tables["episodes"]
-    if episodes is not None:
-        name = Path(str(paths["episodes"])).name
-        orphan = ~episodes["CHILD"].isin(children) & episodes["CHILD"].ne("")
-        _add(problems, name, episodes.index[orphan], "CHILD", episodes["CHILD"][orphan], "CHILD not in header",
-             f"CHILD {{value!r}} has episodes but no row in {hname}")
-        born = episodes["CHILD"].map(dob)
-        early = born.notna() & episodes["DECOM"].notna() & (episodes["DECOM"] < born)
-        _add(problems, name, episodes.index[early], "DECOM", episodes["DECOM"][early].dt.strftime("%d/%m/%Y"),
-             "DECOM before DOB", f"DECOM {{value!r}} is before the child's DOB {{dob!r}} in {hname}",
-             extra={"dob": born[early].dt.strftime("%d/%m/%Y").to_numpy()})
-    missing = tables["missing"]
-    if missing is not None:
-        name = Path(str(paths["missing"])).name
-        orphan = ~missing["CHILD"].isin(children) & missing["CHILD"].ne("")
-        _add(problems, name, missing.index[orphan], "CHILD", missing["CHILD"][orphan], "CHILD not in header",
-             f"CHILD {{value!r}} has missing episodes but no row in {hname}", severity="warning")
-    return problems
-
-
-def _problem(file: str, row: object, column: str, value: object, reason: str, detail: str,
-             severity: str = "error") -> dict[str, object]:
-    where = f"{file} row {row}" if row is not None else file
-    return {"file": file, "row": row, "column": column, "value": value, "reason": reason,
-            "severity": severity, "message": f"{where}: {detail}"}
-
-
-def _add(problems: list[dict[str, object]], file: str, rows: pd.Index, column: str, values: pd.Series,
-         reason: str, template: str, severity: str = "error", extra: dict[str, object] | None = None) -> None:
-    if len(rows) == 0:
-        return
-    vals = np.asarray(values, dtype=object)
-    extra_arrays = {k: np.asarray(v, dtype=object) for k, v in (extra or {}).items()}
-    for i, row in enumerate(rows):
-        fields = {k: v[i] for k, v in extra_arrays.items()}
-        value = "" if pd.isna(vals[i]) else str(vals[i])
-        problems.append(_problem(file, int(row), column, value, reason,
-                                 template.format(value=value, **fields), severity))
+def _validate_table(raw: RawTable, *, table: str, strict: bool, check_postcodes: bool,
+                    la: str | None) -> tuple[pd.DataFrame | None, pd.DataFrame]:
+    """Check one table's columns and values; return the parsed frame (dates as datetimes) and its problems."""
+    name = raw.file
+    problems = list(raw.problems)
+    if raw.frame is None:
+        return _finish(None, problems, strict)
+    frame_in = raw.frame
+    if raw.layout == "xml":  # an element left out of the XML is a blank value
+        absent = [c.name for c in SCHEMA[table] if c.name not in frame_in.columns]
+        frame_in = frame_in.assign(**{c: "" for c in absent})
+    found = list(frame_in.columns)
+    missing_cols = [c.name for c in SCHEMA[table] if c.required and c.name not in frame_in.columns]
+    if missing_cols:
+        if strict:
+            raise MissingColumnsError(name, missing_cols, found)
+        for absent_col in missing_cols:
+            problems.append(problem(name, None, absent_col, "", "missing column",
+                                    f"required column {absent_col} is missing; found {', '.join(found[:20])}"))
+        return _finish(None, problems, strict)
+    if frame_in.empty and table != "missing":
+        problems.append(problem(name, None, "", "", "no data rows", "has a header but no data rows"))
+        return _finish(None, problems, strict)
+    raw_values = frame_in
+    frame = raw_values.copy()
+    known = {c.name for c in SCHEMA[table]}
+    extra = [c for c in raw_values.columns if c not in known]
+    if extra:
+        logger.info("%s: columns not in the SSDA903 %s layout kept as they are: %s", name, table, extra)
+    for col in SCHEMA[table]:
+        if col.name not in raw_values.columns:
+            continue
+        values = raw_values[col.name]
+        blank = values.eq("")
+        if not col.blank_ok:
+            add_problems(problems, raw, raw_values.index[blank], col.name, values[blank], "blank",
+                         f"{col.name} is blank; a value is required", severity="error")
+        if col.kind == "date":
+            dates, notes = parse_dates(values)
+            bad = notes.eq("invalid")
+            add_problems(problems, raw, raw_values.index[bad], col.name, values[bad], "invalid date",
+                         f"{col.name} {{value!r}} is not a valid date ({_EXPECTED_DATE})")
+            warn = notes.str.endswith("read as", na=False)
+            if warn.any():
+                shown = dates[warn].dt.strftime("%d/%m/%Y")
+                add_problems(problems, raw, raw_values.index[warn], col.name, values[warn], "date reformatted",
+                             f"{col.name} {{value!r}} {{note}} {{as_date}} ({_EXPECTED_DATE})", "warning",
+                             extra={"note": notes[warn].to_numpy(), "as_date": shown.to_numpy()})
+            implausible = checks.implausible_dates(problems, raw, col.name, values, dates)
+            frame[col.name] = dates.mask(implausible)
+        elif col.kind == "code":
+            upper = values.str.upper()
+            frame[col.name] = upper
+            bad = ~blank & ~upper.isin(col.codes)
+            allowed = ", ".join(col.codes) if len(col.codes) <= 30 else ", ".join(col.codes[:30]) + ", …"
+            add_problems(problems, raw, raw_values.index[bad], col.name, values[bad], "unknown code",
+                         f"{col.name} {{value!r}} is not a valid code; expected one of {allowed}")
+        elif col.kind == "upn":
+            bad = ~blank & ~values.str.upper().str.fullmatch(_UPN)
+            add_problems(problems, raw, raw_values.index[bad], col.name, values[bad], "invalid UPN",
+                         f"{col.name} {{value!r}} is not a UPN (a letter and 12 characters, or UN1-UN10)",
+                         severity="warning")
+        elif col.kind == "postcode":
+            checks.check_postcodes(problems, raw, col.name, values, check_postcodes)
+    if table == "episodes":
+        checks.check_episodes(problems, raw, frame)
+        if "LA" in frame.columns:
+            checks.check_la_column(problems, raw, frame, la=la)
+    elif table == "header":
+        checks.check_header(problems, raw, frame)
+    elif table == "missing":
+        checks.check_missing(problems, raw, frame, raw_values)
+    return _finish(frame, problems, strict)
 
 
 def _problems(rows: list[dict[str, object]]) -> pd.DataFrame:
