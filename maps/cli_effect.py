@@ -69,9 +69,10 @@ def ecological_cmd(
 def child_cmd(
     episodes: Annotated[Path, typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, LS, "
                                            "PLACE, DEC, HOME_POST, PL_POST; or already located).")],
-    header: Annotated[Path, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB).")],
-    missing: Annotated[Path, typer.Option("--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, "
-                                          "MIS_START).")],
+    header: Annotated[Path | None, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB); not "
+                                                "needed when --episodes is an XML or xlsx return.")] = None,
+    missing: Annotated[Path | None, typer.Option("--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, "
+                                                 "MIS_START); not needed with an XML or xlsx return.")] = None,
     uasc: Annotated[Path | None, typer.Option("--uasc", help="SSDA903 UASC CSV (children listed are UASC).")] = None,
     network: Annotated[str | None, typer.Option(
         "--network", help="Road network for road distances: a .pbf/.osm/.graphml file, or 'backbone' for the "
@@ -109,8 +110,13 @@ def child_cmd(
     from maps.effect_figures import write_child_outputs
     from provision.placement_frame import load_placement_frame
 
+    from provision.ssda903 import return_format
+
+    one_file = return_format(episodes) != "csv"
+    if not one_file and (header is None or missing is None):
+        raise InputError("give --header and --missing too (or one SSDA903 XML or xlsx return as --episodes)")
     frame, quality = load_placement_frame(
-        episodes, header=header, missing=missing, uasc=uasc, la=_resolve(la), network=network, synthetic=synthetic,
+        episodes, header=header or episodes, missing=missing or episodes, uasc=uasc, la=_resolve(la), network=network, synthetic=synthetic,
         reference_date=_date(year_end, "--year-end"), observation_start=_date(observed_from, "--observed-from"))
     result = child_effect(frame, family=family)  # type: ignore[arg-type]
     label = SYNTHETIC_LABEL if result.synthetic else "child-level data"

@@ -77,8 +77,10 @@ def demo(
 
 def run(
     episodes: Annotated[Path, typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, "
-                                           "LS, CIN, PLACE, ..., HOME_POST, PL_POST).")],
-    header: Annotated[Path, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB, ...).")],
+                                           "LS, CIN, PLACE, ..., HOME_POST, PL_POST); or the whole return as the "
+                                           "XML file submitted to DfE, or an xlsx workbook with one sheet per table.")],
+    header: Annotated[Path | None, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB, ...); "
+                                                "not needed with an XML or xlsx return.")] = None,
     missing: Annotated[Path | None, typer.Option(
         "--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, MIS_START, MIS_END). Without it the "
         "child-level distance-and-missing models are left out (and the report says so).")] = None,

@@ -20,17 +20,26 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
 from geo.catalogue import get_catalogue
-from geo.disclosure import suppress_counts
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
 from geo.errors import InputError
 from provision.returns import QualityCount
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["staged_output", "write_quality", "write_run_json", "REPORT_MARKER"]
+__all__ = ["staged_output", "write_quality", "quality_frame", "road_quality", "write_run_json", "REPORT_MARKER",
+           "QUALITY_FILE_COLUMNS"]
+
+QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "out_of", "synthetic"]
+"""Columns of ``data_quality.csv``: ``rows`` counted among ``out_of`` (small counts suppressed)."""
+
+_ROAD_REASONS = {"off_network": "an end is too far from the road network (no road distance)",
+                 "same_node": "both ends snap to the same road junction (straight-line distance used)",
+                 "unreachable": "no road route between the ends (no road distance)"}
 
 REPORT_MARKER = "run.json"
 """The file that marks a folder as a farfromhome report (which a new run may replace)."""
@@ -88,13 +97,83 @@ def staged_output(out: Path) -> Iterator[Path]:
 
 
 def write_quality(counts: Sequence[QualityCount], path: Path) -> pd.DataFrame:
-    """Write the run's data-quality table (counts under 5 suppressed) and return what was written."""
-    frame = pd.DataFrame([vars(c) for c in counts], columns=["stage", "reason", "rows", "synthetic"])
-    if len(frame):
-        frame = suppress_counts(frame, count_columns=["rows"]).drop(columns=["rows", "suppressed"]).rename(
-            columns={"rows_label": "rows"})
+    """Write the run's data-quality table (:func:`quality_frame`) and return what was written."""
+    frame = quality_frame(counts)
     frame.to_csv(path, index=False)
     return frame
+
+
+def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
+    """Build the data-quality table: each count with its denominator, suppressed so that none can be worked out.
+
+    Counts 1-4 become "fewer than 5". Counts of one group (the parts of a published total, see
+    :class:`provision.returns.QualityCount`) then get secondary suppression, so that no group has exactly one
+    hidden part; and no two counts left visible in different groups differ by 1 to 4 (the same rows counted at
+    two stages, where the difference would be a small count): the smaller is hidden too. Both rules repeat until
+    nothing changes. Counts from the child-level models without a group are grouped by what they count
+    (placements not modelled, missing episodes not counted).
+    """
+    frame = pd.DataFrame([vars(c) for c in counts], columns=["stage", "reason", "rows", "synthetic", "group",
+                                                             "out_of"])
+    if frame.empty:
+        return pd.DataFrame(columns=QUALITY_FILE_COLUMNS)
+    frame["rows"] = frame["rows"].astype(int)
+    frame["group"], frame["out_of"] = zip(*(_group_of(r) for r in frame.itertuples()), strict=True)
+    hidden = _hide(frame)
+    labels = frame["rows"].astype(str)
+    small = (frame["rows"] >= 1) & (frame["rows"] < 5)
+    labels = labels.mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
+    return frame.assign(rows=labels)[QUALITY_FILE_COLUMNS]
+
+
+def road_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:
+    """Road-distance counts among the episodes with both postcodes located (the others are counted at locate)."""
+    kind = "synthetic" if synthetic else "your data"
+    stage = f"road distance ({kind})"
+    both = located["home_precision"].astype(str).ne("none") & located["pl_precision"].astype(str).ne("none")
+    status = located.loc[both.to_numpy(), "road_status"].astype(str)
+    among = "episodes with both postcodes located"
+    out = [QualityCount(stage, _ROAD_REASONS.get(reason, reason), int(n), synthetic, group=stage, out_of=among)
+           for reason, n in status[status != "ok"].value_counts().items()]
+    out.append(QualityCount(stage, "road distance measured", int(status.eq("ok").sum()), synthetic, group=stage,
+                            out_of=among))
+    return out
+
+
+def _group_of(row: Any) -> tuple[str, str]:
+    """Return a count's group and denominator: as given, else from what a child-level models' count counts."""
+    if row.group:
+        return row.group, row.out_of
+    reason = str(row.reason)
+    if str(row.stage).startswith("effect"):
+        if reason.startswith("placement not modelled"):
+            return f"{row.stage}: placements", row.out_of or "placements built from the episodes"
+        if "missing" in reason.lower() and ("not counted" in reason or "not assigned" in reason
+                                            or "outside any placement" in reason):
+            return f"{row.stage}: missing episodes", row.out_of or "missing episodes in the missing table"
+    return f"_{row.Index}", row.out_of  # a count that is a part of no published total
+
+
+def _hide(frame: pd.DataFrame) -> pd.Series:
+    """Suppressed counts: primary (1-4), then secondary within groups and across near-equal counts, to a fixpoint."""
+    values = frame["rows"].to_numpy()
+    hidden = (values >= 1) & (values < 5)
+    groups = [idx.to_numpy() for _, idx in frame.groupby("group", sort=False).groups.items()]
+    changed = True
+    while changed:
+        changed = False
+        for pos in groups:
+            if len(pos) >= 2 and hidden[pos].sum() == 1:
+                shown = [i for i in pos if not hidden[i]]
+                hidden[min(shown, key=lambda i: (values[i] == 0, values[i]))] = True
+                changed = True
+        shown = np.flatnonzero(~hidden & (values > 0))
+        group = frame["group"].to_numpy()
+        for a, b in ((a, b) for a in shown for b in shown if a < b and group[a] != group[b]):
+            if not hidden[a] and not hidden[b] and 1 <= abs(int(values[a]) - int(values[b])) < 5:
+                hidden[a if values[a] <= values[b] else b] = True
+                changed = True
+    return pd.Series(hidden, index=frame.index)
 
 
 def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, float], synthetic: bool,

@@ -31,7 +31,7 @@ from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
-from maps.outputs import staged_output, write_quality, write_run_json
+from maps.outputs import road_quality, staged_output, write_quality, write_run_json
 from maps.steps import Skipped, StepOutput
 from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
@@ -244,15 +244,14 @@ def road_step(children: ChildLevelData, *, options: JobOptions) -> tuple[_Placem
     kind = "synthetic" if children.synthetic else "your data"
     network = options.network if options.network == "backbone" else build_network(options.network)
     located = road_distances(children.located, network=network)
-    status = located["road_status"].astype(str)
-    out.quality += [QualityCount(f"road distance ({kind})", str(reason), int(n), children.synthetic)
-                    for reason, n in status[status != "ok"].value_counts().items()]
+    out.quality += road_quality(located, synthetic=children.synthetic)
     if isinstance(network, RoadNetwork):
         sources = road_source_summary(located)
         out.notes.append(sources["sentence"][0].upper() + sources["sentence"][1:] + ".")
         if sources["counts"]["backbone"]:
             out.quality.append(QualityCount(f"road distance ({kind})", "beyond the road network: approximate "
-                                            "backbone used", sources["counts"]["backbone"], children.synthetic))
+                                            "backbone used", sources["counts"]["backbone"], children.synthetic,
+                                            out_of="episodes with a road distance, by network used"))
         out.facts["road_network"] = {**network.report.get("source_provenance", {}),
                                      "road_sources": sources["counts"],
                                      "backbone_agreement": backbone_agreement(located)}

@@ -36,10 +36,13 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     ----------
     episodes
         SSDA903 episodes with ``HOME_POST`` and ``PL_POST`` (full, sector or district postcodes, any case and
-        spacing). If it has a column ``LA`` (the responsible LA of each row, as in combined files covering
-        many LAs) that is used; otherwise ``responsible_la``. The input is not changed and its index is kept.
+        spacing), and optionally a column ``LA`` (the responsible LA of each row, as in combined files covering
+        many LAs). The input is not changed and its index is kept.
     responsible_la
-        The LA whose return this is: ONS code, DfE number ("356") or name. Ignored when ``LA`` is a column.
+        The LA whose return this is: ONS code, DfE number ("356") or name. It wins over an ``LA`` column: rows
+        whose ``LA`` names another LA are counted in ``attrs["la_conflicts"]`` (and logged). Without it, the
+        ``LA`` column is used; a value that is not an English LA leaves that row's ``responsible_la`` <NA>
+        (counted in ``attrs["unknown_la"]``; :func:`provision.ssda903.read_table` reports the rows).
     year
         Vintage of the LA codes returned (2023-2025; default 2024).
 
@@ -62,7 +65,7 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     MissingColumnsError
         If ``HOME_POST`` or ``PL_POST`` is absent.
     UnknownAreaCodeError
-        If ``responsible_la`` or a value in ``LA`` is not an English LA.
+        If ``responsible_la`` is not an English LA.
     InputError
         If ``episodes`` is empty.
     """
@@ -83,7 +86,8 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
     out["pl_precision"] = place["precision"].array
     out["home_la"] = home["ctyua_code"].to_numpy()
     out["pl_la"] = place["ctyua_code"].to_numpy()
-    out["responsible_la"] = _responsible(episodes, responsible_la, year)
+    out["responsible_la"], conflicts, unknown = _responsible(episodes, responsible_la, year)
+    out.attrs.update(la_conflicts=conflicts, unknown_la=unknown)
     outside = pd.array(out["pl_la"].fillna("").to_numpy(dtype=object)
                        != out["responsible_la"].fillna("").to_numpy(dtype=object), dtype="boolean")
     outside[(out["pl_la"].isna() | out["responsible_la"].isna()).to_numpy()] = pd.NA
@@ -132,17 +136,38 @@ def read_located(path: str | os.PathLike[str]) -> pd.DataFrame:
     return frame
 
 
-def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) -> pd.Series:
+def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) -> tuple[pd.Series, int, int]:
+    """Each row's responsible LA (``responsible_la`` wins over the ``LA`` column), conflicts, unknown LA values."""
     import boundaries
+    from geo.errors import UnknownAreaCodeError
 
+    column = None
+    unknown = 0
     if "LA" in episodes.columns:
-        raw = episodes["LA"].astype("string").str.strip()
+        raw = episodes["LA"].astype("string").str.strip().replace("", pd.NA)
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        resolved = np.array([boundaries.resolve_la(u, year=year) for u in uniques] + [None], dtype=object)
-        return pd.Series(resolved[np.where(codes < 0, len(uniques), codes)], index=episodes.index,
-                         dtype="string")
-    value = boundaries.resolve_la(responsible_la, year=year) if responsible_la is not None else pd.NA
-    return pd.Series(value, index=episodes.index, dtype="string")
+        resolved = []
+        for u in uniques:
+            try:
+                resolved.append(boundaries.resolve_la(u, year=year))
+            except UnknownAreaCodeError:
+                resolved.append(None)
+        lookup = np.array(resolved + [None], dtype=object)
+        column = pd.Series(lookup[np.where(codes < 0, len(uniques), codes)], index=episodes.index, dtype="string")
+        unknown = int((raw.notna() & column.isna()).sum())
+    if responsible_la is not None:
+        value = boundaries.resolve_la(responsible_la, year=year)
+        conflicts = int((column.notna() & column.ne(value)).sum()) if column is not None else 0
+        if conflicts:
+            logger.warning("%d episode(s) have an LA column naming another LA than %s; %s is used", conflicts,
+                           value, value)
+        return pd.Series(value, index=episodes.index, dtype="string"), conflicts, 0
+    if column is not None:
+        if unknown:
+            logger.warning("%d episode(s) have an LA value that is not an English LA: responsible LA unknown",
+                           unknown)
+        return column, 0, unknown
+    return pd.Series(pd.NA, index=episodes.index, dtype="string"), 0, 0
 
 
 def _status(home: pd.Series, place: pd.Series, index: pd.Index) -> pd.Series:

@@ -25,12 +25,24 @@ __all__ = ["QualityCount", "ChildLevelData", "read_return", "synthetic_return"]
 
 @dataclass(frozen=True)
 class QualityCount:
-    """Rows of one stage set aside or flagged for one reason (a line of ``data_quality.csv``)."""
+    """Rows of one stage set aside or flagged for one reason (a line of ``data_quality.csv``).
+
+    Attributes
+    ----------
+    group
+        Counts that share a group are parts of one published total (their reasons exclude each other and,
+        with the remainder line, add up to it): small-count suppression then hides at least two of them, so
+        subtraction from the total reveals none. Blank: a count that is a part of no total.
+    out_of
+        What the count is counted among (its denominator), in words: "episodes in episodes.csv".
+    """
 
     stage: str
     reason: str
     rows: int
     synthetic: bool = False
+    group: str = ""
+    out_of: str = ""
 
 
 @dataclass
@@ -65,7 +77,7 @@ class ChildLevelData:
     settings: dict[str, object] = field(default_factory=dict)
 
 
-def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[str],
+def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[str] | None = None,
                 missing: str | os.PathLike[str] | None = None, la: str | None = None,
                 strict: bool = False) -> ChildLevelData:
     """Read, validate and locate a user's own SSDA903 return (offline: no postcode leaves the machine).
@@ -73,9 +85,12 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
     Parameters
     ----------
     episodes, header, missing
-        The return's CSV files (``missing`` optional: without it the distance-and-missing models are skipped).
+        The return's CSV files (``missing`` optional: without it the distance-and-missing models are skipped; a
+        missing file with a header and no rows means no child went missing). Or one SSDA903 XML return or xlsx
+        workbook as ``episodes``, holding the header (and missing) tables too.
     la
-        The responsible LA's ONS code (already resolved), or None: each child's home LA (or the ``LA`` column).
+        The responsible LA's ONS code (already resolved), or None: the ``LA`` column, else unknown. Where both
+        are given ``la`` wins and each row of the ``LA`` column naming another LA is counted.
     strict
         Stop at the first data-quality problem.
 
@@ -85,33 +100,47 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
         A file that is missing, unreadable or without usable rows (naming it); synthetic records (use the demo,
         so every output is labelled SYNTHETIC); a return with no known English LA and no ``la``.
     """
-    paths = {"episodes": Path(episodes), "header": Path(header)} | ({"missing": Path(missing)} if missing else {})
+    one_file = ssda903.return_format(episodes) != "csv"
+    if header is None and not one_file:
+        raise InputError(f"{episodes}: give the header file too (--header): the child's sex and date of birth "
+                         "are in it")
+    paths = {"episodes": Path(episodes), "header": Path(header or episodes)} | (
+        {"missing": Path(missing)} if missing else {})
     for name, path in paths.items():
         if not path.is_file():
             raise InputError(f"{path}: {name} file not found" if not path.exists()
                              else f"{path}: {name} is not a file")
-    data = ssda903.read_ssda903(episodes=episodes, header=header, missing=missing, strict=strict)
-    for path, table in ((paths["episodes"], data.episodes), (paths["header"], data.header)):
-        if table is None or table.empty:
-            said = data.quality.loc[data.quality["file"] == path.name, "message"]
-            raise InputError(f"{path}: no readable rows ({said.iloc[0] if len(said) else 'empty file'})")
+    data = ssda903.read_ssda903(episodes=episodes, header=header, missing=missing, strict=strict, la=la)
+    for table, frame in (("episodes", data.episodes), ("header", data.header)):
+        if frame is None or frame.empty:
+            said = data.quality.loc[data.quality["file"] == data.files.get(table, ""), "message"]
+            raise InputError(f"{paths[table]}: no readable {table} rows "
+                             f"({said.iloc[0] if len(said) else 'empty file'})")
     assert data.episodes is not None and data.header is not None
     if is_synthetic(data.episodes, data.header):
         raise InputError(f"{episodes}: these are synthetic records (CHILD IDs start with SYN); use "
                          "'farfromhome demo' for synthetic data so every output is labelled SYNTHETIC")
-    quality = [QualityCount(f"read {file}", str(reason), int(n))
+    quality = [QualityCount(f"read {file}", str(reason), int(n),
+                            out_of=f"problems found in {file} (one row may have several)")
                for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items()]
     located = placements.locate(data.episodes, responsible_la=la, year=LA_VINTAGE)
     if la is None and not located["responsible_la"].astype(str).str.startswith("E").any():
-        raise InputError(f"{episodes}: no episode has a known English home LA; give --la")
+        raise InputError(f"{episodes}: no episode has a known English responsible LA (no LA column, or none of "
+                         "its values is an LA); give --la")
     quality += _locate_quality(located, synthetic=False)
+    description = (f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
+                   f"{paths['episodes'].name}; located offline with Code-Point Open.")
+    if data.missing is not None and data.missing.empty:
+        description += " The missing table has no rows: no child went missing."
+    if la is not None and located.attrs.get("la_conflicts"):
+        description += (f" --la {la} is used for every episode; {located.attrs['la_conflicts']:,} episode(s) had an "
+                        "LA column naming another LA (counted in data_quality.csv).")
+    missing_name = data.files.get("missing", "not given")
     return ChildLevelData(
-        located=located, header=data.header, missing=data.missing, synthetic=False,
-        description=(f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
-                     f"{paths['episodes'].name}; located offline with Code-Point Open."),
+        located=located, header=data.header, missing=data.missing, synthetic=False, description=description,
         quality=quality,
-        settings={"episodes": paths["episodes"].name, "header": paths["header"].name,
-                  "missing": paths["missing"].name if missing else "not given", "responsible LA": la or "home LA"})
+        settings={"episodes": data.files["episodes"], "header": data.files["header"], "missing": missing_name,
+                  "responsible LA": la or "the LA column"})
 
 
 def synthetic_return(*, year: int = 2024, seed: int = 7, las: list[str] | None = None) -> ChildLevelData:
@@ -131,7 +160,25 @@ def synthetic_return(*, year: int = 2024, seed: int = 7, las: list[str] | None =
 
 
 def _locate_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:
+    """Count located episodes as a hierarchy in which each level adds up to its total.
+
+    Episodes → no distance (by reason) | both postcodes located; those located → located less precisely (by
+    reason) | both at full postcode.
+    """
     status = located["locate_status"].astype(str)
     kind = "synthetic" if synthetic else "your data"
-    return [QualityCount(f"locate ({kind})", str(reason), int(n), synthetic)
-            for reason, n in status[status != "ok"].value_counts().items()]
+    stage = f"locate ({kind})"
+    both = (located["home_precision"].astype(str).ne("none") & located["pl_precision"].astype(str).ne("none"))
+    every = f"the {len(located):,} episodes"
+    out = [QualityCount(stage, f"no distance: {reason}", int(n), synthetic, group=f"{stage}: episodes",
+                        out_of=every) for reason, n in status[~both].value_counts().items()]
+    out.append(QualityCount(stage, "both postcodes located (a distance is measured)", int(both.sum()), synthetic,
+                            group=f"{stage}: episodes", out_of=every))
+    coarse = status[both & status.ne("ok")].value_counts()
+    if len(coarse):
+        located_ = "episodes with both postcodes located"
+        out += [QualityCount(stage, f"located less precisely: {reason}", int(n), synthetic,
+                             group=f"{stage}: located", out_of=located_) for reason, n in coarse.items()]
+        out.append(QualityCount(stage, "both at full postcode", int((both & status.eq("ok")).sum()), synthetic,
+                                group=f"{stage}: located", out_of=located_))
+    return out

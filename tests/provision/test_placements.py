@@ -56,11 +56,25 @@ def test_responsible_la_forms(episodes):
         assert (locate(episodes, responsible_la=value)["responsible_la"] == "E08000007").all()
 
 
-def test_la_column_wins(episodes):
+def test_la_column_without_la(episodes):
     frame = episodes.assign(LA=["E08000003", "E08000003", "356", "E08000007", "Manchester"])
-    out = locate(frame, responsible_la="Stockport")
+    out = locate(frame)
     assert out["responsible_la"].tolist() == ["E08000003", "E08000003", "E08000007", "E08000007", "E08000003"]
     assert not out.loc[50, "outside_la"]
+    assert out.attrs["la_conflicts"] == 0 and out.attrs["unknown_la"] == 0
+
+
+def test_la_option_wins_over_the_column_and_conflicts_are_counted(episodes):
+    frame = episodes.assign(LA=["E08000003", "E08000003", "356", "E08000007", "Manchester"])
+    out = locate(frame, responsible_la="Stockport")
+    assert (out["responsible_la"] == "E08000007").all()
+    assert out.attrs["la_conflicts"] == 3  # rows 50, 51 and 54 name Manchester
+
+
+def test_unknown_la_value_leaves_the_row_unknown(episodes):
+    out = locate(episodes.assign(LA=["E99999999", "356", "356", "356", "356"]))
+    assert pd.isna(out.loc[50, "responsible_la"]) and out.loc[51, "responsible_la"] == "E08000007"
+    assert out.attrs["unknown_la"] == 1
 
 
 def test_unknown_responsible_la(episodes):

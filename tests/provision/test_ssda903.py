@@ -308,10 +308,16 @@ def test_cli_validate(tmp_path, mirror):
     result = runner.invoke(app, ["--mirror", str(mirror), "placements", "validate", "--episodes", str(ep),
                                  "--header", str(head), "--la", "356", "--out", str(out)],
                            env={"COLUMNS": "200"})
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # errors found: exit 1, as linters do
     assert "1 problem(s) (responsible LA E08000007): 1 error(s), 0 warning(s)" in result.output
-    table = pd.read_csv(out)
+    assert "child-level: do not share" in result.output
+    assert out.read_text(encoding="utf-8").startswith("# child-level: do not share")
+    table = pd.read_csv(out, skiprows=1)
     assert table.loc[0, "message"].startswith("episodes.csv row 2: PL_POST 'SK4 XYZ' is not a valid postcode")
+    clean = episodes_with(tmp_path, *GOOD)
+    result = runner.invoke(app, ["--mirror", str(mirror), "placements", "validate", "--episodes", str(clean),
+                                 "--header", str(head), "--no-lookup"])
+    assert result.exit_code == 0, result.output
 
 
 def test_cli_validate_strict_exits_1(tmp_path, mirror):
