@@ -131,12 +131,33 @@ def suppress_counts(
 
 
 def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence[str] = (
-        "placements", "children", "missing_incidents", "placements_with_missing")) -> pd.DataFrame:
-    """Suppress the count ``columns`` of a published table (as text labels) and blank the rates built on them.
+        "placements", "children", "missing_incidents", "placements_with_missing"),
+        size_columns: Sequence[str] = ("placements", "children"), column_totals: bool = False,
+        group: str | None = None, decimals: dict[str, int] | None = None) -> pd.DataFrame:
+    """Suppress the count ``columns`` of a published table (as text labels) and every statistic of a small group.
 
-    Counts 1..``min_count - 1``, and counts that would reveal them, become "fewer than 5" / "suppressed"; the
-    rates and intervals derived from a hidden count (``incidents_per_1000_days``, ``ci_low``, ``ci_high``,
-    ``pct_placements_with_missing``) are blanked with it. Adds a boolean ``suppressed`` column.
+    Counts 1..``min_count - 1``, and counts that would reveal them, become "fewer than 5" / "suppressed". A row
+    whose group is small (any of its ``size_columns`` hidden: a distance band of fewer than 5 placements or
+    children) has every count and every other number in it blanked too: its median distance, placement days,
+    rates and intervals are statistics of a handful of children (one child's exact distance, when there is one).
+    The rates and intervals derived from a hidden count (``incidents_per_1000_days``, ``ci_low``, ``ci_high``,
+    ``pct_placements_with_missing``) are blanked with it.
+
+    Parameters
+    ----------
+    column_totals
+        The column totals over all rows are published elsewhere (the number of placements modelled, say): each
+        count column then gets secondary suppression over the rows, so no column has exactly one hidden cell.
+    group
+        As ``column_totals``, within each value of this column (rows of one group add up to a published total).
+    decimals
+        Round these columns of the visible rows (coarsen: a median of road distances is otherwise one child's
+        distance to the metre); default ``median_distance_miles`` to 1 decimal.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy with the count columns as text labels, blanked statistics, and a boolean ``suppressed`` column.
     """
     cols = [c for c in columns if c in table]
     if not cols or table.empty:
@@ -144,19 +165,47 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
     t = table.copy()
     for c in cols:
         t[c] = pd.to_numeric(t[c], errors="coerce").fillna(0).round().astype(int)
-    sup = suppress_counts(t, count_columns=cols, threshold=min_count)
+    values = _as_counts(t, list(cols))
+    primary = (values >= 1) & (values < min_count)
+    hidden = primary.copy()
+    sizes = [c for c in size_columns if c in cols]
+    if column_totals:
+        groups = [np.arange(len(t))]
+    elif group is not None:
+        groups = [np.flatnonzero((t[group] == k).to_numpy()) for k in pd.unique(t[group])]
+    else:
+        groups = []
+    changed = True
+    while changed:
+        changed = False
+        small = hidden[sizes].any(axis=1) if sizes else pd.Series(False, index=t.index)
+        for c in cols:
+            extend = small & ~hidden[c] & (values[c] > 0)
+            if extend.any():
+                hidden.loc[extend, c] = True
+                changed = True
+        for c in cols:
+            for pos in groups:
+                changed |= _secondary_cells(values, hidden, c, pos)
     out = table.copy()
     for c in cols:
-        out[c] = sup[f"{c}_label"].astype(str)
+        label = values[c].astype("Int64").astype(str)
+        out[c] = label.mask(hidden[c] & ~primary[c], SECONDARY_LABEL).mask(primary[c], SUPPRESSED_LABEL)
+    small = hidden[sizes].any(axis=1) if sizes else pd.Series(False, index=t.index)
+    numeric = [c for c in out.columns if c not in cols and pd.api.types.is_numeric_dtype(out[c])
+               and not pd.api.types.is_bool_dtype(out[c])]
+    for c in numeric:
+        out[c] = out[c].mask(small)
     if "missing_incidents" in cols:
-        hidden = sup["missing_incidents"].isna()
         for c in ("incidents_per_1000_days", "ci_low", "ci_high"):
             if c in out:
-                out[c] = out[c].mask(hidden)
+                out[c] = out[c].mask(hidden["missing_incidents"])
     if "placements_with_missing" in cols and "pct_placements_with_missing" in out:
-        out["pct_placements_with_missing"] = out["pct_placements_with_missing"].mask(
-            sup["placements_with_missing"].isna())
-    out["suppressed"] = sup["suppressed"].to_numpy()
+        out["pct_placements_with_missing"] = out["pct_placements_with_missing"].mask(hidden["placements_with_missing"])
+    for c, d in (decimals if decimals is not None else {"median_distance_miles": 1}).items():
+        if c in out:
+            out[c] = out[c].round(d)
+    out["suppressed"] = hidden.any(axis=1).to_numpy()
     return out
 
 

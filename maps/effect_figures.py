@@ -13,7 +13,7 @@ from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION, OSM_ATTRIBUTION
-from geo.disclosure import SYNTHETIC_LABEL, suppress_table
+from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_table
 from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -129,35 +129,111 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
                         min_count: int = 5) -> list[Path]:
     """Write the child-level tables (CSV, counts below ``min_count`` suppressed) and figures (PNG, SVG).
 
-    Every file name starts with ``synthetic_`` and every table has a ``data`` column saying SYNTHETIC when the
-    input was synthetic.
+    Nothing written is a statistic of fewer than ``min_count`` placements or children: a distance band that small
+    has its counts hidden (with secondary suppression, as the number of placements modelled is published) and its
+    median distance, placement days, rates and rate ratios blanked; the inside/outside comparison is blanked when
+    either side is that small; the dose-response curve is shown between whole miles inside the 5th smallest and
+    5th largest distances (not from the smallest, one child's distance). Every file name starts with
+    ``synthetic_`` and every table has a ``data`` column saying SYNTHETIC when the input was synthetic.
     """
+    import dataclasses
+
     import matplotlib.pyplot as plt
+
+    from geo.csvsafe import to_csv
 
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)
     (out / "figures").mkdir(parents=True, exist_ok=True)
     prefix = "synthetic_" if result.synthetic else ""
     written = []
-    tables = {"effect_rate_by_distance_band": suppress_table(result.rate_table, min_count=min_count),
-              "effect_rate_ratios": result.rate_ratios, "effect_dose_response": result.dose_response,
-              "effect_inside_vs_outside_la": result.inside_outside, "effect_ps_balance": result.balance}
+    rate = suppress_table(result.rate_table, min_count=min_count, column_totals=True)
+    small = set(rate.loc[~rate["placements"].str.isdigit() | ~rate["children"].str.isdigit(), "distance_band"])
+    safe = dataclasses.replace(result, rate_ratios=_safe_ratios(result.rate_ratios, small),
+                               dose_response=_safe_dose_response(result, min_count),
+                               inside_outside=_safe_inside_outside(result.inside_outside, min_count))
+    tables = {"effect_rate_by_distance_band": rate,
+              "effect_rate_ratios": safe.rate_ratios, "effect_dose_response": safe.dose_response,
+              "effect_inside_vs_outside_la": safe.inside_outside, "effect_ps_balance": result.balance}
     if data_quality is not None:
-        tables["effect_data_quality"] = suppress_table(data_quality.drop(columns="examples", errors="ignore"),
-                                                       min_count=min_count, columns=("rows",))
+        dq = data_quality.drop(columns="examples", errors="ignore")
+        dq = dq.assign(_group=[("placements" if str(r).startswith("placement not modelled") else f"_{i}")
+                               for i, r in enumerate(dq["reason"])]) if "reason" in dq else dq
+        tables["effect_data_quality"] = suppress_table(
+            dq, min_count=min_count, columns=("rows",), size_columns=(),
+            group="_group" if "_group" in dq else None).drop(columns="_group", errors="ignore")
     for name, table in tables.items():
         t = table.copy()
         t.insert(0, "data", result.label)
         path = out / "tables" / f"{prefix}{name}.csv"
-        t.to_csv(path, index=False)
+        to_csv(t, path, index=False)
         written.append(path)
-    fig = plot_dose_response(result)
+    fig = plot_dose_response(safe)
     written += _save(fig, out / "figures" / f"{prefix}effect_dose_response")
     plt.close(fig)
     path = out / f"{prefix}effect_notes.txt"
     path.write_text("\n".join([result.label, *result.notes]) + "\n", encoding="utf-8")
     written.append(path)
     return written
+
+
+def _safe_ratios(ratios: pd.DataFrame, small: set[str]) -> pd.DataFrame:
+    """Blank the band and logistic ratios of a band (or against a reference band) with fewer than 5 placements."""
+    if ratios.empty or not small:
+        return ratios
+    bands = ratios["term"].astype(str).str.split(" vs ", regex=False)
+    hit = ratios["model_id"].isin(["bands", "logistic"]) & bands.map(lambda p: any(b.strip() in small for b in p))
+    cols = [c for c in ("ratio", "ci_low", "ci_high", "p_value") if c in ratios]
+    out = ratios.copy()
+    out.loc[hit, cols] = np.nan
+    return out
+
+
+def _safe_inside_outside(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
+    """Hide both counts, and blank the ratios, of a comparison whose inside or outside group is small."""
+    if table.empty or not {"placements_inside", "placements_outside"} <= set(table.columns):
+        return table
+    inside = pd.to_numeric(table["placements_inside"], errors="coerce")
+    outside = pd.to_numeric(table["placements_outside"], errors="coerce")
+    small = (inside < min_count) | (outside < min_count)
+    out = table.copy()
+    for c in ("placements_inside", "placements_outside"):
+        out[c] = out[c].astype(object).mask(small, SUPPRESSED_LABEL)
+    cols = [c for c in ("ratio", "ci_low", "ci_high", "p_value", "effective_sample_size") if c in out]
+    out.loc[small, cols] = np.nan
+    return out
+
+
+def _safe_dose_response(result: ChildEffectResult, min_count: int) -> pd.DataFrame:
+    """Re-read the dose-response curve from a whole mile at or above the ``min_count``-th smallest distance.
+
+    The model's own grid starts at the smallest distance (one child's) and ends at the 97.5th percentile; the
+    curve is re-read (linearly, in log scale, between the model's 80 points) on as many points from the first
+    whole mile at or above the ``min_count``-th smallest distance to the last whole mile at or below the
+    ``min_count``-th largest (and the model's end). The reference distance is rounded to 0.1 mile.
+    """
+    d = result.dose_response
+    if d.empty:
+        return d
+    model = result.models.get("spline")
+    frame = getattr(getattr(getattr(model, "model", None), "data", None), "frame", None)
+    if frame is None or "distance_miles" not in frame:
+        return d.iloc[0:0]
+    x = np.sort(pd.to_numeric(frame["distance_miles"], errors="coerce").dropna().to_numpy(float))
+    grid_x = d["distance_miles"].to_numpy(float)
+    if len(x) < 2 * min_count:
+        return d.iloc[0:0]
+    lo = max(np.ceil(x[min_count - 1]), grid_x[0])
+    hi = min(np.floor(x[-min_count]), np.floor(grid_x[-1]))
+    if not hi > lo:
+        return d.iloc[0:0]
+    grid = np.linspace(lo, hi, len(d))
+    out = pd.DataFrame({"distance_miles": grid})
+    for c in ("rate_ratio", "ci_low", "ci_high"):
+        out[c] = np.exp(np.interp(grid, grid_x, np.log(d[c].to_numpy(float))))
+    if "reference_miles" in d:
+        out["reference_miles"] = d["reference_miles"].round(1).to_numpy()[: len(out)]
+    return out
 
 
 def _save(fig: Any, stem: Path) -> list[Path]:
