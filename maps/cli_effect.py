@@ -109,19 +109,19 @@ def child_cmd(
     from geo.disclosure import SYNTHETIC_LABEL, suppress_table
     from maps.effect_figures import write_child_outputs
     from provision.placement_frame import load_placement_frame
-
     from provision.ssda903 import return_format
 
     one_file = return_format(episodes) != "csv"
     if not one_file and (header is None or missing is None):
         raise InputError("give --header and --missing too (or one SSDA903 XML or xlsx return as --episodes)")
     frame, quality = load_placement_frame(
-        episodes, header=header or episodes, missing=missing or episodes, uasc=uasc, la=_resolve(la), network=network, synthetic=synthetic,
+        episodes, header=header or episodes, missing=missing or episodes, uasc=uasc, la=_resolve(la), network=network,
+        synthetic=synthetic,
         reference_date=_date(year_end, "--year-end"), observation_start=_date(observed_from, "--observed-from"))
     result = child_effect(frame, family=family)  # type: ignore[arg-type]
     label = SYNTHETIC_LABEL if result.synthetic else "child-level data"
     console.print(f"[bold red]{label}[/bold red]" if result.synthetic else label)
-    print_table(suppress_table(result.rate_table).drop(columns=["interval", "suppressed"]),
+    print_table(suppress_table(result.rate_table, column_totals=True).drop(columns=["interval", "suppressed"]),
                 title=f"Missing incidents per 1,000 placement days by {result.distance_measure} distance band")
     print_table(result.rate_ratios[["model", "term", "ratio", "ci_low", "ci_high", "p_value"]],
                 title="Adjusted ratios (95% CI, SEs clustered by child)")
