@@ -133,7 +133,8 @@ def suppress_counts(
 def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence[str] = (
         "placements", "children", "missing_incidents", "placements_with_missing"),
         size_columns: Sequence[str] = ("placements", "children"), column_totals: bool = False,
-        group: str | None = None, decimals: dict[str, int] | None = None) -> pd.DataFrame:
+        group: str | None = None, decimals: dict[str, int] | None = None,
+        also_hide: Sequence[bool] | None = None) -> pd.DataFrame:
     """Suppress the count ``columns`` of a published table (as text labels) and every statistic of a small group.
 
     Counts 1..``min_count - 1``, and counts that would reveal them, become "fewer than 5" / "suppressed". A row
@@ -147,9 +148,14 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
     ----------
     column_totals
         The column totals over all rows are published elsewhere (the number of placements modelled, say): each
-        count column then gets secondary suppression over the rows, so no column has exactly one hidden cell.
+        count column then gets secondary suppression over the rows. A column with a small hidden count also has
+        a count of at least ``min_count`` hidden: two hidden cells are not enough when the second is a zero or
+        both are 1 (the total then pins them: 1 + 0 = 1), which a linear programme over the totals finds.
     group
         As ``column_totals``, within each value of this column (rows of one group add up to a published total).
+    also_hide
+        Rows whose counts are hidden too, whatever their size (the caller's own reason: a count that another
+        table publishes a near-equal of, say); secondary suppression then accounts for them.
     decimals
         Round these columns of the visible rows (coarsen: a median of road distances is otherwise one child's
         distance to the metre); default ``median_distance_miles`` to 1 decimal.
@@ -168,6 +174,10 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
     values = _as_counts(t, list(cols))
     primary = (values >= 1) & (values < min_count)
     hidden = primary.copy()
+    if also_hide is not None:
+        extra = np.asarray(also_hide, dtype=bool)
+        for c in cols:
+            hidden.loc[extra & (values[c] > 0).to_numpy(), c] = True
     sizes = [c for c in size_columns if c in cols]
     if column_totals:
         groups = [np.arange(len(t))]
@@ -179,14 +189,14 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
     while changed:
         changed = False
         small = hidden[sizes].any(axis=1) if sizes else pd.Series(False, index=t.index)
-        for c in cols:
-            extend = small & ~hidden[c] & (values[c] > 0)
+        for c in cols:  # zeros too: "none of these 3 children went missing" is about those children
+            extend = small & ~hidden[c]
             if extend.any():
                 hidden.loc[extend, c] = True
                 changed = True
         for c in cols:
             for pos in groups:
-                changed |= _secondary_cells(values, hidden, c, pos)
+                changed |= _protect_group(values, hidden, c, pos, min_count)
     out = table.copy()
     for c in cols:
         label = values[c].astype("Int64").astype(str)
@@ -207,6 +217,26 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
             out[c] = out[c].round(d)
     out["suppressed"] = hidden.any(axis=1).to_numpy()
     return out
+
+
+def _protect_group(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray,
+                   min_count: int) -> bool:
+    """In a group whose total is published, keep at least two non-zero counts hidden, one of them >= ``min_count``.
+
+    Returns whether a count was hidden (the caller repeats until nothing changes).
+    """
+    col = hidden.columns.get_loc(column)
+    h = hidden.iloc[pos, col].to_numpy()
+    v = values.iloc[pos, col].to_numpy()
+    nonzero = h & (v > 0)
+    big = (h & (v >= min_count)).any()
+    if not nonzero.any() or (nonzero.sum() >= 2 and big):
+        return False
+    candidates = [i for i in range(len(pos)) if not h[i] and v[i] >= (1 if big else min_count)]
+    if not candidates:
+        return False  # nothing left to hide in the group
+    hidden.iloc[pos[min(candidates, key=lambda i: v[i])], col] = True
+    return True
 
 
 def is_synthetic(*frames: pd.DataFrame | None, path: object = None) -> bool:

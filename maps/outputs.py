@@ -25,7 +25,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from geo.catalogue import get_catalogue
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_table
 from geo.errors import InputError
 from provision.returns import QualityCount
 
@@ -155,25 +155,23 @@ def _group_of(row: Any) -> tuple[str, str]:
 
 
 def _hide(frame: pd.DataFrame) -> pd.Series:
-    """Suppressed counts: primary (1-4), then secondary within groups and across near-equal counts, to a fixpoint."""
+    """Suppressed counts: :func:`geo.disclosure.suppress_table` by group, then near-equal counts, to a fixpoint."""
     values = frame["rows"].to_numpy()
-    hidden = (values >= 1) & (values < 5)
-    groups = [idx.to_numpy() for _, idx in frame.groupby("group", sort=False).groups.items()]
-    changed = True
-    while changed:
-        changed = False
-        for pos in groups:
-            if len(pos) >= 2 and hidden[pos].sum() == 1:
-                shown = [i for i in pos if not hidden[i]]
-                hidden[min(shown, key=lambda i: (values[i] == 0, values[i]))] = True
-                changed = True
+    group = frame["group"].to_numpy()
+    extra = np.zeros(len(frame), dtype=bool)
+    while True:
+        safe = suppress_table(frame[["group", "rows"]], columns=("rows",), size_columns=(), group="group",
+                              also_hide=extra)
+        hidden = ~safe["rows"].str.isdigit().to_numpy()
+        more = extra.copy()
         shown = np.flatnonzero(~hidden & (values > 0))
-        group = frame["group"].to_numpy()
-        for a, b in ((a, b) for a in shown for b in shown if a < b and group[a] != group[b]):
-            if not hidden[a] and not hidden[b] and 1 <= abs(int(values[a]) - int(values[b])) < 5:
-                hidden[a if values[a] <= values[b] else b] = True
-                changed = True
-    return pd.Series(hidden, index=frame.index)
+        for a in shown:
+            for b in shown:
+                if group[a] != group[b] and 1 <= int(values[a]) - int(values[b]) < 5:
+                    more[b] = True
+        if (more == extra).all():
+            return pd.Series(hidden, index=frame.index)
+        extra = more
 
 
 def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, float], synthetic: bool,

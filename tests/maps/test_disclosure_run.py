@@ -1,0 +1,350 @@
+"""Differencing attack on a whole 'farfromhome run': no suppressed count can be worked back out of what it publishes.
+
+The return is built to have small cells: Stockport's synthetic children (SYN marker taken off) with the placements
+50 miles or more away cut down to a handful (distance bands of 1-4 placements), a few home postcodes blanked and
+placement postcodes made unknown, and a few rows whose LA column names another LA (data-quality counts of 1-4),
+placed in many LAs with 1-4 children each (flows). The test reads every table the run writes (``tables/*.csv``,
+``data_quality.csv``) and the data embedded in its HTML maps, and tries every subtraction of published numbers from
+a total they belong to: within a table (column totals, "All" against its parts, band totals against the LAs), across
+tables where the same total appears, and (for the exact totals) every combination at once, by linear programming
+over the suppressed cells. The unsuppressed numbers (the truth) are taken from the run itself, where it computes them.
+
+The supply and LA-level ecological steps are left out: they publish only real public data, nothing from the return.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy.optimize import linprog
+from typer.testing import CliRunner
+
+from geo.cli import app
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
+from maps import pipeline
+from maps.pipeline import StepOutput
+
+from .conftest import decoded
+
+pytestmark = pytest.mark.slow  # one full run on a return of ~600 children (about 40 s)
+runner = CliRunner()
+HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
+
+
+# -- the run ---------------------------------------------------------------------------------------------------
+@dataclass
+class Run:
+    out: Path
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module")
+def small_cells_return(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from distance.road import road_distances
+    from distance.straight import KM_PER_MILE
+    from provision import synth
+    from provision.placements import locate
+
+    data = synth.generate(year=2024, seed=5, las=["E08000007"])
+    episodes, header, missing = (getattr(data, t).copy() for t in ("episodes", "header", "missing"))
+    for frame in (episodes, header, missing):
+        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
+    located = road_distances(locate(episodes, responsible_la="E08000007"), network="backbone")
+    miles = (located["road_distance_km"] / KM_PER_MILE).fillna(located["straight_distance_miles"])  # as modelled
+    far = episodes.loc[miles >= 50, "CHILD"]
+    near_100 = episodes.loc[(miles >= 50) & (miles < 100), "CHILD"].drop_duplicates().iloc[:3]
+    over_100 = episodes.loc[miles >= 100, "CHILD"].drop_duplicates().iloc[:2]
+    drop = set(far) - set(near_100) - set(over_100)
+    episodes, header, missing = (f[~f["CHILD"].isin(drop)].copy() for f in (episodes, header, missing))
+    first = episodes.drop_duplicates("CHILD").index
+    episodes.loc[first[:2], "HOME_POST"] = ""  # 2 episodes without a home point
+    episodes.loc[first[2:5], "PL_POST"] = "ZZ9 9ZZ"  # 3 placements nowhere
+    episodes.loc[first[5:8], "LA"] = "Manchester"  # 3 rows contradicting --la
+    episodes.loc[first[8:10], "PL_POST"] = episodes.loc[first[8:10], "PL_POST"].str[:-2]  # 2 sectors only
+    folder = tmp_path_factory.mktemp("small")
+    for name, frame in (("episodes", episodes), ("header", header), ("missing", missing)):
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
+    """'farfromhome run' on the small-cell return, recording the unsuppressed numbers as the run computes them."""
+    mp = pytest.MonkeyPatch()
+    result = Run(tmp_path_factory.mktemp("run") / "out")
+    real = {name: getattr(pipeline, name) for name in ("write_quality", "write_child_outputs", "placement_flows",
+                                                       "distances_by_la")}
+
+    def spy(name: str):  # type: ignore[no-untyped-def]
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            out = real[name](*args, **kwargs)
+            result.truth[name] = (args, kwargs, out)
+            return out
+        return wrapper
+
+    for name in real:
+        mp.setattr(pipeline, name, spy(name))
+    mp.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput())
+    mp.setattr(pipeline, "ecological_step", lambda stage, *, year: StepOutput())
+    try:
+        files = small_cells_return
+        res = runner.invoke(app, ["run", "-e", str(files / "episodes.csv"), "--header", str(files / "header.csv"),
+                                  "-m", str(files / "missing.csv"), "--la", "356", "--out", str(result.out),
+                                  "--network", "backbone"])
+        assert res.exit_code == 0, res.output
+    finally:
+        mp.undo()
+    return result
+
+
+# -- the attack -------------------------------------------------------------------------------------------------
+@dataclass
+class Cell:
+    where: str
+    shown: str  # the published text
+    true: int
+
+    @property
+    def hidden(self) -> bool:
+        return self.shown in HIDDEN
+
+    @property
+    def value(self) -> int:
+        return int(float(self.shown))
+
+
+@dataclass
+class Relation:
+    """``total`` = sum of ``parts`` (exact), or about it (``exact=False``: distinct children, a guess)."""
+
+    name: str
+    total: Cell
+    parts: list[Cell]
+    exact: bool = True
+
+
+def attack(relations: list[Relation]) -> list[str]:
+    """Every way a suppressed cell comes out: one unknown in a relation (subtraction), or all exact relations at
+    once (a linear programme: a cell whose least and greatest feasible values meet is recovered)."""
+    found = []
+    for r in relations:
+        unknown = [c for c in [r.total, *r.parts] if c.hidden]
+        if len(unknown) == 1:
+            c = unknown[0]
+            shown = [p for p in r.parts if not p.hidden]
+            guess = (sum(p.value for p in shown) if c is r.total
+                     else r.total.value - sum(p.value for p in shown))
+            how = "exactly" if guess == c.true else f"about ({guess}; true {c.true})"
+            if guess == c.true or r.exact:
+                found.append(f"{r.name}: {c.where} = {how} by subtraction")
+    exact = [r for r in relations if r.exact]
+    cells: dict[int, Cell] = {}
+    for r in exact:
+        for c in [r.total, *r.parts]:
+            if c.hidden:
+                cells[id(c)] = c
+    if not cells:
+        return found
+    order = list(cells)
+    pos = {k: i for i, k in enumerate(order)}
+    a_eq, b_eq = [], []
+    for r in exact:
+        row = np.zeros(len(order))
+        b = 0.0
+        for sign, c in [(1.0, r.total)] + [(-1.0, p) for p in r.parts]:
+            if c.hidden:
+                row[pos[id(c)]] += sign
+            else:
+                b -= sign * c.value
+        if row.any():
+            a_eq.append(row)
+            b_eq.append(b)
+    bounds = [(1, 4) if cells[k].shown == SUPPRESSED_LABEL else (0, None) for k in order]
+    for i, k in enumerate(order):
+        lo = linprog(np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
+        hi = linprog(-np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
+        assert lo.status in (0, 3) and hi.status in (0, 3), "the published numbers are inconsistent"
+        if lo.status == 0 and hi.status == 0 and np.ceil(lo.fun - 1e-6) >= np.floor(-hi.fun + 1e-6):
+            found.append(f"{cells[k].where} = {round(lo.fun)} from the published totals taken together")
+    return found
+
+
+def _cells(frame: pd.DataFrame, column: str, truth: pd.Series, where: str) -> dict[Any, Cell]:
+    return {k: Cell(f"{where} {k!r} {column}", str(frame.loc[k, column]), int(truth.loc[k])) for k in frame.index}
+
+
+# -- tables -----------------------------------------------------------------------------------------------------
+def test_every_table_is_read(run: Run) -> None:
+    """The test covers what the run publishes from the return: a new table must be added to the attack."""
+    tables = sorted(p.name for p in (run.out / "tables").glob("*.csv"))
+    assert tables == ["effect_data_quality.csv", "effect_dose_response.csv", "effect_inside_vs_outside_la.csv",
+                      "effect_ps_balance.csv", "effect_rate_by_distance_band.csv", "effect_rate_ratios.csv",
+                      "flows.csv"]
+    assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html"]
+
+
+def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
+    t = run.out / "tables"
+    effect = run.truth["write_child_outputs"][0][0]
+    truth_bands = effect.rate_table.set_index("distance_band")
+    bands = pd.read_csv(t / "effect_rate_by_distance_band.csv", dtype=str, keep_default_na=False
+                        ).set_index("distance_band")
+    ratios = pd.read_csv(t / "effect_rate_ratios.csv")
+    n_placements = int(ratios["n_placements"].iloc[0])
+    assert n_placements == effect.n_placements
+    small = truth_bands.index[truth_bands["placements"] < 5]
+    assert len(small) >= 2, "the return must have small distance bands"
+    relations = []
+    cells = _cells(bands, "placements", truth_bands["placements"], "band")
+    assert all(cells[b].hidden for b in small)
+    total = Cell("placements modelled", str(n_placements), n_placements)
+    relations.append(Relation("rate table: placements down the bands = placements modelled", total,
+                              list(cells.values())))
+    io = pd.read_csv(t / "effect_inside_vs_outside_la.csv", dtype=str, keep_default_na=False)
+    truth_io = effect.inside_outside
+    for i in io.index:
+        relations.append(Relation(f"inside + outside ({io.loc[i, 'model_id']})", total, [
+            Cell("inside", io.loc[i, "placements_inside"], int(truth_io.loc[i, "placements_inside"])),
+            Cell("outside", io.loc[i, "placements_outside"], int(truth_io.loc[i, "placements_outside"]))]))
+    for col in ("children", "missing_incidents", "placements_with_missing"):
+        c = _cells(bands, col, truth_bands[col], "band")
+        # their totals are not published; were they, no column may have exactly one hidden cell
+        relations.append(Relation(f"rate table: {col} down the bands", Cell(f"all {col}", str(
+            int(truth_bands[col].sum())), int(truth_bands[col].sum())), list(c.values()), exact=col != "children"))
+    found = attack(relations)
+    assert not found, "recovered:\n" + "\n".join(found)
+    # the statistics of a small band are blank: its median distance (one child's), days, rates and ratios
+    for b in small:
+        row = bands.loc[b]
+        assert row[["placement_days", "median_distance_miles", "incidents_per_1000_days", "ci_low",
+                    "ci_high"]].eq("").all(), row.to_dict()
+        assert row[["placements", "children", "missing_incidents", "placements_with_missing"]].isin(HIDDEN).all()
+        assert ratios.loc[ratios["term"].str.startswith(b), "ratio"].isna().all()
+    dose = pd.read_csv(t / "effect_dose_response.csv")
+    miles = np.sort(effect.models["spline"].model.data.frame["distance_miles"].to_numpy(float))
+    assert dose["distance_miles"].min() >= miles[4] and dose["distance_miles"].min() == round(dose[
+        "distance_miles"].min())
+    assert dose["distance_miles"].max() <= miles[-5]
+
+
+def _quality_relations(frame: pd.DataFrame, truth: pd.DataFrame, where: str) -> list[Relation]:
+    """Relations data_quality.csv states itself: each group of counts adds up to the total its ``out_of`` names."""
+    cells = [Cell(f"{where} {r.stage} / {r.reason}", str(r.rows), int(t)) for r, t in
+             zip(frame.itertuples(), truth["rows"], strict=True)]
+    relations = []
+    for (stage, out_of), idx in frame.groupby(["stage", "out_of"]).groups.items():
+        parts = [cells[frame.index.get_loc(i)] for i in idx]
+        m = re.fullmatch(r"the ([\d,]+) episodes", str(out_of))
+        if m:
+            n = int(m.group(1).replace(",", ""))
+            relations.append(Relation(f"{stage}: {out_of}", Cell(out_of, str(n), n), parts))
+        elif out_of == "episodes with both postcodes located":
+            both = frame.index[frame["reason"].str.startswith("both postcodes located")
+                               & frame["stage"].str.startswith("locate")]
+            relations.append(Relation(f"{stage}: {out_of}", cells[frame.index.get_loc(both[0])], parts))
+    return relations
+
+
+def test_no_suppressed_count_recoverable_from_data_quality(run: Run) -> None:
+    published = pd.read_csv(run.out / "data_quality.csv", dtype=str, keep_default_na=False)
+    assert list(published.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
+    assert published["out_of"].ne("").all()  # every count says what it is counted among
+    counts = run.truth["write_quality"][0][0]
+    truth = pd.DataFrame([vars(c) for c in counts])
+    assert published["reason"].tolist() == truth["reason"].tolist()
+    assert (published["rows"] == SUPPRESSED_LABEL).sum() >= 3, "the return must have small data-quality counts"
+    relations = _quality_relations(published, truth, "data_quality.csv")
+    assert len(relations) >= 2  # all episodes; those located (by road status)
+    found = attack(relations)
+    assert not found, "recovered:\n" + "\n".join(found)
+    # every subtraction of one published count from another: none gives a count from 1 to 4
+    shown = published[~published["rows"].isin(HIDDEN)]
+    values = shown["rows"].astype(int)
+    group_of = {r: g for g, rows in shown.groupby(["stage", "out_of"]).groups.items() for r in rows}
+    for a in shown.index:
+        for b in shown.index:
+            diff = int(values[a]) - int(values[b])
+            assert not (group_of[a] != group_of[b] and 1 <= diff < 5), (
+                f"{shown.loc[a, 'reason']} ({values[a]}) - {shown.loc[b, 'reason']} ({values[b]}) = {diff}")
+    # the audit's case: road counts are among the located episodes, not beside the locate counts
+    road = published[published["stage"].str.startswith("road")]
+    assert set(road["out_of"]) == {"episodes with both postcodes located"}
+
+
+# -- flows table and the HTML maps (the maps' layers are fixed in parallel: see the report) ---------------------------
+def _geojson_layers(html: str) -> dict[str, list[dict[str, Any]]]:
+    """Features of every GeoJSON layer, keyed by the layer's name in the layer control (or its variable)."""
+    text = decoded(html)
+    names = {var: name for name, var in re.findall(r'"([^"]+)"\s*:\s*((?:geo_json|feature_group)_[0-9a-f]+)', text)}
+    parent = dict(re.findall(r"(geo_json_[0-9a-f]+)\.addTo\((feature_group_[0-9a-f]+)\)", text))
+    layers: dict[str, list[dict[str, Any]]] = {}
+    for var, body in re.findall(r"(geo_json_[0-9a-f]+)_add\((\{.*?\})\);\n", text, re.S):
+        layer = names.get(var) or names.get(parent.get(var, ""), var)
+        layers.setdefault(layer, []).extend(f["properties"] for f in json.loads(body).get("features", []))
+    return layers
+
+
+@pytest.mark.xfail(strict=True, reason="flows.csv and the map layers publish 'All placements' beside its placement "
+                   "types without treating it as their total (issue 14, items 1-2, fixed in parallel by the maps "
+                   "work): remove this mark when that lands")
+def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
+    flows_truth = run.truth["placement_flows"][2]
+    key = ["home_la", "pl_la", "placement_type"]
+    truth = flows_truth.set_index(key)["children"]
+    table = pd.read_csv(run.out / "tables" / "flows.csv", dtype=str, keep_default_na=False).set_index(key)
+    assert table["children"].isin([SUPPRESSED_LABEL]).sum() >= 10, "the return must place few children in many LAs"
+    relations = []
+    for (home, pl), part in table.groupby(level=["home_la", "pl_la"]):
+        cells = {t: Cell(f"flows {home}->{pl} {t}", part.loc[(home, pl, t), "children"],
+                         int(truth[(home, pl, t)])) for t in part.index.get_level_values("placement_type")}
+        if "All placements" in cells and len(cells) > 1:
+            relations.append(Relation(f"flows {home}->{pl}: All vs types", cells.pop("All placements"),
+                                      list(cells.values()), exact=False))
+    # the maps: every number they show must be the table's, and the distances map's totals must hold
+    flows_html = _geojson_layers((run.out / "maps" / "flows.html").read_text(encoding="utf-8"))
+    import boundaries
+
+    names = boundaries.load_las(year=2024)["la_name"]
+    for layer, features in flows_html.items():
+        for f in features:
+            if "children" not in f:
+                continue
+            home = names[names == f["from"]].index[0]
+            pl = names[names == f["to"]].index[0]
+            shown = table.loc[(home, pl, f["type"]), "children"]
+            assert f["children"] == shown or f["children"] in HIDDEN, (layer, f, shown)
+    args, kwargs, (by_la, bands) = run.truth["distances_by_la"]
+    dist_html = _geojson_layers((run.out / "maps" / "distances.html").read_text(encoding="utf-8"))
+    band_names = {f"Placed {b} away (straight line)": b for b in bands.index}
+    grid: dict[str, dict[str, Cell]] = {}
+    for layer, features in dist_html.items():
+        col = "children" if layer == "All placements" else band_names.get(layer)
+        if col is None:
+            continue
+        for f in features:
+            if f.get("la_code") in by_la.index:
+                label = "0" if f["children"] == "none" else f["children"]
+                grid.setdefault(f["la_code"], {})[col] = Cell(f"distances {f['la_code']} {col}", label,
+                                                              int(by_la.loc[f["la_code"], col]))
+    page = decoded((run.out / "maps" / "distances.html").read_text(encoding="utf-8")).replace('\\"', '"')
+    table_html = re.search(r'<table class="ffh-bands">(.*?)</table>', page, re.S)
+    assert table_html is not None
+    band_total = {}
+    for label, value in re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td>", table_html.group(1)):
+        if label in bands.index:
+            band_total[label] = Cell(f"band total {label}", value, int(bands.loc[label, "straight_line"]))
+    for la, row in grid.items():
+        relations.append(Relation(f"distances {la}: All vs bands", row["children"],
+                                  [c for k, c in row.items() if k != "children"], exact=False))
+    for b, total in band_total.items():
+        relations.append(Relation(f"distances band {b}: total vs LAs", total,
+                                  [row[b] for row in grid.values() if b in row], exact=False))
+    found = attack(relations)
+    assert not found, "recovered:\n" + "\n".join(found)
