@@ -64,7 +64,7 @@ def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_su
     assert run["skipped"] == [{"step": "Road distances", "reason": result.skipped[0].reason}]
     assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
     assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
-    assert list(result.data_quality.columns) == ["stage", "reason", "synthetic", "rows"]
+    assert list(result.data_quality.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
     assert not list(tmp_path.glob(".out.*"))  # no staging folder or lock left behind
 
 

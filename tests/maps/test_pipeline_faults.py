@@ -58,6 +58,7 @@ def _error_line(output: str) -> str:
     return lines[0]
 
 
+@pytest.mark.slow  # a run each (about 20 s)
 @pytest.mark.parametrize("edit, finding", [
     (lambda f: f.assign(DOB="2010/03/02"), "no placement has a known distance, exposure and covariates"),
     (lambda f: f.assign(HOME_POST="SK4 1AA", PL_POST="M1 1AE"), "every modelled placement is at the same distance"),
@@ -75,6 +76,7 @@ def test_degenerate_designs_are_findings(own_files: Path, tmp_path: Path, quick_
     assert (tmp_path / "o" / "index.html").is_file()
 
 
+@pytest.mark.slow
 def test_header_only_missing_file_is_no_child_went_missing(own_files: Path, tmp_path: Path,
                                                            quick_supply: None) -> None:
     paths = _edit(own_files, tmp_path, "missing", lambda f: f.iloc[0:0])
@@ -85,6 +87,7 @@ def test_header_only_missing_file_is_no_child_went_missing(own_files: Path, tmp_
     assert "no child went missing" in (tmp_path / "o" / "index.html").read_text(encoding="utf-8")
 
 
+@pytest.mark.slow
 def test_colliding_columns_and_la_conflicts_are_counted(own_files: Path, tmp_path: Path, quick_supply: None) -> None:
     def edit(frame: pd.DataFrame) -> pd.DataFrame:
         frame["pl_post"] = frame["PL_POST"]
