@@ -16,6 +16,7 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TimeR
 from rich.table import Table
 from typer.core import TyperGroup
 
+from geo.csvsafe import to_csv
 from geo.errors import FarFromHomeError
 
 try:  # typer >= 0.20 vendors its own click
@@ -96,7 +97,7 @@ def write_table(df: pd.DataFrame, out: Path | None, fmt: TableFormat | None = No
         "csv", "parquet", "json"} else (fmt or TableFormat.csv)
     out.parent.mkdir(parents=True, exist_ok=True)
     if fmt is TableFormat.csv:
-        df.to_csv(out)
+        to_csv(df, out)
     elif fmt is TableFormat.parquet:
         df.to_parquet(out)
     else:

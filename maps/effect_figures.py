@@ -13,6 +13,7 @@ from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION, OSM_ATTRIBUTION
+from geo.csvsafe import to_csv
 from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_table
 from geo.errors import InputError
 
@@ -72,7 +73,7 @@ def write_ecological_outputs(result: EcologicalResult, out: Path) -> list[Path]:
     for name, table in (("ecological_la_year", result.frame), ("ecological_correlations", result.correlations),
                         ("ecological_panel", result.panel), ("ecological_data_quality", result.data_quality)):
         path = out / "tables" / f"{name}.csv"
-        table.to_csv(path, index=False)
+        to_csv(table, path, index=False)
         written.append(path)
     for outcome in ("pct_went_missing", "missing_incidents_per_child"):
         if result.frame[outcome].notna().sum() == 0:
@@ -139,8 +140,6 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
     import dataclasses
 
     import matplotlib.pyplot as plt
-
-    from geo.csvsafe import to_csv
 
     out = Path(out)
     (out / "tables").mkdir(parents=True, exist_ok=True)

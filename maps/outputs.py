@@ -25,6 +25,7 @@ import pandas as pd
 from filelock import FileLock, Timeout
 
 from geo.catalogue import get_catalogue
+from geo.csvsafe import to_csv
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_table
 from geo.errors import InputError
 from provision.returns import QualityCount
@@ -99,7 +100,7 @@ def staged_output(out: Path) -> Iterator[Path]:
 def write_quality(counts: Sequence[QualityCount], path: Path) -> pd.DataFrame:
     """Write the run's data-quality table (:func:`quality_frame`) and return what was written."""
     frame = quality_frame(counts)
-    frame.to_csv(path, index=False)
+    to_csv(frame, path, index=False)
     return frame
 
 

@@ -26,6 +26,7 @@ from distance.child_models import ChildEffectResult, child_effect
 from distance.ecological import ecological_effect
 from distance.network import RoadNetwork, build_network, network_format
 from distance.road import backbone_agreement, road_distances, road_source_summary
+from geo.csvsafe import to_csv
 from geo.disclosure import SYNTHETIC_LABEL, suppress_counts
 from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
@@ -153,7 +154,7 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
             (stage / sub).mkdir()
         for rel, frame in children.files.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
-            frame.to_csv(stage / rel, index=False)
+            to_csv(frame, stage / rel, index=False)
         las = boundaries.load_las(year=LA_VINTAGE)
         supply = timed("Supply map, figures and tables (real data)", supply_step, stage, options=options)
         placed, road_out = timed("Road distances", road_step, children, options=options)
@@ -221,7 +222,7 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
         label = next((ly.label for ly in interactive.SUPPLY_LAYERS if ly.column == col), col)
         out.items.append(report.Item(f"figures/supply_{col}.png", f"Figure: {label} (PNG, 300 dpi)",
                                      also=(f"figures/supply_{col}.svg", f"figures/supply_{col}.pdf")))
-    frame.drop(columns="geometry").to_csv(stage / "tables" / "supply_by_la.csv")
+    to_csv(frame.drop(columns="geometry"), stage / "tables" / "supply_by_la.csv")
     out.items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
     if "supply_status" in frame.columns:
         bad = frame["supply_status"]
@@ -272,7 +273,7 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
     flows_csv = "synthetic_flows.csv" if synthetic else "flows.csv"
     if synthetic:
         safe = safe.assign(data="SYNTHETIC")
-    safe.to_csv(stage / "tables" / flows_csv, index=False)
+    to_csv(safe, stage / "tables" / flows_csv, index=False)
     m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle)
     interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
     fig = static.flow_figure(flows[flows["placement_type"] == ALL_PLACEMENTS], las=las, subtitle=subtitle,

@@ -60,6 +60,7 @@ import pandas as pd
 
 from distance.straight import DFE_KM_PER_MILE
 from geo.catalogue import data_path
+from geo.csvsafe import to_csv
 from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import DataUnavailableError, InputError
 
@@ -232,8 +233,8 @@ class SyntheticSSDA903:
             for col in table.columns:
                 if pd.api.types.is_datetime64_any_dtype(table[col]):
                     table[col] = table[col].dt.strftime("%d/%m/%Y")
-            table.to_csv(out / f"{name}.csv", index=False)
-        self.truth.to_csv(out / "truth.csv")
+            to_csv(table, out / f"{name}.csv", index=False)
+        to_csv(self.truth, out / "truth.csv")
         lines = [SYNTHETIC_NOTICE, "", f"year: {self.model.get('year')}  seed: {self.model.get('seed')}",
                  f"LAs: {len(self.truth)}  children: {len(self.header):,}  episodes: {len(self.episodes):,}  "
                  f"missing incidents: {len(self.missing):,}", "",
