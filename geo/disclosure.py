@@ -134,7 +134,7 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
         "placements", "children", "missing_incidents", "placements_with_missing"),
         size_columns: Sequence[str] = ("placements", "children"), column_totals: bool = False,
         group: str | None = None, decimals: dict[str, int] | None = None,
-        also_hide: Sequence[bool] | None = None) -> pd.DataFrame:
+        also_hide: Sequence[bool] | np.ndarray | None = None) -> pd.DataFrame:
     """Suppress the count ``columns`` of a published table (as text labels) and every statistic of a small group.
 
     Counts 1..``min_count - 1``, and counts that would reveal them, become "fewer than 5" / "suppressed". A row

@@ -146,7 +146,7 @@ def _responsible(episodes: pd.DataFrame, responsible_la: str | None, year: int) 
     if "LA" in episodes.columns:
         raw = episodes["LA"].astype("string").str.strip().replace("", pd.NA)
         codes, uniques = pd.factorize(raw, use_na_sentinel=True)
-        resolved = []
+        resolved: list[str | None] = []
         for u in uniques:
             try:
                 resolved.append(boundaries.resolve_la(u, year=year))

@@ -13,6 +13,7 @@ import datetime as dt
 import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -50,9 +51,9 @@ def read_xlsx_return(path: Path, required: Mapping[str, Sequence[str]]) -> dict[
                                                    f"cannot be opened as an Excel workbook ({exc}); save it as "
                                                    ".xlsx, or each table as CSV"))
         return tables
-    sheets: dict[str, list[list[object]]] = {}
+    sheets: dict[str, list[Any]] = {}
     for sheet_name in book.sheet_names:
-        sheets[sheet_name] = book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
+        sheets[sheet_name] = list(book.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False))
     chosen: dict[str, str] = {}
     for table in required:
         by_name = [s for s in sheets if table in s.strip().lower()]
@@ -71,7 +72,7 @@ def read_xlsx_return(path: Path, required: Mapping[str, Sequence[str]]) -> dict[
     return out
 
 
-def _table(rows: list[list[object]], file: str) -> RawTable:
+def _table(rows: list[Any], file: str) -> RawTable:
     """One sheet as a RawTable: the first row names the columns; blank rows are skipped; rows keep sheet numbers."""
     problems: list[dict[str, object]] = []
     if not rows or not any(str(c).strip() for c in rows[0]):
