@@ -11,7 +11,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "gaps": ["supply_gaps"],
         "clustering": ["spatial_clustering"],
         "measures": ["la_measures"],
-        "ssda903": ["read_ssda903", "validate"],
+        "ssda903": ["read_ssda903", "read_table", "validate", "return_format"],
         "placements": ["locate", "read_located"],
         "flows": ["placement_flows", "distances_by_la"],
         "placement_frame": ["placement_frame", "load_placement_frame"],

@@ -40,13 +40,12 @@ def _element(tag: str, fields: dict[str, str], rename: dict[str, str], inner: st
     return f"<{tag}>{body}{inner}</{tag}>"
 
 
-@pytest.fixture(scope="module")
-def xml_return(d2i: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The D2I fake return as an SSDA903 XML file: one CHILD per child, one element per line."""
-    header = d2i["header"].drop_duplicates("CHILD").set_index("CHILD", drop=False)
-    episodes = d2i["episodes"].groupby("CHILD", sort=False)
-    missing = d2i["missing"].drop(columns="DOB").groupby("CHILD", sort=False)
-    children = list(dict.fromkeys([*header.index, *d2i["episodes"]["CHILD"]]))
+def write_xml(tables: dict[str, pd.DataFrame], path: Path) -> Path:
+    """An SSDA903 XML return of these tables: one CHILD per child, one element per line."""
+    header = tables["header"].drop_duplicates("CHILD").set_index("CHILD", drop=False)
+    episodes = tables["episodes"].groupby("CHILD", sort=False)
+    missing = tables["missing"].drop(columns="DOB").groupby("CHILD", sort=False)
+    children = list(dict.fromkeys([*header.index, *tables["episodes"]["CHILD"]]))
     lines = ["<?xml version='1.0' encoding='utf-8'?>", "<EXPSSDA903>"]
     for child in children:
         head = header.loc[child].to_dict() if child in header.index else {"CHILD": child}
@@ -59,9 +58,14 @@ def xml_return(d2i: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFa
                 lines.append(_element("EPISODE", r, {"PLACE": "PL"}))
         lines.append("</CHILD>")
     lines.append("</EXPSSDA903>")
-    path = tmp_path_factory.mktemp("xml") / "d2i_return.xml"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
+
+
+@pytest.fixture(scope="module")
+def xml_return(d2i: dict[str, pd.DataFrame], tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The D2I fake return as an SSDA903 XML file."""
+    return write_xml(d2i, tmp_path_factory.mktemp("xml") / "d2i_return.xml")
 
 
 @pytest.fixture(scope="module")
@@ -147,3 +151,43 @@ def test_broken_xml_and_workbook(tmp_path: Path) -> None:
     book = tmp_path / "r.xlsx"
     book.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     assert "cannot be opened as an Excel workbook" in ssda903.validate(episodes=book).iloc[0]["message"]
+
+
+@pytest.fixture(scope="module")
+def stockport(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Stockport's synthetic return (SYN marker taken off) as CSVs and as an XML return."""
+    from provision import synth
+
+    data = synth.generate(year=2024, seed=5, las=["E08000007"])
+    folder = tmp_path_factory.mktemp("stockport")
+    tables = {}
+    for name in ("episodes", "header", "missing"):
+        frame = getattr(data, name).copy()
+        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+        tables[name] = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+    paths = {t: folder / f"{t}.csv" for t in tables}
+    paths["xml"] = write_xml(tables, folder / "return.xml")
+    return paths
+
+
+def test_run_reads_an_xml_return_as_its_csvs(stockport: dict[str, Path]) -> None:
+    from provision.returns import read_return
+
+    csv = read_return(stockport["episodes"], header=stockport["header"], missing=stockport["missing"],
+                      la="E08000007")
+    xml = read_return(stockport["xml"], la="E08000007")
+    pd.testing.assert_frame_equal(_located(xml.located), _located(csv.located), check_dtype=False)
+    assert xml.missing is not None and len(xml.missing) == len(csv.missing)
+    assert xml.settings["episodes"] == "return.xml"
+
+
+@pytest.mark.slow  # the child-level models twice (about 30 s)
+def test_effect_child_reads_an_xml_return(stockport: dict[str, Path], tmp_path: Path) -> None:
+    out = {}
+    for name, args in (("csv", ["-e", str(stockport["episodes"]), "--header", str(stockport["header"]), "-m",
+                                str(stockport["missing"])]), ("xml", ["-e", str(stockport["xml"])])):
+        res = runner.invoke(app, ["effect", "child", *args, "--la", "356", "--out", str(tmp_path / name)])
+        assert res.exit_code == 0, res.output
+        out[name] = pd.read_csv(tmp_path / name / "tables" / "effect_rate_by_distance_band.csv", dtype=str)
+    pd.testing.assert_frame_equal(out["xml"], out["csv"])
