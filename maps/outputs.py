@@ -152,7 +152,9 @@ def _group_of(row: Any) -> tuple[str, str]:
         if "missing" in reason.lower() and ("not counted" in reason or "not assigned" in reason
                                             or "outside any placement" in reason):
             return f"{row.stage}: missing episodes", row.out_of or "missing episodes in the missing table"
-    return f"_{row.Index}", row.out_of  # a count that is a part of no published total
+    if not row.out_of and str(row.stage) == "supply":
+        return f"_{row.Index}", "English LAs (real public data)"
+    return f"_{row.Index}", row.out_of or f"rows of the {row.stage} stage"  # a part of no published total
 
 
 def _hide(frame: pd.DataFrame) -> pd.Series:
