@@ -315,7 +315,7 @@ def sufficiency_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, 
     out = StepOutput(notes=list(rep.notes), sentences=list(rep.summary))
     prefix = "synthetic_" if synthetic else ""
     for name, table in rep.tables().items():
-        table.to_csv(stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
+        to_csv(table, stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
         out.items.append(report.Item(f"tables/{prefix}{name}.csv", f"Table: {name.replace('_', ' ')} (suppressed)",
                                      synthetic=synthetic))
     interactive.save_map(rep.map, stage / "maps" / "sufficiency.html", inline_assets=options.inline_assets)
