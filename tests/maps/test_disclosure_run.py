@@ -91,6 +91,16 @@ def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> R
 
     for name in real:
         mp.setattr(pipeline, name, spy(name))
+    import geo.disclosure
+
+    real_suppress = geo.disclosure.suppress_counts
+    result.truth["suppress_counts"] = []
+
+    def suppress_spy(frame: pd.DataFrame, **kwargs: Any) -> pd.DataFrame:  # the sufficiency tables' truth
+        result.truth["suppress_counts"].append(frame.copy())
+        return real_suppress(frame, **kwargs)
+
+    mp.setattr(geo.disclosure, "suppress_counts", suppress_spy)
     mp.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput())
     mp.setattr(pipeline, "ecological_step", lambda stage, *, year: StepOutput())
     try:
@@ -186,8 +196,9 @@ def test_every_table_is_read(run: Run) -> None:
     tables = sorted(p.name for p in (run.out / "tables").glob("*.csv"))
     assert tables == ["effect_data_quality.csv", "effect_dose_response.csv", "effect_inside_vs_outside_la.csv",
                       "effect_ps_balance.csv", "effect_rate_by_distance_band.csv", "effect_rate_ratios.csv",
-                      "flows.csv"]
-    assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html"]
+                      "flows.csv", "sufficiency_by_la.csv", "sufficiency_by_region.csv", "sufficiency_whatif.csv"]
+    assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html",
+                                                                          "sufficiency.html"]
 
 
 def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
@@ -346,5 +357,44 @@ def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
     for b, total in band_total.items():
         relations.append(Relation(f"distances band {b}: total vs LAs", total,
                                   [row[b] for row in grid.values() if b in row], exact=False))
+    found = attack(relations)
+    assert not found, "recovered:\n" + "\n".join(found)
+
+
+def test_no_suppressed_count_recoverable_from_sufficiency(run: Run) -> None:
+    """The sufficiency tables (children's-home placements beyond the nearest place): LA rows add up to their
+    region's, over + within 20 miles beyond add up to the placements, and the what-if's after = before + change."""
+    t = run.out / "tables"
+    counts = ["placements", "over_20_miles_beyond", "within_20_miles_beyond"]
+    truths = [f for f in run.truth["suppress_counts"] if "over_20_miles_beyond" in f.columns]
+    by_la_truth = next(f for f in truths if "la_code" in f.columns or f.index.name == "la_code")
+    by_la_truth = by_la_truth.set_index("la_code") if "la_code" in by_la_truth.columns else by_la_truth
+    by_la = pd.read_csv(t / "sufficiency_by_la.csv", dtype=str, keep_default_na=False).set_index("la_code")
+    by_region = pd.read_csv(t / "sufficiency_by_region.csv", dtype=str, keep_default_na=False).set_index(
+        "region_code")
+    region_truth = by_la_truth.groupby("region_code")[counts].sum()
+
+    def label(frame: pd.DataFrame, key: str, col: str) -> str:
+        return str(frame.loc[key, f"{col}_label"] if f"{col}_label" in frame.columns else frame.loc[key, col])
+
+    relations = []
+    la_cells = {(la, c): Cell(f"sufficiency {la} {c}", label(by_la, la, c), int(by_la_truth.loc[la, c]))
+                for la in by_la.index for c in counts}
+    for la in by_la.index:
+        relations.append(Relation(f"sufficiency {la}: placements = over + within", la_cells[(la, "placements")],
+                                  [la_cells[(la, "over_20_miles_beyond")], la_cells[(la, "within_20_miles_beyond")]]))
+    for region in by_region.index:
+        cells = {c: Cell(f"sufficiency region {region} {c}", label(by_region, region, c),
+                         int(region_truth.loc[region, c])) for c in counts}
+        relations.append(Relation(f"sufficiency region {region}: placements = over + within", cells["placements"],
+                                  [cells["over_20_miles_beyond"], cells["within_20_miles_beyond"]]))
+        for c in counts:
+            parts = [la_cells[(la, c)] for la in by_la.index if by_la.loc[la, "region_code"] == region]
+            relations.append(Relation(f"sufficiency region {region} {c} = its LAs", cells[c], parts))
+    whatif = pd.read_csv(t / "sufficiency_whatif.csv", dtype=str, keep_default_na=False).set_index("scenario")
+    if {"before", "after", "change"} <= set(whatif.index):
+        w = {k: Cell(f"what-if {k} within_20_miles", label(whatif, k, "within_20_miles"), -1)
+             for k in ("before", "after", "change")}
+        relations.append(Relation("what-if: after = before + change", w["after"], [w["before"], w["change"]]))
     found = attack(relations)
     assert not found, "recovered:\n" + "\n".join(found)
