@@ -107,7 +107,7 @@ class _Handler(xml.sax.ContentHandler):
             self.children += 1
             self._child = []
             self._counts = {}
-        elif self._in_child and tag in {"HEADER", "EPISODE", "AMISSING"} and self._record_parent_ok(tag):
+        elif self._in_child and tag in {"HEADER", "EPISODE", "AMISSING"}:  # at any depth (an EPISODES wrapper)
             table = {"HEADER": "header", "EPISODE": "episodes", "AMISSING": "missing"}[tag]
             self._counts[tag] = self._counts.get(tag, 0) + 1
             record = {"table": table, "line": line, "n": self._counts[tag], "values": {}, "parent": self._record}
@@ -135,10 +135,6 @@ class _Handler(xml.sax.ContentHandler):
     @property
     def _in_child(self) -> bool:
         return len(self._stack) >= 3 and self._stack[1] == "CHILD"
-
-    def _record_parent_ok(self, tag: str) -> bool:
-        parent = self._stack[-2]
-        return parent == "CHILD" or (tag == "AMISSING" and parent == "HEADER")
 
     def _finish_child(self) -> None:
         header = next((r for r in self._child if r["table"] == "header"), None)

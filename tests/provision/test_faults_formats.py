@@ -148,6 +148,12 @@ def test_broken_xml_and_workbook(tmp_path: Path) -> None:
     other = tmp_path / "other.xml"
     other.write_text("<Message><Children/></Message>")
     assert "has no CHILD element (its root is <Message>)" in ssda903.validate(episodes=other).iloc[0]["message"]
+    wrapped = tmp_path / "wrapped.xml"  # episodes inside a wrapper element are read, not dropped
+    wrapped.write_text("<EXPSSDA903><CHILD><HEADER><CHILDID>1</CHILDID></HEADER><EPISODES><EPISODE><DECOM>01/04/2023"
+                       "</DECOM><PL>U4</PL></EPISODE></EPISODES></CHILD></EXPSSDA903>")
+    data = ssda903.read_ssda903(episodes=wrapped, check_postcodes=False)
+    assert data.episodes is not None and data.episodes["PLACE"].tolist() == ["U4"]
+    assert data.episodes["CHILD"].tolist() == ["1"] and data.missing is not None and data.missing.empty
     book = tmp_path / "r.xlsx"
     book.write_bytes(b"PK\x03\x04" + b"\x00" * 60)
     assert "cannot be opened as an Excel workbook" in ssda903.validate(episodes=book).iloc[0]["message"]
