@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from geo.cli_common import FarFromHomeGroup, console, err_console, print_table
+from geo.csvsafe import to_csv
 from geo.errors import InputError
 
 if TYPE_CHECKING:
@@ -165,7 +166,7 @@ def _national_missing(out: Path | None) -> list[Path]:
         return []
     (Path(out) / "tables").mkdir(parents=True, exist_ok=True)
     paths = [Path(out) / "tables" / "national_missing_inside_outside.csv", Path(out) / "national_missing_summary.txt"]
-    nat.table.to_csv(paths[0], index=False)
+    to_csv(nat.table, paths[0], index=False)
     paths[1].write_text(nat.summary() + "\n", encoding="utf-8")
     return paths
 

@@ -13,6 +13,7 @@ from pathlib import Path
 import pandas as pd
 
 from distance.national import NationalMissingResult, missing_rate_ratios
+from geo.csvsafe import to_csv
 from maps import report
 from maps.steps import StepOutput
 from maps.trends_figure import trends_figure, write_trends_figure
@@ -39,7 +40,7 @@ def trends_step(stage: Path, *, year: int) -> StepOutput:
                                 "(tidy, DfE open-data layout)"),
                                ("trends_gaps", table.attrs["gaps"], "Table: years each measure lacks, and why"),
                                ("inquiry_claims", claims, "Table: the inquiry's statements checked")):
-        frame.to_csv(stage / "tables" / f"{name}.csv", index=False)
+        to_csv(frame, stage / "tables" / f"{name}.csv", index=False)
         out.items.append(report.Item(f"tables/{name}.csv", label, "real public data"))
     fig = trends_figure(table, inquiry=claims)
     write_trends_figure(fig, stage / "figures" / "trends")
@@ -60,8 +61,8 @@ def national_missing_step(stage: Path) -> StepOutput:
     result = missing_rate_ratios(inputs.placements, incidents_by_type=inputs.incidents_by_type,
                                  incidents_by_locality=inputs.incidents_by_locality,
                                  incidents_per_missing_child=inputs.incidents_per_missing_child)
-    result.table.to_csv(stage / "tables" / "national_missing_inside_outside.csv", index=False)
-    result.by_type.to_csv(stage / "tables" / "national_missing_by_placement_type.csv", index=False)
+    to_csv(result.table, stage / "tables" / "national_missing_inside_outside.csv", index=False)
+    to_csv(result.by_type, stage / "tables" / "national_missing_by_placement_type.csv", index=False)
     (stage / "national_missing_summary.txt").write_text(result.summary() + "\n", encoding="utf-8")
     items = [report.Item("tables/national_missing_inside_outside.csv", "Table: missing incidents per placement "
                          "inside and outside the council boundary, England 2020-2024",

@@ -9,6 +9,7 @@ from typing import Annotated
 import typer
 
 from geo.cli_common import TableFormat, console, err_console, write_table
+from geo.csvsafe import to_csv
 
 logger = logging.getLogger(__name__)
 
@@ -229,7 +230,7 @@ def trends_cmd(
         return
     _write(table.set_index("time_period"), out, fmt, title="trends")
     gap_file = out.with_name(f"{out.stem}_gaps.csv")
-    gaps.to_csv(gap_file, index=False)
+    to_csv(gaps, gap_file, index=False)
     err_console.print(f"wrote {len(gaps)} gap rows to {gap_file}")
 
 
