@@ -12,7 +12,8 @@ from typer.testing import CliRunner
 
 from geo.cli import app
 from maps import pipeline
-from maps.pipeline import JobOptions, StepOutput, run_job
+from maps.pipeline import JobOptions, run_job
+from maps.steps import StepOutput
 from provision.returns import read_return
 
 runner = CliRunner()
@@ -35,8 +36,11 @@ def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture()
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Leave out the supply maps and figures (tested elsewhere) so these runs take seconds."""
+    """Leave out the supply, national and trends sections (real public data, tested elsewhere): runs take seconds."""
     monkeypatch.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput(sentences=["supply"]))
+    for public in ("trends_step", "national_missing_step"):
+        if hasattr(pipeline, public):
+            monkeypatch.setattr(pipeline, public, lambda *a, **k: StepOutput())
 
 
 def _edit(own_files: Path, folder: Path, table: str, edit) -> dict[str, Path]:  # type: ignore[no-untyped-def]
