@@ -26,6 +26,7 @@ import os
 import sys
 import zipfile
 from pathlib import Path
+from urllib.parse import unquote
 
 import pandas as pd
 import pyarrow as pa
@@ -53,7 +54,7 @@ def publisher_tree(mirror: Path, originals: dict[str, Path], root: Path) -> None
     from geo.derive import all_originals
 
     def place(url: str, source: Path) -> None:
-        target = root / url.split("://", 1)[1].split("?", 1)[0]
+        target = root / unquote(url.split("://", 1)[1].split("?", 1)[0])  # the server decodes %20 and the like
         target.parent.mkdir(parents=True, exist_ok=True)
         if not target.exists():
             os.symlink(source.resolve(), target)
