@@ -14,6 +14,8 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "fetch": ["fetch_extract"],
         "backbone": ["backbone_distances"],
         "child_models": ["child_effect", "ChildEffectResult"],
+        "within_child": ["within_child_effect", "WithinChildResult"],
+        "move_study": ["move_event_study", "move_windows", "EventStudyResult"],
         "ecological": ["ecological_effect", "EcologicalResult"],
         "national": ["missing_rate_ratios", "NationalMissingResult"],
     },

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,7 +12,19 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from distance.glm import CATEGORICAL_COVARIATES, fit_glm, ipw_inside_outside, ratio_row
+from distance.glm import (
+    CATEGORICAL_COVARIATES,
+    FIXED_EFFECTS,
+    Design,
+    Fit,
+    build_design,
+    check_design,
+    fit_logit,
+    fit_negbin,
+    fit_poisson,
+    ratio_row,
+)
+from distance.ipw import ipw_inside_outside
 from distance.straight import DISTANCE_BANDS
 from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import InputError, ModelNotIdentifiedError, require_columns
@@ -23,14 +34,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["DEFAULT_COVARIATES", "CATEGORICAL_COVARIATES", "ChildEffectResult", "child_effect"]
 
 DEFAULT_COVARIATES: tuple[str, ...] = (
-    "age_at_start_years", "sex", "placement_type", "uasc", "legal_status", "previous_placements", "la",
+    "age_at_start_years", "sex", "placement_type", "uasc", "legal_status", "previous_placements", "la", "year",
 )
-"""Adjustment set of the child-level models (columns of :func:`placement_frame`)."""
-
-
-_MIN_PLACEMENTS = 30
-
-_PER_PARAMETER = 10
+"""Adjustment set of the child-level models (columns of :func:`placement_frame`); ``la`` and ``year`` are absorbed
+fixed effects (``year`` only when the frame spans more than one collection year)."""
 
 
 @dataclass
@@ -65,7 +72,8 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
                  min_level: int = 20) -> ChildEffectResult:
     """Estimate adjusted rate ratios of missing incidents by distance, standard errors clustered by child.
 
-    Models (statsmodels GLM, offset ``log(exposure_days)``, covariates as given):
+    Models (pyfixest: LA and year absorbed as fixed effects, offset ``log(exposure_days)``, the other covariates
+    as columns; the same estimates as statsmodels' GLM with dummy columns, without their memory):
 
     * ``bands``: incidents ~ distance band (0-10 miles the reference) - adjusted rate ratios per band;
     * ``per10``: incidents ~ ``distance_miles / 10`` (log-linear: rate ratio per 10 miles);
@@ -82,7 +90,7 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
         Adjustment columns; ``sex``, ``placement_type``, ``uasc``, ``legal_status`` and ``la`` are categorical.
     family
         ``'poisson'`` (rate ratios robust to over-dispersion through the clustered sandwich) or ``'negbin'``
-        (negative binomial, dispersion estimated by maximum likelihood first).
+        (negative binomial NB2, dispersion estimated by maximum likelihood on the per-10-miles model first).
     synthetic
         Label outputs synthetic; default from ``frame.attrs['synthetic']``.
     min_level
@@ -105,11 +113,16 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
 def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str], family: str, spline_df: int,
                   synthetic: bool | None, propensity_clip: tuple[float, float],
                   models: tuple[str, ...], min_level: int) -> ChildEffectResult:
+    covariates = list(covariates)
+    notes: list[str] = []
+    if "year" in covariates and "year" not in frame:
+        covariates.remove("year")  # a frame built before collection years were kept: one year
     require_columns(frame, ["child", "exposure_days", "missing_incidents", "distance_miles", "distance_band",
                             *covariates], "placement frame")
+    if family not in ("poisson", "negbin"):
+        raise InputError(f"family must be 'poisson' or 'negbin', not {family!r}")
     synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
     data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
-    notes: list[str] = []
     complete = data.dropna(subset=["exposure_days", "distance_miles", *covariates])
     complete = complete.loc[complete["exposure_days"] > 0].copy()
     if len(complete) < len(data):
@@ -117,82 +130,103 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
         notes.append(f"{len(data) - len(complete)} placement(s) left out for a missing value or no exposure "
                      f"({', '.join(f'{c}: {n}' for c, n in gaps.items() if n)})")
     data = complete
+    if "year" in covariates and data["year"].nunique() < 2:
+        covariates.remove("year")  # one collection year: nothing to absorb
     measure = str(data["distance_measure"].iloc[0]) if "distance_measure" in data and len(data) else "straight-line"
     for c in covariates:
         if c in CATEGORICAL_COVARIATES:
             pooled = _pool_rare(data[c].astype(str), c, min_level, notes).astype(object)
-            # a plain Categorical: patsy reads its codes instead of testing every string for NA (10x faster)
             data[c] = pd.Categorical(pooled, categories=sorted(pd.unique(pooled)))
     seen = set(data["distance_band"].astype(str))
     data["distance_band"] = pd.Categorical(data["distance_band"].astype(str),
                                            categories=[b for b in DISTANCE_BANDS if b in seen])
     data["distance_per_10_miles"] = data["distance_miles"] / 10.0
     data["log_exposure_days"] = np.log(data["exposure_days"])
-    data["any_missing"] = (data["missing_incidents"] > 0).astype(int)  # 0/1: a bool would become two columns
+    data["any_missing"] = (data["missing_incidents"] > 0).astype(int)
     data["log1p_distance"] = np.log1p(data["distance_miles"])
-    rhs = " + ".join(f"C({c})" if c in CATEGORICAL_COVARIATES else c for c in covariates)
-    rhs = f" + {rhs}" if rhs else ""
-    band_formula = f"missing_incidents ~ C(distance_band){rhs}"
     if data.empty:
         raise ModelNotIdentifiedError("no placement has a known distance, exposure and covariates: nothing to model")
     if data["distance_miles"].nunique() < 2:
         raise ModelNotIdentifiedError(f"every modelled placement is at the same distance "
                                       f"({data['distance_miles'].iloc[0]:g} miles): distance cannot be related to "
                                       "anything")
-    _check_design(data, band_formula, what="distance-band model")
+    fe = [c for c in covariates if c in FIXED_EFFECTS]
+    adjust = [c for c in covariates if c not in FIXED_EFFECTS]
+    if fe:
+        notes.append(f"{' and '.join(fe)} entered as absorbed fixed effects (pyfixest), not dummy columns.")
+
+    def design(*terms: str, extra: dict[str, np.ndarray] | None = None) -> Design:
+        return build_design(data, [*terms, *adjust], fixed_effects=fe, extra=extra)
+
+    check_design(design("distance_band"), what="distance-band model")
     if int(data["missing_incidents"].sum()) == 0:
         raise ModelNotIdentifiedError(f"no missing incident in the {len(data)} modelled placements: "
                                       "nothing to model")
     groups = pd.factorize(data["child"])[0]
     offset = data["log_exposure_days"].to_numpy()
-    # the dispersion is a nuisance parameter: fit it on the continuous model, which an empty band cannot break
-    fam = _family(data, f"missing_incidents ~ distance_per_10_miles{rhs}", offset, family, notes)
+    y = data["missing_incidents"].to_numpy(float)
     fits: dict[str, Any] = {}
     rr_rows: list[dict[str, Any]] = []
+    # the dispersion is a nuisance parameter: fit it on the continuous model, which an empty band cannot break
+    alpha: float | None = None
+    if family == "negbin":
+        _, alpha = fit_negbin(design("distance_per_10_miles"), y, offset=offset, cluster=groups, notes=notes,
+                              name="negative binomial dispersion")
+        notes.append(f"Negative binomial GLM (alpha={alpha:.3f} by maximum likelihood) with log(exposure days) "
+                     "offset; standard errors clustered by child.")
+    else:
+        notes.append("Poisson GLM with log(exposure days) offset; standard errors clustered by child "
+                     "(robust to over-dispersion).")
 
-    def fit(name: str, formula: str, fam_: Any, off: np.ndarray | None) -> Any:
-        res = fit_glm(data, formula, fam_, off, groups, notes, name)
+    def fit(name: str, d: Design) -> Fit:
+        if alpha is None:
+            res = fit_poisson(d, y, offset=offset, cluster=groups, notes=notes, name=name)
+        else:
+            res, _ = fit_negbin(d, y, offset=offset, cluster=groups, notes=notes, name=name, alpha=alpha)
+        res.nobs = len(data)
         fits[name] = res
         return res
 
+    first_band = str(data["distance_band"].cat.categories[0])
     if "bands" in models:
-        res = fit("bands", band_formula, fam, offset)
+        res = fit("bands", design("distance_band"))
         events = data.groupby("distance_band", observed=True)["missing_incidents"].sum()
         for term in res.params.index:
             if term.startswith("C(distance_band)"):
                 band = term.split("[T.")[-1].rstrip("]")
                 row = ratio_row(res, term, "bands", "incidents, distance bands", "rate ratio",
-                                 band + " vs " + str(data["distance_band"].cat.categories[0]))
+                                f"{band} vs {first_band}")
                 if events.get(band, 1) == 0:
                     row.update(ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
                     notes.append(f"band model: no missing incident in {band}; its rate ratio is not estimable")
                 rr_rows.append(row)
     if "per10" in models:
-        res = fit("per10", f"missing_incidents ~ distance_per_10_miles{rhs}", fam, offset)
+        res = fit("per10", design("distance_per_10_miles"))
         rr_rows.append(ratio_row(res, "distance_per_10_miles", "per10", "incidents, per 10 miles", "rate ratio",
-                                  f"per 10 miles ({measure})"))
+                                 f"per 10 miles ({measure})"))
     if "log" in models:
-        res = fit("log", f"missing_incidents ~ log1p_distance{rhs}", fam, offset)
+        res = fit("log", design("log1p_distance"))
         row = ratio_row(res, "log1p_distance", "log", "incidents, log distance", "rate ratio",
-                         "per doubling of (1 + miles)")
+                        "per doubling of (1 + miles)")
         for k in ("ratio", "ci_low", "ci_high"):
             row[k] = row[k] ** np.log(2)
         rr_rows.append(row)
     dose = pd.DataFrame()
     if "spline" in models:
-        res = fit("spline", f"missing_incidents ~ bs(log1p_distance, df={spline_df}){rhs}", fam, offset)
-        dose = _dose_response(res, data)
+        basis, info = _spline_basis(data["log1p_distance"].to_numpy(), spline_df)
+        res = fit("spline", design(extra=basis))
+        dose = _dose_response(res, data, info, list(basis))
     if "logistic" in models:
-        from statsmodels.genmod import families
-
-        res = fit("logistic", f"any_missing ~ C(distance_band){rhs} + log_exposure_days",
-                  families.Binomial(), None)
+        d = build_design(data, ["distance_band", *adjust, "log_exposure_days"], fixed_effects=fe)
+        res = fit_logit(d, data["any_missing"].to_numpy(), cluster=groups, notes=notes, name="logistic")
+        res.nobs = len(data)
+        fits["logistic"] = res
         share = data.groupby("distance_band", observed=True)["any_missing"].mean()
         for term in res.params.index:
             if term.startswith("C(distance_band)"):
                 band = term.split("[T.")[-1].rstrip("]")
                 row = ratio_row(res, term, "logistic", "any missing, distance bands (logistic)", "odds ratio",
-                                 band + " vs " + str(data["distance_band"].cat.categories[0]))
+                                f"{band} vs {first_band}")
                 if share.get(band, 0.5) in (0.0, 1.0):
                     row.update(ratio=np.nan, ci_low=np.nan, ci_high=np.nan, p_value=np.nan)
                     notes.append(f"logistic model: every placement in {band} has the same outcome (separation); "
@@ -200,8 +234,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
                 rr_rows.append(row)
     inside_outside, balance = pd.DataFrame(), pd.DataFrame()
     if "ipw" in models:
-        inside_outside, balance = ipw_inside_outside(data, covariates, rhs, groups, offset, fam, propensity_clip,
-                                                     notes, fits)
+        inside_outside, balance = ipw_inside_outside(data, covariates, groups, alpha, propensity_clip, notes, fits)
     result = ChildEffectResult(
         rate_table=_rate_table(data), rate_ratios=pd.DataFrame(rr_rows), dose_response=dose,
         inside_outside=inside_outside, balance=balance, synthetic=synthetic, distance_measure=measure,
@@ -222,63 +255,6 @@ def _pool_rare(values: pd.Series, name: str, min_level: int, notes: list[str]) -
     notes.append(f"{name}: {len(rare)} level(s) with fewer than {min_level} placements pooled into "
                  f"{into!r} ({', '.join(map(str, rare[:8]))}{', ...' if len(rare) > 8 else ''})")
     return pooled
-
-
-def _check_design(data: pd.DataFrame, formula: str, *, what: str) -> None:
-    """Raise if there are too few placements for the model, or if its design matrix is rank deficient."""
-    import patsy
-
-    _, X = patsy.dmatrices(formula, data, return_type="dataframe", NA_action="raise")
-    k = X.shape[1]
-    need = max(_MIN_PLACEMENTS, _PER_PARAMETER * k)
-    if len(data) < need:
-        raise ModelNotIdentifiedError(
-            f"too few placements for the {what}: {len(data)} placement(s) with a known distance and covariates, "
-            f"but at least {need} are needed ({_PER_PARAMETER} per model parameter; the model has {k} "
-            f"parameters; use fewer covariates or more data)")
-    # Work on the k x k Gram matrix of unit-length columns (rank(X) = rank(X'X)): cheap for a million rows.
-    arr = X.to_numpy(float)
-    gram = arr.T @ arr
-    scale = np.sqrt(np.diag(gram))
-    scale[scale == 0] = 1.0
-    gram = gram / np.outer(scale, scale)
-    tol = 1e-10
-    if np.linalg.matrix_rank(gram, tol=tol, hermitian=True) == k:
-        return
-    # Greedy: a column that adds nothing to the span of the columns before it is collinear with them.
-    kept: list[int] = []
-    problems = []
-    for j in range(k):
-        trial = kept + [j]
-        if np.linalg.matrix_rank(gram[np.ix_(trial, trial)], tol=tol, hermitian=True) == len(trial):
-            kept.append(j)
-            continue
-        coef = np.linalg.lstsq(gram[np.ix_(kept, kept)], gram[kept, j], rcond=None)[0] if kept else np.array([])
-        partners = [X.columns[kept[i]] for i in np.flatnonzero(np.abs(coef) > 1e-8)]
-        problems.append(f"{X.columns[j]!r} = combination of {', '.join(map(repr, partners)) or 'nothing (all zero)'}")
-    raise ModelNotIdentifiedError(f"perfectly collinear covariates in the {what}: " + "; ".join(problems)
-                     + ". Drop one of them (covariates=...) or check the data.")
-
-
-def _family(data: pd.DataFrame, formula: str, offset: np.ndarray, family: str, notes: list[str]) -> Any:
-    import statsmodels.formula.api as smf
-    from statsmodels.genmod import families
-
-    if family == "poisson":
-        notes.append("Poisson GLM with log(exposure days) offset; standard errors clustered by child "
-                     "(robust to over-dispersion).")
-        return families.Poisson()
-    if family != "negbin":
-        raise InputError(f"family must be 'poisson' or 'negbin', not {family!r}")
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        nb = smf.negativebinomial(formula, data, offset=offset).fit(disp=False, maxiter=200)
-    alpha = float(nb.params["alpha"])
-    for w in caught:
-        notes.append(f"negative binomial dispersion fit: {w.message}")
-    notes.append(f"Negative binomial GLM (alpha={alpha:.3f} by maximum likelihood) with log(exposure days) offset; "
-                 "standard errors clustered by child.")
-    return families.NegativeBinomial(alpha=max(alpha, 1e-8))
 
 
 def _rate_table(data: pd.DataFrame) -> pd.DataFrame:
@@ -306,7 +282,16 @@ def _rate_table(data: pd.DataFrame) -> pd.DataFrame:
     return t.reset_index()
 
 
-def _dose_response(res: Any, data: pd.DataFrame) -> pd.DataFrame:
+def _spline_basis(x: np.ndarray, df: int) -> tuple[dict[str, np.ndarray], Any]:
+    """B-spline basis of ``x`` (patsy's ``bs``, knots at quantiles of the data) and its design info."""
+    import patsy
+
+    basis = patsy.dmatrix(f"bs(x, df={df}) - 1", {"x": x}, return_type="matrix")
+    names = [f"bs(log1p_distance, df={df})[{j}]" for j in range(basis.shape[1])]
+    return dict(zip(names, np.asarray(basis).T, strict=True)), basis.design_info
+
+
+def _dose_response(res: Fit, data: pd.DataFrame, info: Any, names: list[str]) -> pd.DataFrame:
     import patsy
 
     hi = float(np.nanpercentile(data["distance_miles"], 97.5))
@@ -314,18 +299,11 @@ def _dose_response(res: Any, data: pd.DataFrame) -> pd.DataFrame:
     grid = np.linspace(lo, max(hi, lo + 1.0), 80)
     first = data["distance_band"].cat.categories[0]
     ref_miles = float(data.loc[data["distance_band"].eq(first), "distance_miles"].median())
-    base = data.iloc[[0] * len(grid)].copy()
-    base["distance_miles"] = grid
-    base["log1p_distance"] = np.log1p(grid)
-    ref = base.iloc[[0]].copy()
-    ref["distance_miles"] = ref_miles
-    ref["log1p_distance"] = np.log1p(ref_miles)
-    info = getattr(res.model.data, "design_info", None) or res.model.data.model_spec
-    (xg,) = patsy.build_design_matrices([info], base, return_type="dataframe")
-    (xr,) = patsy.build_design_matrices([info], ref, return_type="dataframe")
-    diff = xg.to_numpy() - xr.to_numpy()
-    eta = diff @ res.params.to_numpy()
-    se = np.sqrt(np.einsum("ij,jk,ik->i", diff, res.cov_params().to_numpy(), diff))
+    (xg,) = patsy.build_design_matrices([info], {"x": np.log1p(grid)})
+    (xr,) = patsy.build_design_matrices([info], {"x": np.log1p([ref_miles])})
+    diff = np.asarray(xg) - np.asarray(xr)
+    eta = diff @ res.params[names].to_numpy()
+    se = np.sqrt(np.einsum("ij,jk,ik->i", diff, res.cov.loc[names, names].to_numpy(), diff))
     z = stats.norm.ppf(0.975)
     return pd.DataFrame({"distance_miles": grid, "rate_ratio": np.exp(eta), "ci_low": np.exp(eta - z * se),
                          "ci_high": np.exp(eta + z * se), "reference_miles": ref_miles})

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from geo.cli_common import FarFromHomeGroup, console, err_console, print_table
+from geo.cli_common import FarFromHomeGroup, console, err_console, print_table, progress
 from geo.csvsafe import to_csv
 from geo.errors import InputError
 
@@ -68,12 +68,16 @@ def ecological_cmd(
 
 @effect_app.command("child")
 def child_cmd(
-    episodes: Annotated[Path, typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, LS, "
-                                           "PLACE, DEC, HOME_POST, PL_POST; or already located).")],
-    header: Annotated[Path | None, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB); not "
-                                                "needed when --episodes is an XML or xlsx return.")] = None,
-    missing: Annotated[Path | None, typer.Option("--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, "
-                                                 "MIS_START); not needed with an XML or xlsx return.")] = None,
+    episodes: Annotated[list[Path], typer.Option("--episodes", "-e", help="SSDA903 episodes CSV (CHILD, DECOM, RNE, "
+                                                 "LS, PLACE, DEC, HOME_POST, PL_POST; or already located), or one "
+                                                 "XML or xlsx return. Repeat once per collection year, or give one "
+                                                 "file with a YEAR column.")],
+    header: Annotated[list[Path] | None, typer.Option("--header", help="SSDA903 header CSV (CHILD, SEX, DOB); one "
+                                                      "per --episodes, in the same order; not needed with XML or "
+                                                      "xlsx returns.")] = None,
+    missing: Annotated[list[Path] | None, typer.Option("--missing", "-m", help="SSDA903 missing CSV (CHILD, MISSING, "
+                                                       "MIS_START); one per --episodes, in the same order; not "
+                                                       "needed with XML or xlsx returns.")] = None,
     uasc: Annotated[Path | None, typer.Option("--uasc", help="SSDA903 UASC CSV (children listed are UASC).")] = None,
     network: Annotated[str | None, typer.Option(
         "--network", help="Road network for road distances: a .pbf/.osm/.graphml file, or 'backbone' for the "
@@ -94,48 +98,90 @@ def child_cmd(
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for tables/*.csv (small counts suppressed) and figures/*.png|svg.")] = None,
 ) -> None:
-    """Child level: missing incidents per 1,000 placement days by distance from home, adjusted.
+    """Child level: missing incidents per 1,000 placement days by distance from home, two designs.
 
-    For each placement: did the child go missing during it, and how often per 1,000 days. Poisson (or
-    negative binomial) GLM with a log(exposure days) offset and a logistic model for any missing, with
-    distance as bands (0-10, 10-20, 20-50, 50-100, over 100 miles) and continuous (per 10 miles, log,
-    spline), adjusted for age at placement start, sex, placement type, UASC, legal status, previous
-    placements and LA; standard errors clustered by child. Also outside vs inside the LA with propensity-score
-    weighting. Missing episodes dated outside any placement are counted in the data-quality table.
+    Between children: for each placement, did the child go missing during it, and how often per 1,000 days.
+    Poisson (or negative binomial) models with a log(exposure days) offset and a logistic model for any
+    missing, with distance as bands (0-10, 10-20, 20-50, 50-100, over 100 miles) and continuous (per 10 miles,
+    log, spline), adjusted for age at placement start, sex, placement type, UASC, legal status and previous
+    placements, with LA and year fixed effects absorbed (pyfixest); standard errors clustered by child. Also
+    outside vs inside the LA with propensity-score weighting. This compares children placed far with children
+    placed near: it cannot tell the effect of distance from the reasons children are placed far away.
 
-    Example: farfromhome effect child -e episodes.csv --header header.csv -m missing.csv --la Stockport
-    --network backbone --out out/effect
+    Within children: the same child's further against nearer placements (child fixed effects; adjusted for age,
+    placement type and time in care), resting only on children with placements at different distances who
+    went missing (the output says how many and how they differ); and an event study of the 90 days before and
+    after moves more than 20 miles further (or nearer) against moves that keep the distance.
+
+    Years: repeat -e/--header/-m once per collection year (or give files with a YEAR column); episodes in two
+    years are kept once, and a YEAR that disagrees with the dates is counted. Missing episodes dated outside
+    any placement are counted in the data-quality table.
+
+    Example: farfromhome effect child -e 2023/episodes.csv -e 2024/episodes.csv --header 2023/header.csv
+    --header 2024/header.csv -m 2023/missing.csv -m 2024/missing.csv --network backbone --out out/effect
     """
     from distance.child_models import child_effect
+    from distance.move_study import move_event_study
+    from distance.within_child import within_child_effect
     from geo.disclosure import SYNTHETIC_LABEL, suppress_table
-    from maps.effect_figures import write_child_outputs
+    from geo.errors import ModelNotIdentifiedError
+    from maps.effect_figures import write_child_outputs, write_design_outputs
     from provision.placement_frame import load_placement_frame
     from provision.ssda903 import return_format
 
-    one_file = return_format(episodes) != "csv"
-    if not one_file and (header is None or missing is None):
-        raise InputError("give --header and --missing too (or one SSDA903 XML or xlsx return as --episodes)")
-    frame, quality = load_placement_frame(
-        episodes, header=header or episodes, missing=missing or episodes, uasc=uasc, la=_resolve(la), network=network,
-        synthetic=synthetic,
-        reference_date=_date(year_end, "--year-end"), observation_start=_date(observed_from, "--observed-from"))
-    result = child_effect(frame, family=family)  # type: ignore[arg-type]
+    header, missing = list(header or []), list(missing or [])
+    one_file = [return_format(e) != "csv" for e in episodes]
+    if all(one_file) and not header and not missing:  # XML or xlsx returns hold all three tables
+        header, missing = list(episodes), list(episodes)
+    elif not len(episodes) == len(header) == len(missing):
+        raise InputError(f"give one --header and one --missing per --episodes (one set per collection year), or "
+                         f"XML or xlsx returns: {len(episodes)} episodes, {len(header)} header, {len(missing)} "
+                         "missing")
+    with progress("Reading, validating and locating the placements …", total=1) as advance:
+        frame, quality = load_placement_frame(
+            episodes, header=header, missing=missing, uasc=uasc, la=_resolve(la), network=network,
+            synthetic=synthetic, reference_date=_date(year_end, "--year-end"),
+            observation_start=_date(observed_from, "--observed-from"))
+        advance()
+    with progress(f"Fitting the child-level models on {len(frame):,} placements …", total=3) as advance:
+        result = child_effect(frame, family=family)  # type: ignore[arg-type]
+        advance()
+        within = event = None
+        skipped = []
+        try:
+            within = within_child_effect(frame, synthetic=result.synthetic)
+        except ModelNotIdentifiedError as exc:  # a finding about the data: reported, not an error
+            skipped.append(f"within-child design left out: {exc}")
+        advance()
+        try:
+            event = move_event_study(frame, synthetic=result.synthetic)
+        except ModelNotIdentifiedError as exc:
+            skipped.append(f"event study left out: {exc}")
+        advance()
     label = SYNTHETIC_LABEL if result.synthetic else "child-level data"
     console.print(f"[bold red]{label}[/bold red]" if result.synthetic else label)
     print_table(suppress_table(result.rate_table, column_totals=True).drop(columns=["interval", "suppressed"]),
                 title=f"Missing incidents per 1,000 placement days by {result.distance_measure} distance band")
     print_table(result.rate_ratios[["model", "term", "ratio", "ci_low", "ci_high", "p_value"]],
-                title="Adjusted ratios (95% CI, SEs clustered by child)")
+                title="Between children: adjusted ratios (95% CI, SEs clustered by child)")
     if not result.inside_outside.empty:
         print_table(result.inside_outside[["term", "ratio", "ci_low", "ci_high", "placements_inside",
                                            "placements_outside"]], title="Outside vs inside the LA")
+    if within is not None:
+        print_table(within.rate_ratios[["model", "term", "ratio", "ci_low", "ci_high", "p_value", "children"]],
+                    title="Within children: the same child's further vs nearer placements (child fixed effects)")
+        print_table(suppress_table(within.contributions), title="Which children the within-child design rests on")
+    if event is not None:
+        print_table(event.contrasts[["model", "ratio", "ci_low", "ci_high", "p_value"]],
+                    title=f"Around a move: {event.window_days} days after vs before (SEs clustered by child)")
     if len(quality):
         print_table(suppress_table(quality.drop(columns="examples"), columns=("rows",)),
                     title="Data quality (rows set aside, with the reason)")
-    for note in result.notes:
+    for note in [*result.notes, *(within.notes if within else []), *(event.notes if event else []), *skipped]:
         err_console.print(note)
     if out is not None:
         paths = write_child_outputs(result, out, data_quality=quality)
+        paths += write_design_outputs(within, event, out, between=result, synthetic=result.synthetic)
         err_console.print(f"wrote {len(paths)} files to {out}" + (" (SYNTHETIC)" if result.synthetic else ""))
 
 

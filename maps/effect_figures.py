@@ -11,15 +11,18 @@ import pandas as pd
 
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
+from distance.move_study import EventStudyResult
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS
+from distance.within_child import WithinChildResult
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from geo.csvsafe import to_csv
-from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_table
+from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_counts, suppress_table
 from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["plot_ecological", "write_ecological_outputs", "plot_dose_response", "write_child_outputs"]
+__all__ = ["plot_ecological", "write_ecological_outputs", "plot_dose_response", "write_child_outputs",
+           "plot_designs", "plot_event_study", "write_design_outputs"]
 
 
 def plot_ecological(frame: pd.DataFrame, *, result: EcologicalResult | None = None,
@@ -233,6 +236,149 @@ def _safe_dose_response(result: ChildEffectResult, min_count: int) -> pd.DataFra
     if "reference_miles" in d:
         out["reference_miles"] = d["reference_miles"].round(1).to_numpy()[: len(out)]
     return out
+
+
+def plot_designs(within: WithinChildResult, *, between: ChildEffectResult | None = None) -> Any:
+    """Rate ratio per 10 miles from each design, with 95% intervals, and who each rests on; returns the Figure."""
+    import matplotlib
+    import matplotlib.ticker
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    rows = []
+    if between is not None:
+        b = between.per_10_miles()
+        rows.append(("Between children\n(children placed further vs nearer)", b, f"{between.n_children:,} children"))
+    w = within.per_10_miles()
+    rows.append(("Within children\n(the same child's further vs nearer placements)", w,
+                 f"{within.n_children:,} children" if within.n_children >= 5 else "fewer than 5 children"))
+    fig, ax = plt.subplots(figsize=(9, 2.2 + 1.1 * len(rows)), layout="constrained")
+    for i, (_label, r, who) in enumerate(rows):
+        ax.errorbar([r["ratio"]], [i], xerr=[[r["ratio"] - r["ci_low"]], [r["ci_high"] - r["ratio"]]], fmt="o",
+                    color=("darkorange", "steelblue")[i == len(rows) - 1], capsize=5)
+        ax.annotate(f"{r['ratio']:.2f} ({r['ci_low']:.2f} to {r['ci_high']:.2f}); {who}", (r["ci_high"], i),
+                    xytext=(6, 0), textcoords="offset points", va="center", fontsize=8)
+    ax.axvline(1.0, color="grey", lw=1, ls="--")
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows], fontsize=8)
+    ax.set_ylim(-0.7, len(rows) - 0.3)
+    ax.set_xscale("log")
+    lo = min(min(r[1]["ci_low"] for r in rows), 1.0)
+    hi = max(max(r[1]["ci_high"] for r in rows), 1.0)
+    ax.set_xlim(lo / 1.05, hi * (hi / lo) ** 0.9 * 1.05)  # room on the right for the labels
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5)))
+    ax.set_xlabel(f"rate ratio of missing incidents per 10 miles further from home\n({within.distance_measure} "
+                  "distance; 95% interval; log scale)")
+    title = "Two designs, two questions:\ncomparing children, and comparing each child with themselves"
+    _title(fig, ax, title, within.synthetic)
+    _footer(fig, (f"{SYNTHETIC_LABEL}.\n" if within.synthetic else "") + ".\n".join(_attribution(
+        within.distance_measure)) + ".")
+    return fig
+
+
+def plot_event_study(event: EventStudyResult) -> Any:
+    """Missing incidents per 1,000 days in 30-day bins around moves further, nearer and keeping the distance."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
+    colours = {"further": "crimson", "nearer": "seagreen", "same": "grey"}
+    words = {"further": f"moves more than {event.threshold_miles:g} miles further from home",
+             "nearer": f"moves more than {event.threshold_miles:g} miles nearer home",
+             "same": "moves keeping the distance (within 5 miles)"}
+    for k, (group, sub) in enumerate(event.bins.groupby("group", sort=False)):
+        mid = (sub["days_from"] + sub["days_to"] + 1) / 2 + (k - 1) * 2.5
+        rate = sub["incidents_per_1000_days"]
+        ax.errorbar(mid, rate, yerr=[rate - sub["ci_low"], sub["ci_high"] - rate], fmt="o-", capsize=3,
+                    color=colours.get(str(group), "black"), label=words.get(str(group), str(group)))
+    ax.axvline(0, color="black", lw=1)
+    ax.set_xlabel(f"days from the move ({event.distance_measure} distance)")
+    ax.set_ylabel("missing incidents per 1,000 days\n(exact 95% interval)")
+    ax.legend(fontsize=8, loc="upper left")
+    _title(fig, ax, f"Around a move: missing incidents {event.window_days} days before and after", event.synthetic)
+    _footer(fig, (f"{SYNTHETIC_LABEL}.\n" if event.synthetic else "")
+            + ".\n".join(_attribution(event.distance_measure)) + ".")
+    return fig
+
+
+def write_design_outputs(within: WithinChildResult | None, event: EventStudyResult | None, out: Path, *,
+                         between: ChildEffectResult | None = None, synthetic: bool = False,
+                         min_count: int = 5) -> list[Path]:
+    """Write the within-child and event-study tables (counts below ``min_count`` suppressed) and figures.
+
+    A group of children below ``min_count`` has its description blanked too (its percentages would give it away).
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out)
+    (out / "tables").mkdir(parents=True, exist_ok=True)
+    (out / "figures").mkdir(parents=True, exist_ok=True)
+    prefix = "synthetic_" if synthetic else ""
+    label = SYNTHETIC_LABEL if synthetic else "child-level data"
+    tables: dict[str, pd.DataFrame] = {}
+    written: list[Path] = []
+    if within is not None:
+        tables["within_child_rate_ratios"] = within.rate_ratios
+        contributions = _suppress(within.contributions, ["children", "placements", "missing_incidents"], min_count)
+        tables["within_child_contributions"] = contributions
+        comparison = within.comparison.copy()
+        small = comparison["children"] < min_count
+        if small.any() or contributions["suppressed"].any():  # the groups add up to the children of both rows
+            comparison["children"] = np.where(small, f"fewer than {min_count}", "suppressed")
+        comparison.loc[small, [c for c in comparison.columns if c not in ("group", "children")]] = np.nan
+        tables["within_child_who_it_rests_on"] = comparison
+        fig = plot_designs(within, between=between)
+        written += _save(fig, out / "figures" / f"{prefix}effect_designs")
+        plt.close(fig)
+    if event is not None:
+        tables["event_study_bins"] = _suppress(event.bins, ["moves", "missing_incidents"], min_count, by="group")
+        tables["event_study_contrasts"] = event.contrasts.assign(
+            moves=[m if m >= min_count else f"fewer than {min_count}" for m in event.contrasts["moves"]])
+        tables["event_study_moves"] = _suppress(event.moves, ["moves"], min_count)
+        fig = plot_event_study(event)
+        written += _save(fig, out / "figures" / f"{prefix}effect_event_study")
+        plt.close(fig)
+    for name, table in tables.items():
+        t = table.copy()
+        t.insert(0, "data", label)
+        path = out / "tables" / f"{prefix}{name}.csv"
+        to_csv(t, path, index=False)
+        written.append(path)
+    return written
+
+
+def _suppress(table: pd.DataFrame, columns: list[str], min_count: int, by: str | None = None) -> pd.DataFrame:
+    """Hide counts below ``min_count``, and the next smallest of the column (within ``by``).
+
+    So no hidden count can be recovered from a total published elsewhere; rates and intervals built on a hidden
+    incident count are blanked.
+    """
+    t = table.assign(_group="all" if by is None else table[by].astype(str))
+    sup = suppress_counts(t, count_columns=columns, threshold=min_count, group="_group")
+    out = table.copy()
+    for c in columns:
+        out[c] = sup[f"{c}_label"].astype(str)
+    if "missing_incidents" in columns:
+        for c in ("incidents_per_1000_days", "ci_low", "ci_high"):
+            if c in out:
+                out[c] = out[c].mask(sup["missing_incidents"].isna())
+    out["suppressed"] = sup["suppressed"].to_numpy()
+    return out
+
+
+def _title(fig: Any, ax: Any, title: str, synthetic: bool) -> None:
+    if synthetic:
+        title = f"{SYNTHETIC_LABEL}\n{title}"
+        fig.text(0.5, 0.5, "SYNTHETIC", fontsize=60, color="red", alpha=0.12, ha="center", va="center", rotation=30)
+    ax.set_title(title, fontsize=10, color="red" if synthetic else "black")
+
+
+def _attribution(measure: str) -> list[str]:
+    return [OS_ATTRIBUTION, OGL_ATTRIBUTION] + ([OSM_ATTRIBUTION] if measure == "road" else [])
 
 
 def _save(fig: Any, stem: Path) -> list[Path]:

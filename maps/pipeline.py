@@ -31,6 +31,7 @@ from geo.disclosure import SYNTHETIC_LABEL, suppress_counts
 from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
+from maps.child_designs import design_outputs
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
 from maps.outputs import road_quality, staged_output, write_quality, write_run_json
 from maps.steps import Skipped, StepOutput
@@ -374,6 +375,11 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
     for p in write_child_outputs(result, stage, data_quality=pq):
         rel = p.relative_to(stage).as_posix()
         out.items.append(report.Item(rel, rel, "child level", synthetic=children.synthetic))
+    designs = design_outputs(frame, between=result, synthetic=children.synthetic, stage=stage, kind=kind)
+    out.items, out.notes, out.sentences = out.items + designs.items, out.notes + designs.notes, \
+        out.sentences + designs.sentences
+    out.quality += designs.quality
+    out.skipped += [Skipped(step, reason) for step, reason in designs.skipped]
     return out
 
 

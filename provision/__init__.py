@@ -15,6 +15,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
         "placements": ["locate", "read_located"],
         "flows": ["placement_flows", "distances_by_la"],
         "placement_frame": ["placement_frame", "load_placement_frame"],
+        "collection_years": ["combine_years"],
         "outcomes": ["load_ecological"],
         "returns": ["read_return", "synthetic_return", "ChildLevelData"],
         "synth": ["generate"],

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
@@ -18,11 +19,14 @@ from distance.straight import KM_PER_MILE, distance_band
 from geo.disclosure import is_synthetic
 from geo.errors import InputError, MissingColumnsError, require_columns
 from geo.quality import quality_table
+from provision.collection_years import YEAR_COLUMN, collection_year, combine_years, year_window
 from provision.ssda903 import parse_dates, read_ssda903
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["placement_frame", "load_placement_frame", "placement_type", "legal_status"]
+
+PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 
 
 def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd.DataFrame,
@@ -32,6 +36,11 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
                     missing_kinds: tuple[str, ...] = ("M",), source: str = "episodes") -> tuple[pd.DataFrame,
                                                                                                pd.DataFrame]:
     """One row per placement with exposure days, missing incidents during it, distance and covariates.
+
+    Several collection years can be given at once, concatenated with a ``YEAR`` column (the year ending 31 March)
+    in ``episodes`` (and in ``header`` and ``missing`` to tell apart ids reused for different children): an
+    episode or missing episode in two years is kept once, and a ``YEAR`` that disagrees with the dates is
+    counted and named (see :mod:`provision.collection_years`); the observation period is then the whole span.
 
     Consecutive episodes of a child joined by a change of legal status only (``RNE == 'L'``, same placement
     postcode, no gap) form one placement. A placement is observed from ``max(DECOM, observation_start)`` to
@@ -73,10 +82,13 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     -------
     frame
         Indexed by ``placement_id``: ``child``, ``start``, ``end`` (DEC; NaT while open), ``exposure_start``,
-        ``exposure_end`` (exclusive), ``exposure_days``, ``missing_incidents``,
+        ``exposure_end`` (exclusive), ``exposure_days``, ``missing_incidents``, ``missing_day_offsets`` (days from
+        ``exposure_start`` to each incident's ``MIS_START``, for the event study around moves),
         ``any_missing``, ``distance_miles``, ``distance_measure``, ``distance_band``, ``outside_la``,
         ``age_at_start_years``, ``sex``, ``placement_type``, ``uasc``, ``legal_status``,
-        ``previous_placements``, ``la``, ``status`` (``'ok'`` or why the placement cannot enter the models).
+        ``previous_placements``, ``days_in_care_at_start`` (since the child's first placement start in the data),
+        ``la``, ``year`` (collection year of ``exposure_start``), ``status`` (``'ok'`` or why the placement
+        cannot enter the models).
         ``attrs['synthetic']`` is carried over.
     data_quality
         ``source``, ``reason``, ``rows``, ``examples`` (no child identifiers).
@@ -102,11 +114,15 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     if bad.any():
         issues.append({"source": source, "reason": "episode with no valid DECOM (dropped)", "rows": int(bad.sum())})
         ep = ep.loc[~bad]
-    dates = [ep["_start"].max(), ep["_end"].max()]
     mis = missing.copy()
     mis["CHILD"] = mis["CHILD"].astype(str).str.strip()
     mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", [], blank_ok=True)  # counted when assigned
-    dates.append(mis["_start"].max())
+    years: tuple[int, int] | None = None
+    if YEAR_COLUMN in ep:
+        ep, header, mis, years = combine_years(ep, header, mis, source=source, issues=issues)
+        reference_date = year_window(years[1])[1] if reference_date is None else reference_date
+        observation_start = year_window(years[0])[0] if observation_start is None else observation_start
+    dates = [ep["_start"].max(), ep["_end"].max(), mis["_start"].max()]
     ref, obs_start = _observation_window(dates, mis["_start"], reference_date, observation_start)
     end_excl = ref + pd.Timedelta(days=1)
     ep = ep.sort_values(["CHILD", "_start"], kind="stable")
@@ -141,11 +157,14 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl["exposure_end"] = pl["end"].fillna(end_excl).clip(upper=end_excl)
     pl["exposure_days"] = (pl["exposure_end"] - pl["exposure_start"]).dt.days.clip(lower=0).astype(float)
     pl["previous_placements"] = pl.groupby("child").cumcount()
+    pl["days_in_care_at_start"] = (pl["start"] - pl.groupby("child")["start"].transform("min")).dt.days
+    pl["year"] = collection_year(pl["exposure_start"])
 
     # Missing episodes → placements.
-    counts, mis_issues = _assign_missing(mis, pl, obs_start, ref, missing_kinds)
+    counts, offsets, mis_issues = _assign_missing(mis, pl, obs_start, ref, missing_kinds)
     issues.extend(mis_issues)
     pl["missing_incidents"] = counts.reindex(pl.index, fill_value=0).astype(int)
+    pl["missing_day_offsets"] = offsets.reindex(pl.index).map(lambda v: v if isinstance(v, tuple) else ())
     pl["any_missing"] = pl["missing_incidents"] > 0
 
     # Child-level covariates.
@@ -194,9 +213,9 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     return pl, quality_table(issues)
 
 
-def load_placement_frame(episodes: str | os.PathLike[str], *, header: str | os.PathLike[str],
-                         missing: str | os.PathLike[str], uasc: str | os.PathLike[str] | None = None,
-                         la: str | None = None, network: str | None = None, synthetic: bool = False,
+def load_placement_frame(episodes: PathOrPaths, *, header: PathOrPaths, missing: PathOrPaths,
+                         uasc: str | os.PathLike[str] | None = None, la: str | None = None,
+                         network: str | None = None, synthetic: bool = False,
                          reference_date: str | pd.Timestamp | None = None,
                          observation_start: str | pd.Timestamp | None = None,
                          strict: bool = False) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -206,6 +225,10 @@ def load_placement_frame(episodes: str | os.PathLike[str], *, header: str | os.P
     network file or ``"backbone"``) road distances are added. The files are read by
     :func:`provision.ssda903.read_ssda903`, so bad rows are counted with their reason, not dropped silently.
 
+    Several collection years: give one file per year for each of ``episodes``, ``header`` and ``missing`` (in the
+    same order), or files holding many years with a ``YEAR`` column. A file without ``YEAR`` gets the collection
+    year of its latest date; the years are then merged by :func:`provision.collection_years.combine_years`.
+
     Returns
     -------
     frame, data_quality
@@ -214,31 +237,63 @@ def load_placement_frame(episodes: str | os.PathLike[str], *, header: str | os.P
     """
     from provision.placements import locate, read_located
 
-    located_file = _is_located(Path(episodes))
-    data = read_ssda903(episodes=None if located_file else episodes, header=header, missing=missing, strict=strict)
-    if located_file:  # written by 'farfromhome placements locate': its rows were validated then
-        data.episodes = read_located(episodes)
-    for path, table in ((episodes, data.episodes), (header, data.header), (missing, data.missing)):
-        if table is None:
-            said = data.quality.loc[data.quality["file"] == Path(path).name, "message"]
-            raise InputError(f"{path}: cannot be used ({said.iloc[0] if len(said) else 'no readable rows'})")
+    eps_paths, hdr_paths, mis_paths = (_paths(p) for p in (episodes, header, missing))
+    if not len(eps_paths) == len(hdr_paths) == len(mis_paths):
+        raise InputError(f"give as many header and missing files as episodes files (one set per collection year): "
+                         f"{len(eps_paths)} episodes, {len(hdr_paths)} header, {len(mis_paths)} missing")
+    sets, read_issues = [], []
+    for ep_path, hd_path, mi_path in zip(eps_paths, hdr_paths, mis_paths, strict=True):
+        located_file = _is_located(ep_path)
+        data = read_ssda903(episodes=None if located_file else ep_path, header=hd_path, missing=mi_path,
+                            strict=strict)
+        if located_file:  # written by 'farfromhome placements locate': its rows were validated then
+            data.episodes = read_located(ep_path)
+        for path, table in ((ep_path, data.episodes), (hd_path, data.header), (mi_path, data.missing)):
+            if table is None:
+                said = data.quality.loc[data.quality["file"] == path.name, "message"]
+                raise InputError(f"{path}: cannot be used ({said.iloc[0] if len(said) else 'no readable rows'})")
+        assert data.episodes is not None and data.header is not None and data.missing is not None
+        sets.append((ep_path, data.episodes, data.header, data.missing))
+        read_issues += [{"source": f"read {file}", "reason": reason, "rows": int(n)}
+                        for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items()]
+    eps, hdr, mis = _stack_years(sets) if len(sets) > 1 else sets[0][1:]
     uasc_frame = _read_uasc(Path(uasc)) if uasc is not None else None
-    eps, hdr, mis = data.episodes, data.header, data.missing
-    assert eps is not None and hdr is not None and mis is not None
     is_synth = synthetic or is_synthetic(eps, hdr, mis) or any(
         is_synthetic(path=p) or (Path(p).parent / "README_SYNTHETIC.txt").is_file()
-        for p in (episodes, header, missing))
+        for p in (*eps_paths, *hdr_paths, *mis_paths))
     located = eps if "straight_distance_miles" in eps.columns else locate(eps, responsible_la=la)
     if network is not None and "road_distance_km" not in located.columns:
         from distance.road import road_distances
 
         located = road_distances(located, network=network)
     located.attrs["synthetic"] = is_synth
-    frame, quality = placement_frame(located, header=hdr, missing=mis, uasc=uasc_frame, source=Path(episodes).name,
+    source = eps_paths[0].name if len(eps_paths) == 1 else f"{len(eps_paths)} episodes files"
+    frame, quality = placement_frame(located, header=hdr, missing=mis, uasc=uasc_frame, source=source,
                                      reference_date=reference_date, observation_start=observation_start)
-    read_issues = [{"source": f"read {file}", "reason": reason, "rows": int(n)}
-                   for (file, reason), n in data.quality.groupby(["file", "reason"]).size().items()]
     return frame, pd.concat([quality_table(read_issues), quality], ignore_index=True)
+
+
+def _paths(value: PathOrPaths) -> list[Path]:
+    return [Path(value)] if isinstance(value, str | os.PathLike) else [Path(v) for v in value]
+
+
+def _stack_years(sets: list[tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame]]
+                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """One table each from one return per collection year; ``YEAR`` from the file, else from its latest date."""
+    tables: list[list[pd.DataFrame]] = [[], [], []]
+    for path, eps, hdr, mis in sets:
+        if YEAR_COLUMN in eps:
+            year = None
+        else:
+            start = _dates(eps["DECOM"], "DECOM", path.name, [])
+            end = _dates(eps["DEC"], "DEC", path.name, [], blank_ok=True)
+            latest = max(d for d in (start.max(), end.max()) if pd.notna(d))
+            year = int(collection_year(pd.Series([latest])).iloc[0])
+            logger.info("%s: collection year %d (from its latest date)", path.name, year)
+        for i, table in enumerate((eps, hdr, mis)):
+            t = table if year is None or YEAR_COLUMN in table else table.assign(**{YEAR_COLUMN: year})
+            tables[i].append(t.set_axis([f"{path.name if i == 0 else ''}:{r}" for r in t.index]) if i == 0 else t)
+    return tuple(pd.concat(t, ignore_index=i > 0) for i, t in enumerate(tables))  # type: ignore[return-value]
 
 
 def _is_located(path: Path) -> bool:
@@ -313,7 +368,7 @@ def _observation_window(dates: list[Any], mis_start: pd.Series, reference_date: 
 
 
 def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp, ref: pd.Timestamp,
-                    kinds: tuple[str, ...]) -> tuple[pd.Series, list[dict[str, Any]]]:
+                    kinds: tuple[str, ...]) -> tuple[pd.Series, pd.Series, list[dict[str, Any]]]:
     issues: list[dict[str, Any]] = []
     kind = mis["MISSING"].astype(str).str.strip().str.upper()
     other = ~kind.isin(kinds)
@@ -332,6 +387,7 @@ def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp
     inside = (cand["start"] <= cand["_start"]) & (cand["_start"] < cand["end"])
     hit = cand.loc[inside].sort_values("start").drop_duplicates("_mid", keep="last")
     counts = hit.groupby("placement_id").size()
+    offsets = (hit["_start"] - hit["start"]).dt.days.groupby(hit["placement_id"]).agg(lambda d: tuple(sorted(d)))
     lost = cand.loc[~cand["_mid"].isin(hit["_mid"])]
     if not lost.empty:
         per = lost.groupby("_mid").agg(known=("child", lambda s: s.notna().any()), first=("start", "min"),
@@ -353,7 +409,7 @@ def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp
         for reason, n in per.apply(why, axis=1).value_counts().items():
             issues.append({"source": "missing", "reason": f"missing episode outside any placement: {reason}",
                            "rows": int(n)})
-    return counts, issues
+    return counts, offsets, issues
 
 
 def placement_type(code: str) -> str:

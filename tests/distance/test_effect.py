@@ -419,3 +419,101 @@ def test_placements_with_missing_covariates_are_noted(placements):
     res = child_effect(frame, models=("per10",))
     assert res.n_placements == len(ok) - 7
     assert any("7 placement(s) left out" in n and "age_at_start_years: 7" in n for n in res.notes)
+
+
+# --------------------------------------------------------------------------------------------- collection years
+
+def _two_years() -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """Child 1 in both years (one episode open across 31 March 2023, so in both returns); id 7 names two children."""
+    eps = pd.DataFrame({
+        "CHILD": ["1", "7", "1", "1", "7"],
+        "DECOM": ["01/06/2022", "01/05/2022", "01/06/2022", "01/09/2023", "01/07/2023"],
+        "RNE": ["S", "S", "S", "P", "S"], "LS": ["C2"] * 5, "PLACE": ["U4", "U4", "U4", "K2", "U1"],
+        "DEC": ["", "01/01/2023", "01/09/2023", "", ""],
+        "responsible_la": ["E08000003"] * 5, "straight_distance_miles": [3.0, 5.0, 3.0, 45.0, 2.0],
+        "YEAR": [2023, 2023, 2024, 2024, 2024],
+    })
+    hdr = pd.DataFrame({"CHILD": ["1", "7", "1", "7"], "SEX": ["1", "2", "1", "1"],
+                        "DOB": ["01/04/2010", "01/01/2008", "01/04/2010", "05/05/2012"],
+                        "YEAR": [2023, 2023, 2024, 2024]})
+    mis = pd.DataFrame({"CHILD": ["1", "1", "1", "7", "7"], "MISSING": ["M"] * 5,
+                        "MIS_START": ["02/03/2023", "02/03/2023", "15/10/2023", "01/06/2022", "01/08/2023"],
+                        "YEAR": [2023, 2024, 2024, 2023, 2024]})
+    return eps, hdr, mis
+
+
+def test_collection_years_are_merged_and_counted():
+    eps, hdr, mis = _two_years()
+    frame, quality = placement_frame(eps, header=hdr, missing=mis)
+    reasons = dict(zip(quality["reason"], quality["rows"], strict=True))
+    assert reasons["episode in two or more collection years (same CHILD and DECOM): the latest year's row kept"] == 1
+    assert reasons["missing episode in two or more collection years (same CHILD, MIS_START and MISSING): the "
+                   "latest year's row kept"] == 1
+    assert reasons["CHILD id used for different children (different DOB) in different collection years: told "
+                   "apart by year"] == 1
+    assert frame.attrs["observation_period"] == (pd.Timestamp("2022-04-01"), pd.Timestamp("2024-03-31"))
+    assert len(frame) == 4 and sorted(frame["child"].unique()) == ["1", "7~2023", "7~2024"]
+    first = frame[frame["child"].eq("1")].iloc[0]
+    assert first["end"] == pd.Timestamp("2023-09-01") and first["missing_incidents"] == 1  # the later row's DEC
+    assert set(frame["year"]) == {2023, 2024}
+    assert frame.loc[frame["child"].eq("7~2024"), "age_at_start_years"].iloc[0] < 12  # the second child's DOB
+    assert frame["missing_incidents"].sum() == 4
+
+
+def test_year_that_disagrees_with_the_dates_is_named():
+    eps, hdr, mis = _two_years()
+    eps.loc[3, "YEAR"] = 2023  # starts 1 September 2023: not open in 2022-23
+    _, quality = placement_frame(eps, header=hdr, missing=mis)
+    row = quality[quality["reason"].str.startswith("YEAR disagrees with the dates")].iloc[0]
+    assert row["rows"] == 1 and row["examples"] == "episodes row 3: YEAR 2023 but DECOM 2023-09-01"
+    eps.loc[3, "YEAR"] = 2021
+    with pytest.raises(InputError, match=r"collection years 2021, 2023, 2024 have a gap \(2022 missing\)"):
+        placement_frame(eps, header=hdr, missing=mis)
+    eps["YEAR"] = eps["YEAR"].astype(object)
+    eps.loc[3, "YEAR"] = "last year"
+    with pytest.raises(InputError, match="episodes row 3: YEAR 'last year' is not a collection year"):
+        placement_frame(eps, header=hdr, missing=mis)
+
+
+def test_cli_child_two_returns_and_within_child(tmp_path):
+    args = []
+    for k, seed in enumerate((7, 8)):
+        e, h, m = simulate(seed=seed, n_children=700)
+        e, h, m = (f.assign(CHILD=f"{k}" + f["CHILD"]) for f in (e, h, m))  # two LAs' returns: their own ids
+        h, m = h.assign(ETHNIC="WBRI"), m.assign(MIS_END="")
+        for name, flag, frame in (("episodes", "-e", e), ("header", "--header", h), ("missing", "-m", m)):
+            path = tmp_path / f"{name}{k}.csv"
+            frame.to_csv(path, index=False)
+            args += [flag, str(path)]
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["effect", "child", *args, "--synthetic", "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "Within children: the same child's further vs nearer placements" in result.output
+    assert "Which children the within-child design rests on" in result.output
+    rr = pd.read_csv(out / "tables/synthetic_within_child_rate_ratios.csv")
+    assert rr.loc[rr["model_id"].eq("within_per10"), "children"].iloc[0] >= 5
+    assert (out / "figures/synthetic_effect_designs.svg").is_file()
+    assert "SYNTHETIC" in (out / "figures/synthetic_effect_designs.svg").read_text()
+    bad = runner.invoke(app, ["effect", "child", *args[:6], "--header", args[7]])
+    assert bad.exit_code == 1 and "give one --header and one --missing per --episodes" in bad.output
+
+
+def test_one_file_set_per_year_is_the_same_as_a_year_column(tmp_path):
+    from provision.placement_frame import load_placement_frame
+
+    eps, hdr, mis = _two_years()
+    hdr, mis = hdr.assign(ETHNIC="WBRI"), mis.assign(MIS_END="")
+    sets: dict[str, list] = {"episodes": [], "header": [], "missing": []}
+    for year in (2023, 2024):
+        for name, frame in (("episodes", eps), ("header", hdr), ("missing", mis)):
+            path = tmp_path / f"{name}_{year}.csv"
+            frame[frame["YEAR"].eq(year)].drop(columns="YEAR").to_csv(path, index=False)
+            sets[name].append(path)
+    frame, quality = load_placement_frame(sets["episodes"], header=sets["header"], missing=sets["missing"])
+    expected, _ = placement_frame(eps, header=hdr, missing=mis)
+    assert sorted(frame["child"]) == sorted(expected["child"])
+    assert frame["missing_incidents"].sum() == expected["missing_incidents"].sum() == 4
+    assert (quality["reason"] == "episode in two or more collection years (same CHILD and DECOM): the latest "
+                                 "year's row kept").any()
+    with pytest.raises(InputError, match="give as many header and missing files as episodes files"):
+        load_placement_frame(sets["episodes"], header=sets["header"][:1], missing=sets["missing"])

@@ -56,12 +56,14 @@ def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_su
     assert result.index == tmp_path / "out" / "index.html" and result.index.is_file()
     assert result.focus == "E08000007"
     assert steps[0].startswith("Supply") and steps[-1].startswith("Distance and going missing by child")
-    assert [s.step for s in result.skipped] == ["Road distances"]
+    assert [s.step for s in result.skipped][0] == "Road distances"
+    # one LA's children are too few for the within-child designs: named skips, not errors
+    assert {s.step for s in result.skipped[1:]} <= {"Within-child design", "Event study around moves"}
     assert "--network none" in result.skipped[0].reason
     index = result.index.read_text(encoding="utf-8")
     assert "Left out, and why" in index and "--network none" in index
     run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
-    assert run["skipped"] == [{"step": "Road distances", "reason": result.skipped[0].reason}]
+    assert run["skipped"][0] == {"step": "Road distances", "reason": result.skipped[0].reason}
     assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
     assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
     assert list(result.data_quality.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]

@@ -217,3 +217,23 @@ def test_cli_synth(tmp_path, mirror):
     assert (out / "README_SYNTHETIC.txt").is_file()
     bad = runner.invoke(app, ["--mirror", str(mirror), "synth", "--effect", "nonsense", "--out", str(out)])
     assert bad.exit_code == 1 and "Error: effect 'nonsense' is not understood" in bad.output
+
+
+def test_confounder_places_riskier_children_further_away(mirror):
+    """'confounder=8': children with prior missing episodes (latent) are placed further away and go missing more."""
+    plain = synth.generate(year=2024, seed=3, las=["Darlington", "Hartlepool"], effect="missing:rr=1")
+    data = synth.generate(year=2024, seed=3, las=["Darlington", "Hartlepool"], effect="missing:rr=1,confounder=8")
+    pd.testing.assert_frame_equal(plain.episodes, data.episodes)  # the confounder changes the incidents only
+    assert "confounder" not in plain.model["formula"] and "prior_missing" in data.model["formula"]
+    located = locate(data.episodes)
+    last = located.groupby("CHILD").tail(1).set_index("CHILD")
+    latent = data.latent.set_index("CHILD")
+    far = last["straight_distance_miles"] > 20
+    prior = latent["prior_missing"].reindex(last.index)
+    assert prior[far].mean() > 3 * prior[~far & last["straight_distance_miles"].notna()].mean()
+    went = data.missing.groupby("CHILD").size().reindex(latent.index, fill_value=0) > 0
+    assert went[latent["prior_missing"]].mean() > 2 * went[~latent["prior_missing"]].mean()
+    assert plain.latent["prior_missing"].sum() == 0
+    with pytest.raises(InputError, match="must be positive"):
+        synth.parse_effect("missing:rr=1,confounder=0")
+    assert synth.parse_effect("missing:rr=2/16km,k=0.5,confounder=4").confounder == 4.0
