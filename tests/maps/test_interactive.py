@@ -15,7 +15,7 @@ import shapely
 from distance.straight import DISTANCE_BANDS
 from geo.attribution import ATTRIBUTION
 from geo.errors import CRSError, InputError, MissingColumnsError
-from maps import interactive
+from maps import _page, interactive
 from maps.interactive import (
     SUPPLY_LAYERS,
     Layer,
@@ -163,4 +163,4 @@ def test_leaflet_assets_are_vendored_with_licence() -> None:
     assets = resources.files("maps").joinpath("assets")
     assert "BSD 2-Clause" in assets.joinpath("LICENSE-leaflet.txt").read_text(encoding="utf-8")
     assert assets.joinpath("leaflet.js").read_text(encoding="utf-8").startswith("/* @preserve")
-    assert interactive._ASSETS.joinpath("leaflet.css").is_file()
+    assert _page._ASSETS.joinpath("leaflet.css").is_file()
