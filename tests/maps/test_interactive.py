@@ -15,7 +15,7 @@ import shapely
 from distance.straight import DISTANCE_BANDS
 from geo.attribution import ATTRIBUTION
 from geo.errors import CRSError, InputError, MissingColumnsError
-from maps import _page, interactive
+from maps import _page
 from maps.interactive import (
     SUPPLY_LAYERS,
     Layer,
