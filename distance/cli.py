@@ -9,6 +9,7 @@ from typing import Annotated, Any
 import typer
 
 from geo.cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
+from geo.disclosure import is_synthetic
 from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
@@ -171,7 +172,7 @@ def distances_cmd(
                           f"difference {agree['median_rel_diff']:.1%}, 90th percentile {agree['p90_rel_diff']:.1%}")
     if out is not None:
         write_table(result, out, fmt, title="road distances")
-    if "synthetic" in placements.name.lower() or "synthetic" in frame.columns:
+    if is_synthetic(frame, path=placements):
         console.print("SYNTHETIC data: these are not real placements.")
     console.print("Road data: © OpenStreetMap contributors; Contains National Highways information licensed "
                   "under the Open Government Licence v3.0.")

@@ -121,8 +121,10 @@ def print_table(df: pd.DataFrame, *, title: str = "", max_rows: int = 60) -> Non
 @contextmanager
 def progress(description: str, total: float | None = None, *, transient: bool = True) -> Iterator[Any]:
     """Show a rich progress bar on stderr; yields a callable ``advance(n=1)``."""
-    with Progress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.completed:,.0f}/{task.total:,.0f}"),
-                  TimeRemainingColumn(), console=err_console, transient=transient) as bar:
+    count = (TextColumn("{task.completed:,.0f}/{task.total:,.0f}") if total is not None
+             else TextColumn("{task.completed:,.0f}"))  # an unknown total: a pulsing bar and a running count
+    with Progress(TextColumn("{task.description}"), BarColumn(), count, TimeRemainingColumn(), console=err_console,
+                  transient=transient) as bar:
         task = bar.add_task(description, total=total)
         yield lambda n=1: bar.advance(task, n)
 

@@ -47,7 +47,8 @@ def demo(
     network: _NetworkOpt = "backbone",
     effect_children: Annotated[int, typer.Option(
         "--effect-children", help="Synthetic children drawn (at random, with --seed) for the child-level "
-        "distance-and-missing models, which take about a minute per 10,000 on a laptop; 0 for all.")] = 5000,
+        "distance-and-missing models (seconds per 10,000 children; 0 for all of them, about a minute for all "
+        "of England on 2 cores).")] = 5000,
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
 ) -> None:

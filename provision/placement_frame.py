@@ -182,7 +182,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl["sex"] = sex.reindex(pl["child"].to_numpy()).to_numpy()
     pl["placement_type"] = pl["place_code"].map(placement_type)
     pl["legal_status"] = pl["ls_code"].map(legal_status)
-    pl["uasc"] = _uasc_flags(pl, hd, uasc)
+    pl["uasc"], uasc_invalid = _uasc_flags(pl, hd, uasc)
     pl = pl.drop(columns=[c for c in ("_uasc_ep",) if c in pl])
     pl["distance_band"] = distance_band(pl["distance_miles"])
     if pl["outside_la"].notna().any():
@@ -198,6 +198,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
         (pl["age_at_start_years"].isna(), "no date of birth (child not in header or DOB not a date)"),
         (pl["age_at_start_years"] < 0, "date of birth after placement start"),
         (pl["sex"].isna(), "SEX not 1 or 2 (or child not in header)"),
+        (uasc_invalid, "UASC not 0 or 1 (a model covariate: not read as 'not UASC')"),
     ]
     for mask, reason in checks:
         hit = mask.fillna(False) & status.eq("ok")
@@ -448,14 +449,35 @@ def _truthy(v: Any) -> Any:
     return bool(v)
 
 
-def _uasc_flags(pl: pd.DataFrame, hd: pd.DataFrame, uasc: pd.DataFrame | None) -> pd.Series:
+def _uasc_flags(pl: pd.DataFrame, hd: pd.DataFrame, uasc: pd.DataFrame | None) -> tuple[pd.Series, pd.Series]:
+    """Each placement's UASC flag, and where a UASC value is neither 0/1 nor blank (e.g. ``-5``, ``1e308``)."""
     flag = pd.Series(False, index=pl.index)
+    invalid = pd.Series(False, index=pl.index)
     if uasc is not None and "CHILD" in uasc:
         flag |= pl["child"].isin(set(uasc["CHILD"].astype(str).str.strip()))
-    for col in ("UASC", "uasc"):
-        if col in hd:
-            h = hd[col].map(_truthy).fillna(False).astype(bool)
-            flag |= pl["child"].map(h).fillna(False).astype(bool)
-    if "_uasc_ep" in pl:
-        flag |= pl["_uasc_ep"].map(_truthy).fillna(False).astype(bool)
-    return flag
+    for values, key in ([(hd[c], "child") for c in ("UASC", "uasc") if c in hd]
+                        + ([(pl["_uasc_ep"], None)] if "_uasc_ep" in pl else [])):
+        parsed = values.map(_uasc_value)
+        bad = parsed.eq("invalid")
+        ok = parsed.where(~bad).fillna(False).astype(bool)
+        if key is None:
+            flag |= ok
+            invalid |= bad
+        else:
+            flag |= pl[key].map(ok).fillna(False).astype(bool)
+            invalid |= pl[key].map(bad).fillna(False).astype(bool)
+    return flag, invalid
+
+
+def _uasc_value(v: Any) -> Any:
+    """``True``/``False`` for the UASC codes (0/1, Y/N, TRUE/FALSE), ``pd.NA`` for blank, else ``"invalid"``."""
+    if pd.isna(v):
+        return pd.NA
+    text = str(v).strip().upper()
+    if text == "":
+        return pd.NA
+    if text in {"1", "1.0", "Y", "YES", "TRUE"}:
+        return True
+    if text in {"0", "0.0", "N", "NO", "FALSE"}:
+        return False
+    return "invalid"

@@ -228,6 +228,20 @@ def test_placement_frame_joins_episodes_and_assigns_missing():
     assert frame["missing_incidents"].sum() + missing_rows == len(mis)
 
 
+@pytest.mark.parametrize("value", ["-5", "1e308", "maybe"])
+def test_placement_frame_counts_a_uasc_value_that_is_not_0_or_1(value):
+    eps, hdr, mis = _tiny()
+    hdr = hdr.assign(UASC=[value, "0"])
+    frame, quality = placement_frame(eps, header=hdr, missing=mis, reference_date="2024-03-31")
+    child1 = frame[frame["child"].eq("1")]
+    assert len(child1) == 2 and child1["status"].str.startswith("UASC not 0 or 1").all()
+    reasons = dict(zip(quality["reason"], quality["rows"], strict=True))
+    assert reasons["placement not modelled: UASC not 0 or 1 (a model covariate: not read as 'not UASC')"] == 2
+    valid, _ = placement_frame(eps, header=hdr.assign(UASC=["1", "0"]), missing=mis, reference_date="2024-03-31")
+    assert valid.loc[valid["child"].eq("1"), "status"].eq("ok").all() and valid["uasc"].tolist() == [True, True,
+                                                                                                        False]
+
+
 def test_placement_frame_missing_columns():
     eps, hdr, mis = _tiny()
     with pytest.raises(MissingColumnsError, match="episodes.csv: missing column.*'DECOM'"):

@@ -98,3 +98,15 @@ def test_usage_errors_stay_usage_errors():
     result = runner.invoke(app, ["boundaries", "--out", "x.gpkg", "--no-such-option"])
     assert result.exit_code == 2
     assert "No such option" in result.output and "internal error" not in result.output
+
+
+@pytest.mark.parametrize("total", [None, 10])
+def test_progress_bar_counts_with_or_without_a_known_total(total: int | None,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from geo.cli_common import progress
+
+    with progress("reading ways", total, transient=False) as advance:
+        advance(3)
+    shown = capsys.readouterr().err
+    assert "reading ways" in shown
+    assert ("3/10" if total else "3") in shown
