@@ -48,6 +48,9 @@ def data_list(
     console.print(table)
     console.print("Derived datasets are built locally from the publisher's original when absent. Publisher, "
                   "licence and attribution of each: 'farfromhome data list --out datasets.csv'.")
+    console.print("OpenStreetMap extracts from 'farfromhome network fetch' have no pinned checksum (Geofabrik "
+                  "rebuilds them daily): each download's SHA-256, size and date are recorded in the cache and in "
+                  "run.json instead.")
 
 
 def _status(row: dict[str, Any]) -> str:
