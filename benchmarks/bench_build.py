@@ -2,6 +2,7 @@
 
 Run:  FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_build.py --scale small      (about a minute)
       FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_build.py --scale england    (an idle machine)
+      ... --scale england --workdir W --reuse     (time the build again on the extract generated into W)
 
 The generated files are SYNTHETIC (a grid of junctions ~300 m apart in British National Grid, converted to
 lon/lat; arterial roads every 10th line, residential neighbourhoods between them reached through one entrance
@@ -248,6 +249,7 @@ def main() -> None:
     p.add_argument("--origins", type=int, default=10_000, help="distinct home points among the pairs")
     p.add_argument("--compare-nodes", type=int, help="road nodes of the file built by both builders (0: skip)")
     p.add_argument("--workdir", type=Path, help="folder for the SYNTHETIC files (default: a new one in /tmp)")
+    p.add_argument("--reuse", action="store_true", help="reuse the SYNTHETIC extract already in --workdir")
     p.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -264,11 +266,17 @@ def main() -> None:
     print("provisional figures: note what else was running on the machine")
 
     pbf = work / f"SYNTHETIC-roads-{args.scale}.osm.pbf"
-    t = time.perf_counter()
-    info = generate(pbf, junctions=junctions, shape=shape, building_nodes=buildings)
-    gen_s = time.perf_counter() - t
+    record = pbf.with_suffix(".json")
+    if args.reuse and pbf.exists() and record.exists():  # generation is not what is measured: reuse a file
+        info = json.loads(record.read_text())
+        gen = "reused from an earlier generation"
+    else:
+        t = time.perf_counter()
+        info = generate(pbf, junctions=junctions, shape=shape, building_nodes=buildings)
+        record.write_text(json.dumps(info))
+        gen = f"generated in {time.perf_counter() - t:.0f} s"
     print(f"\n=== SYNTHETIC {args.scale} extract: {pbf.stat().st_size / 1e6:,.0f} MB ===")
-    print(f"generated in {gen_s:.0f} s: {info['road_nodes']:,} road nodes ({info['junctions']:,} junctions), "
+    print(f"{gen}: {info['road_nodes']:,} road nodes ({info['junctions']:,} junctions), "
           f"{info['road_ways']:,} road ways, {info['building_nodes'] + info['unused_street_nodes']:,} non-road "
           f"nodes ({info['building_ways']:,} buildings, {info['unused_street_nodes']:,} in no way)")
     net_path = work / f"SYNTHETIC-roads-{args.scale}.npz"
