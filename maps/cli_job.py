@@ -7,6 +7,7 @@ fails in seconds), makes one library call and prints what it did.
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -109,6 +110,7 @@ def run(
 
     Example: farfromhome run -e episodes.csv --header header.csv -m missing.csv --la 356 --out out/
     """
+    _check_inputs(episodes=episodes, header=header, missing=missing)  # before the heavy imports: fail in a second
     import boundaries
     from maps.pipeline import JobOptions
     from provision.homes import latest_complete_year
@@ -128,6 +130,21 @@ def register(app: typer.Typer) -> None:
     """Add ``demo`` and ``run`` to the root farfromhome app."""
     app.command("demo")(demo)
     app.command("run")(run)
+
+
+def _check_inputs(**files: Path | None) -> None:
+    """Fail at once on an input file that is absent, a folder or unreadable (the full checks come on reading)."""
+    from geo.errors import InputError
+
+    for label, path in files.items():
+        if path is None:
+            continue
+        if not path.exists():
+            raise InputError(f"{path}: {label} file not found")
+        if not path.is_file():
+            raise InputError(f"{path}: {label} is a folder, not a file")
+        if not os.access(path, os.R_OK):
+            raise InputError(f"{path}: {label} file is not readable (check its permissions)")
 
 
 def _run(children: ChildLevelData, out: Path, options: JobOptions) -> JobResult:

@@ -107,6 +107,8 @@ def test_inputs_are_checked_before_any_work(own_files: Path, tmp_path: Path, mon
     res = runner.invoke(app, ["run", "-e", str(tmp_path / "nope.csv"), "--header", str(own_files / "header.csv"),
                               "--out", str(tmp_path / "o")])
     assert res.exit_code == 1 and "nope.csv: episodes file not found" in res.output
+    res = runner.invoke(app, ["run", "-e", str(tmp_path), "--out", str(tmp_path / "o")])
+    assert res.exit_code == 1 and f"{tmp_path}: episodes is a folder, not a file" in res.output
     res = runner.invoke(app, _run_args(own_files, tmp_path / "o", "--focus", "Nowhereshire"))
     assert res.exit_code == 1 and "Nowhereshire" in res.output
 
