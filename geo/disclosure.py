@@ -250,7 +250,8 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
     """
     v = np.asarray(values, dtype=float)
     if ((v < 0) | (v != np.round(v))).any():
-        raise InputError(f"suppress_cells: counts must be non-negative whole numbers; got {v[(v < 0) | (v != np.round(v))][0]}")
+        bad = v[(v < 0) | (v != np.round(v))][0]
+        raise InputError(f"suppress_cells: counts must be non-negative whole numbers; got {bad:g}")
     primary = (v >= 1) & (v < threshold)
     h = primary.copy()
     if hidden is not None:
@@ -328,7 +329,7 @@ def suppress_hierarchy(
 
 def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.ndarray,
                   threshold: int) -> int | None:
-    """The cell of one relation to hide next (see :func:`suppress_cells`), or None when the relation is safe.
+    """Return the cell of one relation to hide next (see :func:`suppress_cells`), or None when it is safe.
 
     Safe: no hidden non-zero cell; or at least two, and either one of them is at least ``threshold`` or the
     small ones (each 1 to ``threshold - 1``) are neither all 1 nor all ``threshold - 1`` (the only sums that

@@ -11,6 +11,8 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS, METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
@@ -35,7 +37,7 @@ from maps._page import (
     display_geometries,
 )
 
-__all__ = ["distance_map"]
+__all__ = ["distance_map", "PhoneLayout"]
 
 _NO_FILL = "none"
 _BAND_FILL = "#fc8d59"
@@ -127,7 +129,7 @@ def distance_map(
                 and col in band_labels.index and band_labels.loc[col, "straight_line"] not in HIDDEN_LABELS \
                 and band_labels.loc[col, "straight_line"] != "0":
             _band_area(las, la, col, band_labels.loc[col, "straight_line"], name).add_to(group)
-            blocks.append(_swatch_legend(f"{label}: the band", f"No LA or region holds 5 or more of these "
+            blocks.append(_swatch_legend(f"{label}: the band", "No LA or region holds 5 or more of these "
                                          "children: the area of England in the band is shaded",
                                          [(_BAND_FILL, f"{band_labels.loc[col, 'straight_line']} children "
                                            f"placed {col} away")]))
@@ -148,6 +150,7 @@ def distance_map(
                                       "{:,.0f}", "quantiles", missing=False))
         legends[label] = "".join(blocks)
         base_names.append(label)
+    m.add_child(PhoneLayout())
     _rings(las, la).add_to(m)
     folium.GeoJson(shown.loc[[la]].reset_index()[["la_code", "geometry"]].to_json()
                    if "la_code" not in shown.columns else shown.loc[[la]].to_json(),
@@ -160,6 +163,34 @@ def distance_map(
             attribution=attribution + (f"; {OSM_ATTRIBUTION}" if roads else ""), notes=notes, raw_notes=1
             if bands is not None else 0)
     return m
+
+
+class PhoneLayout(MacroElement):
+    """Small-screen CSS for the flow and distances maps, kept here rather than in the shared chrome (``maps._page``).
+
+    On a narrow screen every box is held to half the width and a share of the height, so the boxes of the four
+    corners (layers, title, legend, panel) do not overlap.
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+@media (max-width:600px){
+ .leaflet-control-layers,.ffh-box{max-width:calc(50vw - 22px)!important;box-sizing:border-box;font-size:11px}
+ .leaflet-control-layers{max-height:28vh;overflow:auto}
+ .ffh-title{max-height:30vh;overflow:auto}.ffh-title h1{font-size:13px}
+ .ffh-legend{max-height:20vh;overflow:auto}
+ .ffh-panel{max-height:30vh;width:auto}
+ .leaflet-control-attribution{max-width:calc(50vw - 10px);font-size:9px}
+ .leaflet-bottom.leaflet-left .leaflet-control-scale{display:none}
+}
+</style>
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FarFromHomePhone"
 
 
 def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
@@ -189,7 +220,8 @@ def _bands_table(labels: pd.DataFrame) -> str:
 
 
 def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.DataFrame | None,
-                        drawn: np.ndarray) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame], pd.DataFrame | None]:
+                        drawn: np.ndarray) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
+                                                    pd.DataFrame | None]:
     """Suppress the LA grid, its region totals and the band table together, over every published sum.
 
     The relations: each LA's and each region's bands add up to its total; the LAs of a region add up to the
@@ -198,7 +230,7 @@ def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.D
     polygon (``drawn`` false: Wales, Scotland) and their pseudo-region are not shown: unknowns from the start.
     """
     cols = list(grid.columns)
-    total, band_cols = cols[0], cols[1:]
+    total = cols[0]
     regions = grid.groupby(region_of.to_numpy()).sum()
     n_la, n_reg, n_col = len(grid), len(regions), len(cols)
     values = [grid.to_numpy(float).ravel(), regions.to_numpy(float).ravel()]
@@ -222,7 +254,7 @@ def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.D
         relations.append([la_cell(i, j) for j in range(n_col)])
     for r in range(n_reg):
         relations.append([reg_cell(r, j) for j in range(n_col)])
-    members = [np.flatnonzero(region_of.to_numpy() == reg) for reg in regions.index]
+    members = [[int(i) for i in np.flatnonzero(region_of.to_numpy() == reg)] for reg in regions.index]
     for j, col in enumerate(cols):
         for r, idx in enumerate(members):
             relations.append([reg_cell(r, j)] + [la_cell(i, j) for i in idx])
@@ -239,7 +271,7 @@ def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.D
     drawn = np.asarray(drawn, dtype=bool)
     unshown[:n_la * n_col] = np.repeat(~drawn, n_col)
     shown_regions = regions.index != "outside England"
-    for r in np.flatnonzero(~shown_regions):
+    for r in np.flatnonzero(~shown_regions).tolist():
         unshown[reg_cell(r, 0):reg_cell(r, 0) + n_col] = True
     # a band whose LAs (or regions) are all 1 child each (or all 4), beside its published total, pins every one
     # of them (11 children over 11 LAs): that band's LA (region) detail is withheld outright, zeros too
@@ -277,7 +309,7 @@ def _region_shapes(las: gpd.GeoDataFrame, *, tolerance_m: float) -> gpd.GeoDataF
 
 
 def _band_area(las: gpd.GeoDataFrame, la: str, band: str, label: str, name: str) -> folium.GeoJson:
-    """The part of England between a band's two rings around the home LA, for a band no LA or region can show."""
+    """Shade the part of England between a band's two rings around the home LA (no LA or region can show it)."""
     k = list(DISTANCE_BANDS).index(band)
     lo, hi = DISTANCE_BAND_EDGES_MILES[k], DISTANCE_BAND_EDGES_MILES[k + 1]
     centre = las.loc[[la]].geometry.representative_point().iloc[0]

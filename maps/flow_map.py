@@ -19,6 +19,7 @@ from geo.crs import check_bng, to_display
 from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts
 from geo.errors import InputError
 from maps._page import _base_map, _finish, _la_background, _require, display_geometries
+from maps.distance_map import PhoneLayout
 from provision.flows import ALL_PLACEMENTS, FLOW_DISTANCE_FILTERS, published_flows, select_flows
 
 __all__ = ["flow_map"]
@@ -144,8 +145,19 @@ def flow_map(
         raise InputError("flows: nothing to draw (every flow is inside its home LA or outside England)")
     legend = _flow_legend(top, drawn_weights, dashed=any_dashed)
     legends = {n: legend for n in layer_names}
-    m.add_child(_FlowPanel(listed, origin=origin, destination=destination, count=count, by=by, layers=layers,
-                           background=background.get_name(), focus=la))
+    far = next(iter(FLOW_DISTANCE_FILTERS.values()))
+    default = next(iter(FLOW_DISTANCE_FILTERS))
+    arcs_far = listed[(listed["arc"] >= 0) & (listed["straight_distance_miles"] >= far)]
+    if set(arcs_far[by]) != set(layer_names):
+        notes.append(f"Some placement types have no flow of 5 or more children {default.lower()}: the map opens "
+                     "on all distances (Distance filter, bottom left).")
+        default = next(k for k, v in FLOW_DISTANCE_FILTERS.items() if v == 0)
+    else:
+        notes.append(f"Showing flows {default.lower()} (straight line between the LAs); change it with the "
+                     "Distance filter, bottom left. Click an LA for its flows out and in.")
+    m.add_child(PhoneLayout())
+    m.add_child(_FlowPanel(listed, default=default, origin=origin, destination=destination, count=count, by=by,
+                           layers=layers, background=background.get_name(), focus=la))
     _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=layer_names,
             initial=[layer_names[0]], attribution=attribution, notes=notes + [SUPPRESSION_RULE])
     return m
@@ -221,8 +233,6 @@ class _FlowPanel(MacroElement):
     """Distance filter, click-an-LA panel (flows out and in, sortable, by type and distance) and fixed arrowheads.
 
     Embeds only the published flows (suppressed counts, LA names, straight-line miles between the LAs).
-    Adds its own small-screen CSS (the shared page chrome is ``maps._page``): on a narrow screen every box is
-    held to half the width and a share of the height, so the corners' boxes do not overlap.
     """
 
     _template = Template("""
@@ -233,15 +243,6 @@ class _FlowPanel(MacroElement):
 .ffh-panel th{cursor:pointer;text-align:left;border-bottom:1px solid #999;white-space:nowrap}
 .ffh-panel td{border-bottom:1px solid #eee;padding:1px 3px}.ffh-panel td.n{text-align:right}
 .ffh-panel select{font-size:11px;max-width:100%}
-@media (max-width:600px){
- .leaflet-control-layers,.ffh-box{max-width:calc(50vw - 22px)!important;box-sizing:border-box;font-size:11px}
- .leaflet-control-layers{max-height:28vh;overflow:auto}
- .ffh-title{max-height:30vh;overflow:auto}.ffh-title h1{font-size:13px}
- .ffh-legend{max-height:20vh;overflow:auto}
- .ffh-panel{max-height:30vh;width:auto}
- .leaflet-control-attribution{max-width:calc(50vw - 10px);font-size:9px}
- .leaflet-bottom.leaflet-left .leaflet-control-scale{display:none}
-}
 </style>
 {% endmacro %}
 {% macro script(this, kwargs) %}
@@ -261,7 +262,8 @@ class _FlowPanel(MacroElement):
   function heads(){
     Object.keys(layers).forEach(function(k){
       var lines = {};
-      parts[k].forEach(function(l){ if (l.feature.geometry.type === 'LineString') lines[l.feature.properties.arc] = l; });
+      parts[k].forEach(function(l){
+        if (l.feature.geometry.type === 'LineString') lines[l.feature.properties.arc] = l; });
       parts[k].forEach(function(l){
         if (l.feature.geometry.type !== 'Polygon' || !map.hasLayer(l)) return;
         var line = lines[l.feature.properties.arc]; if (!line) return;
@@ -287,15 +289,17 @@ class _FlowPanel(MacroElement):
     });
     heads(); list();
   }
-  function esc(s){ return String(s).replace(/[&<>"]/g, function(c){ return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]; }); }
+  function esc(s){ return String(s).replace(/[&<>"]/g, function(c){
+    return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]; }); }
   function list(){
     var body = panel._div.querySelector('.ffh-rows'), head = panel._div.querySelector('.ffh-which');
     if (!state.la) { head.innerHTML = 'Click an LA to list its flows out and in.'; body.innerHTML = ''; return; }
     var sel = rows.filter(function(r){ return keep(r) && r.type === state.type; });
     var key = state.sort;
     sel.sort(function(a, b){
-      var x = key === 'n' ? (a.n === null ? 0.5 : a.n) : key === 'miles' ? a.miles : D.names[key === 'from' ? a.home : a.pl];
-      var y = key === 'n' ? (b.n === null ? 0.5 : b.n) : key === 'miles' ? b.miles : D.names[key === 'from' ? b.home : b.pl];
+      function v(r){ return key === 'n' ? (r.n === null ? 0.5 : r.n) : key === 'miles' ? r.miles :
+        D.names[key === 'from' ? r.home : r.pl]; }
+      var x = v(a), y = v(b);
       return (x < y ? -1 : x > y ? 1 : 0) * (state.desc ? -1 : 1); });
     var out = sel.filter(function(r){ return r.home === state.la; }).length;
     head.innerHTML = '<b>' + esc(D.names[state.la]) + '</b>: ' + out + ' flows out, ' + (sel.length - out) +
@@ -321,7 +325,8 @@ class _FlowPanel(MacroElement):
     this._div = d; return d; };
   panel.addTo(map);
   var div = panel._div;
-  div.querySelector('.ffh-dist').addEventListener('change', function(e){ state.min = D.filters[e.target.value]; apply(); });
+  div.querySelector('.ffh-dist').addEventListener('change', function(e){
+    state.min = D.filters[e.target.value]; apply(); });
   div.querySelector('.ffh-type').addEventListener('change', function(e){
     var want = e.target.value;
     Object.keys(layers).forEach(function(k){ if (k !== want && map.hasLayer(layers[k])) map.removeLayer(layers[k]); });
@@ -333,7 +338,8 @@ class _FlowPanel(MacroElement):
     state.desc = state.sort === k ? !state.desc : k === 'n' || k === 'miles'; state.sort = k; list(); }); });
   div.addEventListener('click', function(e){ if (e.target.classList.contains('ffh-clear')) { e.preventDefault();
     state.la = null; apply(); } });
-  map.on('baselayerchange', function(e){ state.type = e.name; div.querySelector('.ffh-type').value = e.name; apply(); });
+  map.on('baselayerchange', function(e){
+    state.type = e.name; div.querySelector('.ffh-type').value = e.name; apply(); });
   bg.eachLayer(function(l){ l.on('click', function(){ state.la = l.feature.properties.la_code; apply(); }); });
   map.on('zoomend', heads);
   apply();
@@ -342,7 +348,7 @@ class _FlowPanel(MacroElement):
 """)
 
     def __init__(self, listed: pd.DataFrame, *, origin: str, destination: str, count: str, by: str,
-                 layers: list[tuple[str, str]], background: str, focus: str | None) -> None:
+                 layers: list[tuple[str, str]], background: str, focus: str | None, default: str) -> None:
         super().__init__()
         self._name = "FarFromHomeFlows"
         types = list(pd.unique(listed[by].astype(str)))
@@ -353,7 +359,6 @@ class _FlowPanel(MacroElement):
                 for o, d, t, lab, n, mi, a in zip(listed[origin], listed[destination], listed[by],
                                                    listed[f"{count}_label"], listed[count],
                                                    listed["straight_distance_miles"], listed["arc"], strict=True)]
-        default = next(iter(FLOW_DISTANCE_FILTERS))
         self.data = {"types": types, "names": {c: str(names[c]) for c in codes}, "rows": rows,
                      "filters": FLOW_DISTANCE_FILTERS, "default": default}
         json.dumps(self.data)  # fail here, not in the browser, on anything that is not plain data

@@ -77,7 +77,7 @@ def placement_flows(located: pd.DataFrame) -> pd.DataFrame:
 def published_flows(flows: pd.DataFrame, *, las: gpd.GeoDataFrame | None = None, origin: str = "home_la",
                     destination: str = "pl_la", count: str = "children", by: str = "placement_type",
                     threshold: int = 5) -> pd.DataFrame:
-    """The flows as they may be published: suppressed over the hierarchy, with LA names and distances.
+    """Return the flows as they may be published: suppressed over the hierarchy, with LA names and distances.
 
     The one suppression of flows every output uses (the flows table, the flow map, the flow figure). Counts of
     1 to ``threshold - 1`` are hidden; then secondary suppression so that none can be worked back: the
@@ -122,7 +122,7 @@ def published_flows(flows: pd.DataFrame, *, las: gpd.GeoDataFrame | None = None,
 def select_flows(published: pd.DataFrame, *, min_miles: float = 20.0, max_flows: int | None = 150,
                  origin: str = "home_la", destination: str = "pl_la", count: str = "children",
                  include_suppressed: bool = False) -> pd.DataFrame:
-    """The flows a map or figure draws: between two LAs, at least ``min_miles`` apart, largest first.
+    """Return the flows a map or figure draws: between two LAs, ``min_miles`` or more apart, largest first.
 
     Taking only the largest counts keeps next-door flows (most children placed outside their LA are placed
     next door); a map of where children are placed far away starts from distance. The flow map and the flow
