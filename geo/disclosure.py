@@ -228,7 +228,7 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
     one cell of ``values``, and each relation lists cells tied by one published equation (a total and its
     parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary);
     then, to a fixpoint, a relation holding a hidden non-zero cell has another cell hidden (the smallest count of
-    at least ``threshold``, else the smallest, a zero only when nothing else is left) until it holds at least
+    at least ``threshold``, else the smallest; never a zero) until it holds at least
     two hidden non-zero cells that do not pin each other: small cells that are all 1 (1 + 1 = 2) or all
     ``threshold - 1`` (4 + 4 = 8) beside a published total are pinned, so a larger one is hidden too. So no
     hidden cell is the one unknown of any relation, nor fixed by its relation's bounds.
@@ -347,8 +347,9 @@ def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.n
     if n_nonzero >= 2 and not pinned:
         return None
     free = ~hv
-    # a hidden zero helps only a lone hidden count (beside k ones a zero stays zero: 1 + 1 + 0 = 2)
-    for ok in (free & (vv >= threshold), free & (vv > 0), free if n_nonzero == 1 else free & False):
+    # never a zero: a hidden zero is pinned by any other relation whose cells are shown, and beside k hidden
+    # ones it stays zero (1 + 1 + 0 = 2)
+    for ok in (free & (vv >= threshold), free & (vv > 0)):
         if ok.any():
             choice = np.flatnonzero(ok)
             return int(cells[choice[np.argmin(vv[choice])]])

@@ -175,6 +175,7 @@ class PhoneLayout(MacroElement):
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>
+.leaflet-bottom.leaflet-right .leaflet-control-attribution{max-width:calc(50vw - 10px)}
 @media (max-width:600px){
  .leaflet-control-layers,.ffh-box{max-width:calc(50vw - 22px)!important;box-sizing:border-box;font-size:11px}
  .leaflet-control-layers{max-height:28vh;overflow:auto}
@@ -275,13 +276,22 @@ def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.D
         unshown[reg_cell(r, 0):reg_cell(r, 0) + n_col] = True
     # a band whose LAs (or regions) are all 1 child each (or all 4), beside its published total, pins every one
     # of them (11 children over 11 LAs): that band's LA (region) detail is withheld outright, zeros too
+    # (those of a region shown as 0 stay 0: the region gives them away; a withheld region withholds its LAs)
+    def pins(cells: list[int], ok: np.ndarray) -> bool:
+        vals = v[np.asarray(cells)][ok]
+        nz = vals[vals > 0]
+        return bool(len(nz) and (nz < 5).all() and (nz.sum() == len(nz) or nz.sum() == 4 * len(nz)))
+
+    la_region = np.array([regions.index.get_loc(reg) for reg in region_of.to_numpy()], dtype=int)
     for j in range(1, n_col):
-        for cells, ok in (([la_cell(i, j) for i in range(n_la)], drawn),
-                          ([reg_cell(r, j) for r in range(n_reg)], shown_regions)):
-            vals = v[np.asarray(cells)][ok]
-            nz = vals[vals > 0]
-            if len(nz) and (nz < 5).all() and (nz.sum() == len(nz) or nz.sum() == 4 * len(nz)):
-                unshown[np.asarray(cells)] = True
+        reg_cells = [reg_cell(r, j) for r in range(n_reg)]
+        la_cells = [la_cell(i, j) for i in range(n_la)]
+        if pins(reg_cells, shown_regions):
+            unshown[reg_cells] = True
+            unshown[la_cells] = True
+        elif pins(la_cells, drawn):
+            region_zero = v[np.asarray(reg_cells)] == 0
+            unshown[np.asarray(la_cells)[~region_zero[la_region]]] = True
     hidden = suppress_cells(v, relations, hidden=unshown)
     primary = (v >= 1) & (v < 5) & ~unshown
 

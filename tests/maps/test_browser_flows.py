@@ -125,13 +125,14 @@ def _overlaps(page: Any) -> list[str]:
     return bad
 
 
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
 @pytest.mark.parametrize("name", ["flows", "distances"])
-def test_no_control_box_overlaps_another_on_a_phone(browser: Any, pages: dict[str, Path], tmp_path: Path,
-                                                     name: str) -> None:
-    page, errors, requests = _open(browser, pages[name], (390, 844))
+def test_no_control_box_overlaps_another(browser: Any, pages: dict[str, Path], tmp_path: Path, name: str,
+                                         size: tuple[int, int]) -> None:
+    page, errors, requests = _open(browser, pages[name], size)
     try:
         assert _overlaps(page) == []
-        _shot(page, tmp_path, f"{name}_390.png")
+        _shot(page, tmp_path, f"{name}_{size[0]}.png")
         assert errors == [] and requests == []
     finally:
         page.close()
