@@ -41,6 +41,7 @@ __all__ = ["distance_map", "PhoneLayout"]
 
 _NO_FILL = "none"
 _BAND_FILL = "#fc8d59"
+_PALE = "#bcbddc"
 HIDDEN_LABELS = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 _BAND_EDGES_MILES = tuple(int(e) for e in DISTANCE_BAND_EDGES_MILES[1:-1])  # rings at 10, 20, 50, 100 miles
 
@@ -109,17 +110,6 @@ def distance_map(
         blocks = []
         reg_vals = region_labels["values"][col].reindex(regions.index).astype(float)
         reg_vals = reg_vals.mask(reg_vals == 0)
-        if reg_vals.notna().any():
-            r_classes, r_edges = classify(reg_vals, scheme="quantiles", k=4)
-            r_colours = colour_ramp("Blues", max(len(r_edges) - 1, 1))
-            rdata = regions[["geometry"]].copy()
-            rdata["region_name"] = regions.index
-            rdata["children"] = region_labels["labels"][col].reindex(regions.index).fillna("0").to_numpy()
-            rdata["fill"] = [r_colours[c] if c >= 0 else _NO_FILL for c in r_classes]
-            folium.GeoJson(rdata.to_json(), style_function=_region_style, interactive=False).add_to(group)
-            blocks.append(_legend_html(f"{label}: by region", f"Children from {name} in each region, where "
-                                       "the LA counts are too small to show", r_edges, r_colours, "{:,.0f}",
-                                       "quantiles", missing=False))
         vals = la_labels["values"][col].reindex(shown.index).astype(float)
         lab = la_labels["labels"][col].reindex(shown.index).fillna("0").replace("0", "none")
         vals = vals.mask(vals == 0)
@@ -133,12 +123,32 @@ def distance_map(
                                          "children: the area of England in the band is shaded",
                                          [(_BAND_FILL, f"{band_labels.loc[col, 'straight_line']} children "
                                            f"placed {col} away")]))
+        reg_lab = region_labels["labels"][col].reindex(regions.index).fillna("0")
+        few = (reg_lab == SUPPRESSED_LABEL).to_numpy()
+        if reg_vals.notna().any() or few.any():
+            r_classes, r_edges = classify(reg_vals, scheme="quantiles", k=4)
+            r_colours = colour_ramp("Blues", max(len(r_edges) - 1, 1))
+            rdata = regions[["geometry"]].copy()
+            rdata["region_name"] = regions.index
+            rdata["children"] = reg_lab.to_numpy()
+            rdata["fill"] = [r_colours[c] if c >= 0 else (_PALE if f else _NO_FILL)
+                             for c, f in zip(r_classes, few, strict=True)]
+            rdata["counted"] = r_classes.to_numpy() >= 0
+            folium.GeoJson(rdata.to_json(), style_function=_region_style, interactive=False).add_to(group)
+            rows = [(r_colours[k], f"{r_edges[k]:,.0f} – {r_edges[k + 1]:,.0f}") for k in range(len(r_edges) - 1)]
+            if len(r_edges) == 2 and r_edges[0] == r_edges[1]:
+                rows = [(r_colours[0], f"{r_edges[0]:,.0f}")]
+            if few.any():
+                rows.append((_PALE, SUPPRESSED_LABEL))
+            blocks.append(_swatch_legend(f"{label}: by region", f"Children from {name} in each region (outlined),"
+                                         " under the LAs too small to show · classes: quantiles", rows))
         region_child = shown["region_name"].map(region_labels["labels"][col]) if "region_name" in shown.columns \
             else pd.Series("", index=shown.index)
         data = shown[["la_name", "geometry"]].copy()
         data["children"] = lab.to_numpy()
         data["region_children"] = region_child.fillna("0").replace("0", "none").to_numpy()
         data["fill"] = [colours[c] if c >= 0 else _NO_FILL for c in classes]
+        data["counted"] = classes.to_numpy() >= 0
         tips = ["la_name", "children"] + (["region_children"] if "region_name" in shown.columns else [])
         folium.GeoJson(
             data.reset_index().to_json(), style_function=_la_style, highlight_function=_highlight,
@@ -330,18 +340,21 @@ def _band_area(las: gpd.GeoDataFrame, la: str, band: str, label: str, name: str)
                               "children": [label]}, geometry=[area], crs=las.crs)
     shown = to_display(frame)
     return folium.GeoJson(shown.to_json(), style_function=lambda _: {
-        "fillColor": _BAND_FILL, "fillOpacity": 0.55, "color": _BAND_FILL, "weight": 0.5,
-        "className": "ffh-band-area"}, tooltip=folium.GeoJsonTooltip(["band", "children"],
+        "fillColor": _BAND_FILL, "fillOpacity": 0.35, "color": _BAND_FILL, "weight": 0.5,
+        "className": "ffh-band-area ffh-count"}, tooltip=folium.GeoJsonTooltip(["band", "children"],
                                                                       aliases=["", "Children"]))
 
 
 def _la_style(feature: Mapping[str, Any]) -> dict[str, Any]:
     fill = feature["properties"]["fill"]
     return {"fillColor": fill if fill != _NO_FILL else "#ffffff", "fillOpacity": 0.85 if fill != _NO_FILL else 0.0,
-            "color": "#9e9e9e", "weight": 0.5, "className": "ffh-la"}
+            "color": "#9e9e9e", "weight": 0.5,
+            "className": "ffh-la ffh-count" if feature["properties"]["counted"] else "ffh-la"}
 
 
 def _region_style(feature: Mapping[str, Any]) -> dict[str, Any]:
     fill = feature["properties"]["fill"]
-    return {"fillColor": fill if fill != _NO_FILL else "#f2f2f2", "fillOpacity": 0.75 if fill != _NO_FILL else 0.5,
-            "color": "#252525", "weight": 1.2, "className": "ffh-region-fill"}
+    return {"fillColor": fill if fill != _NO_FILL else "#f2f2f2",
+            "fillOpacity": 0.75 if fill not in (_NO_FILL, _PALE) else 0.6 if fill == _PALE else 0.0,
+            "color": "#252525", "weight": 1.2,
+            "className": "ffh-region-fill ffh-count" if feature["properties"]["counted"] else "ffh-region-fill"}

@@ -148,9 +148,10 @@ def test_every_far_band_with_children_shows_a_coloured_area(browser: Any, pages:
                 continue
             page.get_by_label(f"Placed {band} away (straight line)", exact=True).check()
             page.wait_for_timeout(300)
-            coloured = page.evaluate("""() => Array.from(document.querySelectorAll('.leaflet-overlay-pane path'))
-                .filter(p => { const f = p.getAttribute('fill'); const o = parseFloat(p.getAttribute('fill-opacity'));
-                  return f && f !== 'none' && !['#ffffff', '#f2f2f2'].includes(f) && o > 0; }).length""")
+            # an area coloured by a count that is shown (an LA, a region or the band's part of England)
+            coloured = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.leaflet-overlay-pane path.ffh-count')).filter(p => { const f = p.getAttribute('fill');
+                  return f && f !== 'none' && parseFloat(p.getAttribute('fill-opacity')) > 0; }).length""")
             assert coloured > 0, band
             _shot(page, tmp_path, f"distances_{band[:5]}_1280.png")
         assert errors == []

@@ -313,6 +313,7 @@ def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
     key = ["home_la", "pl_la", "placement_type"]
     truth = flows_truth.set_index(key)["children"]
     table = pd.read_csv(run.out / "tables" / "flows.csv", dtype=str, keep_default_na=False).set_index(key)
+    assert {"home_la_name", "pl_la_name"} <= set(table.columns)  # names beside the codes
     assert table["children"].isin([SUPPRESSED_LABEL]).sum() >= 10, "the return must place few children in many LAs"
     relations = []
     for (home, pl), part in table.groupby(level=["home_la", "pl_la"]):
