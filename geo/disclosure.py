@@ -306,13 +306,14 @@ def suppress_hierarchy(
     require_columns(frame, [count, level, *keys, *[c for g in groups for c in g]], "table to suppress")
     values = _as_counts(frame, [count])[count].to_numpy()
     relations: list[np.ndarray] = []
+    plain = frame.reset_index(drop=True)
     if keys:
-        pos = pd.Series(np.arange(len(frame)), index=frame.index)
-        for _, idx in frame.groupby(keys, sort=False, dropna=False).groups.items():
-            if len(idx) > 1 and (frame.loc[idx, level] == total).any():
-                relations.append(pos.loc[idx].to_numpy())
+        is_total = (plain[level] == total).to_numpy()
+        for idx in plain.groupby(keys, sort=False, dropna=False).indices.values():
+            if len(idx) > 1 and is_total[idx].any():
+                relations.append(np.asarray(idx))
     for g in groups:
-        for idx in frame.reset_index(drop=True).groupby(list(g), sort=False, dropna=False).indices.values():
+        for idx in plain.groupby(list(g), sort=False, dropna=False).indices.values():
             relations.append(np.asarray(idx))
     hidden = suppress_cells(values, relations, threshold=threshold)
     primary = (values >= 1) & (values < threshold)
