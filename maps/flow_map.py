@@ -287,7 +287,7 @@ class _FlowPanel(MacroElement):
         if (!on && layers[k].hasLayer(l)) layers[k].removeLayer(l);
       });
     });
-    heads(); list();
+    heads(); list(); outline();
   }
   function esc(s){ return String(s).replace(/[&<>"]/g, function(c){
     return {'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]; }); }
@@ -340,6 +340,12 @@ class _FlowPanel(MacroElement):
     state.la = null; apply(); } });
   map.on('baselayerchange', function(e){
     state.type = e.name; div.querySelector('.ffh-type').value = e.name; apply(); });
+  var picked = null;
+  function outline(){
+    if (picked) { bg.resetStyle(picked); picked = null; }
+    bg.eachLayer(function(l){ if (state.la && l.feature.properties.la_code === state.la) {
+      picked = l; l.setStyle({weight: 2.5, color: '#000000'}); } });
+  }
   bg.eachLayer(function(l){ l.on('click', function(){ state.la = l.feature.properties.la_code; apply(); }); });
   map.on('zoomend', heads);
   apply();
