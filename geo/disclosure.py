@@ -14,7 +14,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "SYNTHETIC_LABEL", "SYNTHETIC_ID_PREFIX",
-    "suppress_counts", "suppress_table", "check_no_small_counts", "is_synthetic",
+    "suppress_counts", "suppress_table", "suppress_cells", "suppress_hierarchy", "check_no_small_counts",
+    "is_synthetic",
 ]
 
 SYNTHETIC_LABEL = "SYNTHETIC data: generated records, not real children; not findings"
@@ -217,6 +218,143 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
             out[c] = out[c].round(d)
     out["suppressed"] = hidden.any(axis=1).to_numpy()
     return out
+
+
+def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Sequence[int] | np.ndarray], *,
+                   threshold: int = 5, hidden: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+    """Primary and secondary suppression over any set of linked counts; returns which cells are hidden.
+
+    The general form of the hierarchy rule: every count published anywhere (a flow, a region, a band total) is
+    one cell of ``values``, and each relation lists cells tied by one published equation (a total and its
+    parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary);
+    then, to a fixpoint, a relation holding a hidden non-zero cell has another cell hidden (the smallest count of
+    at least ``threshold``, else the smallest; never a zero) until it holds at least
+    two hidden non-zero cells that do not pin each other: small cells that are all 1 (1 + 1 = 2) or all
+    ``threshold - 1`` (4 + 4 = 8) beside a published total are pinned, so a larger one is hidden too. So no
+    hidden cell is the one unknown of any relation, nor fixed by its relation's bounds.
+
+    Parameters
+    ----------
+    values
+        Non-negative whole counts, one per cell.
+    relations
+        Positions (into ``values``) of the cells of each relation.
+    hidden
+        Cells withheld already, whatever their value (not published, or published only as "suppressed", never
+        as "fewer than 5"); a reader cannot bound them, so they count as unknowns of any size.
+
+    Returns
+    -------
+    numpy.ndarray
+        Boolean mask: true where the cell must not be published.
+    """
+    v = np.asarray(values, dtype=float)
+    if ((v < 0) | (v != np.round(v))).any():
+        bad = v[(v < 0) | (v != np.round(v))][0]
+        raise InputError(f"suppress_cells: counts must be non-negative whole numbers; got {bad:g}")
+    primary = (v >= 1) & (v < threshold)
+    h = primary.copy()
+    if hidden is not None:
+        pre = np.asarray(hidden, dtype=bool)
+        h |= pre
+        primary &= ~pre  # withheld outright: published as "suppressed", a reader cannot bound them by 1-4
+    rels = [np.asarray(r, dtype=int) for r in relations]
+    member: dict[int, list[int]] = {}
+    for k, r in enumerate(rels):
+        for c in r.tolist():
+            member.setdefault(c, []).append(k)
+    todo = list(range(len(rels)))
+    queued = set(todo)
+    while todo:
+        k = todo.pop()
+        queued.discard(k)
+        cell = _next_to_hide(v, h, primary, rels[k], threshold)
+        if cell is None:
+            continue
+        h[cell] = True
+        for j in member[cell] + [k]:
+            if j not in queued:
+                queued.add(j)
+                todo.append(j)
+    return h
+
+
+def suppress_hierarchy(
+    frame: pd.DataFrame,
+    *,
+    count: Hashable,
+    level: Hashable,
+    total: object,
+    within: Sequence[Hashable],
+    groups: Sequence[Sequence[Hashable]] = (),
+    threshold: int = 5,
+) -> pd.DataFrame:
+    """Suppress a count column of a table that publishes totals beside their parts (a hierarchy).
+
+    Rows whose ``level`` is ``total`` (e.g. placement type "All placements") are the totals of the rows sharing
+    their ``within`` values (e.g. the same home LA and placement LA): each such set is a relation. Each entry of
+    ``groups`` names columns whose groups add up to a total published elsewhere (e.g. placement type and home
+    LA: all of one LA's children of one type). Suppression is :func:`suppress_cells` over those relations.
+
+    Returns
+    -------
+    pandas.DataFrame
+        As :func:`suppress_counts`: ``count`` as nullable ``Int64`` with hidden cells ``<NA>``, ``<count>_label``
+        ("12", "fewer than 5", "suppressed") and a boolean ``suppressed`` column; same index.
+    """
+    keys = list(within)
+    require_columns(frame, [count, level, *keys, *[c for g in groups for c in g]], "table to suppress")
+    values = _as_counts(frame, [count])[count].to_numpy()
+    relations: list[np.ndarray] = []
+    plain = frame.reset_index(drop=True)
+    if keys:
+        is_total = (plain[level] == total).to_numpy()
+        for idx in plain.groupby(keys, sort=False, dropna=False).indices.values():
+            if len(idx) > 1 and is_total[idx].any():
+                relations.append(np.asarray(idx))
+    for g in groups:
+        for idx in plain.groupby(list(g), sort=False, dropna=False).indices.values():
+            relations.append(np.asarray(idx))
+    hidden = suppress_cells(values, relations, threshold=threshold)
+    primary = (values >= 1) & (values < threshold)
+    out = frame.copy()
+    counts = pd.Series(values, index=frame.index).astype("Int64")
+    out[count] = counts.mask(hidden)
+    out[f"{count}_label"] = counts.astype(str).mask(hidden & ~primary, SECONDARY_LABEL).mask(primary,
+                                                                                               SUPPRESSED_LABEL)
+    out["suppressed"] = hidden
+    logger.info("suppressed %d count(s) below %d and %d more over the hierarchy", int(primary.sum()), threshold,
+                int(hidden.sum() - primary.sum()))
+    return out
+
+
+def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.ndarray,
+                  threshold: int) -> int | None:
+    """Return the cell of one relation to hide next (see :func:`suppress_cells`), or None when it is safe.
+
+    Safe: no hidden non-zero cell; or at least two, and either one of them is at least ``threshold`` or the
+    small ones (each 1 to ``threshold - 1``) are neither all 1 nor all ``threshold - 1`` (the only sums that
+    pin every one of them: k cells adding to k, or to k times ``threshold - 1``).
+    """
+    hv, vv = h[cells], v[cells]
+    nonzero = hv & (vv > 0)
+    n_nonzero = int(nonzero.sum())
+    if n_nonzero == 0:
+        return None
+    pv = primary[cells]
+    big = bool((nonzero & ~pv).any())  # a hidden count the reader cannot bound by 1 to threshold - 1
+    small = vv[nonzero & pv]
+    pinned = not big and (small.sum() == len(small) or small.sum() == len(small) * (threshold - 1))
+    if n_nonzero >= 2 and not pinned:
+        return None
+    free = ~hv
+    # never a zero: a hidden zero is pinned by any other relation whose cells are shown, and beside k hidden
+    # ones it stays zero (1 + 1 + 0 = 2)
+    for ok in (free & (vv >= threshold), free & (vv > 0)):
+        if ok.any():
+            choice = np.flatnonzero(ok)
+            return int(cells[choice[np.argmin(vv[choice])]])
+    return None
 
 
 def _protect_group(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray,

@@ -3,32 +3,46 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
 import shapely
+from branca.element import MacroElement
+from jinja2 import Template
 
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS, METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
-from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts, suppress_counts
+from geo.disclosure import (
+    SECONDARY_LABEL,
+    SUPPRESSED_LABEL,
+    SUPPRESSION_RULE,
+    check_no_small_counts,
+    suppress_cells,
+)
 from geo.errors import InputError
 from maps._page import (
     _base_map,
-    _fill_style,
     _finish,
     _highlight,
     _legend_html,
     _require,
+    _swatch_legend,
     classify,
     colour_ramp,
     display_geometries,
 )
 
-__all__ = ["distance_map"]
+__all__ = ["distance_map", "PhoneLayout"]
 
+_NO_FILL = "none"
+_BAND_FILL = "#fc8d59"
+_PALE = "#bcbddc"
+HIDDEN_LABELS = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 _BAND_EDGES_MILES = tuple(int(e) for e in DISTANCE_BAND_EDGES_MILES[1:-1])  # rings at 10, 20, 50, 100 miles
 
 
@@ -72,50 +86,122 @@ def distance_map(
         raise InputError(f"distance map: LA {la!r} has no polygon; expected an English LA code such as "
                          f"{las.index[0]!r}")
     band_cols = [b for b in band_columns if b in by_la.columns]
-    frame = by_la[[count, *band_cols]].copy()
-    frame["_all"] = "all"
-    safe = suppress_counts(frame, count_columns=band_cols or [count], total=count if band_cols else None,
-                           group="_all")
-    check_no_small_counts(safe, count_columns=[count, *band_cols], source="placements by LA")
+    cols = [count, *band_cols]
+    grid = by_la[cols].reindex(columns=cols).fillna(0)
+    region_of = (las["region_name"].astype(str) if "region_name" in las.columns
+                 else pd.Series("England", index=las.index)).reindex(grid.index).fillna("outside England")
+    band_table = None
+    if bands is not None:
+        band_table = bands[[c for c in ("straight_line", "road") if c in bands.columns]]
+    labels = _suppress_distances(grid, region_of=region_of, bands=band_table, drawn=grid.index.isin(las.index))
+    la_labels, region_labels, band_labels = labels
+    check_no_small_counts(la_labels["values"], count_columns=cols, source="placements by LA")
     name = str(las.loc[la, "la_name"])
     title = title or f"Where {name}'s children are placed"
     shown = display_geometries(las[["la_name", "region_name", "geometry"]] if "region_name" in las.columns
                                else las[["la_name", "geometry"]], tolerance_m=tolerance_m)
+    regions = _region_shapes(las, tolerance_m=tolerance_m)
     m = _base_map(shown, tiles=tiles)
     legends: dict[str, str] = {}
     base_names = []
-    for i, col in enumerate([count, *band_cols]):
+    for i, col in enumerate(cols):
         label = "All placements" if col == count else f"Placed {col} away (straight line)"
-        vals = safe[col].reindex(shown.index).astype(float)
-        lab = safe[f"{col}_label"].reindex(shown.index).fillna("0").replace("0", "none")
+        group = folium.FeatureGroup(name=label, overlay=False, show=i == 0)
+        blocks = []
+        reg_vals = region_labels["values"][col].reindex(regions.index).astype(float)
+        reg_vals = reg_vals.mask(reg_vals == 0)
+        vals = la_labels["values"][col].reindex(shown.index).astype(float)
+        lab = la_labels["labels"][col].reindex(shown.index).fillna("0").replace("0", "none")
         vals = vals.mask(vals == 0)
         classes, edges = classify(vals.astype(float), scheme="quantiles", k=5)
         colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
+        if col != count and not vals.notna().any() and not reg_vals.notna().any() and band_labels is not None \
+                and col in band_labels.index and band_labels.loc[col, "straight_line"] not in HIDDEN_LABELS \
+                and band_labels.loc[col, "straight_line"] != "0":
+            _band_area(las, la, col, band_labels.loc[col, "straight_line"], name).add_to(group)
+            blocks.append(_swatch_legend(f"{label}: the band", "No LA or region holds 5 or more of these "
+                                         "children: the area of England in the band is shaded",
+                                         [(_BAND_FILL, f"{band_labels.loc[col, 'straight_line']} children "
+                                           f"placed {col} away")]))
+        reg_lab = region_labels["labels"][col].reindex(regions.index).fillna("0")
+        few = (reg_lab == SUPPRESSED_LABEL).to_numpy()
+        if reg_vals.notna().any() or few.any():
+            r_classes, r_edges = classify(reg_vals, scheme="quantiles", k=4)
+            r_colours = colour_ramp("Blues", max(len(r_edges) - 1, 1))
+            rdata = regions[["geometry"]].copy()
+            rdata["region_name"] = regions.index
+            rdata["children"] = reg_lab.to_numpy()
+            rdata["fill"] = [r_colours[c] if c >= 0 else (_PALE if f else _NO_FILL)
+                             for c, f in zip(r_classes, few, strict=True)]
+            rdata["counted"] = r_classes.to_numpy() >= 0
+            folium.GeoJson(rdata.to_json(), style_function=_region_style, interactive=False).add_to(group)
+            rows = [(r_colours[k], f"{r_edges[k]:,.0f} – {r_edges[k + 1]:,.0f}") for k in range(len(r_edges) - 1)]
+            if len(r_edges) == 2 and r_edges[0] == r_edges[1]:
+                rows = [(r_colours[0], f"{r_edges[0]:,.0f}")]
+            if few.any():
+                rows.append((_PALE, SUPPRESSED_LABEL))
+            blocks.append(_swatch_legend(f"{label}: by region", f"Children from {name} in each region (outlined),"
+                                         " under the LAs too small to show · classes: quantiles", rows))
+        region_child = shown["region_name"].map(region_labels["labels"][col]) if "region_name" in shown.columns \
+            else pd.Series("", index=shown.index)
         data = shown[["la_name", "geometry"]].copy()
         data["children"] = lab.to_numpy()
-        data["fill"] = [colours[c] if c >= 0 else ("#ffffff" if lb == "none" else "#bdbdbd")
-                        for c, lb in zip(classes, lab, strict=True)]
+        data["region_children"] = region_child.fillna("0").replace("0", "none").to_numpy()
+        data["fill"] = [colours[c] if c >= 0 else _NO_FILL for c in classes]
+        data["counted"] = classes.to_numpy() >= 0
+        tips = ["la_name", "children"] + (["region_children"] if "region_name" in shown.columns else [])
         folium.GeoJson(
-            data.reset_index().to_json(), name=label, overlay=False, show=i == 0, style_function=_fill_style,
-            highlight_function=_highlight,
-            tooltip=folium.GeoJsonTooltip(["la_name", "children"], aliases=["Placed in", f"{name}'s children"]),
-        ).add_to(m)
-        legends[label] = _legend_html(label, f"Children from {name}; grey: {SUPPRESSED_LABEL} or suppressed; "
-                                      "white: none", edges, colours,
-                                      "{:,.0f}", "quantiles", missing=False)
+            data.reset_index().to_json(), style_function=_la_style, highlight_function=_highlight,
+            tooltip=folium.GeoJsonTooltip(tips, aliases=["Placed in", f"{name}'s children", "In its region"]),
+        ).add_to(group)
+        group.add_to(m)
+        blocks.insert(0, _legend_html(label, f"Children from {name} by LA; LAs without a colour: "
+                                      f"{SUPPRESSED_LABEL}, suppressed or none", edges, colours,
+                                      "{:,.0f}", "quantiles", missing=False))
+        legends[label] = "".join(blocks)
         base_names.append(label)
+    m.add_child(PhoneLayout())
     _rings(las, la).add_to(m)
     folium.GeoJson(shown.loc[[la]].reset_index()[["la_code", "geometry"]].to_json()
                    if "la_code" not in shown.columns else shown.loc[[la]].to_json(),
                    style_function=lambda _: {"fill": False, "color": "#000000", "weight": 3},
                    interactive=False, control=False).add_to(m)
     notes = [SUPPRESSION_RULE]
-    if bands is not None:
-        notes.insert(0, _bands_table(bands))
+    if band_labels is not None:
+        notes.insert(0, _bands_table(band_labels))
     _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[base_names[0]],
             attribution=attribution + (f"; {OSM_ATTRIBUTION}" if roads else ""), notes=notes, raw_notes=1
             if bands is not None else 0)
     return m
+
+
+class PhoneLayout(MacroElement):
+    """Small-screen CSS for the flow and distances maps, kept here rather than in the shared chrome (``maps._page``).
+
+    On a narrow screen every box is held to half the width and a share of the height, so the boxes of the four
+    corners (layers, title, legend, panel) do not overlap.
+    """
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<style>
+.leaflet-bottom.leaflet-right .leaflet-control-attribution{max-width:calc(50vw - 10px)}
+@media (max-width:600px){
+ .leaflet-control-layers,.ffh-box{max-width:calc(50vw - 22px)!important;box-sizing:border-box;font-size:11px}
+ .leaflet-control-layers{max-height:28vh;overflow:auto}
+ .ffh-title{max-height:30vh;overflow:auto}.ffh-title h1{font-size:13px}
+ .ffh-legend{max-height:20vh;overflow:auto}
+ .ffh-panel{max-height:30vh;width:auto}
+ .leaflet-control-attribution{max-width:calc(50vw - 10px);font-size:9px}
+ .leaflet-bottom.leaflet-left .leaflet-control-scale{display:none}
+}
+</style>
+{% endmacro %}
+""")
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._name = "FarFromHomePhone"
 
 
 def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
@@ -132,14 +218,143 @@ def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
     return group
 
 
-def _bands_table(bands: pd.DataFrame) -> str:
-    cols = [c for c in ("straight_line", "road") if c in bands.columns]
-    safe = suppress_counts(bands[cols].assign(_all="all"), count_columns=cols, group="_all") if cols else bands
+def _bands_table(labels: pd.DataFrame) -> str:
+    cols = list(labels.columns)
     head = "".join(f"<th>{'Straight line' if c == 'straight_line' else 'Road'}</th>" for c in cols)
     body = "".join(
-        f"<tr><td>{html.escape(str(idx))}</td>" + "".join(f"<td>{html.escape(str(safe.loc[idx, c + '_label']))}"
+        f"<tr><td>{html.escape(str(idx))}</td>" + "".join(f"<td>{html.escape(str(labels.loc[idx, c]))}"
                                                          f"</td>" for c in cols) + "</tr>"
-        for idx in safe.index)
+        for idx in labels.index)
     return (f'<table class="ffh-bands"><tr><th>Distance from home</th>{head}</tr>{body}</table>'
             '<div class="ffh-note">Children by distance band from home. Where road distances were measured, '
             'both columns count only placements with both distances.</div>')
+
+
+def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.DataFrame | None,
+                        drawn: np.ndarray) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
+                                                    pd.DataFrame | None]:
+    """Suppress the LA grid, its region totals and the band table together, over every published sum.
+
+    The relations: each LA's and each region's bands add up to its total; the LAs of a region add up to the
+    region, per band and in total; the regions and the LAs of a band add up to its total in the band table; the
+    bands add up to all children (published in the summary), straight-line and road alike. LAs without a
+    polygon (``drawn`` false: Wales, Scotland) and their pseudo-region are not shown: unknowns from the start.
+    """
+    cols = list(grid.columns)
+    total = cols[0]
+    regions = grid.groupby(region_of.to_numpy()).sum()
+    n_la, n_reg, n_col = len(grid), len(regions), len(cols)
+    values = [grid.to_numpy(float).ravel(), regions.to_numpy(float).ravel()]
+
+    def la_cell(i: int, j: int) -> int:
+        return i * n_col + j
+
+    def reg_cell(r: int, j: int) -> int:
+        return n_la * n_col + r * n_col + j
+
+    offset = (n_la + n_reg) * n_col
+    band_cell: dict[tuple[str, str], int] = {}
+    if bands is not None:
+        for c in bands.columns:
+            for b in bands.index:
+                band_cell[(c, str(b))] = offset + len(band_cell)
+            values.append(bands[c].to_numpy(float))
+    v = np.concatenate(values)
+    relations: list[list[int]] = []
+    for i in range(n_la):
+        relations.append([la_cell(i, j) for j in range(n_col)])
+    for r in range(n_reg):
+        relations.append([reg_cell(r, j) for j in range(n_col)])
+    members = [[int(i) for i in np.flatnonzero(region_of.to_numpy() == reg)] for reg in regions.index]
+    for j, col in enumerate(cols):
+        for r, idx in enumerate(members):
+            relations.append([reg_cell(r, j)] + [la_cell(i, j) for i in idx])
+        relations.append([la_cell(i, j) for i in range(n_la)])
+        relations.append([reg_cell(r, j) for r in range(n_reg)])
+        if (("straight_line", str(col)) in band_cell) and col != total:
+            b = band_cell[("straight_line", str(col))]
+            relations.append([b] + [la_cell(i, j) for i in range(n_la)])
+            relations.append([b] + [reg_cell(r, j) for r in range(n_reg)])
+    if bands is not None:
+        for c in bands.columns:
+            relations.append([band_cell[(c, str(b))] for b in bands.index])
+    unshown = np.zeros(len(v), dtype=bool)
+    drawn = np.asarray(drawn, dtype=bool)
+    unshown[:n_la * n_col] = np.repeat(~drawn, n_col)
+    shown_regions = regions.index != "outside England"
+    for r in np.flatnonzero(~shown_regions).tolist():
+        unshown[reg_cell(r, 0):reg_cell(r, 0) + n_col] = True
+    # a band whose LAs (or regions) are all 1 child each (or all 4), beside its published total, pins every one
+    # of them (11 children over 11 LAs): that band's LA (region) detail is withheld outright, zeros too
+    # (those of a region shown as 0 stay 0: the region gives them away; a withheld region withholds its LAs)
+    def pins(cells: list[int], ok: np.ndarray) -> bool:
+        vals = v[np.asarray(cells)][ok]
+        nz = vals[vals > 0]
+        return bool(len(nz) and (nz < 5).all() and (nz.sum() == len(nz) or nz.sum() == 4 * len(nz)))
+
+    la_region = np.array([regions.index.get_loc(reg) for reg in region_of.to_numpy()], dtype=int)
+    for j in range(1, n_col):
+        reg_cells = [reg_cell(r, j) for r in range(n_reg)]
+        la_cells = [la_cell(i, j) for i in range(n_la)]
+        if pins(reg_cells, shown_regions):
+            unshown[reg_cells] = True
+            unshown[la_cells] = True
+        elif pins(la_cells, drawn):
+            region_zero = v[np.asarray(reg_cells)] == 0
+            unshown[np.asarray(la_cells)[~region_zero[la_region]]] = True
+    hidden = suppress_cells(v, relations, hidden=unshown)
+    primary = (v >= 1) & (v < 5) & ~unshown
+
+    def frame(block: slice, index: pd.Index, columns: list[str]) -> dict[str, pd.DataFrame]:
+        vals, h, p = v[block], hidden[block], primary[block]
+        text = np.where(p, SUPPRESSED_LABEL, np.where(h, SECONDARY_LABEL, vals.astype(int).astype(str)))
+        shape = (len(index), len(columns))
+        numbers = pd.DataFrame(np.where(h, np.nan, vals).reshape(shape), index=index, columns=columns)
+        return {"values": numbers, "labels": pd.DataFrame(text.reshape(shape), index=index, columns=columns)}
+
+    la_frames = frame(slice(0, n_la * n_col), grid.index, cols)
+    reg_frames = frame(slice(n_la * n_col, offset), regions.index, cols)
+    band_labels = None
+    if bands is not None:
+        band_frames = frame(slice(offset, len(v)), pd.Index(list(bands.columns)), [str(b) for b in bands.index])
+        band_labels = band_frames["labels"].T
+    return la_frames, reg_frames, band_labels
+
+
+def _region_shapes(las: gpd.GeoDataFrame, *, tolerance_m: float) -> gpd.GeoDataFrame:
+    """Region polygons dissolved from the LAs (so they meet the LA edges), EPSG:4326, indexed by region name."""
+    key = las["region_name"].astype(str) if "region_name" in las.columns else pd.Series("England", index=las.index)
+    merged = las[["geometry"]].assign(region=key.to_numpy()).dissolve(by="region")
+    return display_geometries(merged, tolerance_m=tolerance_m * 2)
+
+
+def _band_area(las: gpd.GeoDataFrame, la: str, band: str, label: str, name: str) -> folium.GeoJson:
+    """Shade the part of England between a band's two rings around the home LA (no LA or region can show it)."""
+    k = list(DISTANCE_BANDS).index(band)
+    lo, hi = DISTANCE_BAND_EDGES_MILES[k], DISTANCE_BAND_EDGES_MILES[k + 1]
+    centre = las.loc[[la]].geometry.representative_point().iloc[0]
+    england = shapely.union_all(las.geometry.simplify(1000).buffer(0).values)
+    outer = england if not np.isfinite(hi) else centre.buffer(hi * METRES_PER_MILE, 64)
+    area = outer.difference(centre.buffer(lo * METRES_PER_MILE, 64)).intersection(england)
+    frame = gpd.GeoDataFrame({"band": [f"{name}'s children placed {band} away (straight line)"],
+                              "children": [label]}, geometry=[area], crs=las.crs)
+    shown = to_display(frame)
+    return folium.GeoJson(shown.to_json(), style_function=lambda _: {
+        "fillColor": _BAND_FILL, "fillOpacity": 0.35, "color": _BAND_FILL, "weight": 0.5,
+        "className": "ffh-band-area ffh-count"}, tooltip=folium.GeoJsonTooltip(["band", "children"],
+                                                                      aliases=["", "Children"]))
+
+
+def _la_style(feature: Mapping[str, Any]) -> dict[str, Any]:
+    fill = feature["properties"]["fill"]
+    return {"fillColor": fill if fill != _NO_FILL else "#ffffff", "fillOpacity": 0.85 if fill != _NO_FILL else 0.0,
+            "color": "#9e9e9e", "weight": 0.5,
+            "className": "ffh-la ffh-count" if feature["properties"]["counted"] else "ffh-la"}
+
+
+def _region_style(feature: Mapping[str, Any]) -> dict[str, Any]:
+    fill = feature["properties"]["fill"]
+    return {"fillColor": fill if fill != _NO_FILL else "#f2f2f2",
+            "fillOpacity": 0.75 if fill not in (_NO_FILL, _PALE) else 0.6 if fill == _PALE else 0.0,
+            "color": "#252525", "weight": 1.2,
+            "className": "ffh-region-fill ffh-count" if feature["properties"]["counted"] else "ffh-region-fill"}

@@ -27,7 +27,7 @@ from distance.ecological import ecological_effect
 from distance.network import RoadNetwork, build_network, network_format
 from distance.road import backbone_agreement, road_distances, road_source_summary
 from geo.csvsafe import to_csv
-from geo.disclosure import SYNTHETIC_LABEL, suppress_counts
+from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
@@ -37,7 +37,7 @@ from maps.outputs import road_quality, staged_output, write_quality, write_run_j
 from maps.steps import Skipped, StepOutput
 from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
-from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
+from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows, published_flows
 from provision.homes import published_totals
 from provision.measures import la_measures
 from provision.outcomes import load_ecological
@@ -269,8 +269,9 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
     located = placed.located
     subtitle = SYNTHETIC_LABEL if synthetic else ""
     flows = placement_flows(located)
-    safe = suppress_counts(flows, count_columns=["children"], group=["placement_type", "home_la"])
-    safe = safe.drop(columns="children").rename(columns={"children_label": "children"})
+    safe = published_flows(flows, las=las)  # suppressed over the hierarchy: the table and the map alike
+    safe = safe.drop(columns=["children", "straight_distance_miles"]).rename(
+        columns={"children_label": "children"})
     flows_csv = "synthetic_flows.csv" if synthetic else "flows.csv"
     if synthetic:
         safe = safe.assign(data="SYNTHETIC")

@@ -8,15 +8,19 @@ from __future__ import annotations
 
 import logging
 
+import geopandas as gpd
+import numpy as np
 import pandas as pd
 
-from distance.straight import DISTANCE_BANDS, KM_PER_MILE, distance_band
+from distance.straight import DISTANCE_BANDS, KM_PER_MILE, METRES_PER_MILE, distance_band
+from geo.crs import check_bng
+from geo.disclosure import suppress_hierarchy
 from geo.errors import InputError, MissingColumnsError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ALL_PLACEMENTS", "PLACEMENT_GROUPS", "PLACEMENT_TYPE_ORDER", "origin_column", "placement_flows",
-           "distances_by_la"]
+__all__ = ["ALL_PLACEMENTS", "PLACEMENT_GROUPS", "PLACEMENT_TYPE_ORDER", "FLOW_DISTANCE_FILTERS", "origin_column",
+           "placement_flows", "published_flows", "select_flows", "distances_by_la"]
 
 ALL_PLACEMENTS = "All placements"
 """The placement type of a flow that counts every child, whatever the placement type."""
@@ -25,6 +29,9 @@ PLACEMENT_GROUPS = {"K1": "Children's homes", "K2": "Children's homes", **{f"U{i
 """SSDA903 ``PLACE`` codes grouped for the flow maps; every other code is "Other placements"."""
 
 PLACEMENT_TYPE_ORDER = (ALL_PLACEMENTS, "Children's homes", "Foster care", "Other placements")
+
+FLOW_DISTANCE_FILTERS: dict[str, float] = {"Over 20 miles": 20.0, "Over 50 miles": 50.0, "All distances": 0.0}
+"""Distance filters of the flow map and figure: straight-line miles between the two LAs (the first is the default)."""
 
 
 def origin_column(frame: pd.DataFrame) -> str:
@@ -65,6 +72,86 @@ def placement_flows(located: pd.DataFrame) -> pd.DataFrame:
     order = {t: i for i, t in enumerate(PLACEMENT_TYPE_ORDER)}
     flows["_o"] = flows["placement_type"].map(order)
     return flows.sort_values(["_o", "home_la", "pl_la"]).drop(columns="_o").reset_index(drop=True)
+
+
+def published_flows(flows: pd.DataFrame, *, las: gpd.GeoDataFrame | None = None, origin: str = "home_la",
+                    destination: str = "pl_la", count: str = "children", by: str = "placement_type",
+                    threshold: int = 5) -> pd.DataFrame:
+    """Return the flows as they may be published: suppressed over the hierarchy, with LA names and distances.
+
+    The one suppression of flows every output uses (the flows table, the flow map, the flow figure). Counts of
+    1 to ``threshold - 1`` are hidden; then secondary suppression so that none can be worked back: the
+    placement types of each home LA → placement LA pair add up to its "All placements" row, and the flows of
+    one home LA and type add up to that LA's total (published elsewhere) — see
+    :func:`geo.disclosure.suppress_hierarchy`.
+
+    Parameters
+    ----------
+    flows
+        From :func:`placement_flows`: one row per (``origin``, ``destination``, ``by``) with ``count``.
+    las
+        LA polygons indexed by LA code, EPSG:27700, with ``la_name``: adds ``home_la_name``, ``pl_la_name``
+        (``<origin>_name``, ``<destination>_name``) and ``straight_distance_miles``, the straight-line distance
+        in miles between a point inside each LA (``representative_point``; missing outside England).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The input columns, ``count`` as nullable ``Int64`` (``<NA>`` where hidden), ``<count>_label`` and
+        ``suppressed``; same index.
+    """
+    missing = [c for c in (origin, destination, count, by) if c not in flows.columns]
+    if missing:
+        raise MissingColumnsError("flows", missing, list(flows.columns))
+    safe = suppress_hierarchy(flows, count=count, level=by, total=ALL_PLACEMENTS, within=[origin, destination],
+                              groups=[[by, origin]], threshold=threshold)
+    if las is None:
+        return safe
+    check_bng(las, name="LA polygons")
+    names = las["la_name"].astype(str)
+    safe.insert(safe.columns.get_loc(origin) + 1, f"{origin}_name", safe[origin].map(names))
+    safe.insert(safe.columns.get_loc(destination) + 1, f"{destination}_name", safe[destination].map(names))
+    centre = las.geometry.representative_point()
+    x, y = centre.x, centre.y
+    dx = safe[origin].map(x).astype(float) - safe[destination].map(x).astype(float)
+    dy = safe[origin].map(y).astype(float) - safe[destination].map(y).astype(float)
+    safe["straight_distance_miles"] = (np.hypot(dx, dy) / METRES_PER_MILE).round(1)
+    return safe
+
+
+def select_flows(published: pd.DataFrame, *, min_miles: float = 20.0, max_flows: int | None = 150,
+                 origin: str = "home_la", destination: str = "pl_la", count: str = "children",
+                 include_suppressed: bool = False) -> pd.DataFrame:
+    """Return the flows a map or figure draws: between two LAs, ``min_miles`` or more apart, largest first.
+
+    Taking only the largest counts keeps next-door flows (most children placed outside their LA are placed
+    next door); a map of where children are placed far away starts from distance. The flow map and the flow
+    figure both call this, so they draw the same flows.
+
+    Parameters
+    ----------
+    published
+        From :func:`published_flows` with ``las`` (needs ``straight_distance_miles``).
+    min_miles
+        Straight-line miles between the LAs' inside points (:data:`FLOW_DISTANCE_FILTERS`); 0 for all.
+    max_flows
+        The largest this many visible flows are kept (``None``: all).
+    include_suppressed
+        Keep the suppressed flows too (after the visible ones; they are not counted in ``max_flows``).
+    """
+    missing = [c for c in (origin, destination, count, "straight_distance_miles") if c not in published.columns]
+    if missing:
+        raise MissingColumnsError("published flows (provision.flows.published_flows with las)", missing,
+                                  list(published.columns))
+    miles = published["straight_distance_miles"]
+    ok = (published[origin] != published[destination]) & miles.notna() & (miles >= min_miles)
+    part = published[ok]
+    visible = part[part[count].notna()].sort_values([count, "straight_distance_miles"], ascending=False)
+    if max_flows is not None:
+        visible = visible.head(max_flows)
+    if include_suppressed:
+        visible = pd.concat([visible, part[part[count].isna()]])
+    return visible
 
 
 def distances_by_la(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.DataFrame]:

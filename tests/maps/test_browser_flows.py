@@ -1,0 +1,159 @@
+"""The flow map's filters and click panel, and the distances map's band layers, in a real headless Chromium."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import geopandas as gpd
+import pandas as pd
+import pytest
+
+from distance.straight import DISTANCE_BANDS
+from maps.interactive import distance_map, flow_map, save_map
+
+from .test_browser import ARGS, CHROMIUM
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
+]
+SHOTS = Path("/tmp/shots-flows")
+ARCS = "document.querySelectorAll('.leaflet-overlay-pane path.ffh-flow').length"
+
+
+@pytest.fixture(scope="module")
+def pages(located: pd.DataFrame, las: gpd.GeoDataFrame, tmp_path_factory: pytest.TempPathFactory
+          ) -> dict[str, Path]:
+    from provision.flows import distances_by_la, placement_flows
+
+    out = tmp_path_factory.mktemp("flowmaps")
+    by_la, bands = distances_by_la(located, "E08000007")
+    return {"flows": save_map(flow_map(placement_flows(located), las=las, subtitle="SYNTHETIC"), out / "flows.html",
+                              inline_assets=True),
+            "distances": save_map(distance_map(by_la, las=las, la="E08000007", bands=bands, roads=True),
+                                  out / "distances.html", inline_assets=True),
+            "bands": bands}  # type: ignore[dict-item]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+def _open(browser: Any, path: Path, size: tuple[int, int] = (1280, 800)) -> tuple[Any, list[str], list[str]]:
+    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
+    errors: list[str] = []
+    requests: list[str] = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+
+    def block(route: Any) -> None:
+        requests.append(route.request.url)
+        route.abort()
+
+    page.route("http://**/*", block)
+    page.route("https://**/*", block)
+    page.goto(path.as_uri())
+    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.ffh-la').length >= 153",
+                           timeout=15000)
+    return page, errors, requests
+
+
+def _shot(page: Any, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    page.screenshot(path=str(path))
+    SHOTS.mkdir(exist_ok=True)
+    shutil.copy(path, SHOTS / name)
+
+
+def test_clicking_an_la_filters_the_flows(browser: Any, pages: dict[str, Path], tmp_path: Path) -> None:
+    page, errors, requests = _open(browser, pages["flows"])
+    try:
+        page.select_option(".ffh-dist", "All distances")
+        page.wait_for_timeout(200)
+        every = page.evaluate(ARCS)
+        assert every > 0
+        page.select_option(".ffh-dist", "Over 20 miles")
+        page.wait_for_timeout(200)
+        assert page.evaluate(ARCS) < every  # the default filter leaves next-door flows out
+        page.select_option(".ffh-dist", "All distances")
+        # click Manchester (E08000003): a home LA of the fixture's other children and Stockport's biggest flow
+        page.evaluate("""() => { for (const k in window) { const v = window[k];
+            if (v && v.eachLayer && v.getLayers && k.startsWith('geo_json')) { v.eachLayer(l => {
+              if (l.feature && l.feature.properties.la_code === 'E08000003' && l.feature.properties.fill)
+                l.fire('click'); }); } } }""")
+        page.wait_for_timeout(300)
+        rows = page.locator(".ffh-panel tr.ffh-row")
+        assert rows.count() > 0
+        pairs = page.evaluate("Array.from(document.querySelectorAll('.ffh-panel tr.ffh-row')).map("
+                              "r => [r.dataset.home, r.dataset.pl])")
+        assert all("E08000003" in p for p in pairs)
+        assert {"E08000003"} < {p[0] for p in pairs} | {p[1] for p in pairs}  # flows in and out
+        filtered = page.evaluate(ARCS)
+        assert 0 < filtered < every
+        _shot(page, tmp_path, "flows_clicked_1280.png")
+        # sort by children: the counts shown go down
+        page.locator(".ffh-panel th[data-k=miles]").click()
+        miles = [float(x) for x in page.evaluate("Array.from(document.querySelectorAll('.ffh-panel tr.ffh-row "
+                                                 "td:last-child')).map(c => c.textContent)")]
+        assert miles == sorted(miles, reverse=True)
+        page.select_option(".ffh-type", "Children's homes")
+        page.wait_for_timeout(200)
+        assert page.locator("input.leaflet-control-layers-selector:checked + span").first.inner_text().strip() \
+            == "Children's homes"
+        assert errors == [] and requests == []
+    finally:
+        page.close()
+
+
+def _overlaps(page: Any) -> list[str]:
+    boxes = page.evaluate("""() => Array.from(document.querySelectorAll('.leaflet-control')).filter(
+        e => e.offsetParent !== null).map(e => { const r = e.getBoundingClientRect();
+        return [e.className, r.left, r.top, r.right, r.bottom]; })""")
+    bad = []
+    for i, a in enumerate(boxes):
+        for b in boxes[i + 1:]:
+            if a[1] < b[3] and b[1] < a[3] and a[2] < b[4] and b[2] < a[4]:
+                bad.append(f"{a[0]} overlaps {b[0]}")
+    return bad
+
+
+@pytest.mark.parametrize("size", [(390, 844), (1280, 800)])
+@pytest.mark.parametrize("name", ["flows", "distances"])
+def test_no_control_box_overlaps_another(browser: Any, pages: dict[str, Path], tmp_path: Path, name: str,
+                                         size: tuple[int, int]) -> None:
+    page, errors, requests = _open(browser, pages[name], size)
+    try:
+        assert _overlaps(page) == []
+        _shot(page, tmp_path, f"{name}_{size[0]}.png")
+        assert errors == [] and requests == []
+    finally:
+        page.close()
+
+
+def test_every_far_band_with_children_shows_a_coloured_area(browser: Any, pages: dict[str, Any],
+                                                           tmp_path: Path) -> None:
+    bands = pages["bands"]
+    page, errors, _ = _open(browser, pages["distances"])
+    try:
+        for band in DISTANCE_BANDS:
+            if int(bands.loc[band, "straight_line"]) < 5:
+                continue
+            page.get_by_label(f"Placed {band} away (straight line)", exact=True).check()
+            page.wait_for_timeout(300)
+            # an area coloured by a count that is shown (an LA, a region or the band's part of England)
+            coloured = page.evaluate("""() => Array.from(document.querySelectorAll(
+                '.leaflet-overlay-pane path.ffh-count')).filter(p => { const f = p.getAttribute('fill');
+                  return f && f !== 'none' && parseFloat(p.getAttribute('fill-opacity')) > 0; }).length""")
+            assert coloured > 0, band
+            _shot(page, tmp_path, f"distances_{band[:5]}_1280.png")
+        assert errors == []
+    finally:
+        page.close()
