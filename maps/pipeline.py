@@ -289,6 +289,8 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
                                  source=placements_source(synthetic))
     _save_figure(fig, stage / "figures" / "distances")
     name = str(las.loc[focus, "la_name"])
+    bands_csv = write_band_table(bands, stage / "tables" / f"{'synthetic_' if synthetic else ''}distance_bands.csv",
+                                 synthetic=synthetic)
     items = [
         report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
                     "counts under 5 suppressed", synthetic=synthetic),
@@ -299,6 +301,8 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
         report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=synthetic,
                     also=("figures/distances.svg", "figures/distances.pdf")),
         report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
+        report.Item(f"tables/{bands_csv.name}", f"Table: {name}'s placements by distance band, straight line and "
+                    "road (suppressed, with totals)", bands.attrs.get("counts", ""), synthetic=synthetic),
     ]
     return StepOutput(items=items, sentences=summary.placement_sentences(located, name, synthetic=synthetic))
 
@@ -384,6 +388,15 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def write_band_table(bands: pd.DataFrame, path: Path, *, synthetic: bool) -> Path:
+    """Write the focus LA's distance-band table (:func:`maps.summary.band_table`: suppressed, with totals)."""
+    table = summary.band_table(bands)
+    if synthetic:
+        table = table.assign(data="SYNTHETIC")
+    to_csv(table, path, index=False)
+    return path
+
+
 def _check(options: JobOptions, children: ChildLevelData) -> str:
     """Validate the options against the input before any work; return the focus LA."""
     if not 2014 <= options.year <= 2025:

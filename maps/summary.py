@@ -7,14 +7,54 @@ import pandas as pd
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import KM_PER_MILE
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, suppress_table
+from geo.errors import InputError
 from provision.homes import PublishedTotals
 
-__all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences"]
+__all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences", "band_table",
+           "BAND_COLUMNS", "TOTAL_ROW"]
+
+BAND_COLUMNS = {"straight_line": "straight-line distance", "road": "road distance"}
+"""The distance columns of a band table and what each band is of."""
+
+TOTAL_ROW = "Total"
+"""Label of the band table's total row."""
 
 _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
              "missing_incidents_per_child": "missing incidents per child"}
 _MIN_GROUP = 5  # no statistic is quoted for fewer placements than this (a median of 3 is one child's value)
+
+
+def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
+    """Return the publishable distance-band table: suppressed counts as text, and totals that reveal none of them.
+
+    Parameters
+    ----------
+    bands
+        From :func:`provision.flows.distances_by_la`: indexed by distance band
+        (:data:`distance.straight.DISTANCE_BANDS`), ``straight_line`` and optionally ``road`` counts of
+        placements; ``bands.attrs["counts"]`` says which placements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``distance_band``, one text column per distance (``straight_line``, ``road``: "12", "fewer than 5",
+        "suppressed"), ``counts`` (the unit and set counted, the same on every row) and a last row
+        :data:`TOTAL_ROW` with each column's total. The totals are published, so each column gets secondary
+        suppression over the bands (:func:`geo.disclosure.suppress_table` with ``column_totals``): no hidden
+        band can be worked out by subtracting the others from the total. The map's table and the figure's bars
+        use this same function, so every output hides the same cells.
+    """
+    cols = [c for c in BAND_COLUMNS if c in bands.columns]
+    if not cols:
+        raise InputError(f"band table: no distance column; expected {list(BAND_COLUMNS)}, got {list(bands.columns)}")
+    counts = str(bands.attrs.get("counts", "placements"))
+    t = bands[cols].astype(int).reset_index()
+    t.columns = ["distance_band", *cols]
+    safe = suppress_table(t, min_count=min_count, columns=tuple(cols), size_columns=(), column_totals=True)
+    total = {"distance_band": TOTAL_ROW, **{c: f"{int(t[c].sum()):,}".replace(",", "") for c in cols}}
+    out = pd.concat([safe[["distance_band", *cols]], pd.DataFrame([total])], ignore_index=True)
+    return out.assign(counts=counts)
 
 
 def supply_sentences(frame: pd.DataFrame, year: int, totals: PublishedTotals | None = None) -> list[str]:
