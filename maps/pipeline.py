@@ -376,7 +376,7 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
                                         children.synthetic))
         return out
     out.sentences += summary.child_sentences(result, synthetic=children.synthetic)
-    for p in write_child_outputs(result, stage, data_quality=pq):
+    for p in write_child_outputs(result, stage, data_quality=pq, distances=frame["distance_miles"]):
         rel = p.relative_to(stage).as_posix()
         out.items.append(report.Item(rel, rel, "child level", synthetic=children.synthetic))
     designs = design_outputs(frame, between=result, synthetic=children.synthetic, stage=stage, kind=kind)
