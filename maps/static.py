@@ -13,9 +13,9 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
-from matplotlib.colors import to_hex
 from matplotlib.backend_bases import RendererBase
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
@@ -368,8 +368,8 @@ def fit_footer(fig: Figure, text: str, *, x: float = 0.01, y: float = 0.005, fon
                va: str = "bottom", reserve: bool = True, color: str = "#333333") -> Text:
     """Write a footer (sources, attribution) wrapped so that every line fits inside the figure; return it.
 
-    Each paragraph (``\\n``) is wrapped at the most characters whose rendered line still ends inside the figure's
-    right edge (less a margin equal to ``x``), measured with the figure's own renderer, so nothing is cut off
+    Each paragraph (between newlines) is wrapped at the most characters whose rendered line still ends inside the
+    figure's right edge (less a margin equal to ``x``), measured with the figure's own renderer, so nothing is cut off
     ("© OpenStreetMap contr"). With ``reserve`` and a constrained layout, the axes are laid out above the footer.
     """
     renderer = _renderer(fig)
@@ -386,7 +386,7 @@ def fit_footer(fig: Figure, text: str, *, x: float = 0.01, y: float = 0.005, fon
         engine = fig.get_layout_engine()
         height = t.get_window_extent(renderer).height / fig.bbox.height
         if engine is not None and hasattr(engine, "set"):
-            engine.set(rect=(0, y + height + 0.01, 1, 1 - y - height - 0.01))
+            engine.set(rect=(0, y + height + 0.01, 1, 1 - y - height - 0.01))  # type: ignore[call-arg]
     return t
 
 

@@ -30,6 +30,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
 from maps import pipeline
+from maps.outputs import QUALITY_FILE_COLUMNS
 from maps.steps import StepOutput
 
 from .conftest import decoded
@@ -269,7 +270,7 @@ def _quality_relations(frame: pd.DataFrame, truth: pd.DataFrame, where: str) -> 
 
 def test_no_suppressed_count_recoverable_from_data_quality(run: Run) -> None:
     published = pd.read_csv(run.out / "data_quality.csv", dtype=str, keep_default_na=False)
-    assert list(published.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
+    assert list(published.columns) == QUALITY_FILE_COLUMNS
     assert published["out_of"].ne("").all()  # every count says what it is counted among
     counts = run.truth["write_quality"][0][0]
     truth = pd.DataFrame([vars(c) for c in counts])

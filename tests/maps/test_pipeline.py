@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from geo.errors import InputError
 from maps import pipeline
+from maps.outputs import QUALITY_FILE_COLUMNS
 from maps.pipeline import JobOptions, StepOutput, run_job
 from provision.returns import ChildLevelData, read_return
 
@@ -66,7 +67,7 @@ def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_su
     assert run["skipped"][0] == {"step": "Road distances", "reason": result.skipped[0].reason}
     assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
     assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
-    assert list(result.data_quality.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
+    assert list(result.data_quality.columns) == QUALITY_FILE_COLUMNS
     assert not list(tmp_path.glob(".out.*"))  # no staging folder or lock left behind
 
 
