@@ -115,9 +115,11 @@ def ecological_sentences(result: EcologicalResult) -> list[str]:
     out = []
     for row in result.fixed_effects.itertuples():
         unit = " percentage points" if row.outcome.startswith("pct_") else ""
-        verdict = _verdict(row.ci_low, row.ci_high, null=0.0, more="went with more going missing",
-                           less="went with less going missing")
-        out.append(f"Real LA-level data: LAs placing more children over 20 miles away and outside the LA {verdict}: "
+        verdict = _verdict(row.ci_low, row.ci_high, null=0.0, more="LAs placing more children far away had more",
+                           less="LAs placing more children far away had less")
+        verdict = ("no clear association between placing children over 20 miles away (outside the LA) and "
+                   if verdict == "no clear difference" else f"{verdict} ") + _OUTCOMES.get(row.outcome, row.outcome)
+        out.append(f"Real LA-level data: {verdict}: "
                    f"each extra percentage point placed that far goes with {row.coef:+.3f}{unit} in "
                    f"{_OUTCOMES.get(row.outcome, row.outcome)} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
                    f"{row.n_las} LAs, LA and year fixed effects). An association between LAs, not children.")
