@@ -199,7 +199,8 @@ def _cells(frame: pd.DataFrame, column: str, truth: pd.Series, where: str) -> di
 def test_every_table_is_read(run: Run) -> None:
     """The test covers what the run publishes from the return: a new table must be added to the attack."""
     tables = sorted(p.name for p in (run.out / "tables").glob("*.csv"))
-    assert tables == ["distance_bands.csv", "effect_data_quality.csv", "effect_dose_response.csv", "effect_inside_vs_outside_la.csv",
+    assert tables == ["distance_bands.csv", "effect_data_quality.csv", "effect_dose_response.csv",
+                      "effect_inside_vs_outside_la.csv",
                       "effect_ps_balance.csv", "effect_rate_by_distance_band.csv", "effect_rate_ratios.csv",
                       "flows.csv", "sufficiency_by_la.csv", "sufficiency_by_region.csv", "sufficiency_whatif.csv"]
     assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html",
