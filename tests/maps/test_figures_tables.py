@@ -91,6 +91,10 @@ def dose_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     files = {p.suffix.lstrip("."): p for p in paths if p.stem.endswith("dose_response") and p.parent.name == "figures"}
     files["csv"] = out / "tables" / "synthetic_effect_dose_response.csv"
     files["miles"] = out / "miles.npy"
+    files["result"] = out / "result.pkl"
+    import pickle
+
+    files["result"].write_bytes(pickle.dumps(result))
     np.save(files["miles"], np.sort(frame["distance_miles"].dropna().to_numpy(float)))
     return files
 
@@ -211,3 +215,66 @@ def test_data_quality_denominators() -> None:
     assert q["unit"].tolist()[:4] == ["placement episode"] * 4
     assert q["counted_once"].iloc[0].startswith("yes") and q["counted_once"].iloc[4].startswith("no")
     assert q["rows_checked"].iloc[4] == ""
+
+
+def _texts_inside(fig: Figure) -> list[str]:
+    """The figure-level texts (title, subtitle, footer) that reach outside the figure."""
+    from maps.static import _renderer
+
+    r = _renderer(fig)
+    out = []
+    for t in fig.texts:
+        if not t.get_text().strip() or t.get_text() == "SYNTHETIC":  # the rotated watermark is meant to spill
+            continue
+        b = t.get_window_extent(r)
+        if b.x0 < 0 or b.y0 < 0 or b.x1 > fig.bbox.width + 0.5 or b.y1 > fig.bbox.height + 0.5:
+            out.append(t.get_text()[:60])
+    return out
+
+
+def test_every_figure_footer_fits(located: pd.DataFrame, las: gpd.GeoDataFrame, supply_frame: gpd.GeoDataFrame,
+                                  regions: gpd.GeoDataFrame, dose_files: dict[str, Path]) -> None:
+    from maps.effect_figures import plot_dose_response
+    from maps.static import distance_figure, flow_figure
+    from provision.flows import placement_flows
+
+    long_source = "Ofsted, DfE and ONS; a long source line to wrap " * 6
+    flows = placement_flows(located)
+    by_la, bands = distances_by_la(located, "E08000007")
+    figures = {
+        "supply": supply_figure(supply_frame, column="gap_index", regions=regions, source=long_source),
+        "lisa": lisa_figure(supply_frame, regions=regions, source=long_source),
+        "flows": flow_figure(flows[flows["placement_type"] == "All placements"], las=las, source=long_source),
+        "distances": distance_figure(by_la, las=las, la="E08000007", bands=bands, roads=True, source=long_source),
+    }
+    import pickle
+
+    figures["dose"] = plot_dose_response(pickle.loads(dose_files["result"].read_bytes()))
+    for name, fig in figures.items():
+        assert _texts_inside(fig) == [], name
+        footer = max(fig.texts, key=lambda t: len(t.get_text()))
+        assert "Contains" in footer.get_text() and "\n" in footer.get_text(), name
+
+
+@pytest.mark.xfail(strict=True, reason="maps/distance_map.py (owned by the maps helper) still suppresses its band "
+                   "table with suppress_counts and says 'Children': it must render maps.summary.band_table(bands), "
+                   "as the figure and tables/distance_bands.csv do, so that every output hides the same cells")
+def test_distances_map_band_table_matches_the_csv(las: gpd.GeoDataFrame) -> None:
+    from maps.distance_map import distance_map
+    from maps.interactive import render_html
+
+    rng = np.random.default_rng(1)
+    n = 60
+    miles = np.r_[rng.uniform(0, 9, n - 4), 55.0, 60.0, 150.0, 20.5]  # bands of 1 and 2: two small cells
+    loc = pd.DataFrame({"CHILD": [f"K{i}" for i in range(n)], "responsible_la": "E08000007", "pl_la": "E08000003",
+                        "straight_distance_miles": miles, "road_distance_km": miles * 1.609344 * 1.2})
+    by_la, bands = distances_by_la(loc, "E08000007")
+    html = render_html(distance_map(by_la, las=las, la="E08000007", bands=bands, roads=True), inline_assets=True)
+    table = band_table(bands)
+    from .conftest import decoded
+
+    page = decoded(html).replace('\\"', '"')
+    found = re.search(r'<table class="ffh-bands">(.*?)</table>', page, re.S)
+    assert found is not None
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", found.group(1))
+    assert [list(r) for r in rows] == table[["distance_band", "straight_line", "road"]].values.tolist()
