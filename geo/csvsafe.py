@@ -55,9 +55,7 @@ def _tidy_series(values: pd.Series) -> pd.Series:
     if not pd.api.types.is_float_dtype(values):
         return values
     v = values.astype(float)
-    finite = v[np.isfinite(v)]
-    if len(finite) and (finite == np.round(finite)).all() and (np.abs(finite) < 2**53).all() \
-            and len(finite) == int(v.notna().sum()):
+    if _whole(v):
         return v.round().astype("Int64")
     name = str(values.name or "").lower()
     if any(k in name for k in ("easting", "northing", "lat", "lon")) or name in {"x", "y"}:
@@ -66,7 +64,15 @@ def _tidy_series(values: pd.Series) -> pd.Series:
         return v.round(1)
     mag = np.floor(np.log10(np.abs(v.where(v != 0))))
     scale = 10.0 ** (3 - mag.fillna(0))
-    return (np.round(v * scale) / scale).where(np.isfinite(v), v)
+    out = (np.round(v * scale) / scale).where(np.isfinite(v), v)
+    return out.round().astype("Int64") if _whole(out) else out  # large estimates: 19,030.4 → 19030
+
+
+def _whole(v: pd.Series) -> bool:
+    """Whether every value is a finite whole number (missing allowed) that an integer column can hold."""
+    finite = v[np.isfinite(v)]
+    return bool(len(finite)) and len(finite) == int(v.notna().sum()) and bool(
+        (finite == np.round(finite)).all() and (np.abs(finite) < 2**53).all())
 
 
 def escape_cells(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:

@@ -103,8 +103,10 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     if not d.empty:
         ax.fill_between(d["distance_miles"], d["ci_low"], d["ci_high"], color="steelblue", alpha=0.25,
                         label="95% interval (spline)")
+        ref = (f" against {float(d['reference_miles'].iloc[0]):.1f} miles (the interval narrows there)"
+               if "reference_miles" in d else "")
         ax.plot(d["distance_miles"], d["rate_ratio"], color="steelblue", lw=2,
-                label="adjusted rate ratio (spline of log distance)")
+                label=f"adjusted rate ratio{ref} (spline of log distance)")
     bands = result.rate_ratios.loc[result.rate_ratios["model_id"].eq("bands")]
     if not bands.empty:
         mids = [_band_mid(lbl.split(" vs ")[0]) for lbl in bands["term"]]
@@ -216,7 +218,8 @@ def _safe_dose_response(result: ChildEffectResult, min_count: int,
     The model's own grid starts at the smallest distance (one child's, a disclosure) and ends at the 97.5th
     percentile; near zero miles its interval balloons (few placements, a log-distance spline). The curve is
     re-read (linearly, in log scale, between the model's points) from the first whole mile, at least 1, at or
-    above both the 5th percentile and the ``min_count``-th smallest of ``distances`` (the modelled placements'
+    above the model's second point (never interpolating towards the smallest distance), the 5th percentile and
+    the ``min_count``-th smallest of ``distances`` (the modelled placements'
     miles), to the last whole mile at or below both the 95th percentile and the ``min_count``-th largest (and the
     model's end). Without ``distances`` (the models keep no data), the 0–10 mile band's median distance (a
     published statistic of at least ``min_count`` placements) stands in for the lower end. The reference
@@ -234,13 +237,13 @@ def _safe_dose_response(result: ChildEffectResult, min_count: int,
         x = np.sort(pd.to_numeric(distances, errors="coerce").dropna().to_numpy(float))
         if len(x) < 2 * min_count:
             return d.iloc[0:0]
-        lo = max(np.ceil(np.quantile(x, 0.05)), np.ceil(x[min_count - 1]), 1.0, np.ceil(grid_x[0]))
+        lo = max(np.ceil(np.quantile(x, 0.05)), np.ceil(x[min_count - 1]), 1.0, np.ceil(grid_x[1]))
         hi = min(np.floor(np.quantile(x, 0.95)), np.floor(x[-min_count]), np.floor(grid_x[-1]))
     else:
         first = result.rate_table.loc[result.rate_table["distance_band"].astype(str).eq(DISTANCE_BANDS[0])]
         if first.empty or int(first["placements"].iloc[0]) < min_count:
             return d.iloc[0:0]
-        lo = max(np.ceil(float(first["median_distance_miles"].iloc[0])), 1.0, np.ceil(grid_x[0]))
+        lo = max(np.ceil(float(first["median_distance_miles"].iloc[0])), 1.0, np.ceil(grid_x[1]))
         hi = np.floor(grid_x[-1])
     if not hi > lo:
         return d.iloc[0:0]
