@@ -76,7 +76,9 @@ def supply_figure(
     regions
         Region polygons (EPSG:27700) drawn as outlines.
     scheme, k, bins
-        Classification (see :func:`maps.interactive.classify`).
+        Classification (see :func:`maps.interactive.classify`). The signed measures of :data:`DIVERGING_COLUMNS`
+        (supply gap, net gain) are classed symmetrically about zero (:func:`diverging_classes`) unless ``bins``
+        or another ``scheme`` is given.
     title, subtitle, source
         Title, a line under it (e.g. the year), and the data sources; the licence attribution is always added.
     """
@@ -85,7 +87,7 @@ def supply_figure(
     if ly.column not in frame.columns:
         raise MissingColumnsError("supply figure frame", [ly.column], [str(c) for c in frame.columns])
     values = pd.to_numeric(frame[ly.column], errors="coerce")
-    if ly.column in DIVERGING_COLUMNS and bins is None:
+    if ly.column in DIVERGING_COLUMNS and bins is None and scheme == "quantiles":
         classes, edges = diverging_classes(values)
         colours = _diverging_colours(ly.cmap, edges)
     else:

@@ -278,3 +278,14 @@ def test_distances_map_band_table_matches_the_csv(las: gpd.GeoDataFrame) -> None
     assert found is not None
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", found.group(1))
     assert [list(r) for r in rows] == table[["distance_band", "straight_line", "road"]].values.tolist()
+
+
+def test_figure_supply_command_draws_lisa_clusters(mirror: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    out = tmp_path / "lisa.pdf"
+    res = CliRunner().invoke(app, ["figure", "supply", "--column", "lisa_cluster", "--year", "2024", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:5] == b"%PDF-"
