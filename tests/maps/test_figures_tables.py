@@ -289,3 +289,18 @@ def test_figure_supply_command_draws_lisa_clusters(mirror: Path, tmp_path: Path)
     res = CliRunner().invoke(app, ["figure", "supply", "--column", "lisa_cluster", "--year", "2024", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_design_sentences_give_a_verdict() -> None:
+    from types import SimpleNamespace
+
+    from maps.child_designs import design_sentences
+
+    def within(lo: float, hi: float) -> SimpleNamespace:
+        row = pd.Series({"ratio": (lo + hi) / 2, "ci_low": lo, "ci_high": hi})
+        return SimpleNamespace(per_10_miles=lambda: row, distance_measure="road", n_children=150)
+
+    more = design_sentences(None, within(1.05, 1.30), None, synthetic=False)[-1]  # type: ignore[arg-type]
+    assert more.endswith("the same child went missing more in their further placements.")
+    unclear = design_sentences(None, within(0.88, 1.07), None, synthetic=True)[-1]  # type: ignore[arg-type]
+    assert "no clear difference (the interval includes 1)" in unclear and "SYNTHETIC" in unclear
