@@ -103,16 +103,16 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     if not d.empty:
         ax.fill_between(d["distance_miles"], d["ci_low"], d["ci_high"], color="steelblue", alpha=0.25,
                         label="95% interval (spline)")
-        ref = (f" against {float(d['reference_miles'].iloc[0]):.1f} miles (the interval narrows there)"
+        ref = (f"; ratio 1 at {float(d['reference_miles'].iloc[0]):.1f} miles"
                if "reference_miles" in d else "")
         ax.plot(d["distance_miles"], d["rate_ratio"], color="steelblue", lw=2,
-                label=f"adjusted rate ratio{ref} (spline of log distance)")
+                label=f"adjusted rate ratio (spline of log distance{ref})")
     bands = result.rate_ratios.loc[result.rate_ratios["model_id"].eq("bands")]
     if not bands.empty:
         mids = [_band_mid(lbl.split(" vs ")[0]) for lbl in bands["term"]]
         ax.errorbar(mids, bands["ratio"], yerr=[bands["ratio"] - bands["ci_low"], bands["ci_high"] - bands["ratio"]],
                     fmt="o", color="darkorange", capsize=4,
-                    label="distance bands (vs 0–10 miles), at the band's midpoint")
+                    label="distance bands vs 0–10 miles, at mid-band")
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
     _plain_log_axis(ax.yaxis)
@@ -124,7 +124,7 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
         fig.text(0.5, 0.5, "SYNTHETIC", fontsize=70, color="red", alpha=0.12, ha="center", va="center",
                  rotation=30)
     ax.set_title(title, fontsize=10, color="red" if result.synthetic else "black")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="best")  # where it covers least of the curve and the bands
     attribution = [OS_ATTRIBUTION, OGL_ATTRIBUTION]
     if result.distance_measure == "road":
         attribution.append(OSM_ATTRIBUTION)
