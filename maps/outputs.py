@@ -183,7 +183,9 @@ def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], li
             checked.append(str(labels.iloc[same[0]]))
         else:
             checked.append("")
-        once.append("yes: the reasons with this denominator exclude each other and add up to rows_checked")
+        once.append("yes: the reasons with this denominator exclude each other and add up to rows_checked"
+                    if checked[-1] else "yes: the reasons with this denominator exclude each other (each row under "
+                    "the first that applies)")
     return checked, once
 
 

@@ -130,7 +130,7 @@ def child_sentences(result: ChildEffectResult, *, synthetic: bool) -> list[str]:
     """Word the share going missing over 20 miles against nearer (percentage points) and the adjusted rate ratio."""
     rr = result.per_10_miles()
     verdict = _verdict(rr["ci_low"], rr["ci_high"], null=1.0, more="more", less="fewer")
-    words = (f"the adjusted rate ratio of missing incidents per 10 miles further from home ({result.distance_measure} "
+    words = (f"the adjusted rate ratio of going missing per 10 miles further from home ({result.distance_measure} "
              f"distance) was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to {rr['ci_high']:.2f}): "
              + ("no clear difference" if verdict == "no clear difference" else f"{verdict} incidents further away"))
     out = [x for x in [_over_20_sentence(result)] if x]
