@@ -376,7 +376,8 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
                                         children.synthetic))
         return out
     out.sentences += summary.child_sentences(result, synthetic=children.synthetic)
-    for p in write_child_outputs(result, stage, data_quality=pq, distances=frame["distance_miles"]):
+    modelled = frame["status"].eq("ok") if "status" in frame.columns else pd.Series(True, index=frame.index)
+    for p in write_child_outputs(result, stage, data_quality=pq, distances=frame.loc[modelled, "distance_miles"]):
         rel = p.relative_to(stage).as_posix()
         out.items.append(report.Item(rel, rel, "child level", synthetic=children.synthetic))
     designs = design_outputs(frame, between=result, synthetic=children.synthetic, stage=stage, kind=kind)
