@@ -12,11 +12,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["to_csv", "escape_cells", "FORMULA_PREFIXES"]
+__all__ = ["to_csv", "escape_cells", "tidy_numbers", "FORMULA_PREFIXES"]
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 """First characters that make a spreadsheet read a cell as a formula."""
@@ -28,9 +29,50 @@ _NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$|^-$"
 def to_csv(frame: pd.DataFrame | pd.Series, path_or_buf: Any = None, **kwargs: Any) -> str | None:
     """Write ``frame`` as CSV like :meth:`pandas.DataFrame.to_csv`, with formula-like text cells escaped.
 
-    Cells, column names and a text index are escaped (see the module docstring); ``frame`` is not changed.
+    Cells, column names and a text index are escaped (see the module docstring), and numbers are written as a
+    reader expects them (:func:`tidy_numbers`: counts as integers, percentages to 1 decimal place, other numbers
+    to 4 significant figures); ``frame`` is not changed.
     """
-    return escape_cells(frame).to_csv(path_or_buf, **kwargs)
+    return escape_cells(tidy_numbers(frame)).to_csv(path_or_buf, **kwargs)
+
+
+def tidy_numbers(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """Return a copy whose float columns holding only whole numbers are integers (``336``, not ``336.0``).
+
+    Other float columns are rounded: percentages (``pct_*``, ``*_pct``, ``percent``) to 1 decimal place; the rest
+    to 4 significant figures (rates, ratios, intervals: ``0.5929``, not ``0.5928574088556213``), except coordinates
+    (``easting``, ``northing``, ``lat``, ``lon``, ``x``, ``y``), which keep their value.
+    """
+    if isinstance(frame, pd.Series):
+        return _tidy_series(frame)
+    out = frame.copy()
+    for col in out.columns:
+        out[col] = _tidy_series(out[col])
+    return out
+
+
+def _tidy_series(values: pd.Series) -> pd.Series:
+    if not pd.api.types.is_float_dtype(values):
+        return values
+    v = values.astype(float)
+    if _whole(v):
+        return v.round().astype("Int64")
+    name = str(values.name or "").lower()
+    if any(k in name for k in ("easting", "northing", "lat", "lon")) or name in {"x", "y"}:
+        return values
+    if name.startswith("pct") or name.endswith("pct") or "percent" in name:
+        return v.round(1)
+    mag = np.floor(np.log10(np.abs(v.where(v != 0))))
+    scale = 10.0 ** (3 - mag.fillna(0))
+    out = (np.round(v * scale) / scale).where(np.isfinite(v), v)
+    return out.round().astype("Int64") if _whole(out) else out  # large estimates: 19,030.4 → 19030
+
+
+def _whole(v: pd.Series) -> bool:
+    """Whether every value is a finite whole number (missing allowed) that an integer column can hold."""
+    finite = v[np.isfinite(v)]
+    return bool(len(finite)) and len(finite) == int(v.notna().sum()) and bool(
+        (finite == np.round(finite)).all() and (np.abs(finite) < 2**53).all())
 
 
 def escape_cells(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:

@@ -88,7 +88,9 @@ def design_sentences(between: ChildEffectResult | None, within: WithinChildResul
         if between is not None:
             b = between.per_10_miles()
             words += f"; between children it was {b['ratio']:.2f} ({b['ci_low']:.2f} to {b['ci_high']:.2f})"
-        sentences.append(f"{tag}In {'the synthetic data' if synthetic else 'your data'}, {words}.")
+        verdict = _verdict(w["ci_low"], w["ci_high"], more="the same child went missing more in their further "
+                           "placements", less="the same child went missing less in their further placements")
+        sentences.append(f"{tag}In {'the synthetic data' if synthetic else 'your data'}, {words}: {verdict}.")
     if event is not None:
         c = event.contrasts.set_index("model_id")
         if "move_further_vs_same" in c.index and pd.notna(c.loc["move_further_vs_same", "ratio"]):
@@ -97,10 +99,21 @@ def design_sentences(between: ChildEffectResult | None, within: WithinChildResul
                 f"{tag}Around a move more than {event.threshold_miles:g} miles further from home, the missing rate "
                 f"in the {event.window_days} days after, against the {event.window_days} days before, changed "
                 f"{r['ratio']:.2f} times as much as around moves that kept the distance (95% CI {r['ci_low']:.2f} "
-                f"to {r['ci_high']:.2f}; {_count(int(r['moves']))} such moves).")
+                f"to {r['ci_high']:.2f}; {_count(int(r['moves']))} such moves): "
+                + _verdict(r["ci_low"], r["ci_high"], more="missing rose more after moves further away",
+                           less="missing rose less after moves further away") + ".")
     if synthetic:
         sentences[-1] += f" {SYNTHETIC_LABEL}."
     return sentences
+
+
+def _verdict(low: float, high: float, *, more: str, less: str) -> str:
+    """Plain words for a ratio's 95% interval: above 1, below 1, or either side of it."""
+    if low > 1:
+        return more
+    if high < 1:
+        return less
+    return "no clear difference (the interval includes 1)"
 
 
 def _count(n: int) -> str:

@@ -141,8 +141,9 @@ def map_distances(
 def figure_supply(
     out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
     year: Annotated[int, typer.Option(help="Year (31 March) of the figures.")] = 2024,
-    column: Annotated[str, typer.Option(help="Measure: homes, places, places_per_10k, gap_index, pct_outside_la "
-                                        "or net_gain.")] = "places_per_10k",
+    column: Annotated[str, typer.Option(help="Measure: homes, places, places_per_10k, gap_index, pct_outside_la, "
+                                        "net_gain (gap_index and net_gain classed about zero) or lisa_cluster "
+                                        "(hot and cold spots).")] = "places_per_10k",
     fmt: Annotated[FigureFormat | None, typer.Option("--format", help="png (300 dpi), svg or pdf; default "
                                                      "from the suffix.")] = None,
     scheme: Annotated[Scheme, typer.Option(help="Classes.")] = Scheme.quantiles,
@@ -163,8 +164,12 @@ def figure_supply(
     if column not in frame.columns:
         raise MissingColumnsError(f"supply measures for {year}", [column],
                                   [c for c in frame.columns if c not in ("geometry", "la_name")])
-    fig = static.supply_figure(frame, column=column, regions=regions, scheme=scheme.value, k=k, bins=user_bins,
-                               subtitle=f"England, 31 March {year}", source=SUPPLY_SOURCE.format(year=year))
+    if column == "lisa_cluster":
+        fig = static.lisa_figure(frame, regions=regions, subtitle=f"England, 31 March {year}",
+                                 source=SUPPLY_SOURCE.format(year=year))
+    else:
+        fig = static.supply_figure(frame, column=column, regions=regions, scheme=scheme.value, k=k, bins=user_bins,
+                                   subtitle=f"England, 31 March {year}", source=SUPPLY_SOURCE.format(year=year))
     path = static.save_figure(fig, out, fmt=fmt.value if fmt else None)
     err_console.print(f"wrote {path}")
 

@@ -18,6 +18,7 @@ from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from geo.csvsafe import to_csv
 from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_counts, suppress_table
 from geo.errors import InputError
+from maps.static import fit_footer, save_all
 
 logger = logging.getLogger(__name__)
 
@@ -66,7 +67,7 @@ def plot_ecological(frame: pd.DataFrame, *, result: EcologicalResult | None = No
 
 
 def write_ecological_outputs(result: EcologicalResult, out: Path) -> list[Path]:
-    """Write tables (CSV), the scatter figure (PNG, SVG) and the caveat (TXT) into ``out``; return the paths."""
+    """Write tables (CSV), the scatter figure (PNG at 300 dpi, SVG, PDF) and the caveat (TXT); return the paths."""
     import matplotlib.pyplot as plt
 
     out = Path(out)
@@ -102,16 +103,19 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     if not d.empty:
         ax.fill_between(d["distance_miles"], d["ci_low"], d["ci_high"], color="steelblue", alpha=0.25,
                         label="95% interval (spline)")
+        ref = (f"; ratio 1 at {float(d['reference_miles'].iloc[0]):.1f} miles"
+               if "reference_miles" in d else "")
         ax.plot(d["distance_miles"], d["rate_ratio"], color="steelblue", lw=2,
-                label="adjusted rate ratio (spline of log distance)")
+                label=f"adjusted rate ratio (spline of log distance{ref})")
     bands = result.rate_ratios.loc[result.rate_ratios["model_id"].eq("bands")]
     if not bands.empty:
         mids = [_band_mid(lbl.split(" vs ")[0]) for lbl in bands["term"]]
         ax.errorbar(mids, bands["ratio"], yerr=[bands["ratio"] - bands["ci_low"], bands["ci_high"] - bands["ratio"]],
                     fmt="o", color="darkorange", capsize=4,
-                    label="distance bands (vs 0–10 miles), at the band's midpoint")
+                    label="distance bands vs 0–10 miles, at mid-band")
     ax.axhline(1.0, color="grey", lw=1, ls="--")
     ax.set_yscale("log")
+    _plain_log_axis(ax.yaxis)
     ax.set_xlabel(f"distance from home to placement, {result.distance_measure} (miles)")
     ax.set_ylabel("rate ratio of missing incidents (log scale)")
     title = "Does distance make a difference? Missing incidents by distance from home"
@@ -120,7 +124,7 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
         fig.text(0.5, 0.5, "SYNTHETIC", fontsize=70, color="red", alpha=0.12, ha="center", va="center",
                  rotation=30)
     ax.set_title(title, fontsize=10, color="red" if result.synthetic else "black")
-    ax.legend(fontsize=8, loc="upper left")
+    ax.legend(fontsize=8, loc="best")  # where it covers least of the curve and the bands
     attribution = [OS_ATTRIBUTION, OGL_ATTRIBUTION]
     if result.distance_measure == "road":
         attribution.append(OSM_ATTRIBUTION)
@@ -130,14 +134,15 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
 
 
 def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: pd.DataFrame | None = None,
-                        min_count: int = 5) -> list[Path]:
-    """Write the child-level tables (CSV, counts below ``min_count`` suppressed) and figures (PNG, SVG).
+                        min_count: int = 5, distances: pd.Series | None = None) -> list[Path]:
+    """Write the child-level tables (CSV, counts below ``min_count`` suppressed) and figures (PNG 300 dpi, SVG, PDF).
 
     Nothing written is a statistic of fewer than ``min_count`` placements or children: a distance band that small
     has its counts hidden (with secondary suppression, as the number of placements modelled is published) and its
     median distance, placement days, rates and rate ratios blanked; the inside/outside comparison is blanked when
-    either side is that small; the dose-response curve is shown between whole miles inside the 5th smallest and
-    5th largest distances (not from the smallest, one child's distance). Every file name starts with
+    either side is that small; the dose-response curve is shown between whole miles inside the 5th and 95th
+    percentiles of ``distances`` (the modelled placements' miles) and inside the 5th smallest and 5th largest (not
+    from the smallest, one child's distance; see :func:`_safe_dose_response`). Every file name starts with
     ``synthetic_`` and every table has a ``data`` column saying SYNTHETIC when the input was synthetic.
     """
     import dataclasses
@@ -152,7 +157,7 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
     rate = suppress_table(result.rate_table, min_count=min_count, column_totals=True)
     small = set(rate.loc[~rate["placements"].str.isdigit() | ~rate["children"].str.isdigit(), "distance_band"])
     safe = dataclasses.replace(result, rate_ratios=_safe_ratios(result.rate_ratios, small),
-                               dose_response=_safe_dose_response(result, min_count),
+                               dose_response=_safe_dose_response(result, min_count, distances),
                                inside_outside=_safe_inside_outside(result.inside_outside, min_count))
     tables = {"effect_rate_by_distance_band": rate,
               "effect_rate_ratios": safe.rate_ratios, "effect_dose_response": safe.dose_response,
@@ -206,27 +211,40 @@ def _safe_inside_outside(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
     return out
 
 
-def _safe_dose_response(result: ChildEffectResult, min_count: int) -> pd.DataFrame:
-    """Re-read the dose-response curve from a whole mile at or above the ``min_count``-th smallest distance.
+def _safe_dose_response(result: ChildEffectResult, min_count: int,
+                        distances: pd.Series | None = None) -> pd.DataFrame:
+    """Re-read the dose-response curve on whole miles where the data are dense: the 5th to the 95th percentile.
 
-    The model's own grid starts at the smallest distance (one child's) and ends at the 97.5th percentile; the
-    curve is re-read (linearly, in log scale, between the model's 80 points) on as many points from the first
-    whole mile at or above the ``min_count``-th smallest distance to the last whole mile at or below the
-    ``min_count``-th largest (and the model's end). The reference distance is rounded to 0.1 mile.
+    The model's own grid starts at the smallest distance (one child's, a disclosure) and ends at the 97.5th
+    percentile; near zero miles its interval balloons (few placements, a log-distance spline). The curve is
+    re-read (linearly, in log scale, between the model's points) from the first whole mile, at least 1, at or
+    above the model's second point (never interpolating towards the smallest distance), the 5th percentile and
+    the ``min_count``-th smallest of ``distances`` (the modelled placements'
+    miles), to the last whole mile at or below both the 95th percentile and the ``min_count``-th largest (and the
+    model's end). Without ``distances`` (the models keep no data), the 0–10 mile band's median distance (a
+    published statistic of at least ``min_count`` placements) stands in for the lower end. The reference
+    distance is rounded to 0.1 mile.
     """
     d = result.dose_response
     if d.empty:
         return d
-    model = result.models.get("spline")
-    frame = getattr(getattr(getattr(model, "model", None), "data", None), "frame", None)
-    if frame is None or "distance_miles" not in frame:
-        return d.iloc[0:0]
-    x = np.sort(pd.to_numeric(frame["distance_miles"], errors="coerce").dropna().to_numpy(float))
     grid_x = d["distance_miles"].to_numpy(float)
-    if len(x) < 2 * min_count:
-        return d.iloc[0:0]
-    lo = max(np.ceil(x[min_count - 1]), grid_x[0])
-    hi = min(np.floor(x[-min_count]), np.floor(grid_x[-1]))
+    if distances is None:
+        model = result.models.get("spline")
+        frame = getattr(getattr(getattr(model, "model", None), "data", None), "frame", None)
+        distances = frame["distance_miles"] if frame is not None and "distance_miles" in frame else None
+    if distances is not None:
+        x = np.sort(pd.to_numeric(distances, errors="coerce").dropna().to_numpy(float))
+        if len(x) < 2 * min_count:
+            return d.iloc[0:0]
+        lo = max(np.ceil(np.quantile(x, 0.05)), np.ceil(x[min_count - 1]), 1.0, np.ceil(grid_x[1]))
+        hi = min(np.floor(np.quantile(x, 0.95)), np.floor(x[-min_count]), np.floor(grid_x[-1]))
+    else:
+        first = result.rate_table.loc[result.rate_table["distance_band"].astype(str).eq(DISTANCE_BANDS[0])]
+        if first.empty or int(first["placements"].iloc[0]) < min_count:
+            return d.iloc[0:0]
+        lo = max(np.ceil(float(first["median_distance_miles"].iloc[0])), 1.0, np.ceil(grid_x[1]))
+        hi = np.floor(grid_x[-1])
     if not hi > lo:
         return d.iloc[0:0]
     grid = np.linspace(lo, hi, len(d))
@@ -266,7 +284,7 @@ def plot_designs(within: WithinChildResult, *, between: ChildEffectResult | None
     lo = min(min(r[1]["ci_low"] for r in rows), 1.0)
     hi = max(max(r[1]["ci_high"] for r in rows), 1.0)
     ax.set_xlim(lo / 1.05, hi * (hi / lo) ** 0.9 * 1.05)  # room on the right for the labels
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%.2f"))  # ratios near 1: 0.95, 1.00
     ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.xaxis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 1.25, 1.5, 2.0, 3.0, 5.0, 7.5)))
     ax.set_xlabel(f"rate ratio of missing incidents per 10 miles further from home\n({within.distance_measure} "
@@ -382,23 +400,23 @@ def _attribution(measure: str) -> list[str]:
 
 
 def _save(fig: Any, stem: Path) -> list[Path]:
-    """Save PNG and SVG (text kept as text, so labels and attribution stay searchable)."""
-    import matplotlib
-
-    paths = []
-    with matplotlib.rc_context({"svg.fonttype": "none"}):
-        for ext in ("png", "svg"):
-            path = stem.with_suffix(f".{ext}")
-            fig.savefig(path, dpi=150)
-            paths.append(path)
-    return paths
+    """Save PNG (300 dpi), SVG and PDF (text kept as text, so labels and attribution stay searchable)."""
+    return save_all(fig, stem)
 
 
 def _footer(fig: Any, text: str) -> None:
-    """Attribution line at the bottom of a constrained-layout figure, with room kept for it."""
-    lines = text.count("\n") + 1
-    fig.get_layout_engine().set(rect=(0, 0.03 * lines, 1, 1 - 0.03 * lines))
-    fig.text(0.01, 0.008, text, fontsize=6.5, ha="left", va="bottom")
+    """Attribution at the bottom of a constrained-layout figure, wrapped to fit, with room kept for it."""
+    fit_footer(fig, text, x=0.01, y=0.008, fontsize=6.5)
+
+
+def _plain_log_axis(axis: Any) -> None:
+    """Label a log axis with plain numbers (0.5, 1, 2), not powers of ten ("2×10⁰")."""
+    import matplotlib.ticker
+
+    axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
+    axis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _pos: f"{v:g}"))
+    axis.set_minor_locator(matplotlib.ticker.LogLocator(subs=(1.5, 3.0, 4.0, 7.0)))
+    axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
 
 
 def _band_mid(label: str) -> float:

@@ -35,8 +35,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["staged_output", "write_quality", "quality_frame", "road_quality", "write_run_json", "REPORT_MARKER",
            "QUALITY_FILE_COLUMNS"]
 
-QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "out_of", "synthetic"]
-"""Columns of ``data_quality.csv``: ``rows`` counted among ``out_of`` (small counts suppressed)."""
+QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "out_of", "rows_checked", "unit", "counted_once", "synthetic"]
+"""Columns of ``data_quality.csv``: ``rows`` (``unit``s) counted among ``out_of``, of which there are
+``rows_checked``; ``counted_once`` says whether the lines of that denominator exclude each other (small counts
+suppressed)."""
 
 _ROAD_REASONS = {"off_network": "an end is too far from the road network (no road distance)",
                  "same_node": "both ends snap to the same road junction (straight-line distance used)",
@@ -124,7 +126,9 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     labels = frame["rows"].astype(str)
     small = (frame["rows"] >= 1) & (frame["rows"] < 5)
     labels = labels.mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
-    return frame.assign(rows=labels)[QUALITY_FILE_COLUMNS]
+    checked, once = _denominators(frame, labels)
+    return frame.assign(rows=labels, rows_checked=checked, unit=frame["out_of"].map(_unit),
+                        counted_once=once)[QUALITY_FILE_COLUMNS]
 
 
 def road_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:
@@ -155,6 +159,44 @@ def _group_of(row: Any) -> tuple[str, str]:
     if not row.out_of and str(row.stage) == "supply":
         return f"_{row.Index}", "English LAs (real public data)"
     return f"_{row.Index}", row.out_of or f"rows of the {row.stage} stage"  # a part of no published total
+
+
+def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], list[str]]:
+    """``rows_checked`` and ``counted_once`` of each line: the size of its denominator, when that is published.
+
+    The lines of one group exclude each other and add up to the group's denominator. That number is given only
+    where it is already published (in ``out_of``, or as a line's own count, shown with that line's label, so a
+    hidden line stays hidden); otherwise, and for lines of no group, it is left blank.
+    """
+    values = frame["rows"].to_numpy()
+    checked, once = [], []
+    for row in frame.itertuples():
+        if str(row.group).startswith("_"):
+            checked.append("")
+            once.append("no: a row can be counted under more than one reason and at more than one stage")
+            continue
+        total = int(values[(frame["group"] == row.group).to_numpy()].sum())
+        same = [i for i in range(len(frame)) if values[i] == total and frame["group"].iloc[i] != row.group]
+        if f"{total:,}" in str(row.out_of):
+            checked.append(str(total))
+        elif same:
+            checked.append(str(labels.iloc[same[0]]))
+        else:
+            checked.append("")
+        once.append("yes: the reasons with this denominator exclude each other and add up to rows_checked"
+                    if checked[-1] else "yes: the reasons with this denominator exclude each other (each row under "
+                    "the first that applies)")
+    return checked, once
+
+
+def _unit(out_of: str) -> str:
+    """Return what one of ``rows`` is, from its denominator's words."""
+    text = str(out_of)
+    for words, unit in (("missing episodes", "missing episode"), ("episodes", "placement episode"),
+                        ("placements", "placement"), ("LAs", "local authority"), ("problems", "problem in a row")):
+        if words in text:
+            return unit
+    return "row"
 
 
 def _hide(frame: pd.DataFrame) -> pd.Series:

@@ -290,6 +290,8 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
                                  source=placements_source(synthetic))
     _save_figure(fig, stage / "figures" / "distances")
     name = str(las.loc[focus, "la_name"])
+    bands_csv = write_band_table(bands, stage / "tables" / f"{'synthetic_' if synthetic else ''}distance_bands.csv",
+                                 synthetic=synthetic)
     items = [
         report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
                     "counts under 5 suppressed", synthetic=synthetic),
@@ -300,6 +302,8 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
         report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=synthetic,
                     also=("figures/distances.svg", "figures/distances.pdf")),
         report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
+        report.Item(f"tables/{bands_csv.name}", f"Table: {name}'s placements by distance band, straight line and "
+                    "road (suppressed, with totals)", bands.attrs.get("counts", ""), synthetic=synthetic),
     ]
     return StepOutput(items=items, sentences=summary.placement_sentences(located, name, synthetic=synthetic))
 
@@ -373,7 +377,8 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
                                         children.synthetic))
         return out
     out.sentences += summary.child_sentences(result, synthetic=children.synthetic)
-    for p in write_child_outputs(result, stage, data_quality=pq):
+    modelled = frame["status"].eq("ok") if "status" in frame.columns else pd.Series(True, index=frame.index)
+    for p in write_child_outputs(result, stage, data_quality=pq, distances=frame.loc[modelled, "distance_miles"]):
         rel = p.relative_to(stage).as_posix()
         out.items.append(report.Item(rel, rel, "child level", synthetic=children.synthetic))
     designs = design_outputs(frame, between=result, synthetic=children.synthetic, stage=stage, kind=kind)
@@ -385,6 +390,15 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def write_band_table(bands: pd.DataFrame, path: Path, *, synthetic: bool) -> Path:
+    """Write the focus LA's distance-band table (:func:`maps.summary.band_table`: suppressed, with totals)."""
+    table = summary.band_table(bands)
+    if synthetic:
+        table = table.assign(data="SYNTHETIC")
+    to_csv(table, path, index=False)
+    return path
+
+
 def _check(options: JobOptions, children: ChildLevelData) -> str:
     """Validate the options against the input before any work; return the focus LA."""
     if not 2014 <= options.year <= 2025:

@@ -99,6 +99,7 @@ def write_index(
         parts.append(f'<p class="synthetic">{esc(SYNTHETIC_NOTICE)}</p>')
     parts.append("<h2>Summary</h2><ul>" + "".join(f"<li>{esc(s)}</li>" for s in summary) + "</ul>")
     for sec in sections:
+        sec = Section(sec.title, items=_merge_formats(sec.items), notes=sec.notes, synthetic=sec.synthetic)
         tag = ' <span class="tag">SYNTHETIC</span>' if sec.synthetic else ""
         parts.append(f"<h2>{esc(sec.title)}{tag}</h2>")
         for note in sec.notes:
@@ -131,6 +132,30 @@ def write_index(
     path.write_text("\n".join(parts), encoding="utf-8")
     logger.info("wrote %s", path)
     return path
+
+
+def _merge_formats(items: Sequence[Item]) -> list[Item]:
+    """One line per figure: an SVG or PDF item beside the PNG of the same name becomes a link on the PNG's line.
+
+    An item labelled with its bare path gets a readable label ("Figure: ecological pct went missing (PNG, 300
+    dpi)"; "Table: …"), so no line of the index is just a file name.
+    """
+    by_path = {it.path: it for it in items}
+    out: list[Item] = []
+    for it in items:
+        p = Path(it.path)
+        if p.suffix in (".svg", ".pdf") and p.with_suffix(".png").as_posix() in by_path:
+            continue
+        also = tuple(dict.fromkeys([*it.also, *(a for ext in (".svg", ".pdf")
+                                                 if (a := p.with_suffix(ext).as_posix()) in by_path)]))
+        label = it.label
+        if label == it.path:
+            words = p.stem.removeprefix("synthetic_").replace("_", " ")
+            kind = {".png": "Figure", ".svg": "Figure", ".pdf": "Figure", ".csv": "Table"}.get(p.suffix, "Notes")
+            fmt = " (PNG, 300 dpi)" if p.suffix == ".png" else ""
+            label = f"{kind}: {words}{fmt}"
+        out.append(Item(it.path, label, it.description, it.synthetic, also))
+    return out
 
 
 _CSS = """

@@ -13,26 +13,39 @@ import numpy as np
 import pandas as pd
 from matplotlib import patheffects
 from matplotlib.axes import Axes
+from matplotlib.backend_bases import RendererBase
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import FancyArrowPatch, Patch, Rectangle
+from matplotlib.text import Text
 
 from distance.straight import METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
-from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError, require_columns
+from maps.interactive import _LISA_COLOURS as LISA_COLOURS  # one set of cluster colours for map and figure
 from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
+from maps.summary import TOTAL_ROW, band_table
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FIGSIZE_IN", "DPI", "supply_figure", "flow_figure", "distance_figure", "save_figure"]
+__all__ = ["FIGSIZE_IN", "DPI", "FIGURE_FORMATS", "supply_figure", "lisa_figure", "flow_figure", "distance_figure",
+           "save_figure", "save_all", "fit_footer", "diverging_classes", "DIVERGING_COLUMNS"]
 
 FIGSIZE_IN = (7.5, 9.0)
 """Figure size in inches: at :data:`DPI` a PNG is 2250 × 2700 pixels."""
 
 DPI = 300
 """Resolution of PNG output (dots per inch)."""
+
+FIGURE_FORMATS = ("png", "svg", "pdf")
+"""Every figure is written in each of these formats (PNG at :data:`DPI`)."""
+
+DIVERGING_COLUMNS = ("gap_index", "net_gain")
+"""Signed measures: classed symmetrically about zero, so that zero is a class edge and the colours say the sign."""
 
 _LONDON = "E12000007"
 
@@ -63,7 +76,9 @@ def supply_figure(
     regions
         Region polygons (EPSG:27700) drawn as outlines.
     scheme, k, bins
-        Classification (see :func:`maps.interactive.classify`).
+        Classification (see :func:`maps.interactive.classify`). The signed measures of :data:`DIVERGING_COLUMNS`
+        (supply gap, net gain) are classed symmetrically about zero (:func:`diverging_classes`) unless ``bins``
+        or another ``scheme`` is given.
     title, subtitle, source
         Title, a line under it (e.g. the year), and the data sources; the licence attribution is always added.
     """
@@ -72,16 +87,22 @@ def supply_figure(
     if ly.column not in frame.columns:
         raise MissingColumnsError("supply figure frame", [ly.column], [str(c) for c in frame.columns])
     values = pd.to_numeric(frame[ly.column], errors="coerce")
-    classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
-    colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
+    if ly.column in DIVERGING_COLUMNS and bins is None and scheme == "quantiles":
+        classes, edges = diverging_classes(values)
+        colours = _diverging_colours(ly.cmap, edges)
+    else:
+        classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
+        colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
     fills = np.array([colours[c] if c >= 0 else "#d9d9d9" for c in classes])
     fig, ax = _figure()
     frame.plot(ax=ax, color=fills, edgecolor="white", linewidth=0.25)
     if regions is not None:
         check_bng(regions, name="regions")
         regions.boundary.plot(ax=ax, color="#252525", linewidth=0.6)
-    handles = [Patch(facecolor=colours[i], edgecolor="#999999",
-                     label=f"{format_value(ly.fmt, edges[i])} – {format_value(ly.fmt, edges[i + 1])}")
+    def edge(x: float) -> str:
+        return "0" if x == 0 else format_value(ly.fmt, x)
+
+    handles = [Patch(facecolor=colours[i], edgecolor="#999999", label=f"{edge(edges[i])} – {edge(edges[i + 1])}")
                for i in range(len(edges) - 1)]
     if (classes < 0).any():
         handles.append(Patch(facecolor="#d9d9d9", edgecolor="#999999", label="no data"))
@@ -93,6 +114,76 @@ def supply_figure(
         frame[london].plot(ax=inset, color=fills[london.to_numpy()], edgecolor="white", linewidth=0.3)
     _decorate(fig, ax, title=title or ly.label, subtitle=subtitle, source=source, note=ly.note)
     return fig
+
+
+def lisa_figure(
+    frame: gpd.GeoDataFrame,
+    *,
+    column: str = "lisa_cluster",
+    regions: gpd.GeoDataFrame | None = None,
+    title: str = "Hot and cold spots of children's-home places (local Moran's I)",
+    subtitle: str = "",
+    source: str = "",
+    note: str = ("LISA clusters of places per 10,000 children, queen contiguity, 999 permutations, p < 0.05: "
+                 "a hot spot is an LA with many places among neighbours with many."),
+) -> Figure:
+    """Map of LISA cluster labels (``HH``, ``LL``, ``HL``, ``LH``, ``ns``) for England, with a London inset.
+
+    Parameters
+    ----------
+    frame
+        One row per LA, polygons in EPSG:27700, with ``column`` holding the cluster labels (missing: no data).
+    regions
+        Region polygons (EPSG:27700) drawn as outlines.
+    """
+    check_bng(frame, name="LISA figure frame")
+    if column not in frame.columns:
+        raise MissingColumnsError("LISA figure frame", [column], [str(c) for c in frame.columns])
+    labels = frame[column].map(_lisa_key)
+    unknown = sorted({str(v) for v, k in zip(frame[column], labels, strict=True) if k is None})
+    if unknown:
+        raise InputError(f"LISA figure: unknown cluster label(s) {unknown}; expected High-High, Low-Low, High-Low, "
+                         "Low-High, not significant, no neighbours or no data (or HH, LL, HL, LH, ns)")
+    fills = np.array([_LISA_EXTRA.get(k, LISA_COLOURS.get(k, ("", "")))[0] for k in labels])
+    fig, ax = _figure()
+    frame.plot(ax=ax, color=fills, edgecolor="#bdbdbd", linewidth=0.25)
+    if regions is not None:
+        check_bng(regions, name="regions")
+        regions.boundary.plot(ax=ax, color="#252525", linewidth=0.6)
+    handles = [Patch(facecolor=colour, edgecolor="#999999", label=f"{name} ({int((labels == k).sum())} LAs)")
+               for k, (colour, name) in {**LISA_COLOURS, **_LISA_EXTRA}.items() if (labels == k).any()]
+    ax.legend(handles=handles, title="LISA cluster", loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
+              title_fontsize=7.5, frameon=False)
+    if "region_code" in frame.columns and (frame["region_code"] == _LONDON).any():
+        london = (frame["region_code"] == _LONDON).to_numpy()
+        inset = _inset(fig, ax, frame[london])
+        frame[london].plot(ax=inset, color=fills[london], edgecolor="#bdbdbd", linewidth=0.3)
+    _decorate(fig, ax, title=title, subtitle=subtitle, source=source, note=note)
+    return fig
+
+
+def diverging_classes(values: pd.Series, *, k_side: int = 3) -> tuple[pd.Series, list[float]]:
+    """Class signed values symmetrically about zero: ``k_side`` classes below zero, ``k_side`` above.
+
+    The edges are ``-m, …, 0, …, m`` with ``m`` the largest absolute value and the inner edges at quantiles of the
+    absolute values (rounded to two significant figures), the same on both sides, so equal colours mean equal
+    sizes of deficit and surplus. Missing values get class -1. Returns (classes indexed like ``values``, edges).
+    """
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    out = pd.Series(-1, index=values.index, dtype=int)
+    ok = v.notna()
+    if not ok.any():
+        return out, []
+    a = np.abs(v[ok].to_numpy())
+    top = float(a.max()) or 1.0
+    inner = sorted({_round_sig(float(q)) for q in np.quantile(a[a > 0] if (a > 0).any() else a,
+                                                                np.linspace(0, 1, k_side + 1)[1:-1])} - {0.0})
+    inner = [e for e in inner if e < top]
+    pos = [*inner, top]
+    edges = [-e for e in reversed(pos)] + [0.0] + pos
+    cls = np.searchsorted(np.asarray(edges[1:-1]), v[ok].to_numpy(), side="right")
+    out[ok] = cls.astype(int)
+    return out, edges
 
 
 def flow_figure(
@@ -240,13 +331,20 @@ def distance_figure(
                bbox_to_anchor=(0.69, 0.52), fontsize=7, title_fontsize=7.5, frameon=False)
     if bands is not None:
         _band_chart(fig, bands)
-    note = ("Rings: straight-line distance from a point inside the home LA. Bars: '<5' fewer than 5 children; "
-            "'s' suppressed so that a total cannot reveal a small count.")
-    if bands is not None and "road" in bands.columns:
-        note += " Road and straight-line bars count only placements with both distances."
+    note = "Rings: straight-line distance from a point inside the home LA."
+    if bands is not None:
+        counts = str(bands.attrs.get("counts", "placements"))
+        note += (f" Bars count placements (a child placed twice counts twice), both colours the same set: {counts}."
+                 " '<5' fewer than 5 placements; 's' suppressed so that a total cannot reveal a small count.")
     _decorate(fig, ax, title=title or f"Where {name}'s children are placed", subtitle=subtitle, source=source,
               note=note, roads=roads)
     return fig
+
+
+def save_all(fig: Figure, stem: str | Path) -> list[Path]:
+    """Save ``fig`` as ``stem``.png (:data:`DPI`), .svg and .pdf (:data:`FIGURE_FORMATS`); return the paths."""
+    stem = Path(stem)
+    return [save_figure(fig, stem.with_suffix(f".{ext}")) for ext in FIGURE_FORMATS]
 
 
 def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None, dpi: int = DPI) -> Path:
@@ -268,7 +366,69 @@ def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None, dpi: i
     return path
 
 
+def fit_footer(fig: Figure, text: str, *, x: float = 0.01, y: float = 0.005, fontsize: float = 6.5,
+               va: str = "bottom", reserve: bool = True, color: str = "#333333") -> Text:
+    """Write a footer (sources, attribution) wrapped so that every line fits inside the figure; return it.
+
+    Each paragraph (between newlines) is wrapped at the most characters whose rendered line still ends inside the
+    figure's right edge (less a margin equal to ``x``), measured with the figure's own renderer, so nothing is cut off
+    ("© OpenStreetMap contr"). With ``reserve`` and a constrained layout, the axes are laid out above the footer.
+    """
+    renderer = _renderer(fig)
+    fig_w = fig.bbox.width
+    limit = fig_w * (1 - 2 * x)
+    t = fig.text(x, y, text, fontsize=fontsize, ha="left", va=va, color=color)
+    width = max(int(limit / (fontsize * fig.dpi / 72 * 0.45)), 20)  # a generous first guess, then shrink
+    while True:
+        t.set_text("\n".join(textwrap.fill(p, width) if p else "" for p in text.split("\n")))
+        if t.get_window_extent(renderer).width <= limit or width <= 20:
+            break
+        width -= 4
+    if reserve:
+        engine = fig.get_layout_engine()
+        height = t.get_window_extent(renderer).height / fig.bbox.height
+        if engine is not None and hasattr(engine, "set"):
+            engine.set(rect=(0, y + height + 0.01, 1, 1 - y - height - 0.01))  # type: ignore[call-arg]
+    return t
+
+
 # --------------------------------------------------------------------------------------------- helpers
+_LISA_EXTRA = {"none": ("#cbb8dd", "No neighbours (left out)"), "nodata": ("#d9d9d9", "No data")}
+_LISA_KEYS = {"hh": "HH", "highhigh": "HH", "ll": "LL", "lowlow": "LL", "hl": "HL", "highlow": "HL", "lh": "LH",
+              "lowhigh": "LH", "ns": "ns", "notsignificant": "ns", "noneighbours": "none", "nodata": "nodata"}
+
+
+def _lisa_key(value: object) -> str | None:
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "nodata"
+    return _LISA_KEYS.get(str(value).strip().lower().replace("-", "").replace(" ", "").replace("_", ""))
+
+
+def _round_sig(x: float, digits: int = 2) -> float:
+    if x == 0 or not np.isfinite(x):
+        return 0.0
+    return float(round(x, digits - 1 - int(np.floor(np.log10(abs(x))))))
+
+
+def _diverging_colours(cmap: str, edges: Sequence[float]) -> list[str]:
+    """Colours of zero-centred classes: as many shades each side of the ramp's middle as there are classes."""
+    n_neg = sum(1 for e in edges[1:] if e <= 0)
+    n_pos = len(edges) - 1 - n_neg
+    side = max(n_neg, n_pos, 1)
+    cm = matplotlib.colormaps[cmap]
+    # symmetric about the ramp's middle (its neutral colour, which is not used: every class has a sign)
+    steps = np.arange(1, side + 1) / side * 0.45
+    ramp = [to_hex(cm(0.5 - x)) for x in steps[::-1]] + [to_hex(cm(0.5 + x)) for x in steps]
+    return ramp[side - n_neg:side] + ramp[side:side + n_pos]
+
+
+def _renderer(fig: Figure) -> RendererBase:
+    canvas = fig.canvas
+    if not hasattr(canvas, "get_renderer"):
+        canvas = FigureCanvasAgg(fig)  # what savefig would use for PNG; text metrics match the saved files
+    return canvas.get_renderer()
+
+
 def _figure(rect: tuple[float, float, float, float] = (0.02, 0.09, 0.96, 0.80)) -> tuple[Figure, Axes]:
     fig = Figure(figsize=FIGSIZE_IN)  # no pyplot: no global state, no GUI backend
     ax = fig.add_axes(rect)
@@ -331,33 +491,36 @@ def _decorate(fig: Figure, ax: Axes, *, title: str, subtitle: str, source: str, 
     parts = (note, f"Source: {source}" if source else "", attribution)
     text = " ".join(x.rstrip(".") + "." for x in parts if x)
     fig._ffh_source = text  # type: ignore[attr-defined]
-    fig.text(0.03, 0.075, textwrap.fill(text, 150), fontsize=5.6, va="top", color="#333333", wrap=False)
+    fit_footer(fig, text, x=0.03, y=0.075, fontsize=5.6, va="top", reserve=False)
     _scale_bar(ax)
     _north_arrow(ax)
 
 
 def _band_chart(fig: Figure, bands: pd.DataFrame) -> None:
+    """Bars of the distance bands, hidden as :func:`maps.summary.band_table` hides them (as the map's table)."""
     cols = [c for c in ("straight_line", "road") if c in bands.columns]
     if not cols:
         return
-    safe = suppress_counts(bands[cols].assign(_all="all"), count_columns=cols, group="_all")
-    check_no_small_counts(safe, count_columns=cols, source="distance bands")
+    table = band_table(bands).set_index("distance_band")
+    safe = table.drop(index=TOTAL_ROW)
+    check_no_small_counts(safe[cols].apply(pd.to_numeric, errors="coerce"), count_columns=cols,
+                          source="distance bands")
     axb = fig.add_axes((0.73, 0.62, 0.25, 0.16))
     x = np.arange(len(safe))
     w = 0.8 / len(cols)
     for j, c in enumerate(cols):
-        vals = safe[c].astype(float).fillna(0).to_numpy()
-        axb.bar(x + j * w - 0.4 + w / 2, vals, w, label={"straight_line": "Straight line", "road": "Road"}[c],
-                color=("#2166ac", "#b2182b")[j])
-        for xi, lab in zip(x, safe[f"{c}_label"], strict=True):
-            if lab in (SUPPRESSED_LABEL, "suppressed"):
+        vals = pd.to_numeric(safe[c], errors="coerce").fillna(0).to_numpy()
+        total = table.loc[TOTAL_ROW, c]
+        axb.bar(x + j * w - 0.4 + w / 2, vals, w, color=("#2166ac", "#b2182b")[j],
+                label=f"{'Straight line' if c == 'straight_line' else 'Road'} (total {int(total):,})")
+        for xi, lab in zip(x, safe[c], strict=True):
+            if lab in (SUPPRESSED_LABEL, SECONDARY_LABEL):
                 axb.text(xi + j * w - 0.4 + w / 2, 0, "<5" if lab == SUPPRESSED_LABEL else "s", fontsize=5,
                          ha="center", va="bottom")
     labels = [str(i).replace(" miles", "").replace("over ", ">") for i in safe.index]
     axb.set_xticks(x, labels, fontsize=5.5)
     axb.tick_params(axis="y", labelsize=5.5)
-    axb.set_title("Children by distance from home (miles)", fontsize=6.5)
+    axb.set_title("Placements by distance from home (miles)", fontsize=6.5)
     axb.legend(fontsize=5.5, frameon=False)
     for s in ("top", "right"):
         axb.spines[s].set_visible(False)
-

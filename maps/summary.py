@@ -2,19 +2,61 @@
 
 from __future__ import annotations
 
+import math
+
 import pandas as pd
 
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
-from distance.straight import KM_PER_MILE
-from geo.disclosure import SYNTHETIC_LABEL
+from distance.straight import DISTANCE_BANDS, KM_PER_MILE
+from geo.disclosure import SYNTHETIC_LABEL, suppress_table
+from geo.errors import InputError
 from provision.homes import PublishedTotals
 
-__all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences"]
+__all__ = ["supply_sentences", "placement_sentences", "ecological_sentences", "child_sentences", "band_table",
+           "BAND_COLUMNS", "TOTAL_ROW"]
+
+BAND_COLUMNS = {"straight_line": "straight-line distance", "road": "road distance"}
+"""The distance columns of a band table and what each band is of."""
+
+TOTAL_ROW = "Total"
+"""Label of the band table's total row."""
 
 _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
              "missing_incidents_per_child": "missing incidents per child"}
 _MIN_GROUP = 5  # no statistic is quoted for fewer placements than this (a median of 3 is one child's value)
+
+
+def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
+    """Return the publishable distance-band table: suppressed counts as text, and totals that reveal none of them.
+
+    Parameters
+    ----------
+    bands
+        From :func:`provision.flows.distances_by_la`: indexed by distance band
+        (:data:`distance.straight.DISTANCE_BANDS`), ``straight_line`` and optionally ``road`` counts of
+        placements; ``bands.attrs["counts"]`` says which placements.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``distance_band``, one text column per distance (``straight_line``, ``road``: "12", "fewer than 5",
+        "suppressed"), ``counts`` (the unit and set counted, the same on every row) and a last row
+        :data:`TOTAL_ROW` with each column's total. The totals are published, so each column gets secondary
+        suppression over the bands (:func:`geo.disclosure.suppress_table` with ``column_totals``): no hidden
+        band can be worked out by subtracting the others from the total. The map's table and the figure's bars
+        use this same function, so every output hides the same cells.
+    """
+    cols = [c for c in BAND_COLUMNS if c in bands.columns]
+    if not cols:
+        raise InputError(f"band table: no distance column; expected {list(BAND_COLUMNS)}, got {list(bands.columns)}")
+    counts = str(bands.attrs.get("counts", "placements"))
+    t = bands[cols].astype(int).reset_index()
+    t.columns = ["distance_band", *cols]
+    safe = suppress_table(t, min_count=min_count, columns=tuple(cols), size_columns=(), column_totals=True)
+    total = {"distance_band": TOTAL_ROW, **{c: f"{int(t[c].sum()):,}".replace(",", "") for c in cols}}
+    out = pd.concat([safe[["distance_band", *cols]], pd.DataFrame([total])], ignore_index=True)
+    return out.assign(counts=counts)
 
 
 def supply_sentences(frame: pd.DataFrame, year: int, totals: PublishedTotals | None = None) -> list[str]:
@@ -37,9 +79,7 @@ def supply_sentences(frame: pd.DataFrame, year: int, totals: PublishedTotals | N
     out.append("The regions with most places: " + ", ".join(
         f"{r} ({share[r]:.0f}%)" for r in by_region.index[:3]) + f"; London has {share.get('London', 0):.0f}%.")
     if "places_per_10k" in frame.columns and frame["places_per_10k"].notna().any():
-        v = frame["places_per_10k"].dropna()
-        out.append(f"Places per 10,000 children range from {v.min():.1f} ({frame.loc[v.idxmin(), 'la_name']}) to "
-                   f"{v.max():.1f} ({frame.loc[v.idxmax(), 'la_name']}); the median LA has {v.median():.1f}.")
+        out.append(_places_range(frame))
     if "pct_outside_la" in frame.columns and frame["pct_outside_la"].notna().any():
         v = frame["pct_outside_la"].dropna()
         out.append(f"In the median LA, {v.median():.0f}% of its children in children's homes were placed outside "
@@ -71,21 +111,90 @@ def placement_sentences(located: pd.DataFrame, name: str, *, synthetic: bool, ro
 
 
 def ecological_sentences(result: EcologicalResult) -> list[str]:
-    """One sentence per outcome from the LA and year fixed-effects panel (real published data)."""
-    return [f"Real LA-level data: with LA and year fixed effects, each extra percentage point of children placed "
-            f"more than 20 miles away and outside the LA goes with {row.coef:+.3f} in "
-            f"{_OUTCOMES.get(row.outcome, row.outcome)} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
-            f"{row.n_las} LAs). An association between LAs, not children."
-            for row in result.fixed_effects.itertuples()]
+    """One sentence per outcome from the LA and year fixed-effects panel (real published data), with a verdict."""
+    out = []
+    for row in result.fixed_effects.itertuples():
+        unit = " percentage points" if row.outcome.startswith("pct_") else ""
+        verdict = _verdict(row.ci_low, row.ci_high, null=0.0, more="LAs placing more children far away had more",
+                           less="LAs placing more children far away had less")
+        verdict = ("no clear association between placing children over 20 miles away (outside the LA) and "
+                   if verdict == "no clear difference" else f"{verdict} ") + _OUTCOMES.get(row.outcome, row.outcome)
+        out.append(f"Real LA-level data: {verdict}: "
+                   f"each extra percentage point placed that far goes with {row.coef:+.3f}{unit} in "
+                   f"{_OUTCOMES.get(row.outcome, row.outcome)} (95% CI {row.ci_low:+.3f} to {row.ci_high:+.3f}; "
+                   f"{row.n_las} LAs, LA and year fixed effects). An association between LAs, not children.")
+    return out
 
 
 def child_sentences(result: ChildEffectResult, *, synthetic: bool) -> list[str]:
-    """Word the adjusted rate ratio per 10 miles for synthetic or real data."""
+    """Word the share going missing over 20 miles against nearer (percentage points) and the adjusted rate ratio."""
     rr = result.per_10_miles()
+    verdict = _verdict(rr["ci_low"], rr["ci_high"], null=1.0, more="more", less="fewer")
     words = (f"the adjusted rate ratio of going missing per 10 miles further from home ({result.distance_measure} "
-             f"distance) was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to {rr['ci_high']:.2f})")
+             f"distance) was {rr['ratio']:.2f} (95% CI {rr['ci_low']:.2f} to {rr['ci_high']:.2f}): "
+             + ("no clear difference" if verdict == "no clear difference" else f"{verdict} incidents further away"))
+    out = [x for x in [_over_20_sentence(result)] if x]
     if synthetic:
-        return [f"SYNTHETIC: in the synthetic data (no planted effect), {words} — a check that the method finds "
-                f"nothing where nothing was planted. {SYNTHETIC_LABEL}."]
-    return [f"In your data, {words}, adjusted for age, sex, placement type, UASC status, legal status, previous "
-            "placements and LA. An association: see the notes before reading it as an effect."]
+        out = [f"SYNTHETIC: {x} {SYNTHETIC_LABEL}." for x in out]
+        return out + [f"SYNTHETIC: in the synthetic data (no planted effect), {words} — a check that the method "
+                      f"finds nothing where nothing was planted. {SYNTHETIC_LABEL}."]
+    return out + [f"In your data, {words}, adjusted for age, sex, placement type, UASC status, legal status, "
+                  "previous placements and LA. An association: see the notes before reading it as an effect."]
+
+
+def _over_20_sentence(result: ChildEffectResult) -> str:
+    """Share of placements with a missing episode over 20 miles from home against within 20, in percentage points.
+
+    Empty when either side has fewer than 5 placements or 5 placements with a missing episode. The interval is a
+    normal approximation for a difference of two proportions, ignoring that one child has several placements.
+    """
+    t = result.rate_table
+    if t.empty or not {"distance_band", "placements", "placements_with_missing"} <= set(t.columns):
+        return ""
+    far = t["distance_band"].astype(str).isin(DISTANCE_BANDS[2:])  # 20 miles and over: the DfE threshold
+    n1, k1 = float(t.loc[far, "placements"].sum()), float(t.loc[far, "placements_with_missing"].sum())
+    n0, k0 = float(t.loc[~far, "placements"].sum()), float(t.loc[~far, "placements_with_missing"].sum())
+    if min(n1, n0, k1, k0) < _MIN_GROUP:
+        return ""
+    p1, p0 = k1 / n1, k0 / n0
+    diff = (p1 - p0) * 100
+    half = 1.96 * math.sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0) * 100
+    lo, hi = diff - half, diff + half
+    measure = f"{result.distance_measure} distance"
+    if lo > 0:
+        head = "Children placed over 20 miles away went missing more often"
+    elif hi < 0:
+        head = "Children placed over 20 miles away went missing less often"
+    else:
+        head = "Children placed over 20 miles away went missing about as often as those placed nearer"
+    return (f"{head} ({measure}): {p1 * 100:.1f}% of their placements had a missing episode against {p0 * 100:.1f}% "
+            f"within 20 miles, a difference of {diff:+.1f} percentage points (95% CI {lo:+.1f} to {hi:+.1f}; "
+            "unadjusted).")
+
+
+def _verdict(low: float, high: float, *, null: float, more: str, less: str) -> str:
+    """``more`` when the interval lies above ``null``, ``less`` when below, else "no clear difference"."""
+    if low > null:
+        return more
+    if high < null:
+        return less
+    return "no clear difference"
+
+
+def _places_range(frame: pd.DataFrame) -> str:
+    """Name the LAs with no places, then the range of places per 10,000 children among the rest."""
+    v = frame["places_per_10k"].dropna()
+    names = frame["la_name"] if "la_name" in frame.columns else pd.Series(frame.index, index=frame.index)
+    none = v[v == 0]
+    rest = v[v > 0]
+    parts = []
+    if len(none):
+        listed = sorted(str(names[i]) for i in none.index)
+        shown = ", ".join(listed[:6]) + (f" and {len(listed) - 6} more" if len(listed) > 6 else "")
+        parts.append(f"{len(none)} LA{'s have' if len(none) > 1 else ' has'} no children's-home places ({shown})")
+    if len(rest):
+        among = "among the rest, places" if len(none) else "Places"
+        parts.append(f"{among} per 10,000 children range from {rest.min():.1f} ({names[rest.idxmin()]}) to "
+                     f"{rest.max():.1f} ({names[rest.idxmax()]}); the median of these LAs is {rest.median():.1f}")
+    text = "; ".join(parts)
+    return text[0].upper() + text[1:] + "."

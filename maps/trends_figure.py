@@ -15,7 +15,7 @@ from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from geo.attribution import OGL_ATTRIBUTION
 from geo.errors import InputError, require_columns
-from maps.static import DPI, save_figure
+from maps.static import DPI, fit_footer, save_figure
 
 logger = logging.getLogger(__name__)
 
@@ -96,12 +96,9 @@ def trends_figure(table: pd.DataFrame, *, inquiry: pd.DataFrame | None = None, p
     for ax in axes[2:]:
         ax.set_xlabel("year ending 31 March")
     fig.suptitle(TITLE + (f"\n{subtitle}" if subtitle else ""), fontsize=11, fontweight="bold")
-    engine = fig.get_layout_engine()
-    if engine is not None:
-        engine.set(rect=(0, 0.06, 1, 0.94))  # type: ignore[call-arg]  # ConstrainedLayoutEngine.set
-    fig.text(0.01, 0.005, f"◆ value quoted by the 2019 inquiry 'No Place at Home' (APPGs for Runaway and Missing "
-             f"Children and for Looked After Children). Lines: the newest staged release of each figure.\n{SOURCE}\n"
-             f"{OGL_ATTRIBUTION} (Department for Education; Ofsted).", fontsize=6.5, ha="left", va="bottom")
+    fit_footer(fig, f"◆ value quoted by the 2019 inquiry 'No Place at Home' (APPGs for Runaway and Missing Children "
+               f"and for Looked After Children). Lines: the newest staged release of each figure.\n{SOURCE}\n"
+               f"{OGL_ATTRIBUTION} (Department for Education; Ofsted).", x=0.01, y=0.005, fontsize=6.5)
     fig._ffh_source = SOURCE  # type: ignore[attr-defined]  # read by maps.static.save_figure (PDF subject)
     return fig
 

@@ -1,7 +1,8 @@
 """Located placements aggregated for maps and tables: children per home LA → placement LA, and distance bands.
 
-Counts are of distinct children (``CHILD``), never of rows; small counts are suppressed later, where tables and
-maps are written (``geo.disclosure``).
+Flows and the per-LA map counts are of distinct children (``CHILD``); the distance-band summary counts placements
+(rows), so that its straight-line and road columns add up to the same number. Small counts are suppressed later,
+where tables and maps are written (``geo.disclosure``).
 """
 
 from __future__ import annotations
@@ -163,8 +164,11 @@ def distances_by_la(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.Da
         Indexed by ``pl_la``: ``children`` and one column per band of :data:`distance.straight.DISTANCE_BANDS`
         (children whose straight-line distance falls in it).
     bands
-        Indexed by band: ``straight_line`` children, and ``road`` when road distances were measured; both
-        columns then count only the placements with both distances (like for like).
+        Indexed by band: ``straight_line``, and ``road`` when road distances were measured, counting
+        **placements** (episodes: rows of ``located``), not children, so that both columns add up to the same
+        number: a child placed twice counts twice, once in the band of each placement. With road distances both
+        columns count the same placements, those with both distances (like for like); without, ``straight_line``
+        counts the placements with a straight-line distance. ``bands.attrs["counts"]`` says so in words.
     """
     origin = origin_column(located)
     mine = located[located[origin] == la]
@@ -177,14 +181,18 @@ def distances_by_la(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.Da
     per_band = frame.dropna(subset=["band"]).groupby(["pl_la", "band"], observed=False)["child"].nunique()
     by_la = by_la.join(per_band.unstack("band").reindex(columns=list(DISTANCE_BANDS)).fillna(0).astype(int))
     by_la[list(DISTANCE_BANDS)] = by_la[list(DISTANCE_BANDS)].fillna(0).astype(int)
-    bands = pd.DataFrame({"straight_line": frame.groupby("band", observed=False)["child"].nunique()})
-    if "road_distance_km" in mine.columns and mine["road_distance_km"].notna().any():
-        both = mine["road_distance_km"].notna() & mine["straight_distance_miles"].notna()
+    has_road = "road_distance_km" in mine.columns and bool(mine["road_distance_km"].notna().any())
+    if has_road:
+        both = (mine["road_distance_km"].notna() & mine["straight_distance_miles"].notna()).to_numpy()
         road = distance_band(mine.loc[both, "road_distance_km"].astype(float) / KM_PER_MILE)
-        pair = pd.DataFrame({"band": road, "straight": straight[both], "child": child[both]})
-        bands = pd.DataFrame({
-            "straight_line": pair.groupby("straight", observed=False)["child"].nunique(),
-            "road": pair.groupby("band", observed=False)["child"].nunique(),
-        })
+        bands = pd.DataFrame({"straight_line": straight[both].value_counts(sort=False),
+                              "road": road.value_counts(sort=False)})
+        counts = "placements with both a straight-line and a road distance"
+    else:
+        bands = pd.DataFrame({"straight_line": straight.value_counts(sort=False)})
+        counts = "placements with a straight-line distance"
     bands.index = bands.index.astype(str)
-    return by_la, bands.reindex(list(DISTANCE_BANDS)).fillna(0).astype(int)
+    bands = bands.reindex(list(DISTANCE_BANDS)).fillna(0).astype(int)
+    bands.index.name = "distance_band"
+    bands.attrs["counts"] = counts
+    return by_la, bands

@@ -13,6 +13,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from geo.errors import InputError
 from maps import pipeline
+from maps.outputs import QUALITY_FILE_COLUMNS
 from maps.pipeline import JobOptions, StepOutput, run_job
 from provision.returns import ChildLevelData, read_return
 
@@ -66,8 +67,38 @@ def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_su
     assert run["skipped"][0] == {"step": "Road distances", "reason": result.skipped[0].reason}
     assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
     assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
-    assert list(result.data_quality.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
+    assert list(result.data_quality.columns) == QUALITY_FILE_COLUMNS
+    _assert_tidy_csvs(tmp_path / "out")
     assert not list(tmp_path.glob(".out.*"))  # no staging folder or lock left behind
+
+
+def _assert_tidy_csvs(out: Path) -> None:
+    """Every CSV of the run: no whole number written as a float (336.0), no float of more than 4 significant
+    figures outside coordinates, percentages to 1 decimal place; the distance bands are the one set."""
+    import re
+
+    from distance.straight import DISTANCE_BANDS
+
+    csvs = sorted(out.rglob("*.csv"))
+    assert csvs
+    for path in csvs:
+        if path.parts[-2] == "synthetic":
+            continue  # the synthetic SSDA903 input files, written as the return's own columns
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+        for col in frame.columns:
+            cells = frame[col]
+            floats = cells[cells.str.fullmatch(r"-?\d+\.\d+")]
+            if len(floats) and len(floats) == int(cells.ne("").sum()):
+                assert not floats.str.fullmatch(r"-?\d+\.0").all(), (path.name, col, "whole numbers as floats")
+            if any(k in col.lower() for k in ("easting", "northing", "lat", "lon")):
+                continue
+            digits = floats.str.replace(r"^-?0*\.?0*", "", regex=True).str.replace(".", "", regex=False)
+            assert (digits.str.rstrip("0").str.len() <= 5).all(), (path.name, col, floats[digits.str.len() > 5][:3])
+            if col.startswith("pct"):
+                assert floats.str.fullmatch(r"-?\d+\.\d").all(), (path.name, col)
+            if "band" in col:
+                bands = {b for b in cells if re.search(r"\bmiles\b", b) and "beyond" not in b}
+                assert bands <= set(DISTANCE_BANDS) | {"Total"}, (path.name, col, bands - set(DISTANCE_BANDS))
 
 
 def test_no_missing_file_is_a_named_skip(own_files: Path, tmp_path: Path, quick_supply: None) -> None:

@@ -35,3 +35,20 @@ def test_index_links_labels_and_escapes(tmp_path: Path) -> None:
 def test_real_only_report_has_no_synthetic_banner(tmp_path: Path) -> None:
     html = write_index(tmp_path, title="t", summary=[], sections=[], synthetic=False).read_text(encoding="utf-8")
     assert SYNTHETIC_NOTICE not in html and "OpenStreetMap" not in html
+
+
+def test_formats_of_one_figure_share_a_line_and_bare_paths_get_labels(tmp_path: Path) -> None:
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "tables").mkdir()
+    stems = ("figures/ecological_pct_went_missing.png", "figures/ecological_pct_went_missing.svg",
+             "figures/ecological_pct_went_missing.pdf", "tables/synthetic_effect_rate_ratios.csv")
+    for rel in stems:
+        (tmp_path / rel).write_bytes(b"x")
+    items = [Item(rel, rel, "LA-level") for rel in stems]
+    html = write_index(tmp_path, title="t", summary=[], sections=[Section("Effect", items)]).read_text("utf-8")
+    line = ('<a href="figures/ecological_pct_went_missing.png">Figure: ecological pct went missing (PNG, 300 dpi)</a>'
+            ' · <a href="figures/ecological_pct_went_missing.svg">SVG</a> · '
+            '<a href="figures/ecological_pct_went_missing.pdf">PDF</a>')
+    assert line in html
+    assert html.count("<li>") == 2  # one line for the figure's three files, one for the table
+    assert ">Table: effect rate ratios</a>" in html

@@ -1,0 +1,306 @@
+"""Issue 12: one set of distance bands counting one set of placements, figures that fit and are 300 dpi + PDF,
+zero-centred supply-gap and net-gain figures, LISA figure, plain sentences, tidy CSV numbers, data-quality
+denominators."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.figure import Figure
+from PIL import Image
+
+from distance.straight import DISTANCE_BANDS
+from geo.csvsafe import tidy_numbers, to_csv
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
+from maps.outputs import QUALITY_FILE_COLUMNS, quality_frame
+from maps.static import DPI, diverging_classes, fit_footer, lisa_figure, save_all, supply_figure
+from maps.summary import TOTAL_ROW, _places_range, band_table
+from provision.flows import distances_by_la
+from provision.returns import QualityCount
+
+HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
+LONG = ("Contains OS data © Crown copyright and database right 2025. Contains public sector information licensed "
+        "under the Open Government Licence v3.0. © OpenStreetMap contributors. ") * 3
+
+
+def test_band_columns_count_the_same_placements(located: pd.DataFrame) -> None:
+    loc = located.copy()
+    loc.loc[loc.index[:7], "road_distance_km"] = np.nan  # 7 placements without a road distance
+    _, bands = distances_by_la(loc, "E08000007")
+    assert list(bands.index) == list(DISTANCE_BANDS)
+    mine = loc[loc["responsible_la"] == "E08000007"]
+    both = int((mine["road_distance_km"].notna() & mine["straight_distance_miles"].notna()).sum())
+    assert int(bands["straight_line"].sum()) == int(bands["road"].sum()) == both
+    assert "both" in bands.attrs["counts"] and "placements" in bands.attrs["counts"]
+
+
+def test_band_table_totals_and_suppression() -> None:
+    bands = pd.DataFrame({"straight_line": [500, 60, 30, 3, 1], "road": [480, 70, 38, 5, 1]},
+                         index=list(DISTANCE_BANDS))
+    bands.attrs["counts"] = "placements with both a straight-line and a road distance"
+    t = band_table(bands)
+    assert t["distance_band"].tolist() == [*DISTANCE_BANDS, TOTAL_ROW]
+    total = t.set_index("distance_band").loc[TOTAL_ROW]
+    assert total["straight_line"] == total["road"] == "594"
+    assert (t["counts"] == bands.attrs["counts"]).all()
+    body = t[t["distance_band"] != TOTAL_ROW]
+    for col in ("straight_line", "road"):
+        hidden = body[col].isin(HIDDEN)
+        truth = bands[col].to_numpy()
+        # the total minus the shown cells leaves at least two hidden cells, one of them 5 or more
+        assert hidden.sum() >= 2, col
+        assert truth[hidden.to_numpy()].max() >= 5, col
+        shown = body.loc[~hidden, col].astype(int).to_numpy()
+        assert (shown == truth[~hidden.to_numpy()]).all() and (shown >= 5).all()
+
+
+def _fits(fig: Figure, text: str) -> bool:
+    from maps.static import _renderer
+
+    r = _renderer(fig)
+    box = next(t for t in fig.texts if t.get_text().replace("\n", " ").startswith(text[:30])).get_window_extent(r)
+    return box.x0 >= 0 and box.y0 >= 0 and box.x1 <= fig.bbox.width and box.y1 <= fig.bbox.height
+
+
+def test_footer_is_wrapped_inside_the_figure() -> None:
+    fig = Figure(figsize=(8, 5.5), layout="constrained")
+    fig.add_subplot().plot([0, 1], [0, 1])
+    t = fit_footer(fig, LONG)
+    assert "\n" in t.get_text() and "OpenStreetMap contributors" in t.get_text().replace("\n", " ")
+    assert _fits(fig, LONG)
+
+
+@pytest.fixture(scope="module")
+def dose_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    from distance.child_models import child_effect
+    from maps.effect_figures import write_child_outputs
+    from provision.placement_frame import placement_frame
+    from tests.distance.test_effect import simulate
+
+    e, h, m = simulate(seed=7)
+    e.attrs["synthetic"] = True
+    frame, pq = placement_frame(e, header=h, missing=m)
+    result = child_effect(frame)
+    out = tmp_path_factory.mktemp("dose")
+    paths = write_child_outputs(result, out, data_quality=pq, distances=frame["distance_miles"])
+    files = {p.suffix.lstrip("."): p for p in paths if p.stem.endswith("dose_response") and p.parent.name == "figures"}
+    files["csv"] = out / "tables" / "synthetic_effect_dose_response.csv"
+    files["miles"] = out / "miles.npy"
+    files["result"] = out / "result.pkl"
+    import pickle
+
+    files["result"].write_bytes(pickle.dumps(result))
+    np.save(files["miles"], np.sort(frame["distance_miles"].dropna().to_numpy(float)))
+    return files
+
+
+def test_dose_response_png_300_dpi_pdf_and_svg(dose_files: dict[str, Path], tmp_path: Path) -> None:
+    assert set(dose_files) >= {"png", "svg", "pdf"}
+    assert dose_files["pdf"].read_bytes()[:5] == b"%PDF-"
+    with Image.open(dose_files["png"]) as im:
+        assert round(im.info["dpi"][0]) == DPI == 300
+    svg = dose_files["svg"].read_text(encoding="utf-8")
+    assert "OpenStreetMap" not in svg or "© OpenStreetMap contributors" in svg
+    assert "Open Government Licence v3.0" in svg
+    # log axis in plain numbers: no mathtext powers of ten
+    assert not re.search(r"10\^|\\times|×10", svg)
+    import shutil
+
+    shots = Path("/tmp/shots-figs")
+    if shots.is_dir():
+        shutil.copy(dose_files["png"], shots / "test_dose_response.png")
+
+
+def test_dose_response_starts_where_the_data_are_dense(dose_files: dict[str, Path]) -> None:
+    dose = pd.read_csv(dose_files["csv"])
+    miles = np.load(dose_files["miles"])
+    assert len(dose)
+    lo, hi = dose["distance_miles"].min(), dose["distance_miles"].max()
+    assert lo >= max(1.0, np.quantile(miles, 0.05), miles[4]) and lo == round(lo)
+    assert hi <= min(np.quantile(miles, 0.95), miles[-5])
+
+
+@pytest.mark.parametrize("column", ["gap_index", "net_gain"])
+def test_gap_and_net_gain_figures_are_zero_centred(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame,
+                                                   column: str, tmp_path: Path) -> None:
+    classes, edges = diverging_classes(supply_frame[column])
+    assert 0.0 in edges and edges[0] == -edges[-1]
+    neg = [e for e in edges if e < 0]
+    pos = [e for e in edges if e > 0]
+    assert [-e for e in reversed(neg)] == pos  # the same class sizes either side of zero
+    v = supply_frame[column].to_numpy(float)
+    zero = edges.index(0.0)
+    assert ((classes.to_numpy() < zero) == (v < 0)).all()
+    fig = supply_figure(supply_frame, column=column, regions=regions, source="test source")
+    texts = " ".join(t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts())
+    assert "– 0" in texts and "0 –" in texts
+    paths = save_all(fig, tmp_path / column)
+    assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"] and paths[2].read_bytes()[:4] == b"%PDF"
+    svg = paths[1].read_text(encoding="utf-8")
+    for needle in ("100 km", "Contains OS data", "Source: test source", ">N<"):
+        assert needle in svg, needle
+
+
+def test_lisa_figure(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, tmp_path: Path) -> None:
+    frame = supply_frame.assign(lisa_cluster=supply_frame["lisa_cluster"].map(
+        {"HH": "High-High", "LL": "Low-Low", "ns": "not significant", "HL": "High-Low", "LH": "Low-High"}))
+    frame.loc[frame.index[0], "lisa_cluster"] = "no neighbours"
+    fig = lisa_figure(frame, regions=regions, source="test")
+    legend = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
+    n_hh = int((frame["lisa_cluster"] == "High-High").sum())
+    assert f"Hot spot (high-high) ({n_hh} LAs)" in legend and any(t.startswith("No neighbours") for t in legend)
+    png = save_all(fig, tmp_path / "lisa")[0]
+    with Image.open(png) as im:
+        assert round(im.info["dpi"][0]) == 300
+    with pytest.raises(Exception, match="unknown cluster label"):
+        lisa_figure(frame.assign(lisa_cluster="hot-ish"), regions=regions)
+
+
+def test_places_range_names_every_la_without_places() -> None:
+    frame = pd.DataFrame({"la_name": ["Rutland", "City of London", "Bury", "Leeds", "Kent"],
+                          "places_per_10k": [0.0, 0.0, 3.2, 8.1, 20.5]})
+    s = _places_range(frame)
+    assert s.startswith("2 LAs have no children's-home places (City of London, Rutland)")
+    assert "range from 3.2 (Bury) to 20.5 (Kent)" in s and "0.0" not in s
+
+
+def test_child_sentence_in_percentage_points() -> None:
+    from distance.child_models import ChildEffectResult
+    from maps.summary import child_sentences
+
+    rate = pd.DataFrame({"distance_band": list(DISTANCE_BANDS), "placements": [800, 200, 150, 60, 20],
+                         "placements_with_missing": [64, 20, 20, 10, 4]})
+    ratios = pd.DataFrame([{"model_id": "per10", "ratio": 1.10, "ci_low": 1.02, "ci_high": 1.19}])
+    result = ChildEffectResult(rate_table=rate, rate_ratios=ratios, dose_response=pd.DataFrame(),
+                               inside_outside=pd.DataFrame(), balance=pd.DataFrame(), synthetic=True,
+                               distance_measure="road", n_placements=1230, n_children=900)
+    first = child_sentences(result, synthetic=True)[0]
+    # over 20: 34/230 = 14.8%; within 20: 84/1000 = 8.4%; difference 6.4 points
+    assert "went missing more often" in first and "14.8%" in first and "8.4%" in first
+    assert "+6.4 percentage points (95% CI" in first and "SYNTHETIC" in first
+    assert "more incidents further away" in child_sentences(result, synthetic=True)[1]
+
+
+def test_csv_numbers_are_tidy(tmp_path: Path) -> None:
+    frame = pd.DataFrame({"placements": [336.0, 12.0], "rate": [0.5928574088556213, 12.345678],
+                          "pct_went_missing": [9.808612440191387, 15.0], "home_easting": [390000.5, 1.5]})
+    path = tmp_path / "t.csv"
+    to_csv(frame, path, index=False)
+    text = path.read_text()
+    assert "336," in text and "336.0" not in text
+    assert "0.5929" in text and "0.5928574" not in text and "9.8," in text
+    assert "390000.5" in text  # coordinates keep their value
+    assert tidy_numbers(frame["placements"]).dtype == "Int64"
+
+
+def test_data_quality_denominators() -> None:
+    stage = "locate (synthetic)"
+    counts = [QualityCount(stage, "no distance: HOME_POST blank", 599, True, group=f"{stage}: episodes",
+                           out_of="the 5,636 episodes"),
+              QualityCount(stage, "both postcodes located (a distance is measured)", 5037, True,
+                           group=f"{stage}: episodes", out_of="the 5,636 episodes"),
+              QualityCount("road distance (synthetic)", "an end is too far from the road network", 37, True,
+                           group="road", out_of="episodes with both postcodes located"),
+              QualityCount("road distance (synthetic)", "road distance measured", 5000, True,
+                           group="road", out_of="episodes with both postcodes located"),
+              QualityCount("read episodes.csv", "bad date", 12, out_of="problems found in episodes.csv")]
+    q = quality_frame(counts)
+    assert list(q.columns) == QUALITY_FILE_COLUMNS
+    assert q["rows_checked"].tolist()[:4] == ["5636", "5636", "5037", "5037"]
+    assert q["unit"].tolist()[:4] == ["placement episode"] * 4
+    assert q["counted_once"].iloc[0].startswith("yes") and q["counted_once"].iloc[4].startswith("no")
+    assert q["rows_checked"].iloc[4] == ""
+
+
+def _texts_inside(fig: Figure) -> list[str]:
+    """The figure-level texts (title, subtitle, footer) that reach outside the figure."""
+    from maps.static import _renderer
+
+    r = _renderer(fig)
+    out = []
+    for t in fig.texts:
+        if not t.get_text().strip() or t.get_text() == "SYNTHETIC":  # the rotated watermark is meant to spill
+            continue
+        b = t.get_window_extent(r)
+        if b.x0 < 0 or b.y0 < 0 or b.x1 > fig.bbox.width + 0.5 or b.y1 > fig.bbox.height + 0.5:
+            out.append(t.get_text()[:60])
+    return out
+
+
+def test_every_figure_footer_fits(located: pd.DataFrame, las: gpd.GeoDataFrame, supply_frame: gpd.GeoDataFrame,
+                                  regions: gpd.GeoDataFrame, dose_files: dict[str, Path]) -> None:
+    from maps.effect_figures import plot_dose_response
+    from maps.static import distance_figure, flow_figure
+    from provision.flows import placement_flows
+
+    long_source = "Ofsted, DfE and ONS; a long source line to wrap " * 6
+    flows = placement_flows(located)
+    by_la, bands = distances_by_la(located, "E08000007")
+    figures = {
+        "supply": supply_figure(supply_frame, column="gap_index", regions=regions, source=long_source),
+        "lisa": lisa_figure(supply_frame, regions=regions, source=long_source),
+        "flows": flow_figure(flows[flows["placement_type"] == "All placements"], las=las, source=long_source),
+        "distances": distance_figure(by_la, las=las, la="E08000007", bands=bands, roads=True, source=long_source),
+    }
+    import pickle
+
+    figures["dose"] = plot_dose_response(pickle.loads(dose_files["result"].read_bytes()))
+    for name, fig in figures.items():
+        assert _texts_inside(fig) == [], name
+        footer = max(fig.texts, key=lambda t: len(t.get_text()))
+        assert "Contains" in footer.get_text() and "\n" in footer.get_text(), name
+
+
+@pytest.mark.xfail(strict=True, reason="maps/distance_map.py (owned by the maps helper) still suppresses its band "
+                   "table with suppress_counts and says 'Children': it must render maps.summary.band_table(bands), "
+                   "as the figure and tables/distance_bands.csv do, so that every output hides the same cells")
+def test_distances_map_band_table_matches_the_csv(las: gpd.GeoDataFrame) -> None:
+    from maps.distance_map import distance_map
+    from maps.interactive import render_html
+
+    rng = np.random.default_rng(1)
+    n = 60
+    miles = np.r_[rng.uniform(0, 9, n - 4), 55.0, 60.0, 150.0, 20.5]  # bands of 1 and 2: two small cells
+    loc = pd.DataFrame({"CHILD": [f"K{i}" for i in range(n)], "responsible_la": "E08000007", "pl_la": "E08000003",
+                        "straight_distance_miles": miles, "road_distance_km": miles * 1.609344 * 1.2})
+    by_la, bands = distances_by_la(loc, "E08000007")
+    html = render_html(distance_map(by_la, las=las, la="E08000007", bands=bands, roads=True), inline_assets=True)
+    table = band_table(bands)
+    from .conftest import decoded
+
+    page = decoded(html).replace('\\"', '"')
+    found = re.search(r'<table class="ffh-bands">(.*?)</table>', page, re.S)
+    assert found is not None
+    rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", found.group(1))
+    assert [list(r) for r in rows] == table[["distance_band", "straight_line", "road"]].values.tolist()
+
+
+def test_figure_supply_command_draws_lisa_clusters(mirror: Path, tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    out = tmp_path / "lisa.pdf"
+    res = CliRunner().invoke(app, ["figure", "supply", "--column", "lisa_cluster", "--year", "2024", "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.read_bytes()[:5] == b"%PDF-"
+
+
+def test_design_sentences_give_a_verdict() -> None:
+    from types import SimpleNamespace
+
+    from maps.child_designs import design_sentences
+
+    def within(lo: float, hi: float) -> SimpleNamespace:
+        row = pd.Series({"ratio": (lo + hi) / 2, "ci_low": lo, "ci_high": hi})
+        return SimpleNamespace(per_10_miles=lambda: row, distance_measure="road", n_children=150)
+
+    more = design_sentences(None, within(1.05, 1.30), None, synthetic=False)[-1]  # type: ignore[arg-type]
+    assert more.endswith("the same child went missing more in their further placements.")
+    unclear = design_sentences(None, within(0.88, 1.07), None, synthetic=True)[-1]  # type: ignore[arg-type]
+    assert "no clear difference (the interval includes 1)" in unclear and "SYNTHETIC" in unclear
