@@ -37,8 +37,8 @@ from maps.outputs import road_quality, staged_output, write_quality, write_run_j
 from maps.steps import Skipped, StepOutput
 from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
-from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
 from provision.clustering import spatial_clustering
+from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows
 from provision.homes import YEARS as SUPPLY_YEARS
 from provision.homes import published_totals
 from provision.measures import la_measures

@@ -172,12 +172,12 @@
         esc(D.names[i]) + '</b><div class="ffh-note">ONS ' + esc(D.codes[i]) + (D.dfe[i] ? ' · DfE LA ' + esc(D.dfe[i]) : '') +
         ' · ' + esc(region) + '</div><table><thead><tr><th>Measure</th><th>' + (D.years.length ? y : 'Value') +
         '</th><th>Rank</th><th>' + esc(region) + (D.year ? ' (' + D.year + ')' : '') + '</th>' +
-        (ykeys.length > 1 ? '<th>' + ykeys[0] + '–' + ykeys[ykeys.length - 1] + '</th>' : '') + '</tr></thead><tbody>';
+        (ykeys.length > 1 ? '<th class="ffh-spark-col">' + ykeys[0] + '–' + ykeys[ykeys.length - 1] + '</th>' : '') + '</tr></thead><tbody>';
       D.layers.forEach(function (l) {
         var r = rankOf(l, y, i), rv = l.region[region];
         h += '<tr><td>' + esc(l.label) + '</td><td class="num">' + esc(fmt(l.fmt, l.values[y][i])) + '</td><td class="num">' +
           (r ? r.rank + ' of ' + r.of : '–') + '</td><td class="num">' + (rv == null ? '–' : esc(fmt(l.fmt, rv))) + '</td>' +
-          (ykeys.length > 1 ? '<td>' + spark(l, i) + '</td>' : '') + '</tr>';
+          (ykeys.length > 1 ? '<td class="ffh-spark-col">' + spark(l, i) + '</td>' : '') + '</tr>';
       });
       h += '</tbody></table>';
       if (D.lisa) h += '<div>' + esc(D.lisa.label) + (D.year ? ' (' + D.year + ')' : '') + ': ' + esc(lisaText(i)) + '</div>';
@@ -189,7 +189,18 @@
       }
       panelDiv.innerHTML = h; panelDiv.style.display = 'block';
       panelDiv.querySelector('.ffh-close').addEventListener('click', function () { select(null); });
+      fit();
     }
+    function fit() {  // the panel ends above the legend (it scrolls inside), whatever the window and legend
+      if (panelDiv.style.display === 'none') return;
+      var legendBox = map.getContainer().querySelector('.ffh-legend');
+      var bottom = legendBox && legendBox.offsetHeight ? legendBox.getBoundingClientRect().top
+        : map.getContainer().getBoundingClientRect().bottom - 40;
+      var top = panelDiv.getBoundingClientRect().top;
+      panelDiv.style.maxHeight = Math.max(bottom - top - 12, 80) + 'px';
+    }
+    window.addEventListener('resize', fit);
+    map.on('baselayerchange', fit);
     function select(i, quiet) {
       if (state.sel != null) paths[state.sel].setStyle({weight: 0.6, color: '#ffffff'});
       state.sel = i;
@@ -200,9 +211,18 @@
       }
       var p = paths[i];
       p.setStyle({weight: 3, color: '#000000'}); p.bringToFront(); chrome.outlinesOnTop();
-      map.fitBounds(p.getBounds(), {maxZoom: 10, padding: [40, 40]});
+      map.fitBounds(p.getBounds(), pad());
       panel();
       if (!quiet && window.history && history.replaceState) history.replaceState(null, '', '#la=' + D.codes[i]);
+    }
+    function pad() {  // keep the LA clear of the control columns on either side
+      var c = map.getContainer(), box = c.getBoundingClientRect();
+      var right = c.querySelector('.leaflet-top.leaflet-right'), left = c.querySelector('.leaflet-top.leaflet-left');
+      var rw = right ? right.getBoundingClientRect().width + 10 : 40;
+      var lr = left ? left.getBoundingClientRect() : {width: 0, bottom: box.top};
+      var narrow = box.width - rw - lr.width < 200;  // a phone: put the LA below the layer list instead
+      return {maxZoom: 9, paddingTopLeft: narrow ? [10, lr.bottom - box.top + 10] : [lr.width + 10, 20],
+              paddingBottomRight: [rw, 60]};
     }
     function fromHash() {
       var m = /(?:^#|&)la=([^&]+)/.exec(location.hash);

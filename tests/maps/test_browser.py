@@ -95,10 +95,10 @@ def test_supply_layers_switch_with_their_legend(browser: Any, map_files: dict[st
     page, errors, _ = _open(browser, map_files["supply"])
     try:
         legend = page.locator(".ffh-legend")
-        assert "Children's homes" in legend.inner_text()
+        assert "Places per 10,000 children" in legend.inner_text()  # opens on the rate, not the raw count
         page.get_by_label("Registered places").check()
         page.wait_for_timeout(200)
-        assert "Registered places" in legend.inner_text() and "Active children's homes" not in legend.inner_text()
+        assert "Registered places" in legend.inner_text() and "aged 0-17" not in legend.inner_text()
         assert page.evaluate("document.querySelectorAll('.leaflet-overlay-pane path.ffh-la').length") == 153
         page.get_by_label("LISA hot and cold spots").check()
         page.wait_for_timeout(200)
