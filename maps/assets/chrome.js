@@ -74,6 +74,7 @@
       var h = '';
       for (var k in o.legends) { if (api.active[k]) h += o.legends[k]; }
       legendDiv.innerHTML = h; legendDiv.style.display = h ? 'block' : 'none';
+      if (api.fit) api.fit();
     };
     api.activeBase = function () {
       for (var i = 0; i < o.bases.length; i++) { if (api.active[o.bases[i]]) return o.bases[i]; }
@@ -89,7 +90,19 @@
       var body = api.tools.querySelector('.ffh-table-body');
       if (body.parentNode.open) body.innerHTML = tableHtml(api.table());
     };
-    api.tools.querySelector('.ffh-table').addEventListener('toggle', api.refresh);
+    api.fitAbove = function (el, share) {  // el ends above the legend (and scrolls inside), whatever the window
+      if (!el || !el.offsetParent) return;
+      var c = map.getContainer().getBoundingClientRect();
+      var bottom = legendDiv.offsetHeight ? legendDiv.getBoundingClientRect().top : c.bottom - 40;
+      var room = bottom - el.getBoundingClientRect().top - 14;
+      el.style.maxHeight = Math.max(share ? Math.min(room, share * c.height) : room, 60) + 'px';
+    };
+    api.fit = function () {
+      api.fitAbove(api.tools.querySelector('.ffh-table-body'), api.onFit && phone ? 0.3 : 0);  // room for a phone's LA panel
+      if (api.onFit) api.onFit();
+    };
+    api.tools.querySelector('.ffh-table').addEventListener('toggle', function () { api.refresh(); api.fit(); });
+    window.addEventListener('resize', function () { api.fit(); });
 
     map.on('baselayerchange', function (e) {
       o.bases.forEach(function (n) { api.active[n] = false; });

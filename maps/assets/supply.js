@@ -158,7 +158,9 @@
     search.addEventListener('keydown', function (e) { if (e.key === 'Enter') { e.preventDefault(); go(); } });
 
     // the panel of one LA
-    var box = L.control({position: 'topright'});
+    // on a wide screen the panel goes under the layer list (the right column holds the tools and legend)
+    var wide = map.getContainer().getBoundingClientRect().width > 600;
+    var box = L.control({position: wide ? 'topleft' : 'topright'});
     box.onAdd = function () {
       var d = L.DomUtil.create('div', 'ffh-box ffh-panel'); d.style.display = 'none';
       d.setAttribute('role', 'region'); d.setAttribute('aria-label', 'Selected local authority');
@@ -191,16 +193,17 @@
       panelDiv.querySelector('.ffh-close').addEventListener('click', function () { select(null); });
       fit();
     }
-    function fit() {  // the panel ends above the legend (it scrolls inside), whatever the window and legend
+    // a phone has room for the table or the panel, not both: opening one closes the other
+    var details = chrome.tools.querySelector('.ffh-table');
+    details.addEventListener('toggle', function () { if (!wide && details.open && state.sel != null) select(null); });
+    function fit() {
       if (panelDiv.style.display === 'none') return;
-      var legendBox = map.getContainer().querySelector('.ffh-legend');
-      var bottom = legendBox && legendBox.offsetHeight ? legendBox.getBoundingClientRect().top
-        : map.getContainer().getBoundingClientRect().bottom - 40;
-      var top = panelDiv.getBoundingClientRect().top;
-      panelDiv.style.maxHeight = Math.max(bottom - top - 12, 80) + 'px';
+      if (!wide) { chrome.fitAbove(panelDiv); return; }
+      var c = map.getContainer().getBoundingClientRect(), scale = map.getContainer().querySelector('.leaflet-bottom.leaflet-left');
+      var bottom = scale ? scale.getBoundingClientRect().top : c.bottom - 40;
+      panelDiv.style.maxHeight = Math.max(bottom - panelDiv.getBoundingClientRect().top - 10, 80) + 'px';
     }
-    window.addEventListener('resize', fit);
-    map.on('baselayerchange', fit);
+    chrome.onFit = fit;
     function select(i, quiet) {
       if (state.sel != null) paths[state.sel].setStyle({weight: 0.6, color: '#ffffff'});
       state.sel = i;
@@ -211,8 +214,9 @@
       }
       var p = paths[i];
       p.setStyle({weight: 3, color: '#000000'}); p.bringToFront(); chrome.outlinesOnTop();
-      map.fitBounds(p.getBounds(), pad());
+      if (!wide && details.open) details.open = false;
       panel();
+      map.fitBounds(p.getBounds(), pad());
       if (!quiet && window.history && history.replaceState) history.replaceState(null, '', '#la=' + D.codes[i]);
     }
     function pad() {  // keep the LA clear of the control columns on either side

@@ -156,6 +156,7 @@ def test_csv_of_the_view_matches_the_page_total(browser: Any, page_data: dict[st
     try:
         page.get_by_label("Children's homes").check()
         page.locator(".ffh-table summary").click()
+        page.locator(".ffh-table tfoot").wait_for()  # filled on the (asynchronous) toggle event
         total_text = page.locator(".ffh-table tfoot td").nth(4).inner_text()
         with page.expect_download() as info:
             page.locator(".ffh-csv").click()
@@ -256,3 +257,30 @@ def test_lisa_layer_is_opaque_with_one_legend_and_moran_tooltip(browser: Any, pa
         assert errors == []
     finally:
         page.close()
+
+
+def test_open_table_and_panel_stay_clear_of_the_legend(browser: Any, page_data: dict[str, Any],
+                                                        tmp_path: Path) -> None:
+    for viewport, kind in ((DESKTOP, "desktop"), (PHONE, "phone")):
+        page, errors, _ = _open(browser, page_data["path"], viewport, fragment=f"#la={STOCKPORT}")
+        try:
+            page.locator(".ffh-panel").wait_for(state="visible")
+            page.locator(".ffh-table summary").click()
+            page.locator(".ffh-table tbody tr").first.wait_for()
+            page.get_by_role("radio", name="Supply-gap index").check()
+            # a phone shows the table or the panel; a wide screen both
+            assert page.locator(".ffh-panel").is_visible() == (viewport is DESKTOP)
+            if viewport is PHONE:
+                page.locator(".ffh-search").fill("Stockport")
+                page.locator(".ffh-search").press("Enter")
+                page.locator(".ffh-panel").wait_for(state="visible")
+                assert page.evaluate("document.querySelector('.ffh-table').open") is False
+            _shot(page, tmp_path, f"supply-{kind}-table-and-panel")
+            boxes = _boxes(page)
+            for i, a in enumerate(boxes):
+                for b in boxes[i + 1:]:
+                    apart = a["r"] <= b["x"] or b["r"] <= a["x"] or a["b"] <= b["y"] or b["b"] <= a["y"]
+                    assert apart, f"{kind}: {a['name']} overlaps {b['name']}: {a} {b}"
+            assert errors == []
+        finally:
+            page.close()
