@@ -213,11 +213,14 @@ def _la_background(shown: gpd.GeoDataFrame, *, highlight: str | None) -> folium.
 
 def _legend_html(title: str, note: str, edges: list[float], colours: list[str], fmt: str, scheme: str, *,
                  missing: bool) -> str:
+    def label(v: float) -> str:  # zero, a class edge of signed measures, reads "0" (not "+0.0")
+        return "0" if v == 0 else format_value(fmt, v)
+
     rows = []
     for i in range(len(edges) - 1):
-        rows.append((colours[i], f"{format_value(fmt, edges[i])} – {format_value(fmt, edges[i + 1])}"))
+        rows.append((colours[i], f"{label(edges[i])} – {label(edges[i + 1])}"))
     if not rows and edges:
-        rows.append((colours[0], format_value(fmt, edges[0])))
+        rows.append((colours[0], label(edges[0])))
     if missing:
         rows.append((_NO_DATA, "no data"))
     sch = {"quantiles": "quantiles", "naturalbreaks": "natural breaks (Fisher-Jenks)",

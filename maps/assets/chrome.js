@@ -202,11 +202,18 @@
       function overlay() {
         ctx.textBaseline = 'top'; ctx.font = 'bold 15px system-ui, Arial, sans-serif'; ctx.fillStyle = '#222';
         var y = 8;
-        ctx.fillText(o.title + (api.activeBase() ? ' — ' + api.activeBase() : ''), 10, y); y += 20;
+        var caption = api.caption ? api.caption() : api.activeBase();
+        ctx.fillStyle = 'rgba(255,255,255,0.85)'; ctx.fillRect(4, 4, Math.min(size.x - 8, 620), o.subtitle ? 38 : 24);
+        ctx.fillStyle = '#222';
+        ctx.fillText(o.title + (caption ? ' — ' + caption : ''), 10, y); y += 20;
         ctx.font = '11px system-ui, Arial, sans-serif';
         if (o.subtitle) { ctx.fillText(o.subtitle, 10, y); y += 15; }
         var rows = legendDiv.querySelectorAll('.ffh-legend-block > div');
         var ly = size.y - 30 - rows.length * 15;
+        var lw = 0;
+        Array.prototype.forEach.call(rows, function (row) { lw = Math.max(lw, ctx.measureText(row.textContent).width); });
+        ctx.fillStyle = 'rgba(255,255,255,0.9)'; ctx.fillRect(4, ly - 4, lw + 34, rows.length * 15 + 6);
+        ctx.fillStyle = '#222';
         Array.prototype.forEach.call(rows, function (row) {
           var sw = row.querySelector('i');
           if (sw) { ctx.fillStyle = sw.style.background || '#ccc'; ctx.fillRect(10, ly, 14, 11); ctx.fillStyle = '#222'; }

@@ -235,6 +235,7 @@
       if (i >= 0) { search.value = D.names[i]; select(i, true); }
     }
     window.addEventListener('hashchange', fromHash);
+    document.addEventListener('keydown', function (e) { if (e.key === 'Escape' && state.sel != null) select(null); });
 
     // the table behind the view (the chrome's CSV and table use it)
     chrome.provider = function () {
@@ -265,6 +266,7 @@
       }
       return t;
     };
+    chrome.caption = function () { return state.layer + (D.years.length && !isLisa() ? ', 31 March ' + state.year : ''); };
     restyle();
     chrome.outlinesOnTop();
     fromHash();
