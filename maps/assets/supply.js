@@ -61,7 +61,8 @@
       });
       var k = ykeys.indexOf(state.year), cur = vals[k];
       var dot = cur == null ? '' : '<circle cx="' + x(k).toFixed(1) + '" cy="' + yv(cur).toFixed(1) + '" r="2.5" fill="#b2182b"/>';
-      return '<svg class="ffh-spark" width="' + w + '" height="' + h + '" role="img" aria-label="' +
+      return '<svg class="ffh-spark" width="' + w + '" height="' + h + '" viewBox="0 0 ' + w + ' ' + h +
+        '" preserveAspectRatio="none" role="img" aria-label="' +
         esc(l.label + ', ' + ykeys[0] + ' to ' + ykeys[ykeys.length - 1] + ': ' +
             vals.map(function (v) { return fmt(l.fmt, v); }).join(', ')) + '"><path d="' + d +
         '" fill="none" stroke="#555" stroke-width="1.3"/>' + dot + '</svg>';
@@ -170,14 +171,16 @@
     var panelDiv = box.getContainer();
     function panel() {
       var i = state.sel, y = state.year, region = D.regions[i];
-      var h = '<button type="button" class="ffh-close" aria-label="Close the panel">×</button><b style="font-size:14px">' +
+      var h = '<button type="button" class="ffh-close" tabindex="-1" aria-keyshortcuts="Escape" ' +
+        'aria-label="Close the panel (Esc)" title="Close (Esc)">×</button><b style="font-size:14px">' +
         esc(D.names[i]) + '</b><div class="ffh-note">ONS ' + esc(D.codes[i]) + (D.dfe[i] ? ' · DfE LA ' + esc(D.dfe[i]) : '') +
         ' · ' + esc(region) + '</div><table><thead><tr><th>Measure</th><th>' + (D.years.length ? y : 'Value') +
         '</th><th>Rank</th><th>' + esc(region) + (D.year ? ' (' + D.year + ')' : '') + '</th>' +
         (ykeys.length > 1 ? '<th class="ffh-spark-col">' + ykeys[0] + '–' + ykeys[ykeys.length - 1] + '</th>' : '') + '</tr></thead><tbody>';
       D.layers.forEach(function (l) {
         var r = rankOf(l, y, i), rv = l.region[region];
-        h += '<tr><td>' + esc(l.label) + '</td><td class="num">' + esc(fmt(l.fmt, l.values[y][i])) + '</td><td class="num">' +
+        h += '<tr><td>' + esc(l.label) + (ykeys.length > 1 ? '<div class="ffh-spark-inline">' + spark(l, i) + '</div>' : '') +
+          '</td><td class="num">' + esc(fmt(l.fmt, l.values[y][i])) + '</td><td class="num">' +
           (r ? r.rank + ' of ' + r.of : '–') + '</td><td class="num">' + (rv == null ? '–' : esc(fmt(l.fmt, rv))) + '</td>' +
           (ykeys.length > 1 ? '<td class="ffh-spark-col">' + spark(l, i) + '</td>' : '') + '</tr>';
       });
