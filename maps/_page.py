@@ -121,7 +121,7 @@ def render_html(m: folium.Map, *, inline_assets: bool = False) -> str:
     With ``inline_assets`` every other external script or stylesheet folium would link (jQuery, Bootstrap,
     awesome-markers: unused by these maps) is left out, so the file opens with no network at all.
     """
-    text = m.get_root().render()
+    text = _page_head(m.get_root().render(), getattr(m, "_ffh_title", "farfromhome map"))
     if not inline_assets:
         return text
     js = _ASSETS.joinpath("leaflet.js").read_text(encoding="utf-8")
@@ -140,6 +140,14 @@ def render_html(m: folium.Map, *, inline_assets: bool = False) -> str:
     text = re.sub(r'<link rel="stylesheet" href="(https?://[^"]+)"/>', link, text)
     if re.search(r'<script src="https?://|<link rel="stylesheet" href="https?://', text):
         logger.warning("inline assets: the map still links an external file")
+    return text
+
+
+def _page_head(text: str, title: str) -> str:
+    """Give the page its language (British English) and a ``<title>``."""
+    text = re.sub(r"<html(?=[\s>])", '<html lang="en-GB"', text, count=1)
+    if "<title>" not in text:
+        text = text.replace("<head>", f"<head>\n    <title>{html.escape(title)}</title>", 1)
     return text
 
 
@@ -198,18 +206,21 @@ def _la_background(shown: gpd.GeoDataFrame, *, highlight: str | None) -> folium.
     return folium.GeoJson(
         data.reset_index().to_json(), name="Local authorities", control=False, style_function=lambda f: {
             "fillColor": f["properties"]["fill"], "fillOpacity": 1, "color": "#9e9e9e", "weight": 0.5,
-            "className": _LA_CLASS},
+            "className": f"{_LA_CLASS} ffh-bg"},
         tooltip=folium.GeoJsonTooltip(["la_name"], aliases=["Local authority"]),
     )
 
 
 def _legend_html(title: str, note: str, edges: list[float], colours: list[str], fmt: str, scheme: str, *,
                  missing: bool) -> str:
+    def label(v: float) -> str:  # zero, a class edge of signed measures, reads "0" (not "+0.0")
+        return "0" if v == 0 else format_value(fmt, v)
+
     rows = []
     for i in range(len(edges) - 1):
-        rows.append((colours[i], f"{format_value(fmt, edges[i])} – {format_value(fmt, edges[i + 1])}"))
+        rows.append((colours[i], f"{label(edges[i])} – {label(edges[i + 1])}"))
     if not rows and edges:
-        rows.append((colours[0], format_value(fmt, edges[0])))
+        rows.append((colours[0], label(edges[0])))
     if missing:
         rows.append((_NO_DATA, "no data"))
     sch = {"quantiles": "quantiles", "naturalbreaks": "natural breaks (Fisher-Jenks)",
@@ -224,68 +235,50 @@ def _swatch_legend(title: str, note: str, rows: Sequence[tuple[str, str]]) -> st
 
 
 class _Chrome(MacroElement):
-    """Title box, per-layer legends switched with the layer control, notes and attribution."""
+    """Title box, per-layer legends switched with the layer control, tools (CSV, PNG, table), notes, attribution.
+
+    The behaviour is ``assets/chrome.js`` and ``assets/chrome.css``, embedded in the page (no network).
+    """
 
     _template = Template("""
 {% macro header(this, kwargs) %}
-<style>
-.ffh-box{background:rgba(255,255,255,.94);padding:6px 9px;border-radius:4px;box-shadow:0 1px 4px rgba(0,0,0,.35);
- font:12px/1.35 system-ui,Arial,sans-serif;max-width:340px;color:#222}
-.ffh-box h1{font-size:15px;margin:0 0 2px}
-.ffh-synthetic{color:#b30000;font-weight:bold}
-.ffh-legend-block i{display:inline-block;width:14px;height:11px;margin-right:6px;vertical-align:middle;
- border:1px solid #999}
-.ffh-note{color:#555;font-size:11px;margin:1px 0 3px}
-.ffh-line{display:inline-block;width:30px;background:#b2182b;margin-right:6px;vertical-align:middle}
-.ffh-dash{height:0!important;border-top:2px dashed #9e9e9e;background:none}
-.ffh-bands{border-collapse:collapse;margin:3px 0}.ffh-bands td,.ffh-bands th{border:1px solid #ccc;
- padding:1px 5px;text-align:right}
-</style>
+<style>{{ this.css }}</style>
+<script>{{ this.js }}</script>
 {% endmacro %}
 {% macro script(this, kwargs) %}
-(function(){
-  var map = {{ this._parent.get_name() }};
-  map.attributionControl.setPrefix('<a href="https://leafletjs.com">Leaflet</a>');
-  map.attributionControl.addAttribution({{ this.attribution|tojson }});
-  var info = L.control({position: 'topright'});
-  info.onAdd = function(){ var d = L.DomUtil.create('div', 'ffh-box ffh-title'); d.innerHTML = {{ this.info|tojson }};
-    L.DomEvent.disableScrollPropagation(d); return d; };
-  info.addTo(map);
-  var legends = {{ this.legends|tojson }};
-  var bases = {{ this.base_names|tojson }};
-  var active = {};
-  {{ this.initial|tojson }}.forEach(function(n){ active[n] = true; });
-  var ctl = L.control({position: 'bottomright'});
-  ctl.onAdd = function(){ this._div = L.DomUtil.create('div', 'ffh-box ffh-legend'); return this._div; };
-  ctl.addTo(map);
-  function redraw(){ var h = ''; for (var k in legends) { if (active[k]) h += legends[k]; }
-    ctl._div.innerHTML = h; ctl._div.style.display = h ? 'block' : 'none'; }
-  map.on('baselayerchange', function(e){ bases.forEach(function(n){ active[n] = false; });
-    active[e.name] = true; redraw(); });
-  map.on('overlayadd', function(e){ active[e.name] = true; redraw(); });
-  map.on('overlayremove', function(e){ active[e.name] = false; redraw(); });
-  redraw();
-})();
+var ffh_chrome = window.ffhChrome({{ this._parent.get_name() }}, {
+  control: {{ this.control }}, heading: {{ this.heading|tojson }}, info: {{ this.info|tojson }},
+  legends: {{ this.legends|tojson }}, bases: {{ this.base_names|tojson }}, initial: {{ this.initial|tojson }},
+  attribution: {{ this.attribution|tojson }}, title: {{ this.title|tojson }}, subtitle: {{ this.subtitle|tojson }}});
 {% endmacro %}
 """)
 
-    def __init__(self, *, info: str, legends: dict[str, str], base_names: list[str], initial: list[str],
-                 attribution: str) -> None:
+    def __init__(self, *, heading: str, info: str, legends: dict[str, str], base_names: list[str],
+                 initial: list[str], attribution: str, control: str, title: str, subtitle: str) -> None:
         super().__init__()
         self._name = "FarFromHomeChrome"
+        self.heading = heading
         self.info = info
         self.legends = legends
         self.base_names = base_names
         self.initial = initial
         self.attribution = attribution
+        self.control = control
+        self.title = title
+        self.subtitle = subtitle
+        self.css = _ASSETS.joinpath("chrome.css").read_text(encoding="utf-8")
+        self.js = _ASSETS.joinpath("chrome.js").read_text(encoding="utf-8")
 
 
 def _finish(m: folium.Map, *, title: str, subtitle: str, legends: dict[str, str], base_names: list[str],
             initial: list[str], attribution: str, notes: Sequence[str] = (), raw_notes: int = 0) -> None:
-    parts = [f"<h1>{html.escape(title)}</h1>"]
+    heading = f"<h1>{html.escape(title)}</h1>"
+    parts = []
     if subtitle:
-        cls = "ffh-synthetic" if "SYNTHETIC" in subtitle.upper() else "ffh-note"
-        parts.append(f'<div class="{cls}">{html.escape(subtitle)}</div>')
+        if "SYNTHETIC" in subtitle.upper():  # stays in view even when the box is folded on a phone
+            heading += f'<div class="ffh-synthetic">{html.escape(subtitle)}</div>'
+        else:
+            parts.append(f'<div class="ffh-note">{html.escape(subtitle)}</div>')
     for i, note in enumerate(notes):
         if note == SUPPRESSION_RULE:
             parts.append(f'<details class="ffh-note"><summary>Small counts are suppressed</summary>'
@@ -293,6 +286,9 @@ def _finish(m: folium.Map, *, title: str, subtitle: str, legends: dict[str, str]
         else:
             parts.append(note if i < raw_notes else f'<div class="ffh-note">{html.escape(note)}</div>')
     parts.append(f'<div class="ffh-note">{html.escape(attribution)}</div>')
-    folium.LayerControl(collapsed=False, position="topleft").add_to(m)
-    m.add_child(_Chrome(info="".join(parts), legends=legends, base_names=base_names, initial=initial,
-                        attribution=attribution))
+    control = folium.LayerControl(collapsed=False, position="topleft")
+    control.add_to(m)
+    m._ffh_title = title  # type: ignore[attr-defined]  # the page <title> (render_html)
+    m.add_child(_Chrome(heading=heading, info="".join(parts), legends=legends, base_names=base_names,
+                        initial=initial, attribution=attribution, control=control.get_name(), title=title,
+                        subtitle=subtitle))

@@ -64,13 +64,18 @@ def map_supply(
     bins: Annotated[str | None, typer.Option(help="Upper bounds for userdefined classes, e.g. '5,10,20'.")] = None,
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = False,
+    all_years: Annotated[bool, typer.Option("--all-years/--one-year", help="Add a year control over every "
+                                            "staged year, 2014-2025 (about 15 s more), or map --year only.")] = False,
 ) -> None:
     """Map England's LAs: homes, places, places per 10,000 children, supply gap, % outside LA, net gain, LISA.
 
-    One switchable layer and legend each; region outlines; tooltips with LA name, value, rank and region.
+    One switchable layer and legend each; region outlines; tooltips with LA name, value, rank, region and the
+    LA's time series; a year control; find an LA by name, ONS code or DfE number (kept in the URL, #la=...).
     """
     import boundaries
     from maps import interactive
+    from provision.clustering import spatial_clustering
+    from provision.homes import YEARS
     from provision.measures import la_measures
 
     user_bins = _bins(bins, scheme)  # check the arguments before loading any data
@@ -78,7 +83,11 @@ def map_supply(
     regions = boundaries.load_regions()
     for n in notes:
         err_console.print(n)
+    if "lisa_cluster" in frame.columns:
+        frame = frame.join(spatial_clustering(year)[["lisa_i", "lisa_p"]])
+    series = interactive.supply_series(y for y in YEARS if y != year) if all_years else {}
     m = interactive.supply_map(frame, regions=regions, scheme=scheme.value, k=k, bins=user_bins, tiles=tiles,
+                               year=year, years=series, region_values=interactive.supply_region_values(year),
                                subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
     path = interactive.save_map(m, out, inline_assets=inline_assets)
     err_console.print(f"wrote {path} ({path.stat().st_size / 1e6:.1f} MB)")

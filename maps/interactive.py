@@ -6,18 +6,25 @@ The page they share is :mod:`maps._page`; the flow map is :mod:`maps.flow_map`, 
 
 from __future__ import annotations
 
+import json
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import folium
 import geopandas as gpd
+import numpy as np
 import pandas as pd
+from branca.element import MacroElement
+from jinja2 import Template
+from matplotlib import colormaps
+from matplotlib.colors import to_hex
 
 from geo.attribution import ATTRIBUTION
 from geo.errors import MissingColumnsError
 from maps._page import (  # noqa: F401  (re-exported: maps.sufficiency and the tests use these names)
+    _ASSETS,
     _NO_DATA,
     _base_map,
     _fill_style,
@@ -41,7 +48,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "Layer", "SUPPLY_LAYERS", "classify", "colour_ramp", "format_value",
-    "display_geometries", "supply_map", "flow_map", "distance_map", "render_html", "save_map",
+    "display_geometries", "supply_map", "supply_series", "flow_map", "distance_map", "render_html", "save_map",
 ]
 
 
@@ -62,6 +69,10 @@ class Layer:
         Matplotlib colormap name (sequential, or diverging for signed measures).
     note
         One line under the legend title (what the measure means, where it comes from).
+    diverging
+        Signed measure: classes are centred on zero (zero is a class edge; no class straddles it).
+    total
+        A count whose sum over LAs is meaningful (the table shows an England total).
     """
 
     column: str
@@ -69,26 +80,36 @@ class Layer:
     fmt: str = "{:,.0f}"
     cmap: str = "YlGnBu"
     note: str = ""
+    diverging: bool = False
+    total: bool = False
 
 
 SUPPLY_LAYERS: tuple[Layer, ...] = (
-    Layer("homes", "Children's homes", "{:,.0f}", "Blues", "Active children's homes at 31 March (Ofsted)"),
-    Layer("places", "Registered places", "{:,.0f}", "Purples", "Registered places in children's homes (Ofsted)"),
+    Layer("homes", "Children's homes", "{:,.0f}", "Blues", "Active children's homes at 31 March (Ofsted)",
+          total=True),
+    Layer("places", "Registered places", "{:,.0f}", "Purples", "Registered places in children's homes (Ofsted)",
+          total=True),
     Layer("places_per_10k", "Places per 10,000 children", "{:,.1f}", "YlGnBu",
           "Children's-home places per 10,000 children aged 0-17"),
     Layer("gap_index", "Supply-gap index", "{:+,.1f}", "RdBu_r",
-          "Own children in children's homes minus local places, per 10,000 children: positive = deficit"),
+          "Own children in children's homes minus local places, per 10,000 children: positive = deficit",
+          diverging=True),
     Layer("pct_outside_la", "% placed outside their LA", "{:,.0f}%", "Oranges",
           "Children in children's homes placed outside their own LA (DfE)"),
     Layer("net_gain", "Net gain of children", "{:+,.0f}", "PuOr",
-          "Children placed in the LA by others minus its own placed elsewhere (DfE)"),
+          "Children placed in the LA by others minus its own placed elsewhere (DfE)", diverging=True),
 )
 """The supply map's default layers; those whose column is absent are left out (and logged)."""
 
 
 _LISA_COLOURS = {"HH": ("#d7191c", "Hot spot (high-high)"), "LL": ("#2c7bb6", "Cold spot (low-low)"),
                  "HL": ("#fdae61", "High among low (high-low)"), "LH": ("#abd9e9", "Low among high (low-high)"),
-                 "ns": ("#f0f0f0", "Not significant")}
+                 "ns": ("#f0f0f0", "Not significant (p ≥ 0.05)"), "nn": ("#bdbdbd", "No neighbours (not tested)"),
+                 "nd": (_NO_DATA, "no data")}
+_LISA_NAME = "LISA hot and cold spots"
+_INITIAL = "places_per_10k"
+_NEIGHBOURS_NOTE = ("Statistical neighbours: not in the staged data (the DfE's LAIT publishes only their median), "
+                    "so none are listed.")
 
 
 def supply_map(
@@ -105,22 +126,32 @@ def supply_map(
     tiles: str | None = "none",
     attribution: str = ATTRIBUTION,
     tolerance_m: float = 500.0,
+    year: int | None = None,
+    years: Mapping[int, pd.DataFrame] | None = None,
+    region_values: pd.DataFrame | None = None,
+    neighbours: Mapping[str, Sequence[str]] | None = None,
 ) -> folium.Map:
-    """Choropleth of England's LAs with one switchable layer (and legend) per measure.
+    """Choropleth of England's LAs with one switchable layer (and legend) per measure, a year control and search.
+
+    One copy of the LA polygons carries every layer's value for every year; the page colours it by the layer
+    and year chosen. A search box finds an LA by name, ONS code or DfE LA number, zooms to it and opens a panel
+    with every measure, its rank and its region's value; the choice is kept in the URL (``#la=E08000007``).
 
     Parameters
     ----------
     frame
-        One row per LA, indexed by LA code, polygons in EPSG:27700, with ``la_name``, ``region_name`` and the
-        columns named in ``layers`` (e.g. the supply, demand and gaps tables joined to
-        :func:`boundaries.load_las`). An optional ``lisa_cluster`` column (HH, LL, HL, LH, ns) adds a LISA
-        hot/cold-spot layer. Not modified; converted to EPSG:4326 only for display.
+        One row per LA, indexed by LA code, polygons in EPSG:27700, with ``la_name``, ``region_name`` (and
+        optionally ``dfe_la_number``) and the columns named in ``layers`` for ``year`` (e.g.
+        :func:`provision.measures.la_measures`). An optional ``lisa_cluster`` column (HH, LL, HL, LH, ns,
+        "no neighbours") adds a LISA hot/cold-spot layer, with ``lisa_i`` and ``lisa_p`` in its tooltip where
+        present. Not modified; converted to EPSG:4326 only for display.
     layers
         The measures to show (default :data:`SUPPLY_LAYERS`; layers whose column is absent are left out).
     regions
-        Region polygons (EPSG:27700) drawn as outlines.
+        Region polygons (EPSG:27700) drawn as outlines, always above the LA fills.
     scheme, k, bins
-        Classification (see :func:`classify`).
+        Classification (see :func:`classify`), over every year's values so colours compare across years;
+        diverging layers are classed on each side of zero.
     title, subtitle
         Shown in a box on the map.
     tiles
@@ -129,6 +160,16 @@ def supply_map(
         Data attribution, always shown (OpenStreetMap's is added by folium when OSM tiles are used).
     tolerance_m
         Display simplification in metres (see :func:`display_geometries`).
+    year
+        The year of ``frame`` (the year the page opens on and of the LISA layer); default the latest of
+        ``years``, or none shown.
+    years
+        Other years' values: ``{year: frame indexed by LA code with the layer columns}`` (see
+        :func:`supply_series`); ``frame`` supplies ``year`` when it is not among them.
+    region_values
+        The region's value of each layer column for ``year``, indexed by ``region_name``.
+    neighbours
+        Statistical neighbours by LA code; without them the panel says none are staged.
 
     Returns
     -------
@@ -148,60 +189,181 @@ def supply_map(
     if not layers and not has_lisa:
         raise MissingColumnsError("supply map frame", [ly.column for ly in SUPPLY_LAYERS] + [lisa_column],
                                   list(frame.columns))
-    shown = display_geometries(frame[["la_name", "region_name", "geometry"]], tolerance_m=tolerance_m)
+    series = dict(years or {})
+    if year is None:
+        year = max(series) if series else None
+    if year is not None and year not in series:
+        series[year] = frame
+    if not series:
+        series = {0: frame}  # one unnamed year: no year control
+    order = sorted(series)
+    shown = display_geometries(frame[["geometry"]], tolerance_m=tolerance_m)
     m = _base_map(shown, tiles=tiles)
+    codes = [str(c) for c in frame.index]
     legends: dict[str, str] = {}
-    base_names: list[str] = []
-    for i, ly in enumerate(layers):
-        values = pd.to_numeric(frame[ly.column], errors="coerce")
-        classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
-        colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
-        rank = values.rank(ascending=False, method="min")
-        data = shown[["la_name", "region_name", "geometry"]].copy()
-        data["value"] = [format_value(ly.fmt, v) for v in values]
-        data["rank"] = [f"{int(r)} of {int(values.notna().sum())}" if pd.notna(r) else "no data" for r in rank]
-        data["fill"] = [colours[c] if c >= 0 else _NO_DATA for c in classes]
-        folium.GeoJson(
-            data.reset_index().to_json(), name=ly.label, overlay=False, show=i == 0,
-            style_function=_fill_style, highlight_function=_highlight,
-            tooltip=folium.GeoJsonTooltip(["la_name", "value", "rank", "region_name"],
-                                          aliases=["Local authority", ly.label, "Rank (1 = highest)", "Region"]),
-        ).add_to(m)
-        legends[ly.label] = _legend_html(ly.label, ly.note, edges, colours, ly.fmt, scheme,
-                                         missing=bool((classes < 0).any()))
-        base_names.append(ly.label)
-    overlays_shown: list[str] = []
+    specs = []
+    for ly in layers:
+        table = pd.DataFrame({y: pd.to_numeric(series[y][ly.column], errors="coerce").reindex(frame.index)
+                              if ly.column in series[y].columns else pd.Series(float("nan"), index=frame.index)
+                              for y in order})
+        edges, colours = _layer_classes(table, ly, scheme=scheme, k=k, bins=bins)
+        legends[ly.label] = _legend_html(ly.label, ly.note + (f" · classes over {order[0]}-{order[-1]}"
+                                                              if len(order) > 1 else ""),
+                                         edges, colours, ly.fmt, "zero-centred " + scheme if ly.diverging and
+                                         scheme != "userdefined" else scheme, missing=bool(table.isna().any().any()))
+        region = {} if region_values is None or ly.column not in region_values.columns else {
+            str(r): _num(v) for r, v in region_values[ly.column].items()}
+        specs.append({"key": ly.column, "label": ly.label, "fmt": ly.fmt, "note": ly.note, "edges": edges,
+                      "colours": colours, "total": ly.total,
+                      "values": {str(y): [_num(v) for v in table[y]] for y in order}, "region": region})
+    lisa = None
     if has_lisa:
-        name = "LISA hot and cold spots"
-        lisa = frame[lisa_column].map(_lisa_key)
-        data = shown[["la_name", "region_name", "geometry"]].copy()
-        data["cluster"] = [_LISA_COLOURS[c][1] for c in lisa]
-        data["fill"] = [_LISA_COLOURS[c][0] for c in lisa]
-        folium.GeoJson(
-            data.reset_index().to_json(), name=name, overlay=True, show=not layers,
-            style_function=_fill_style, highlight_function=_highlight,
-            tooltip=folium.GeoJsonTooltip(["la_name", "cluster", "region_name"],
-                                          aliases=["Local authority", "Local Moran's I", "Region"]),
-        ).add_to(m)
-        legends[name] = _swatch_legend(name, "Places per 10,000 children; permutation p < 0.05",
-                                       [v for k, v in _LISA_COLOURS.items() if (lisa == k).any()])
-        if not layers:
-            overlays_shown.append(name)
+        keys = frame[lisa_column].map(_lisa_key)
+        present = [k_ for k_ in _LISA_COLOURS if (keys == k_).any()]
+        legends[_LISA_NAME] = _swatch_legend(
+            _LISA_NAME, f"Local Moran's I of places per 10,000 children{f', {year}' if year else ''}; "
+            "permutation p < 0.05; queen contiguity", [_LISA_COLOURS[k_] for k_ in present])
+        lisa = {"label": _LISA_NAME, "keys": list(keys), "colours": {k_: v[0] for k_, v in _LISA_COLOURS.items()},
+                "names": {k_: v[1] for k_, v in _LISA_COLOURS.items()},
+                "i": [_num(v) for v in frame["lisa_i"]] if "lisa_i" in frame.columns else None,
+                "p": [_num(v) for v in frame["lisa_p"]] if "lisa_p" in frame.columns else None}
+    base_names = [ly.label for ly in layers] + ([_LISA_NAME] if has_lisa else [])
+    first = next((ly.label for ly in layers if ly.column == _INITIAL), base_names[0])
+    dfe = frame["dfe_la_number"] if "dfe_la_number" in frame.columns else pd.Series("", index=frame.index)
+    data = {
+        "geo": json.loads(shown.assign(la_code=codes)[["la_code", "geometry"]].to_json(drop_id=True)),
+        "codes": codes, "names": [str(v) for v in frame["la_name"]], "regions": [str(v) for v in
+                                                                                 frame["region_name"]],
+        "dfe": ["" if pd.isna(v) else str(int(float(v))) if str(v).replace(".0", "").isdigit() else str(v)
+                for v in dfe],
+        "years": order if order != [0] else [], "year": year, "layers": specs, "lisa": lisa, "initial": first,
+        "neighbours": {str(c): list(v) for c, v in neighbours.items()} if neighbours else None,
+        "neighbours_note": _NEIGHBOURS_NOTE, "title": title,
+    }
     if regions is not None:
         _region_outlines(regions, tolerance_m=tolerance_m).add_to(m)
-    _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names,
-            initial=[base_names[0]] if base_names else overlays_shown, attribution=attribution)
+    _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[first],
+            attribution=attribution)
+    m.add_child(_SupplyScript(data))
     return m
 
 
+def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
+    """Every supply layer's value by LA for each year (2024 LA codes): the year control of :func:`supply_map`.
+
+    Homes, places, places per 10,000 children, the supply-gap index and net gain come from
+    :func:`provision.gaps.supply_gaps` (as :func:`provision.measures.la_measures` has them); % of children in
+    children's homes placed outside their LA from the DfE LA time series (:func:`provision.trends.trends`), mapped
+    one-to-one to 2024 codes (a percentage of LAs that merged or split cannot be recomputed: NaN, as
+    :func:`provision.demand.demand_by_la` has it). No LISA per year.
+
+    Returns
+    -------
+    dict
+        ``{year: DataFrame}`` indexed by ``la_code`` with ``homes``, ``places``, ``places_per_10k``,
+        ``gap_index``, ``net_gain``, ``pct_outside_la``.
+    """
+    import boundaries
+    from geo.errors import SplitAreaError, UnknownAreaCodeError
+    from provision import gaps, trends
+
+    years = sorted(set(years))
+    if not years:
+        return {}
+    pct = trends.trends(years[0], years[-1], "la", ["chomes_outside_la_pct"])
+    mapped: dict[str, str | None] = {}
+    for code in pd.unique(pct["area_code"].astype(str)):
+        try:
+            mapped[code] = boundaries.harmonise_code(code)
+        except (SplitAreaError, UnknownAreaCodeError):  # a split or non-LA row: no one-to-one value
+            mapped[code] = None
+    pct = pct.assign(la_code=pct["area_code"].astype(str).map(mapped)).dropna(subset=["la_code"])
+    out: dict[int, pd.DataFrame] = {}
+    for y in years:
+        g = gaps.supply_gaps(y)
+        part = pd.DataFrame({"homes": g["homes"], "places": g["places"],
+                             "places_per_10k": g["places_per_10k_children"], "gap_index": g[gaps.GAP_INDEX],
+                             "net_gain": g["net_gain"]}, index=g.index).apply(pd.to_numeric, errors="coerce")
+        p = pct[pct["time_period"] == y]
+        merged = p["la_code"].duplicated(keep=False)  # several old LAs into one: a % is not recomputable
+        part["pct_outside_la"] = p[~merged].set_index("la_code")["value"].reindex(part.index)
+        out[y] = part
+    logger.info("supply series: %d years, %d LAs", len(out), len(next(iter(out.values()))))
+    return out
+
+
+class _SupplyScript(MacroElement):
+    """The supply page's behaviour (``assets/supply.js``) and its data, embedded."""
+
+    _template = Template("""
+{% macro header(this, kwargs) %}
+<script>{{ this.js }}</script>
+{% endmacro %}
+{% macro script(this, kwargs) %}
+window.ffhSupply({{ this._parent.get_name() }}, ffh_chrome, {{ this.data }});
+{% endmacro %}
+""")
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        super().__init__()
+        self._name = "FarFromHomeSupply"
+        self.data = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
+        self.js = _ASSETS.joinpath("supply.js").read_text(encoding="utf-8")
+
+
+def _num(v: Any) -> float | None:
+    x = pd.to_numeric(v, errors="coerce")
+    return None if pd.isna(x) else round(float(x), 4)
+
+
+def _layer_classes(table: pd.DataFrame, ly: Layer, *, scheme: str, k: int,
+                   bins: Sequence[float] | None) -> tuple[list[float], list[str]]:
+    """Class edges over every year's values and their colours; diverging layers get zero as an edge."""
+    pooled = pd.Series(table.to_numpy().ravel()).dropna()
+    if ly.diverging and scheme.lower() != "userdefined" and len(pooled):
+        side = max(2, (k + 1) // 2)
+        neg, pos = pooled[pooled < 0], pooled[pooled > 0]
+        edges_neg = classify(neg, scheme=scheme, k=side)[1] if len(neg) else []
+        edges_pos = classify(pos, scheme=scheme, k=side)[1] if len(pos) else []
+        edges = ([*edges_neg[:-1], 0.0] if edges_neg else [0.0]) + (edges_pos[1:] if len(edges_pos) > 1 else
+                                                                  ([max(edges_pos[0], 0.0)] if edges_pos else []))
+        if len(edges) == 1:  # every value is zero
+            edges = [0.0, 0.0]
+        n_neg = max(len(edges_neg) - 1, 1) if edges_neg else 0
+        n_pos = len(edges) - 1 - n_neg
+        cm = colormaps[ly.cmap]
+        colours = [to_hex(cm(x)) for x in np.linspace(0.05, 0.4, n_neg)] + \
+                  [to_hex(cm(x)) for x in np.linspace(0.6, 0.95, n_pos)]
+        return [float(e) for e in edges], colours
+    _, edges = classify(pooled, scheme=scheme, k=k, bins=bins)
+    return edges, colour_ramp(ly.cmap, max(len(edges) - 1, 1))
 
 
 def _lisa_key(value: Any) -> str:
+    if pd.isna(value):
+        return "nd"
     s = str(value).strip().lower().replace("-", "").replace(" ", "").replace("_", "")
     table = {"hh": "HH", "highhigh": "HH", "hotspot": "HH", "hot": "HH", "ll": "LL", "lowlow": "LL",
-             "coldspot": "LL", "cold": "LL", "hl": "HL", "highlow": "HL", "lh": "LH", "lowhigh": "LH"}
+             "coldspot": "LL", "cold": "LL", "hl": "HL", "highlow": "HL", "lh": "LH", "lowhigh": "LH",
+             "noneighbours": "nn", "island": "nn", "nodata": "nd"}
     return table.get(s, "ns")
 
 
+def supply_region_values(year: int) -> pd.DataFrame:
+    """Each region's value of the supply layers for ``year``, indexed by ``region_name`` (the LA panel's column).
 
+    From :func:`provision.gaps.region_gaps` (homes, places, places per 10,000 children, supply-gap index) and the
+    DfE regional time series (% of children in children's homes placed outside their LA); net gain has no
+    regional figure here.
+    """
+    from provision import gaps, trends
 
+    r = gaps.region_gaps(year)
+    out = pd.DataFrame({"homes": r["homes"], "places": r["places"], "places_per_10k": r["places_per_10k_children"],
+                        "gap_index": r[gaps.GAP_INDEX]}).apply(pd.to_numeric, errors="coerce")
+    out.index = r["region_name"].astype(str)
+    # asked over 2014 to year: trends() cannot be asked for a single year that no source covers (2025)
+    pct = trends.trends(2014, year, "region", ["chomes_outside_la_pct"])
+    pct = pct[pct["time_period"] == year]
+    out["pct_outside_la"] = pct.set_index("area_name")["value"].reindex(out.index) if len(pct) else np.nan
+    return out

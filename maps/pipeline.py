@@ -37,7 +37,16 @@ from maps.outputs import road_quality, staged_output, write_quality, write_run_j
 from maps.steps import Skipped, StepOutput
 from maps.sufficiency import sufficiency_report
 from maps.trends_section import national_missing_step, trends_step
-from provision.flows import ALL_PLACEMENTS, distances_by_la, origin_column, placement_flows, published_flows
+from provision.clustering import spatial_clustering
+from provision.flows import (
+    ALL_PLACEMENTS,
+    distances_by_la,
+    origin_column,
+    placement_flows,
+    published_flows,
+    select_flows,
+)
+from provision.homes import YEARS as SUPPLY_YEARS
 from provision.homes import published_totals
 from provision.measures import la_measures
 from provision.outcomes import load_ecological
@@ -210,12 +219,19 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
     frame, notes = la_measures(year)
     regions = boundaries.load_regions(year=LA_VINTAGE)
     out = StepOutput(notes=list(notes), sentences=summary.supply_sentences(frame, year, published_totals(year)))
-    m = interactive.supply_map(frame, regions=regions, tiles=options.tiles,
-                               subtitle=f"31 March {year}. Sources: Ofsted, DfE, ONS")
+    series = interactive.supply_series(y for y in SUPPLY_YEARS if y != year)  # the year control: no LISA per year
+    shown = frame
+    if "lisa_cluster" in frame.columns:
+        shown = frame.join(spatial_clustering(year)[["lisa_i", "lisa_p"]])
+    m = interactive.supply_map(shown, regions=regions, tiles=options.tiles, year=year, years=series,
+                               region_values=interactive.supply_region_values(year),
+                               subtitle=f"31 March {year} (year control: {SUPPLY_YEARS[0]}-{SUPPLY_YEARS[-1]}). "
+                                        "Sources: Ofsted, DfE, ONS")
     interactive.save_map(m, stage / "maps" / "supply.html", inline_assets=options.inline_assets)
     out.items.append(report.Item(
         "maps/supply.html", "Interactive supply map", "homes, places, places per 10,000 children, supply gap, "
-        "% placed outside their LA, net gain and LISA hot/cold spots, one switchable layer each"))
+        "% placed outside their LA, net gain and LISA hot/cold spots, one switchable layer each, every year "
+        f"{SUPPLY_YEARS[0]}-{SUPPLY_YEARS[-1]}; find an LA by name, ONS code or DfE number"))
     for col in _SUPPLY_FIGURES:
         fig = static.supply_figure(frame, column=col, regions=regions, subtitle=f"England, 31 March {year}",
                                    source=SUPPLY_SOURCE.format(year=year))
@@ -278,8 +294,13 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
     to_csv(safe, stage / "tables" / flows_csv, index=False)
     m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle)
     interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
-    fig = static.flow_figure(flows[flows["placement_type"] == ALL_PLACEMENTS], las=las, subtitle=subtitle,
-                             source=placements_source(synthetic))
+    pub = published_flows(flows, las=las)  # the one suppression of flows.csv and the map: the figure draws it too
+    visible = pub[pub["placement_type"].eq(ALL_PLACEMENTS) & pub["children"].notna()]
+    far = 20 if len(select_flows(visible, min_miles=20, max_flows=1)) else 0  # no flow of 5+ that far: all
+    shown = select_flows(visible, min_miles=far, max_flows=150)
+    fig = static.flow_figure(shown.assign(children=shown["children"].astype(float)), las=las, subtitle=subtitle,
+                             source=placements_source(synthetic), title="Where children are placed: home LA to "
+                             f"placement LA{' over 20 miles away (straight line between LAs)' if far else ''}")
     _save_figure(fig, stage / "figures" / "flows")
     by_la, bands = distances_by_la(located, focus)
     roads = "road" in bands.columns

@@ -164,3 +164,63 @@ def test_leaflet_assets_are_vendored_with_licence() -> None:
     assert "BSD 2-Clause" in assets.joinpath("LICENSE-leaflet.txt").read_text(encoding="utf-8")
     assert assets.joinpath("leaflet.js").read_text(encoding="utf-8").startswith("/* @preserve")
     assert _page._ASSETS.joinpath("leaflet.css").is_file()
+
+
+# ------------------------------------------------------------------------- page chrome and the supply page (#12)
+def test_every_page_has_a_title_and_british_english(supply_html: str, las: gpd.GeoDataFrame,
+                                                    located: pd.DataFrame) -> None:
+    from provision.flows import placement_flows
+
+    flows = decoded(render_html(flow_map(placement_flows(located), las=las, title="Where children go"),
+                                inline_assets=True))
+    for page, title in ((supply_html, "Children's homes: supply by local authority"), (flows, "Where children go")):
+        assert '<html lang="en-GB">' in page
+        assert f"<title>{escape(title)}</title>" in page
+        assert "@media print" in page and "@media (max-width:600px)" in page  # print and phone layouts
+        assert "Download CSV" in page and "Export PNG" in page and "Table of this view" in page
+
+
+@pytest.mark.parametrize("column", ["gap_index", "net_gain"])
+def test_diverging_layers_have_zero_as_a_class_edge(supply_frame: gpd.GeoDataFrame, column: str) -> None:
+    from maps.interactive import _layer_classes
+
+    layer = next(ly for ly in SUPPLY_LAYERS if ly.column == column)
+    assert layer.diverging
+    values = pd.DataFrame({2024: supply_frame[column].astype(float), 2025: supply_frame[column].astype(float) * 2})
+    edges, colours = _layer_classes(values, layer, scheme="quantiles", k=5, bins=None)
+    assert 0.0 in edges and edges == sorted(edges)
+    assert len(colours) == len(edges) - 1
+    pooled = values.to_numpy().ravel()
+    assert edges[0] == pooled.min() and edges[-1] == pooled.max()
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        assert not lo < 0 < hi, f"class {lo}..{hi} straddles zero"
+    neg = sum(1 for hi in edges[1:] if hi <= 0)
+    assert 2 <= neg <= len(colours) - 2  # classes on both sides, diverging colours split at zero
+    assert colours[:neg] != colours[neg:]
+
+
+def test_supply_page_embeds_one_geometry_and_every_year(supply_frame: gpd.GeoDataFrame,
+                                                        regions: gpd.GeoDataFrame) -> None:
+    cols = [ly.column for ly in SUPPLY_LAYERS if ly.column in supply_frame.columns]
+    years = {y: supply_frame[cols] * (1 + (y - 2014) / 20) for y in range(2014, 2025)}
+    html_ = decoded(render_html(supply_map(supply_frame, regions=regions, year=2025, years=years),
+                                inline_assets=True))
+    assert len(html_.encode()) < 5_000_000
+    assert html_.count('"la_code":"E08000007"') == 1  # one copy of the polygons for every layer and year
+    assert '"years":[2014,2015,2016,2017,2018,2019,2020,2021,2022,2023,2024,2025]' in html_
+    assert '"initial":"Places per 10,000 children"' in html_
+    assert "Statistical neighbours: not in the staged data" in html_
+
+
+def test_supply_series_matches_the_published_year(mirror: Path) -> None:
+    from maps.interactive import supply_series
+    from provision.demand import demand_by_la
+    from provision.gaps import GAP_INDEX, supply_gaps
+
+    series = supply_series([2022])[2022]
+    demand = demand_by_la(2022)
+    gaps = supply_gaps(2022)
+    assert len(series) == 153
+    pd.testing.assert_series_equal(series["pct_outside_la"], demand["chomes_outside_la_pct"].reindex(series.index),
+                                   check_names=False, check_dtype=False)
+    pd.testing.assert_series_equal(series["gap_index"], gaps[GAP_INDEX].astype(float), check_names=False)
