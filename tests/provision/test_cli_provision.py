@@ -26,7 +26,7 @@ def test_supply_csv_has_la_region_england_rows(mirror, tmp_path):
     assert (table["level"] == "region").sum() == 9
     assert table.loc["E92000001", "homes"] == 2124
     assert table.loc["E92000001", "places"] == 9430
-    assert table.loc["E12000007", "homes_share_england_pct"] == pytest.approx(5.32, abs=0.01)
+    assert table.loc["E12000007", "homes_share_england_pct"] == pytest.approx(5.32, abs=0.05)  # CSVs give % to 1 dp
 
 
 def test_demand_parquet_and_json(mirror, tmp_path):
