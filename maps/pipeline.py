@@ -285,19 +285,19 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
     located = placed.located
     subtitle = SYNTHETIC_LABEL if synthetic else ""
     flows = placement_flows(located)
-    safe = published_flows(flows, las=las)  # suppressed over the hierarchy: the table and the map alike
-    safe = safe.drop(columns=["children", "straight_distance_miles"]).rename(
-        columns={"children_label": "children"})
+    pub = published_flows(flows, las=las)  # the one suppression of flows: the table, the map and the figure
+    safe = pub.drop(columns=["children", "straight_distance_miles"]).rename(columns={"children_label": "children"})
     flows_csv = "synthetic_flows.csv" if synthetic else "flows.csv"
     if synthetic:
         safe = safe.assign(data="SYNTHETIC")
     to_csv(safe, stage / "tables" / flows_csv, index=False)
     m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle)
     interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
-    pub = published_flows(flows, las=las)  # the one suppression of flows.csv and the map: the figure draws it too
     visible = pub[pub["placement_type"].eq(ALL_PLACEMENTS) & pub["children"].notna()]
-    far = 20 if len(select_flows(visible, min_miles=20, max_flows=1)) else 0  # no flow of 5+ that far: all
-    shown = select_flows(visible, min_miles=far, max_flows=150)
+    shown = select_flows(visible, min_miles=20, max_flows=150)
+    far = not shown.empty
+    if not far:  # no flow of 5 or more children that far: draw the largest at any distance
+        shown = select_flows(visible, min_miles=0, max_flows=150)
     fig = static.flow_figure(shown.assign(children=shown["children"].astype(float)), las=las, subtitle=subtitle,
                              source=placements_source(synthetic), title="Where children are placed: home LA to "
                              f"placement LA{' over 20 miles away (straight line between LAs)' if far else ''}")
