@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import numpy as np
@@ -71,3 +73,15 @@ def located(las: gpd.GeoDataFrame) -> pd.DataFrame:
         "straight_distance_km": miles * 1.609344, "road_distance_km": miles * 1.609344 * 1.3,
         "home_easting": 390000.5, "home_northing": 390000.5,
     })
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Debian's chromium, headless, driven by playwright (one per test module)."""
+    from ._browser import ARGS, CHROMIUM
+
+    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,15 +12,9 @@ import pytest
 
 from maps.interactive import distance_map, flow_map, save_map, supply_map
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from ._browser import BROWSER_MARKS, open_offline
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                       "(.ci/run installs it with apt-get install -y chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -40,32 +33,8 @@ def map_files(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, located
     return {k: save_map(m, out / f"{k}.html", inline_assets=True) for k, m in maps.items()}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 def _open(browser: Any, path: Path) -> tuple[Any, list[str], list[str]]:
-    page = browser.new_page(viewport={"width": 1000, "height": 900})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-    def block(route: Any) -> None:
-        requests.append(route.request.url)
-        route.abort()
-
-    page.route("http://**/*", block)
-    page.route("https://**/*", block)
-    page.goto(path.as_uri())
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.ffh-la').length >= 153",
-                           timeout=15000)
-    return page, errors, requests
+    return open_offline(browser, path, viewport={"width": 1000, "height": 900})
 
 
 @pytest.mark.parametrize("name", ["supply", "flows", "distances"])

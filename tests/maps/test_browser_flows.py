@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,12 +13,9 @@ import pytest
 from distance.straight import DISTANCE_BANDS
 from maps.interactive import distance_map, flow_map, save_map
 
-from .test_browser import ARGS, CHROMIUM
+from ._browser import BROWSER_MARKS, open_offline
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"),
-]
+pytestmark = BROWSER_MARKS
 SHOTS = Path("/tmp/shots-flows")
 ARCS = "document.querySelectorAll('.leaflet-overlay-pane path.ffh-flow').length"
 
@@ -38,32 +34,8 @@ def pages(located: pd.DataFrame, las: gpd.GeoDataFrame, tmp_path_factory: pytest
             "bands": bands}  # type: ignore[dict-item]
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 def _open(browser: Any, path: Path, size: tuple[int, int] = (1280, 800)) -> tuple[Any, list[str], list[str]]:
-    page = browser.new_page(viewport={"width": size[0], "height": size[1]})
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-    def block(route: Any) -> None:
-        requests.append(route.request.url)
-        route.abort()
-
-    page.route("http://**/*", block)
-    page.route("https://**/*", block)
-    page.goto(path.as_uri())
-    page.wait_for_function("document.querySelectorAll('.leaflet-overlay-pane path.ffh-la').length >= 153",
-                           timeout=15000)
-    return page, errors, requests
+    return open_offline(browser, path, viewport={"width": size[0], "height": size[1]})
 
 
 def _shot(page: Any, tmp_path: Path, name: str) -> None:

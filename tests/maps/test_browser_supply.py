@@ -6,26 +6,20 @@ from __future__ import annotations
 import csv
 import io
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+from ._browser import BROWSER_MARKS, open_offline
+
 SHOTS = Path("/tmp/shots-supply")
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 390, "height": 844}
 STOCKPORT = "E08000007"
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium "
-                       "(.ci/run installs it with apt-get install -y chromium)"),
-]
+pytestmark = BROWSER_MARKS
 
 
 @pytest.fixture(scope="module")
@@ -45,33 +39,9 @@ def page_data(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[st
     return {"path": path, "frame": frame, "series": series}
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    playwright = pytest.importorskip("playwright.sync_api", reason="the playwright package drives Chromium")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
-
-
 def _open(browser: Any, path: Path, viewport: dict[str, int], fragment: str = "") -> tuple[Any, list[str], list[str]]:
-    page = browser.new_page(viewport=viewport, accept_downloads=True)
-    errors: list[str] = []
-    requests: list[str] = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-
-    def block(route: Any) -> None:
-        requests.append(route.request.url)
-        route.abort()
-
-    page.route("http://**/*", block)
-    page.route("https://**/*", block)
-    page.goto(path.as_uri() + fragment)
-    page.wait_for_function("document.querySelectorAll('path.ffh-la').length >= 153", timeout=15000)
-    return page, errors, requests
-
-
+    return open_offline(browser, path, viewport=viewport, fragment=fragment,
+                        ready="document.querySelectorAll('path.ffh-la').length >= 153")
 def _shot(page: Any, tmp_path: Path, name: str) -> None:
     page.wait_for_timeout(400)  # let a zoom animation end (mid-zoom the SVG is scaled)
     target = tmp_path / f"{name}.png"
