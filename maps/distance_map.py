@@ -17,13 +17,7 @@ from jinja2 import Template
 from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS, METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
-from geo.disclosure import (
-    SECONDARY_LABEL,
-    SUPPRESSED_LABEL,
-    SUPPRESSION_RULE,
-    check_no_small_counts,
-    suppress_cells,
-)
+from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts
 from geo.errors import InputError
 from maps._page import (
     _base_map,
@@ -36,13 +30,14 @@ from maps._page import (
     colour_ramp,
     display_geometries,
 )
+from maps.distance_tables import HIDDEN_LABELS, publish_distances
+from maps.summary import BAND_COLUMNS
 
 __all__ = ["distance_map", "PhoneLayout"]
 
 _NO_FILL = "none"
 _BAND_FILL = "#fc8d59"
 _PALE = "#bcbddc"
-HIDDEN_LABELS = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 _BAND_EDGES_MILES = tuple(int(e) for e in DISTANCE_BAND_EDGES_MILES[1:-1])  # rings at 10, 20, 50, 100 miles
 
 
@@ -87,14 +82,10 @@ def distance_map(
                          f"{las.index[0]!r}")
     band_cols = [b for b in band_columns if b in by_la.columns]
     cols = [count, *band_cols]
-    grid = by_la[cols].reindex(columns=cols).fillna(0)
-    region_of = (las["region_name"].astype(str) if "region_name" in las.columns
-                 else pd.Series("England", index=las.index)).reindex(grid.index).fillna("outside England")
-    band_table = None
-    if bands is not None:
-        band_table = bands[[c for c in ("straight_line", "road") if c in bands.columns]]
-    labels = _suppress_distances(grid, region_of=region_of, bands=band_table, drawn=grid.index.isin(las.index))
-    la_labels, region_labels, band_labels = labels
+    pub = publish_distances(by_la, las=las, bands=bands, count=count, band_columns=band_columns)
+    la_labels = {"values": pub.la_values, "labels": pub.la_labels}
+    region_labels = {"values": pub.region_values, "labels": pub.region_labels}
+    band_labels = pub.band_labels()
     check_no_small_counts(la_labels["values"], count_columns=cols, source="placements by LA")
     name = str(las.loc[la, "la_name"])
     title = title or f"Where {name}'s children are placed"
@@ -167,8 +158,8 @@ def distance_map(
                    style_function=lambda _: {"fill": False, "color": "#000000", "weight": 3},
                    interactive=False, control=False).add_to(m)
     notes = [SUPPRESSION_RULE]
-    if band_labels is not None:
-        notes.insert(0, _bands_table(band_labels))
+    if pub.bands is not None:
+        notes.insert(0, _bands_table(pub.bands))
     _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[base_names[0]],
             attribution=attribution + (f"; {OSM_ATTRIBUTION}" if roads else ""), notes=notes, raw_notes=1
             if bands is not None else 0)
@@ -218,107 +209,18 @@ def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
     return group
 
 
-def _bands_table(labels: pd.DataFrame) -> str:
-    cols = list(labels.columns)
+def _bands_table(table: pd.DataFrame) -> str:
+    """Render the band table as published (:func:`maps.summary.band_table` layout, total row last) as HTML."""
+    cols = [c for c in BAND_COLUMNS if c in table.columns]
     head = "".join(f"<th>{'Straight line' if c == 'straight_line' else 'Road'}</th>" for c in cols)
     body = "".join(
-        f"<tr><td>{html.escape(str(idx))}</td>" + "".join(f"<td>{html.escape(str(labels.loc[idx, c]))}"
-                                                         f"</td>" for c in cols) + "</tr>"
-        for idx in labels.index)
+        f"<tr><td>{html.escape(str(row['distance_band']))}</td>"
+        + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in cols) + "</tr>"
+        for _, row in table.iterrows())
+    counts = html.escape(str(table["counts"].iloc[0])) if "counts" in table.columns else "placements"
     return (f'<table class="ffh-bands"><tr><th>Distance from home</th>{head}</tr>{body}</table>'
-            '<div class="ffh-note">Children by distance band from home. Where road distances were measured, '
-            'both columns count only placements with both distances.</div>')
-
-
-def _suppress_distances(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.DataFrame | None,
-                        drawn: np.ndarray) -> tuple[dict[str, pd.DataFrame], dict[str, pd.DataFrame],
-                                                    pd.DataFrame | None]:
-    """Suppress the LA grid, its region totals and the band table together, over every published sum.
-
-    The relations: each LA's and each region's bands add up to its total; the LAs of a region add up to the
-    region, per band and in total; the regions and the LAs of a band add up to its total in the band table; the
-    bands add up to all children (published in the summary), straight-line and road alike. LAs without a
-    polygon (``drawn`` false: Wales, Scotland) and their pseudo-region are not shown: unknowns from the start.
-    """
-    cols = list(grid.columns)
-    total = cols[0]
-    regions = grid.groupby(region_of.to_numpy()).sum()
-    n_la, n_reg, n_col = len(grid), len(regions), len(cols)
-    values = [grid.to_numpy(float).ravel(), regions.to_numpy(float).ravel()]
-
-    def la_cell(i: int, j: int) -> int:
-        return i * n_col + j
-
-    def reg_cell(r: int, j: int) -> int:
-        return n_la * n_col + r * n_col + j
-
-    offset = (n_la + n_reg) * n_col
-    band_cell: dict[tuple[str, str], int] = {}
-    if bands is not None:
-        for c in bands.columns:
-            for b in bands.index:
-                band_cell[(c, str(b))] = offset + len(band_cell)
-            values.append(bands[c].to_numpy(float))
-    v = np.concatenate(values)
-    relations: list[list[int]] = []
-    for i in range(n_la):
-        relations.append([la_cell(i, j) for j in range(n_col)])
-    for r in range(n_reg):
-        relations.append([reg_cell(r, j) for j in range(n_col)])
-    members = [[int(i) for i in np.flatnonzero(region_of.to_numpy() == reg)] for reg in regions.index]
-    for j, col in enumerate(cols):
-        for r, idx in enumerate(members):
-            relations.append([reg_cell(r, j)] + [la_cell(i, j) for i in idx])
-        relations.append([la_cell(i, j) for i in range(n_la)])
-        relations.append([reg_cell(r, j) for r in range(n_reg)])
-        if (("straight_line", str(col)) in band_cell) and col != total:
-            b = band_cell[("straight_line", str(col))]
-            relations.append([b] + [la_cell(i, j) for i in range(n_la)])
-            relations.append([b] + [reg_cell(r, j) for r in range(n_reg)])
-    if bands is not None:
-        for c in bands.columns:
-            relations.append([band_cell[(c, str(b))] for b in bands.index])
-    unshown = np.zeros(len(v), dtype=bool)
-    drawn = np.asarray(drawn, dtype=bool)
-    unshown[:n_la * n_col] = np.repeat(~drawn, n_col)
-    shown_regions = regions.index != "outside England"
-    for r in np.flatnonzero(~shown_regions).tolist():
-        unshown[reg_cell(r, 0):reg_cell(r, 0) + n_col] = True
-    # a band whose LAs (or regions) are all 1 child each (or all 4), beside its published total, pins every one
-    # of them (11 children over 11 LAs): that band's LA (region) detail is withheld outright, zeros too
-    # (those of a region shown as 0 stay 0: the region gives them away; a withheld region withholds its LAs)
-    def pins(cells: list[int], ok: np.ndarray) -> bool:
-        vals = v[np.asarray(cells)][ok]
-        nz = vals[vals > 0]
-        return bool(len(nz) and (nz < 5).all() and (nz.sum() == len(nz) or nz.sum() == 4 * len(nz)))
-
-    la_region = np.array([regions.index.get_loc(reg) for reg in region_of.to_numpy()], dtype=int)
-    for j in range(1, n_col):
-        reg_cells = [reg_cell(r, j) for r in range(n_reg)]
-        la_cells = [la_cell(i, j) for i in range(n_la)]
-        if pins(reg_cells, shown_regions):
-            unshown[reg_cells] = True
-            unshown[la_cells] = True
-        elif pins(la_cells, drawn):
-            region_zero = v[np.asarray(reg_cells)] == 0
-            unshown[np.asarray(la_cells)[~region_zero[la_region]]] = True
-    hidden = suppress_cells(v, relations, hidden=unshown)
-    primary = (v >= 1) & (v < 5) & ~unshown
-
-    def frame(block: slice, index: pd.Index, columns: list[str]) -> dict[str, pd.DataFrame]:
-        vals, h, p = v[block], hidden[block], primary[block]
-        text = np.where(p, SUPPRESSED_LABEL, np.where(h, SECONDARY_LABEL, vals.astype(int).astype(str)))
-        shape = (len(index), len(columns))
-        numbers = pd.DataFrame(np.where(h, np.nan, vals).reshape(shape), index=index, columns=columns)
-        return {"values": numbers, "labels": pd.DataFrame(text.reshape(shape), index=index, columns=columns)}
-
-    la_frames = frame(slice(0, n_la * n_col), grid.index, cols)
-    reg_frames = frame(slice(n_la * n_col, offset), regions.index, cols)
-    band_labels = None
-    if bands is not None:
-        band_frames = frame(slice(offset, len(v)), pd.Index(list(bands.columns)), [str(b) for b in bands.index])
-        band_labels = band_frames["labels"].T
-    return la_frames, reg_frames, band_labels
+            f'<div class="ffh-note">Placements by distance band from home, miles ({counts}): a child placed '
+            'twice counts twice. The map\'s layers count children.</div>')
 
 
 def _region_shapes(las: gpd.GeoDataFrame, *, tolerance_m: float) -> gpd.GeoDataFrame:

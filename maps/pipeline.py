@@ -32,6 +32,7 @@ from geo.errors import InputError, ModelNotIdentifiedError
 from geo.settings import LA_VINTAGE
 from maps import interactive, report, static, summary
 from maps.child_designs import design_outputs
+from maps.distance_tables import publish_distances
 from maps.effect_figures import write_child_outputs, write_ecological_outputs
 from maps.outputs import road_quality, staged_output, write_quality, write_run_json
 from maps.steps import Skipped, StepOutput
@@ -64,7 +65,7 @@ NETWORK_CHOICES = ("backbone", "none")
 SUPPLY_SOURCE = ("Ofsted, children's social care providers and places at 31 March {year}; DfE, children looked "
                  "after in England (LA tables and FOI on children's homes); ONS boundaries and population estimates")
 _FIGURE_FORMATS = ("png", "svg", "pdf")
-_SUPPLY_FIGURES = ("places_per_10k", "places", "pct_outside_la")
+_SUPPLY_FIGURES = ("places_per_10k", "places", "pct_outside_la", "gap_index", "net_gain")
 
 
 def placements_source(synthetic: bool) -> str:
@@ -214,7 +215,7 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
 
 # ----------------------------------------------------------------------------------------------------- steps
 def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
-    """Supply map, three supply figures and the supply table (real public data)."""
+    """Supply map, a figure per supply measure and the LISA clusters, and the supply table (real public data)."""
     year = options.year
     frame, notes = la_measures(year)
     regions = boundaries.load_regions(year=LA_VINTAGE)
@@ -239,6 +240,13 @@ def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
         label = next((ly.label for ly in interactive.SUPPLY_LAYERS if ly.column == col), col)
         out.items.append(report.Item(f"figures/supply_{col}.png", f"Figure: {label} (PNG, 300 dpi)",
                                      also=(f"figures/supply_{col}.svg", f"figures/supply_{col}.pdf")))
+    if "lisa_cluster" in frame.columns:
+        fig = static.lisa_figure(frame, regions=regions, subtitle=f"England, 31 March {year}",
+                                 source=SUPPLY_SOURCE.format(year=year))
+        _save_figure(fig, stage / "figures" / "supply_lisa_cluster")
+        out.items.append(report.Item("figures/supply_lisa_cluster.png", "Figure: LISA hot and cold spots of places "
+                                     "per 10,000 children (PNG, 300 dpi)",
+                                     also=("figures/supply_lisa_cluster.svg", "figures/supply_lisa_cluster.pdf")))
     to_csv(frame.drop(columns="geometry"), stage / "tables" / "supply_by_la.csv")
     out.items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
     if "supply_status" in frame.columns:
@@ -291,6 +299,43 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
     if synthetic:
         safe = safe.assign(data="SYNTHETIC")
     to_csv(safe, stage / "tables" / flows_csv, index=False)
+    out = StepOutput()
+    england = pub["home_la"].isin(las.index) & pub["pl_la"].isin(las.index)
+    if not (england & pub["home_la"].ne(pub["pl_la"])).any():
+        out.skipped.append(Skipped("Flow map and figure", "nothing to draw: every placement is inside the "
+                                   "child's home LA or outside England (the flows table lists them)"))
+    else:
+        out.items += _flow_outputs(flows, pub, las=las, synthetic=synthetic, options=options, stage=stage)
+    by_la, bands = distances_by_la(located, focus)
+    roads = "road" in bands.columns
+    m = interactive.distance_map(by_la, las=las, la=focus, bands=bands, tiles=options.tiles, roads=roads,
+                                 subtitle=subtitle)
+    interactive.save_map(m, stage / "maps" / "distances.html", inline_assets=options.inline_assets)
+    fig = static.distance_figure(by_la, las=las, la=focus, bands=bands, roads=roads, subtitle=subtitle,
+                                 source=placements_source(synthetic))
+    _save_figure(fig, stage / "figures" / "distances")
+    name = str(las.loc[focus, "la_name"])
+    published = publish_distances(by_la, las=las, bands=bands).bands  # as the map and the figure show them
+    assert published is not None  # distances_by_la always gives a band summary
+    bands_csv = write_band_table(published, stage / "tables" / f"{'synthetic_' if synthetic else ''}distance_bands.csv",
+                                 synthetic=synthetic)
+    out.items += [
+        report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
+                    "placed, with distance bands and road against straight-line distance", synthetic=synthetic),
+        report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=synthetic,
+                    also=("figures/distances.svg", "figures/distances.pdf")),
+        report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
+        report.Item(f"tables/{bands_csv.name}", f"Table: {name}'s placements by distance band, straight line and "
+                    "road (suppressed, with totals)", bands.attrs.get("counts", ""), synthetic=synthetic),
+    ]
+    out.sentences += summary.placement_sentences(located, name, synthetic=synthetic)
+    return out
+
+
+def _flow_outputs(flows: pd.DataFrame, pub: pd.DataFrame, *, las: gpd.GeoDataFrame, synthetic: bool,
+                  options: JobOptions, stage: Path) -> list[report.Item]:
+    """Draw the flow map and its figure (the figure draws the published flows the map selects by default)."""
+    subtitle = SYNTHETIC_LABEL if synthetic else ""
     m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle)
     interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
     visible = pub[pub["placement_type"].eq(ALL_PLACEMENTS) & pub["children"].notna()]
@@ -302,31 +347,12 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
                              source=placements_source(synthetic), title="Where children are placed: home LA to "
                              f"placement LA{' over 20 miles away (straight line between LAs)' if far else ''}")
     _save_figure(fig, stage / "figures" / "flows")
-    by_la, bands = distances_by_la(located, focus)
-    roads = "road" in bands.columns
-    m = interactive.distance_map(by_la, las=las, la=focus, bands=bands, tiles=options.tiles, roads=roads,
-                                 subtitle=subtitle)
-    interactive.save_map(m, stage / "maps" / "distances.html", inline_assets=options.inline_assets)
-    fig = static.distance_figure(by_la, las=las, la=focus, bands=bands, roads=roads, subtitle=subtitle,
-                                 source=placements_source(synthetic))
-    _save_figure(fig, stage / "figures" / "distances")
-    name = str(las.loc[focus, "la_name"])
-    bands_csv = write_band_table(bands, stage / "tables" / f"{'synthetic_' if synthetic else ''}distance_bands.csv",
-                                 synthetic=synthetic)
-    items = [
+    return [
         report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
                     "counts under 5 suppressed", synthetic=synthetic),
         report.Item("figures/flows.png", "Figure: flows (PNG, 300 dpi)", synthetic=synthetic,
                     also=("figures/flows.svg", "figures/flows.pdf")),
-        report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
-                    "placed, with distance bands and road against straight-line distance", synthetic=synthetic),
-        report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=synthetic,
-                    also=("figures/distances.svg", "figures/distances.pdf")),
-        report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
-        report.Item(f"tables/{bands_csv.name}", f"Table: {name}'s placements by distance band, straight line and "
-                    "road (suppressed, with totals)", bands.attrs.get("counts", ""), synthetic=synthetic),
     ]
-    return StepOutput(items=items, sentences=summary.placement_sentences(located, name, synthetic=synthetic))
 
 
 def sufficiency_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, synthetic: bool,
@@ -411,9 +437,8 @@ def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobO
 
 
 # --------------------------------------------------------------------------------------------------- helpers
-def write_band_table(bands: pd.DataFrame, path: Path, *, synthetic: bool) -> Path:
-    """Write the focus LA's distance-band table (:func:`maps.summary.band_table`: suppressed, with totals)."""
-    table = summary.band_table(bands)
+def write_band_table(table: pd.DataFrame, path: Path, *, synthetic: bool) -> Path:
+    """Write the focus LA's distance-band table as published (:func:`maps.distance_tables.publish_distances`)."""
     if synthetic:
         table = table.assign(data="SYNTHETIC")
     to_csv(table, path, index=False)

@@ -26,9 +26,10 @@ from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError, require_columns
+from maps.distance_tables import HIDDEN_LABELS, publish_distances
 from maps.interactive import _LISA_COLOURS as LISA_COLOURS  # one set of cluster colours for map and figure
 from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
-from maps.summary import TOTAL_ROW, band_table
+from maps.summary import TOTAL_ROW
 
 logger = logging.getLogger(__name__)
 
@@ -292,16 +293,14 @@ def distance_figure(
     check_bng(las, name="LA polygons")
     if la not in las.index:
         raise InputError(f"distance figure: LA {la!r} has no polygon; expected an English LA code")
-    safe = suppress_counts(by_la[[count]].assign(_all="all"), count_columns=[count], group="_all")
-    check_no_small_counts(safe, count_columns=[count], source="placements by LA")
-    values = safe[count].reindex(las.index).astype(float)
+    pub = publish_distances(by_la, las=las, bands=bands, count=count)  # as the map and the CSV publish them
+    check_no_small_counts(pub.la_values, count_columns=[count], source="placements by LA")
+    values = pub.la_values[count].reindex(las.index).astype(float)
     values = values.mask(values == 0)
     classes, edges = classify(values, scheme="quantiles", k=5)
     colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
-    placed = safe[count].reindex(las.index)
-    hidden = safe["suppressed"].reindex(las.index).fillna(False).astype(bool)
-    fills = [colours[c] if c >= 0 else ("#bdbdbd" if h else "#f7f7f7")
-             for c, h, _ in zip(classes, hidden, placed, strict=True)]
+    hidden = pub.la_labels[count].reindex(las.index).isin(HIDDEN_LABELS).to_numpy()
+    fills = [colours[c] if c >= 0 else ("#bdbdbd" if h else "#f7f7f7") for c, h in zip(classes, hidden, strict=True)]
     fig, ax = _figure((0.0, 0.09, 0.68, 0.80))
     las.plot(ax=ax, color=fills, edgecolor="#b0b0b0", linewidth=0.25)
     las.loc[[la]].boundary.plot(ax=ax, color="black", linewidth=1.4)
@@ -329,8 +328,8 @@ def distance_figure(
     name = str(las.loc[la, "la_name"]) if "la_name" in las.columns else la
     fig.legend(handles=handles, title=f"{name}'s children placed", loc="upper left",
                bbox_to_anchor=(0.69, 0.52), fontsize=7, title_fontsize=7.5, frameon=False)
-    if bands is not None:
-        _band_chart(fig, bands)
+    if pub.bands is not None:
+        _band_chart(fig, pub.bands)
     note = "Rings: straight-line distance from a point inside the home LA."
     if bands is not None:
         counts = str(bands.attrs.get("counts", "placements"))
@@ -496,12 +495,12 @@ def _decorate(fig: Figure, ax: Axes, *, title: str, subtitle: str, source: str, 
     _north_arrow(ax)
 
 
-def _band_chart(fig: Figure, bands: pd.DataFrame) -> None:
-    """Bars of the distance bands, hidden as :func:`maps.summary.band_table` hides them (as the map's table)."""
-    cols = [c for c in ("straight_line", "road") if c in bands.columns]
+def _band_chart(fig: Figure, published: pd.DataFrame) -> None:
+    """Bars of the distance bands as published (:func:`maps.distance_tables.publish_distances`, as the map's table)."""
+    cols = [c for c in ("straight_line", "road") if c in published.columns]
     if not cols:
         return
-    table = band_table(bands).set_index("distance_band")
+    table = published.set_index("distance_band")
     safe = table.drop(index=TOTAL_ROW)
     check_no_small_counts(safe[cols].apply(pd.to_numeric, errors="coerce"), count_columns=cols,
                           source="distance bands")

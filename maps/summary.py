@@ -27,7 +27,7 @@ _OUTCOMES = {"pct_went_missing": "the percentage of children who went missing",
 _MIN_GROUP = 5  # no statistic is quoted for fewer placements than this (a median of 3 is one child's value)
 
 
-def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
+def band_table(bands: pd.DataFrame, *, min_count: int = 5, labels: pd.DataFrame | None = None) -> pd.DataFrame:
     """Return the publishable distance-band table: suppressed counts as text, and totals that reveal none of them.
 
     Parameters
@@ -36,6 +36,10 @@ def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
         From :func:`provision.flows.distances_by_la`: indexed by distance band
         (:data:`distance.straight.DISTANCE_BANDS`), ``straight_line`` and optionally ``road`` counts of
         placements; ``bands.attrs["counts"]`` says which placements.
+    labels
+        The band cells as published by a suppression that also covers other outputs
+        (:func:`maps.distance_tables.publish_distances`, which the distances map, its figure and the run's CSV
+        use): indexed by band, one text column per distance. Without it the table is suppressed on its own.
 
     Returns
     -------
@@ -44,8 +48,7 @@ def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
         "suppressed"), ``counts`` (the unit and set counted, the same on every row) and a last row
         :data:`TOTAL_ROW` with each column's total. The totals are published, so each column gets secondary
         suppression over the bands (:func:`geo.disclosure.suppress_table` with ``column_totals``): no hidden
-        band can be worked out by subtracting the others from the total. The map's table and the figure's bars
-        use this same function, so every output hides the same cells.
+        band can be worked out by subtracting the others from the total.
     """
     cols = [c for c in BAND_COLUMNS if c in bands.columns]
     if not cols:
@@ -53,7 +56,13 @@ def band_table(bands: pd.DataFrame, *, min_count: int = 5) -> pd.DataFrame:
     counts = str(bands.attrs.get("counts", "placements"))
     t = bands[cols].astype(int).reset_index()
     t.columns = ["distance_band", *cols]
-    safe = suppress_table(t, min_count=min_count, columns=tuple(cols), size_columns=(), column_totals=True)
+    if labels is None:
+        safe = suppress_table(t, min_count=min_count, columns=tuple(cols), size_columns=(), column_totals=True)
+    else:
+        safe = labels.reindex(index=t["distance_band"].astype(str), columns=cols).reset_index(drop=True)
+        if safe.isna().any().any():
+            raise InputError("band table: the published labels do not cover every band and distance")
+        safe.insert(0, "distance_band", t["distance_band"].to_numpy())
     total = {"distance_band": TOTAL_ROW, **{c: f"{int(t[c].sum()):,}".replace(",", "") for c in cols}}
     out = pd.concat([safe[["distance_band", *cols]], pd.DataFrame([total])], ignore_index=True)
     return out.assign(counts=counts)

@@ -347,6 +347,7 @@ def _newest(rows: pd.DataFrame) -> pd.DataFrame:
                                     equal_nan=True)]
         # where the newest release suppresses a figure, an older release's value is not quoted beside it
         differ = differ[differ["value_best"].notna()]
+    if len(others) and len(differ):
         text = differ.assign(_t=[f"{_fmt(v)} in {s}" + (f" ({n})" if isinstance(n, str) and n else "")
                                  for v, s, n in zip(differ["value"], differ["source"], differ["note"], strict=True)])
         extra = text.groupby(keys)["_t"].agg("; ".join)
@@ -393,7 +394,8 @@ def _derive(best: pd.DataFrame, wanted: list[str], releases: pd.DataFrame) -> pd
             lon = share[share["area_code"] == src.LONDON]
             parts.append(lon.assign(measure="cla_share_london_pct", geographic_level=src.NATIONAL,
                                     area_code=src.ENGLAND[0], area_name=src.ENGLAND[1])[src.ROW])
-    out = pd.concat([p for p in parts if len(p)], ignore_index=True)
+    filled = [p for p in parts if len(p)]
+    out = pd.concat(filled, ignore_index=True) if filled else best.iloc[:0]  # no staged file holds these years
     return out.drop(columns=["rank"])
 
 

@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from geo.cli import app
 from geo.disclosure import SYNTHETIC_LABEL
+from maps.outputs import QUALITY_FILE_COLUMNS
 
 from .conftest import TEST_CHILD_IDS, TEST_POSTCODES, decoded
 
@@ -107,7 +108,7 @@ def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
     assert run["settings"]["seed"] == 7 and "folium" in run["versions"] and run["inputs"]
     assert all(len(h) == 64 for h in run["outputs_sha256"].values())
     quality = pd.read_csv(out / "data_quality.csv")
-    assert list(quality.columns) == ["stage", "reason", "rows", "out_of", "synthetic"]
+    assert list(quality.columns) == QUALITY_FILE_COLUMNS
     # no child-level record in any HTML: IDs, postcodes, dates of birth
     episodes = pd.read_csv(out / "synthetic" / "synthetic_episodes.csv", dtype=str)
     header = pd.read_csv(out / "synthetic" / "synthetic_header.csv", dtype=str)

@@ -17,6 +17,7 @@ from PIL import Image
 from distance.straight import DISTANCE_BANDS
 from geo.csvsafe import tidy_numbers, to_csv
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
+from maps import static
 from maps.outputs import QUALITY_FILE_COLUMNS, quality_frame
 from maps.static import DPI, diverging_classes, fit_footer, lisa_figure, save_all, supply_figure
 from maps.summary import TOTAL_ROW, _places_range, band_table
@@ -256,28 +257,53 @@ def test_every_figure_footer_fits(located: pd.DataFrame, las: gpd.GeoDataFrame, 
         assert "Contains" in footer.get_text() and "\n" in footer.get_text(), name
 
 
-@pytest.mark.xfail(strict=True, reason="maps/distance_map.py (owned by the maps helper) still suppresses its band "
-                   "table with suppress_counts and says 'Children': it must render maps.summary.band_table(bands), "
-                   "as the figure and tables/distance_bands.csv do, so that every output hides the same cells")
 def test_distances_map_band_table_matches_the_csv(las: gpd.GeoDataFrame) -> None:
+    """The map's band table, the CSV and the figure's bars hide the same cells: one suppression feeds all three."""
     from maps.distance_map import distance_map
+    from maps.distance_tables import publish_distances
     from maps.interactive import render_html
 
     rng = np.random.default_rng(1)
     n = 60
     miles = np.r_[rng.uniform(0, 9, n - 4), 55.0, 60.0, 150.0, 20.5]  # bands of 1 and 2: two small cells
-    loc = pd.DataFrame({"CHILD": [f"K{i}" for i in range(n)], "responsible_la": "E08000007", "pl_la": "E08000003",
+    pl_la = [*["E08000003"] * (n - 4), "E06000057", "E10000012", "E06000052", "E08000003"]
+    loc = pd.DataFrame({"CHILD": [f"K{i}" for i in range(n)], "responsible_la": "E08000007", "pl_la": pl_la,
                         "straight_distance_miles": miles, "road_distance_km": miles * 1.609344 * 1.2})
     by_la, bands = distances_by_la(loc, "E08000007")
     html = render_html(distance_map(by_la, las=las, la="E08000007", bands=bands, roads=True), inline_assets=True)
-    table = band_table(bands)
+    published = publish_distances(by_la, las=las, bands=bands).bands
+    assert published is not None
     from .conftest import decoded
 
     page = decoded(html).replace('\\"', '"')
     found = re.search(r'<table class="ffh-bands">(.*?)</table>', page, re.S)
     assert found is not None
     rows = re.findall(r"<tr><td>([^<]+)</td><td>([^<]+)</td><td>([^<]+)</td></tr>", found.group(1))
-    assert [list(r) for r in rows] == table[["distance_band", "straight_line", "road"]].values.tolist()
+    assert [list(r) for r in rows] == published[["distance_band", "straight_line", "road"]].values.tolist()
+    assert rows[-1][0] == TOTAL_ROW and "placements" in found.group(0) + page[found.end():found.end() + 300]
+    # the joint suppression hides at least what the band table alone would, and never a shown count differently
+    alone = band_table(bands)
+    for col in ("straight_line", "road"):
+        joint, own = published[col], alone[col]
+        assert (joint.isin(HIDDEN) | ~own.isin(HIDDEN)).all(), col
+        assert (joint[~joint.isin(HIDDEN)] == own[~joint.isin(HIDDEN)]).all(), col
+    assert published.set_index("distance_band").loc[TOTAL_ROW, "straight_line"] == str(len(loc))
+
+
+def test_distances_figure_bars_follow_the_published_table(las: gpd.GeoDataFrame) -> None:
+    from maps.distance_tables import publish_distances
+
+    miles = np.r_[np.linspace(0.5, 9, 30), 12.0, 13.0, 25.0, 26.0, 27.0, 28.0, 60.0, 120.0]
+    loc = pd.DataFrame({"CHILD": [f"K{i}" for i in range(len(miles))], "responsible_la": "E08000007",
+                        "pl_la": "E08000003", "straight_distance_miles": miles})
+    by_la, bands = distances_by_la(loc, "E08000007")
+    fig = static.distance_figure(by_la, las=las, la="E08000007", bands=bands)
+    published = publish_distances(by_la, las=las, bands=bands).bands
+    assert published is not None
+    body = published[published["distance_band"] != TOTAL_ROW]
+    marks = sorted(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text() in ("<5", "s"))
+    expected = sorted("<5" if lab == SUPPRESSED_LABEL else "s" for lab in body["straight_line"] if lab in HIDDEN)
+    assert marks == expected and marks
 
 
 def test_figure_supply_command_draws_lisa_clusters(mirror: Path, tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 
 from geo.cli import app
 from maps import pipeline
+from maps.outputs import QUALITY_FILE_COLUMNS
 from maps.pipeline import JobOptions, run_job
 from maps.steps import StepOutput
 from provision.returns import read_return
@@ -81,6 +82,20 @@ def test_degenerate_designs_are_findings(own_files: Path, tmp_path: Path, quick_
 
 
 @pytest.mark.slow
+def test_every_placement_inside_the_la_skips_the_flow_map_by_name(own_files: Path, tmp_path: Path,
+                                                                 quick_supply: None) -> None:
+    paths = _edit(own_files, tmp_path, "episodes", lambda f: f.assign(PL_POST="SK4 1AA"))  # all in Stockport
+    children = read_return(paths["episodes"], header=paths["header"], missing=paths["missing"], la="E08000007")
+    result = run_job(children, out=tmp_path / "o", options=JobOptions(network="none"))
+    reason = {s.step: s.reason for s in result.skipped}["Flow map and figure"]
+    assert "inside the child's home LA" in reason
+    out = tmp_path / "o"
+    assert not (out / "maps" / "flows.html").exists() and (out / "maps" / "distances.html").is_file()
+    flows = pd.read_csv(out / "tables" / "flows.csv", dtype=str)
+    assert (flows["home_la"] == flows["pl_la"]).all() and len(flows)
+
+
+@pytest.mark.slow
 def test_header_only_missing_file_is_no_child_went_missing(own_files: Path, tmp_path: Path,
                                                            quick_supply: None) -> None:
     paths = _edit(own_files, tmp_path, "missing", lambda f: f.iloc[0:0])
@@ -102,7 +117,7 @@ def test_colliding_columns_and_la_conflicts_are_counted(own_files: Path, tmp_pat
     res = runner.invoke(app, _args(paths, tmp_path / "o"))
     assert res.exit_code == 0, res.output
     quality = pd.read_csv(tmp_path / "o" / "data_quality.csv", dtype=str)
-    assert set(quality.columns) == {"stage", "reason", "rows", "out_of", "synthetic"}
+    assert list(quality.columns) == QUALITY_FILE_COLUMNS
     read = quality[quality["stage"].eq("read episodes.csv")].set_index("reason")
     assert read.loc["duplicate column", "rows"] == "fewer than 5"
     assert read.loc["LA differs from --la", "rows"] == "7"

@@ -117,6 +117,21 @@ def test_every_missing_year_is_named_with_its_reason(national):
     assert national.attrs["failures"].empty
 
 
+def test_one_year_agrees_with_the_whole_span(national):
+    """A single year (one staged release, nothing to compare) gives that year's rows of the full table."""
+    one = trends.trends(2025, 2025)
+    full = national[national["time_period"] == 2025].reset_index(drop=True)
+    cols = ["measure", "area_code", "value"]
+    assert len(one) and one[cols].reset_index(drop=True).equals(full[cols])
+
+
+def test_a_year_no_file_holds_is_an_empty_table_with_its_reason(mirror):
+    table = trends.trends(2012, 2012, measures=["cla_over_20_miles_pct"])
+    assert table.empty and list(table.columns) == trends.COLUMNS
+    gaps = table.attrs["gaps"]
+    assert gaps["years"].tolist() == ["2012"] and "first published in the 2017" in gaps["reason"].iloc[0]
+
+
 def test_suppressed_values_stay_missing_with_the_symbol(mirror):
     la = trends.trends(2024, 2024, level="la", measures=["chomes_outside_la"])
     foi = demand.read_foi_chomes(year=2024)
