@@ -44,6 +44,7 @@ def flow_map(
     tiles: str | None = "none",
     attribution: str = ATTRIBUTION,
     tolerance_m: float = 500.0,
+    published: pd.DataFrame | None = None,
 ) -> folium.Map:
     """Flow map from home LA to placement LA: curved arrows, width by count, one layer per placement type.
 
@@ -74,6 +75,9 @@ def flow_map(
         Largest flows drawn per layer and distance filter; the rest are counted in a note and listed in the panel.
     show_suppressed
         Draw suppressed flows as dashed "fewer than 5" arcs (default: only when ``la`` is given).
+    published
+        :func:`provision.flows.published_flows` of these ``flows`` (with ``las``), when the caller has already
+        suppressed them for its table: drawn as they are, so that the map and the table are one suppression.
     """
     show_suppressed = la is not None if show_suppressed is None else show_suppressed
     need = [origin, destination, count] + ([by] if by else [])
@@ -84,8 +88,12 @@ def flow_map(
     if by is None:
         by = "_layer"
         data[by] = ALL_PLACEMENTS
-    data = data[data[count].fillna(0) > 0]
-    safe = published_flows(data, las=las, origin=origin, destination=destination, count=count, by=by)
+    if published is None:
+        data = data[data[count].fillna(0) > 0]
+        safe = published_flows(data, las=las, origin=origin, destination=destination, count=count, by=by)
+    else:
+        _require(published, [*need, f"{count}_label", "straight_distance_miles"], "published flows")
+        safe = published if by in published.columns else published.assign(**{by: ALL_PLACEMENTS})
     if la is not None:
         safe = safe[safe[origin] == la]
         if safe.empty:

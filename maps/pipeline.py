@@ -336,7 +336,7 @@ def _flow_outputs(flows: pd.DataFrame, pub: pd.DataFrame, *, las: gpd.GeoDataFra
                   options: JobOptions, stage: Path) -> list[report.Item]:
     """Draw the flow map and its figure (the figure draws the published flows the map selects by default)."""
     subtitle = SYNTHETIC_LABEL if synthetic else ""
-    m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle)
+    m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle, published=pub)
     interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
     visible = pub[pub["placement_type"].eq(ALL_PLACEMENTS) & pub["children"].notna()]
     shown = select_flows(visible, min_miles=20, max_flows=150)

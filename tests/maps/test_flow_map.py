@@ -39,6 +39,19 @@ def test_legend_shows_only_what_is_drawn(located: pd.DataFrame, las: gpd.GeoData
     assert widths and max(widths) <= max(drawn) + 0.1 and min(widths) >= min(drawn) - 0.1
 
 
+def test_map_drawn_from_the_published_table_is_the_same_map(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    """The pipeline hands the map the flows it published in its table: the same panel data and layers."""
+    flows = placement_flows(located)
+    own = decoded(render_html(flow_map(flows, las=las), inline_assets=True))
+    given = decoded(render_html(flow_map(flows, las=las, published=published_flows(flows, las=las)),
+                                inline_assets=True))
+    assert _panel_data(own) == _panel_data(given)
+    def layers(html: str) -> list[str]:  # folium names each layer afresh on every render
+        return sorted(json.dumps(v, sort_keys=True) for v in _geojson_layers(html).values())
+
+    assert layers(own) == layers(given)
+
+
 def test_arrowheads_stay_small(las: gpd.GeoDataFrame) -> None:
     safe = published_flows(pd.DataFrame({"home_la": ["E08000007", "E08000007"], "pl_la": ["E08000003", "E09000033"],
                                          "placement_type": "All placements", "children": [40, 8]}), las=las)
