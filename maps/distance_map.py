@@ -30,7 +30,7 @@ from maps._page import (
     colour_ramp,
     display_geometries,
 )
-from maps.distance_tables import HIDDEN_LABELS, publish_distances
+from maps.distance_tables import HIDDEN_LABELS, DistancePublication, publish_distances
 from maps.summary import BAND_COLUMNS
 
 __all__ = ["distance_map", "PhoneLayout"]
@@ -55,6 +55,7 @@ def distance_map(
     attribution: str = ATTRIBUTION,
     roads: bool = False,
     tolerance_m: float = 500.0,
+    published: DistancePublication | None = None,
 ) -> folium.Map:
     """Where one LA's children are placed, by placement LA, with straight-line distance bands from home.
 
@@ -74,6 +75,9 @@ def distance_map(
         exist, ``road``: children per band, shown side by side in a table on the map.
     roads
         Whether road distances (OpenStreetMap) are shown: adds the OpenStreetMap attribution.
+    published
+        :func:`maps.distance_tables.publish_distances` of these inputs, when the caller has it already (a run
+        draws the figure and writes the band table from the same one); otherwise computed here.
     """
     _require(by_la, [count], "placements by LA")
     check_bng(las, name="LA polygons")
@@ -82,7 +86,8 @@ def distance_map(
                          f"{las.index[0]!r}")
     band_cols = [b for b in band_columns if b in by_la.columns]
     cols = [count, *band_cols]
-    pub = publish_distances(by_la, las=las, bands=bands, count=count, band_columns=band_columns)
+    pub = published if published is not None else publish_distances(by_la, las=las, bands=bands, count=count,
+                                                                    band_columns=band_columns)
     la_labels = {"values": pub.la_values, "labels": pub.la_labels}
     region_labels = {"values": pub.region_values, "labels": pub.region_labels}
     band_labels = pub.band_labels()
@@ -217,7 +222,7 @@ def _bands_table(table: pd.DataFrame) -> str:
         f"<tr><td>{html.escape(str(row['distance_band']))}</td>"
         + "".join(f"<td>{html.escape(str(row[c]))}</td>" for c in cols) + "</tr>"
         for _, row in table.iterrows())
-    counts = html.escape(str(table["counts"].iloc[0])) if "counts" in table.columns else "placements"
+    counts = html.escape(str(table["counts"].iloc[0]))
     return (f'<table class="ffh-bands"><tr><th>Distance from home</th>{head}</tr>{body}</table>'
             f'<div class="ffh-note">Placements by distance band from home, miles ({counts}): a child placed '
             'twice counts twice. The map\'s layers count children.</div>')

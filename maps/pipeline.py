@@ -308,17 +308,17 @@ def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, sy
         out.items += _flow_outputs(flows, pub, las=las, synthetic=synthetic, options=options, stage=stage)
     by_la, bands = distances_by_la(located, focus)
     roads = "road" in bands.columns
+    published = publish_distances(by_la, las=las, bands=bands)  # one suppression: the map, the figure, the CSV
     m = interactive.distance_map(by_la, las=las, la=focus, bands=bands, tiles=options.tiles, roads=roads,
-                                 subtitle=subtitle)
+                                 subtitle=subtitle, published=published)
     interactive.save_map(m, stage / "maps" / "distances.html", inline_assets=options.inline_assets)
     fig = static.distance_figure(by_la, las=las, la=focus, bands=bands, roads=roads, subtitle=subtitle,
-                                 source=placements_source(synthetic))
+                                 source=placements_source(synthetic), published=published)
     _save_figure(fig, stage / "figures" / "distances")
     name = str(las.loc[focus, "la_name"])
-    published = publish_distances(by_la, las=las, bands=bands).bands  # as the map and the figure show them
-    assert published is not None  # distances_by_la always gives a band summary
-    bands_csv = write_band_table(published, stage / "tables" / f"{'synthetic_' if synthetic else ''}distance_bands.csv",
-                                 synthetic=synthetic)
+    assert published.bands is not None  # distances_by_la always gives a band summary
+    bands_csv = write_band_table(published.bands, stage / "tables" / f"{'synthetic_' if synthetic else ''}"
+                                 "distance_bands.csv", synthetic=synthetic)
     out.items += [
         report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
                     "placed, with distance bands and road against straight-line distance", synthetic=synthetic),

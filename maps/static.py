@@ -24,9 +24,9 @@ from matplotlib.text import Text
 from distance.straight import METRES_PER_MILE
 from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
+from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError, require_columns
-from maps.distance_tables import HIDDEN_LABELS, publish_distances
+from maps.distance_tables import HIDDEN_LABELS, DistancePublication, publish_distances
 from maps.interactive import _LISA_COLOURS as LISA_COLOURS  # one set of cluster colours for map and figure
 from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
 from maps.summary import TOTAL_ROW
@@ -272,6 +272,7 @@ def distance_figure(
     subtitle: str = "",
     source: str = "",
     roads: bool = False,
+    published: DistancePublication | None = None,
 ) -> Figure:
     """Where one LA's children are placed (by placement LA), with distance rings and a band chart.
 
@@ -287,13 +288,16 @@ def distance_figure(
         Indexed by distance band with ``straight_line`` and optionally ``road`` counts: drawn as a bar chart.
     roads
         Whether road distances (OpenStreetMap) are shown: adds the OpenStreetMap attribution.
+    published
+        :func:`maps.distance_tables.publish_distances` of these inputs, when the caller has it already (as the
+        distances map and the band table use it); otherwise computed here.
     """
     if count not in by_la.columns:
         raise MissingColumnsError("placements by LA", [count], [str(c) for c in by_la.columns])
     check_bng(las, name="LA polygons")
     if la not in las.index:
         raise InputError(f"distance figure: LA {la!r} has no polygon; expected an English LA code")
-    pub = publish_distances(by_la, las=las, bands=bands, count=count)  # as the map and the CSV publish them
+    pub = published if published is not None else publish_distances(by_la, las=las, bands=bands, count=count)
     check_no_small_counts(pub.la_values, count_columns=[count], source="placements by LA")
     values = pub.la_values[count].reindex(las.index).astype(float)
     values = values.mask(values == 0)
@@ -513,7 +517,7 @@ def _band_chart(fig: Figure, published: pd.DataFrame) -> None:
         axb.bar(x + j * w - 0.4 + w / 2, vals, w, color=("#2166ac", "#b2182b")[j],
                 label=f"{'Straight line' if c == 'straight_line' else 'Road'} (total {int(total):,})")
         for xi, lab in zip(x, safe[c], strict=True):
-            if lab in (SUPPRESSED_LABEL, SECONDARY_LABEL):
+            if lab in HIDDEN_LABELS:
                 axb.text(xi + j * w - 0.4 + w / 2, 0, "<5" if lab == SUPPRESSED_LABEL else "s", fontsize=5,
                          ha="center", va="bottom")
     labels = [str(i).replace(" miles", "").replace("over ", ">") for i in safe.index]

@@ -347,14 +347,14 @@ def _newest(rows: pd.DataFrame) -> pd.DataFrame:
                                     equal_nan=True)]
         # where the newest release suppresses a figure, an older release's value is not quoted beside it
         differ = differ[differ["value_best"].notna()]
-    if len(others) and len(differ):
-        text = differ.assign(_t=[f"{_fmt(v)} in {s}" + (f" ({n})" if isinstance(n, str) and n else "")
-                                 for v, s, n in zip(differ["value"], differ["source"], differ["note"], strict=True)])
-        extra = text.groupby(keys)["_t"].agg("; ".join)
-        extra = "other staged release(s): " + extra
-        current = best["note"].reindex(extra.index)
-        best.loc[extra.index, "note"] = [f"{c}; {e}" if isinstance(c, str) and c else e
-                                         for c, e in zip(current, extra, strict=True)]
+        if len(differ):  # (an empty groupby would give a float column, not text)
+            text = differ.assign(_t=[f"{_fmt(v)} in {s}" + (f" ({n})" if isinstance(n, str) and n else "")
+                                     for v, s, n in zip(differ["value"], differ["source"], differ["note"],
+                                                        strict=True)])
+            extra = "other staged release(s): " + text.groupby(keys)["_t"].agg("; ".join)
+            current = best["note"].reindex(extra.index)
+            best.loc[extra.index, "note"] = [f"{c}; {e}" if isinstance(c, str) and c else e
+                                             for c, e in zip(current, extra, strict=True)]
     return best.reset_index().drop(columns=["_order"])
 
 
