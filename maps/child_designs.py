@@ -1,13 +1,12 @@
 """The within-child designs in the main job: their outputs, and sentences saying which design answers which question.
 
-``maps.pipeline.child_step`` calls :func:`design_outputs` after the between-child models and adds what it returns
+``maps.job.child`` calls :func:`design_outputs` after the between-child models and adds what it returns
 to its step; a design the data cannot identify is skipped with its reason, never an error.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -19,40 +18,30 @@ from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import ModelNotIdentifiedError
 from maps import report
 from maps.effect_figures import write_design_outputs
+from maps.steps import Skipped, StepOutput
 from provision.returns import QualityCount
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["DesignOutputs", "design_outputs", "design_sentences"]
-
-
-@dataclass
-class DesignOutputs:
-    """What the within-child designs add to the child step (``skipped`` as ``(step, reason)`` pairs)."""
-
-    items: list[report.Item] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    sentences: list[str] = field(default_factory=list)
-    quality: list[QualityCount] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+__all__ = ["design_outputs", "design_sentences"]
 
 
 def design_outputs(frame: pd.DataFrame, *, between: ChildEffectResult | None, synthetic: bool, stage: Path,
-                   kind: str) -> DesignOutputs:
+                   kind: str) -> StepOutput:
     """Fit the within-child model and the event study on ``frame``, write their tables and figures into ``stage``."""
-    out = DesignOutputs()
+    out = StepOutput()
     within: WithinChildResult | None = None
     event: EventStudyResult | None = None
     try:
         within = within_child_effect(frame, synthetic=synthetic)
     except ModelNotIdentifiedError as exc:  # a finding about the data, not a fault
-        out.skipped.append(("Within-child design", f"the data cannot identify it: {exc}"))
+        out.skipped.append(Skipped("Within-child design", f"the data cannot identify it: {exc}"))
         out.quality.append(QualityCount(f"effect ({kind})", f"within-child design not identified: {exc}",
                                         int(frame["child"].nunique()), synthetic))
     try:
         event = move_event_study(frame, synthetic=synthetic)
     except ModelNotIdentifiedError as exc:
-        out.skipped.append(("Event study around moves", f"the data cannot identify it: {exc}"))
+        out.skipped.append(Skipped("Event study around moves", f"the data cannot identify it: {exc}"))
     if within is not None:
         out.notes += within.notes
     if event is not None:

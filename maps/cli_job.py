@@ -29,7 +29,6 @@ _FocusOpt = Annotated[str | None, typer.Option(
 _NetworkOpt = Annotated[str, typer.Option(
     "--network", help="Road distances: 'backbone' (national approximate network), a network file (.npz from "
     "'farfromhome network build', or an OSM extract), or 'none' (straight-line only).")]
-_STEPS = 8
 _SYNTHETIC_YEARS = range(2021, 2025)
 """Years provision.synth can generate (the LA-level distance and missing figures it draws on)."""
 
@@ -148,9 +147,9 @@ def _check_inputs(**files: Path | None) -> None:
 
 
 def _run(children: ChildLevelData, out: Path, options: JobOptions) -> JobResult:
-    from maps.pipeline import run_job
+    from maps.pipeline import planned_steps, run_job
 
-    with progress(options.label, total=_STEPS, transient=False) as advance:
+    with progress(options.label, total=len(planned_steps(options)), transient=False) as advance:
         started: list[str] = []
 
         def step(label: str) -> None:

@@ -1,115 +1,71 @@
 """The main job as one library call: public supply and demand data + child-level placements → a report folder.
 
 ``run_job`` is what ``farfromhome demo`` (synthetic children) and ``farfromhome run`` (a user's own SSDA903 return)
-call, and what the tests call directly. Its steps are typed functions that take and return dataclasses; each calls
-``provision`` and ``distance`` for the numbers and ``maps`` for the drawing, and computes nothing itself.
+call, and what the tests call directly. It resolves the options and the input once into a typed context
+(:func:`maps.job.context.resolve_context`), then runs the declared :data:`STEPS` in order; from that one tuple
+come the progress count, the report's sections, ``run.json`` and the tests' step selection. It computes nothing
+itself: each step (one module of :mod:`maps.job`) calls ``provision`` and ``distance`` for the numbers and
+``maps`` for the drawing. A new map or section is one module and one line in ``STEPS``.
 
 A step is skipped only for a named, expected reason (``--network none``; no missing file; a model the data cannot
-identify), and every skip is listed in the report and in ``run.json``. Any other error fails the run: nothing is
-written to ``--out`` (see :func:`maps.outputs.staged_output`) and the caller gets the exception.
+identify; a step not requested), and every skip is listed in the report and in ``run.json``. Any other error
+fails the run: nothing is written to ``--out`` (see :func:`maps.outputs.staged_output`) and the caller gets the
+exception.
 """
 
 from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
 
-import geopandas as gpd
 import pandas as pd
 
-import boundaries
-from distance.child_models import ChildEffectResult, child_effect
-from distance.ecological import ecological_effect
-from distance.network import RoadNetwork, build_network, network_format
-from distance.road import backbone_agreement, road_distances, road_source_summary
 from geo.csvsafe import to_csv
-from geo.disclosure import SYNTHETIC_LABEL
-from geo.errors import InputError, ModelNotIdentifiedError
-from geo.settings import LA_VINTAGE
-from maps import interactive, report, static, summary
-from maps.child_designs import design_outputs
-from maps.distance_tables import publish_distances
-from maps.effect_figures import write_child_outputs, write_ecological_outputs
-from maps.outputs import road_quality, staged_output, write_quality, write_run_json
-from maps.steps import Skipped, StepOutput
-from maps.sufficiency import sufficiency_report
-from maps.trends_section import national_missing_step, trends_step
-from provision.clustering import spatial_clustering
-from provision.flows import (
-    ALL_PLACEMENTS,
-    distances_by_la,
-    origin_column,
-    placement_flows,
-    published_flows,
-    select_flows,
-)
-from provision.homes import YEARS as SUPPLY_YEARS
-from provision.homes import published_totals
-from provision.measures import la_measures
-from provision.outcomes import load_ecological
-from provision.placement_frame import placement_frame
-from provision.returns import ChildLevelData, QualityCount
+from geo.errors import InputError
+from maps import report
+from maps.job import child, ecological, national, placements, roads, sufficiency, supply, trends
+from maps.job.common import SUPPLY_SOURCE, placements_source
+from maps.job.context import JobContext, JobOptions, resolve_context
+from maps.outputs import staged_output, write_quality, write_run_json
+from maps.steps import Section, Skipped, Step, StepOutput
+from provision.returns import ChildLevelData
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["JobOptions", "JobResult", "Skipped", "StepOutput", "run_job", "NETWORK_CHOICES", "SUPPLY_SOURCE",
+__all__ = ["JobOptions", "JobContext", "JobResult", "Section", "Skipped", "Step", "StepOutput", "SECTIONS",
+           "STEPS", "STEP_NAMES", "planned_steps", "select_steps", "replace_step", "run_job", "SUPPLY_SOURCE",
            "placements_source"]
 
-NETWORK_CHOICES = ("backbone", "none")
-"""Values of ``JobOptions.network`` other than a network file."""
+SECTIONS: tuple[Section, ...] = (
+    Section("supply", "Children's homes and places (real public data)"),
+    Section("placed", "Where children are placed", child_level=True, lead=lambda ctx: [ctx.children.description]),
+    Section("sufficiency", "Sufficiency: how much further than the nearest place", child_level=True),
+    Section("difference", "Does distance make a difference?"),
+    Section("over_time", "England over time (real public data)"),
+)
+"""The report's sections, in page order; each step names the one it fills."""
 
-SUPPLY_SOURCE = ("Ofsted, children's social care providers and places at 31 March {year}; DfE, children looked "
-                 "after in England (LA tables and FOI on children's homes); ONS boundaries and population estimates")
-_FIGURE_FORMATS = ("png", "svg", "pdf")
-_SUPPLY_FIGURES = ("places_per_10k", "places", "pct_outside_la", "gap_index", "net_gain")
+STEPS: tuple[Step, ...] = (
+    Step("supply", "supply", "Supply map, figures and tables (real data)", supply.run),
+    Step("roads", "placed", "Road distances", roads.run),
+    Step("placements", "placed", "Flow and distance maps", placements.run),
+    Step("sufficiency", "sufficiency", "Sufficiency: distance beyond the nearest place", sufficiency.run),
+    Step("ecological", "difference", "Distance and going missing between LAs (real data)", ecological.run),
+    Step("national", "difference", "Going missing inside and outside the LA, England (real data)", national.run),
+    Step("trends", "over_time", "England over time (real data)", trends.run),
+    Step("child", "difference", "Distance and going missing by child", child.run),
+)
+"""The main job, in order: name, report section, progress label, and ``run(ctx) -> StepOutput``."""
 
-
-def placements_source(synthetic: bool) -> str:
-    """Return the source line of a figure drawn from placements."""
-    if synthetic:
-        return ("SYNTHETIC SSDA903 records generated by farfromhome from DfE LA-level figures over OS Code-Point "
-                "Open postcodes; not real children")
-    return "SSDA903 placement episodes located with OS Code-Point Open"
-
-
-@dataclass(frozen=True)
-class JobOptions:
-    """Settings of the main job (validated by :func:`run_job` before any work).
-
-    Attributes
-    ----------
-    year
-        Year (31 March) of the public supply and demand figures, 2014-2025; default the latest year whose Ofsted
-        provider list is complete (``provision.homes.latest_complete_year()``: 2025).
-    focus
-        ONS code of the LA for the distances map; default: the responsible LA of most episodes.
-    network
-        ``"backbone"`` (national approximate road network), ``"none"`` (straight-line only) or a network file.
-    tiles, inline_assets
-        Basemap of the HTML maps (``"none"`` works offline) and whether Leaflet is embedded.
-    effect_children, seed
-        Children drawn at random (with ``seed``) for the child-level models; 0 for all.
-    label
-        Name of the job in progress messages (``"farfromhome demo"``).
-    """
-
-    year: int = 2025
-    focus: str | None = None
-    network: str = "backbone"
-    tiles: str = "none"
-    inline_assets: bool = True
-    effect_children: int = 0
-    seed: int = 7
-    label: str = "farfromhome run"
+STEP_NAMES = tuple(s.name for s in STEPS)
 
 
 @dataclass
 class JobResult:
-    """A finished run: the report folder, its index, the summary, what was skipped and the step timings."""
+    """A finished run: the report folder, its index, the summary, what was skipped and the step timings (s)."""
 
     out: Path
     index: Path
@@ -120,13 +76,33 @@ class JobResult:
     data_quality: pd.DataFrame
 
 
-@dataclass
-class _Placements:
-    located: pd.DataFrame
-    roads: bool
+def select_steps(names: Iterable[str], *, steps: tuple[Step, ...] | None = None) -> tuple[Step, ...]:
+    """Return the declared steps named in ``names``, in the declared order.
+
+    Raises
+    ------
+    InputError
+        A name that is not a step (the message lists the steps).
+    """
+    steps = STEPS if steps is None else steps
+    wanted = list(names)
+    known = {s.name for s in steps}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise InputError(f"unknown step(s) {', '.join(map(repr, unknown))}: the main job's steps are "
+                         f"{', '.join(s.name for s in steps)}")
+    return tuple(s for s in steps if s.name in wanted)
 
 
-def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = JobOptions(),
+def replace_step(name: str, run: Callable[[JobContext], StepOutput], *,
+                 steps: tuple[Step, ...] | None = None) -> tuple[Step, ...]:
+    """Return the steps with step ``name``'s function replaced (an unknown name raises :class:`InputError`)."""
+    steps = STEPS if steps is None else steps
+    select_steps([name], steps=steps)
+    return tuple(replace(s, run=run) if s.name == name else s for s in steps)
+
+
+def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions | None = None,
             on_step: Callable[[str], None] | None = None) -> JobResult:
     """Run the main job into the folder ``out`` and return what it did.
 
@@ -138,336 +114,76 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions = 
     out
         The report folder: created, or replaced whole when it holds a previous report (never half-written).
     options
-        See :class:`JobOptions`.
+        See :class:`~maps.job.context.JobOptions`; ``options.steps`` runs only the named steps.
     on_step
-        Called with each step's label as it starts (the CLI prints progress from it).
+        Called with each step's label as it starts (the CLI prints progress from it; ``len(planned_steps())``
+        steps in all).
 
     Raises
     ------
     InputError
-        Bad options (checked before any work) or an unusable ``out``; any error of a step propagates.
+        Bad options (checked before any work, the network file read once) or an unusable ``out``; any error of
+        a step propagates.
     """
-    focus = _check(options, children)
+    options = options if options is not None else JobOptions()
+    planned = planned_steps(options)
+    ctx = resolve_context(children, options)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-
-    def timed(label: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        if on_step is not None:
-            on_step(label)
-        logger.info("%s: %s", options.label, label)
-        t = time.perf_counter()
-        result = fn(*args, **kwargs)
-        timings[label] = round(time.perf_counter() - t, 1)
-        return result
-
     with staged_output(Path(out)) as stage:
         for sub in ("maps", "figures", "tables"):
             (stage / sub).mkdir()
         for rel, frame in children.files.items():
             (stage / rel).parent.mkdir(parents=True, exist_ok=True)
             to_csv(frame, stage / rel, index=False)
-        las = boundaries.load_las(year=LA_VINTAGE)
-        supply = timed("Supply map, figures and tables (real data)", supply_step, stage, options=options)
-        placed, road_out = timed("Road distances", road_step, children, options=options)
-        maps_out = timed("Flow and distance maps", placement_step, placed, las=las, focus=focus,
-                         synthetic=children.synthetic, options=options, stage=stage)
-        suff = timed("Sufficiency: distance beyond the nearest place", sufficiency_step, placed, las=las, focus=focus,
-                     synthetic=children.synthetic, options=options, stage=stage)
-        eco = timed("Distance and going missing between LAs (real data)", ecological_step, stage, year=options.year)
-        national = timed("Going missing inside and outside the LA, England (real data)", national_missing_step, stage)
-        over_time = timed("England over time (real data)", trends_step, stage, year=options.year)
-        child = timed("Distance and going missing by child", child_step, children, placed.located,
-                      options=options, stage=stage)
-        outputs = {"supply": supply, "road": road_out, "maps": maps_out, "suff": suff, "eco": eco,
-                   "national": national, "over_time": over_time, "child": child}
-        sections = [
-            report.Section("Children's homes and places (real public data)", items=supply.items, notes=supply.notes),
-            report.Section("Where children are placed", items=maps_out.items,
-                           notes=[children.description, *road_out.notes, *maps_out.notes],
-                           synthetic=children.synthetic),
-            report.Section("Sufficiency: how much further than the nearest place", items=suff.items,
-                           notes=suff.notes, synthetic=children.synthetic),
-            report.Section("Does distance make a difference?", items=eco.items + national.items + child.items,
-                           notes=eco.notes + national.notes + child.notes),
-            report.Section("England over time (real public data)", items=over_time.items, notes=over_time.notes),
-        ]
-        skipped = [s for o in outputs.values() for s in o.skipped]
-        if skipped:
-            sections.append(report.Section("Left out, and why", notes=[f"{s.step}: {s.reason}" for s in skipped]))
+        ctx = replace(ctx, stage=stage)
+        outputs: dict[str, StepOutput] = {}
+        for step in planned:
+            if on_step is not None:
+                on_step(step.label)
+            logger.info("%s: %s", options.label, step.label)
+            t = time.perf_counter()
+            result = step.run(ctx)
+            timings[step.name] = round(time.perf_counter() - t, 1)
+            ctx = ctx.with_changes(result.context)
+            outputs[step.name] = result
+        not_run = [Skipped(s.label, "not requested (JobOptions.steps)") for s in STEPS if s not in planned]
+        skipped = [s for o in outputs.values() for s in o.skipped] + not_run
+        sections = _sections(ctx, planned, outputs, skipped)
         sentences = [s for o in outputs.values() for s in o.sentences]
         quality = write_quality(children.quality + [q for o in outputs.values() for q in o.quality],
                                 stage / "data_quality.csv")
-        settings = {"year": options.year, **children.settings,
-                    "children in the child-level models": options.effect_children or "all",
-                    "road network": options.network, "tiles": options.tiles, "inline assets": options.inline_assets,
-                    "focus LA": focus}
+        settings = ctx.settings()
         index = report.write_index(stage, title=f"farfromhome: children in care, placements and distance "
-                                   f"({options.year})", summary=sentences, sections=sections,
-                                   synthetic=children.synthetic, roads=placed.roads, settings=settings)
+                                   f"({ctx.year})", summary=sentences, sections=sections,
+                                   synthetic=ctx.synthetic, roads=ctx.roads, settings=settings)
         timings["total"] = round(time.perf_counter() - t0, 1)
         facts = {k: v for o in outputs.values() for k, v in o.facts.items()}
-        write_run_json(stage, settings=settings, timings=timings, synthetic=children.synthetic,
-                       skipped=[(s.step, s.reason) for s in skipped], extra=facts)
+        steps_run = [{"name": s.name, "label": s.label, "section": s.section, "seconds": timings[s.name]}
+                     for s in planned]
+        write_run_json(stage, settings=settings, timings=timings, synthetic=ctx.synthetic,
+                       skipped=[(s.step, s.reason) for s in skipped], extra={"steps": steps_run, **facts})
     out = Path(out)
     return JobResult(out=out, index=out / index.name, summary=sentences, skipped=skipped, timings=timings,
-                     focus=focus, data_quality=quality)
+                     focus=ctx.focus, data_quality=quality)
 
 
-# ----------------------------------------------------------------------------------------------------- steps
-def supply_step(stage: Path, *, options: JobOptions) -> StepOutput:
-    """Supply map, a figure per supply measure and the LISA clusters, and the supply table (real public data)."""
-    year = options.year
-    frame, notes = la_measures(year)
-    regions = boundaries.load_regions(year=LA_VINTAGE)
-    out = StepOutput(notes=list(notes), sentences=summary.supply_sentences(frame, year, published_totals(year)))
-    series = interactive.supply_series(y for y in SUPPLY_YEARS if y != year)  # the year control: no LISA per year
-    shown = frame
-    if "lisa_cluster" in frame.columns:
-        shown = frame.join(spatial_clustering(year)[["lisa_i", "lisa_p"]])
-    m = interactive.supply_map(shown, regions=regions, tiles=options.tiles, year=year, years=series,
-                               region_values=interactive.supply_region_values(year),
-                               subtitle=f"31 March {year} (year control: {SUPPLY_YEARS[0]}-{SUPPLY_YEARS[-1]}). "
-                                        "Sources: Ofsted, DfE, ONS")
-    interactive.save_map(m, stage / "maps" / "supply.html", inline_assets=options.inline_assets)
-    out.items.append(report.Item(
-        "maps/supply.html", "Interactive supply map", "homes, places, places per 10,000 children, supply gap, "
-        "% placed outside their LA, net gain and LISA hot/cold spots, one switchable layer each, every year "
-        f"{SUPPLY_YEARS[0]}-{SUPPLY_YEARS[-1]}; find an LA by name, ONS code or DfE number"))
-    for col in _SUPPLY_FIGURES:
-        fig = static.supply_figure(frame, column=col, regions=regions, subtitle=f"England, 31 March {year}",
-                                   source=SUPPLY_SOURCE.format(year=year))
-        _save_figure(fig, stage / "figures" / f"supply_{col}")
-        label = next((ly.label for ly in interactive.SUPPLY_LAYERS if ly.column == col), col)
-        out.items.append(report.Item(f"figures/supply_{col}.png", f"Figure: {label} (PNG, 300 dpi)",
-                                     also=(f"figures/supply_{col}.svg", f"figures/supply_{col}.pdf")))
-    if "lisa_cluster" in frame.columns:
-        fig = static.lisa_figure(frame, regions=regions, subtitle=f"England, 31 March {year}",
-                                 source=SUPPLY_SOURCE.format(year=year))
-        _save_figure(fig, stage / "figures" / "supply_lisa_cluster")
-        out.items.append(report.Item("figures/supply_lisa_cluster.png", "Figure: LISA hot and cold spots of places "
-                                     "per 10,000 children (PNG, 300 dpi)",
-                                     also=("figures/supply_lisa_cluster.svg", "figures/supply_lisa_cluster.pdf")))
-    to_csv(frame.drop(columns="geometry"), stage / "tables" / "supply_by_la.csv")
-    out.items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
-    if "supply_status" in frame.columns:
-        bad = frame["supply_status"]
-        out.quality += [QualityCount("supply", str(reason), int(n))
-                        for reason, n in bad[bad != "ok"].value_counts().loc[lambda c: c > 0].items()]
-    return out
+def planned_steps(options: JobOptions) -> tuple[Step, ...]:
+    """Return the steps a run with ``options`` performs (all of :data:`STEPS`, or those ``options.steps`` names)."""
+    return select_steps(options.steps) if options.steps else STEPS
 
 
-def road_step(children: ChildLevelData, *, options: JobOptions) -> tuple[_Placements, StepOutput]:
-    """Road distances on the chosen network, falling back row by row to the backbone beyond it.
-
-    Skipped (named) with ``--network none``. With a network file, the rows whose ends lie beyond the network
-    (a regional extract; Wales, Scotland) use the approximate backbone; the shares go into the summary, the
-    data-quality table and ``run.json`` with the network's provenance and its agreement with the backbone.
-    """
-    out = StepOutput()
-    if options.network == "none":
-        out.skipped.append(Skipped("Road distances", "not measured (--network none): straight-line only"))
-        return _Placements(children.located, roads=False), out
-    kind = "synthetic" if children.synthetic else "your data"
-    network = options.network if options.network == "backbone" else build_network(options.network)
-    located = road_distances(children.located, network=network)
-    out.quality += road_quality(located, synthetic=children.synthetic)
-    if isinstance(network, RoadNetwork):
-        sources = road_source_summary(located)
-        out.notes.append(sources["sentence"][0].upper() + sources["sentence"][1:] + ".")
-        if sources["counts"]["backbone"]:
-            out.quality.append(QualityCount(f"road distance ({kind})", "beyond the road network: approximate "
-                                            "backbone used", sources["counts"]["backbone"], children.synthetic,
-                                            out_of="episodes with a road distance, by network used"))
-        out.facts["road_network"] = {**network.report.get("source_provenance", {}),
-                                     "road_sources": sources["counts"],
-                                     "backbone_agreement": backbone_agreement(located)}
-    else:
-        out.notes.append("Road distances on the approximate national backbone (Strategic Road Network plus "
-                         "access legs), not a full road network.")
-    return _Placements(located, roads=True), out
-
-
-def placement_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, synthetic: bool,
-                   options: JobOptions, stage: Path) -> StepOutput:
-    """Flow map and figure, the focus LA's distances map and figure, and the (suppressed) flows table."""
-    located = placed.located
-    subtitle = SYNTHETIC_LABEL if synthetic else ""
-    flows = placement_flows(located)
-    pub = published_flows(flows, las=las)  # the one suppression of flows: the table, the map and the figure
-    safe = pub.drop(columns=["children", "straight_distance_miles"]).rename(columns={"children_label": "children"})
-    flows_csv = "synthetic_flows.csv" if synthetic else "flows.csv"
-    if synthetic:
-        safe = safe.assign(data="SYNTHETIC")
-    to_csv(safe, stage / "tables" / flows_csv, index=False)
-    out = StepOutput()
-    england = pub["home_la"].isin(las.index) & pub["pl_la"].isin(las.index)
-    if not (england & pub["home_la"].ne(pub["pl_la"])).any():
-        out.skipped.append(Skipped("Flow map and figure", "nothing to draw: every placement is inside the "
-                                   "child's home LA or outside England (the flows table lists them)"))
-    else:
-        out.items += _flow_outputs(flows, pub, las=las, synthetic=synthetic, options=options, stage=stage)
-    by_la, bands = distances_by_la(located, focus)
-    roads = "road" in bands.columns
-    published = publish_distances(by_la, las=las, bands=bands)  # one suppression: the map, the figure, the CSV
-    m = interactive.distance_map(by_la, las=las, la=focus, bands=bands, tiles=options.tiles, roads=roads,
-                                 subtitle=subtitle, published=published)
-    interactive.save_map(m, stage / "maps" / "distances.html", inline_assets=options.inline_assets)
-    fig = static.distance_figure(by_la, las=las, la=focus, bands=bands, roads=roads, subtitle=subtitle,
-                                 source=placements_source(synthetic), published=published)
-    _save_figure(fig, stage / "figures" / "distances")
-    name = str(las.loc[focus, "la_name"])
-    assert published.bands is not None  # distances_by_la always gives a band summary
-    bands_csv = write_band_table(published.bands, stage / "tables" / f"{'synthetic_' if synthetic else ''}"
-                                 "distance_bands.csv", synthetic=synthetic)
-    out.items += [
-        report.Item("maps/distances.html", f"Interactive distances map: {name}", "where its children are "
-                    "placed, with distance bands and road against straight-line distance", synthetic=synthetic),
-        report.Item("figures/distances.png", f"Figure: distances for {name} (PNG, 300 dpi)", synthetic=synthetic,
-                    also=("figures/distances.svg", "figures/distances.pdf")),
-        report.Item(f"tables/{flows_csv}", "Table: flows between LAs (suppressed)", synthetic=synthetic),
-        report.Item(f"tables/{bands_csv.name}", f"Table: {name}'s placements by distance band, straight line and "
-                    "road (suppressed, with totals)", bands.attrs.get("counts", ""), synthetic=synthetic),
-    ]
-    out.sentences += summary.placement_sentences(located, name, synthetic=synthetic)
-    return out
-
-
-def _flow_outputs(flows: pd.DataFrame, pub: pd.DataFrame, *, las: gpd.GeoDataFrame, synthetic: bool,
-                  options: JobOptions, stage: Path) -> list[report.Item]:
-    """Draw the flow map and its figure (the figure draws the published flows the map selects by default)."""
-    subtitle = SYNTHETIC_LABEL if synthetic else ""
-    m = interactive.flow_map(flows, las=las, tiles=options.tiles, subtitle=subtitle, published=pub)
-    interactive.save_map(m, stage / "maps" / "flows.html", inline_assets=options.inline_assets)
-    visible = pub[pub["placement_type"].eq(ALL_PLACEMENTS) & pub["children"].notna()]
-    shown = select_flows(visible, min_miles=20, max_flows=150)
-    far = not shown.empty
-    if not far:  # no flow of 5 or more children that far: draw the largest at any distance
-        shown = select_flows(visible, min_miles=0, max_flows=150)
-    fig = static.flow_figure(shown.assign(children=shown["children"].astype(float)), las=las, subtitle=subtitle,
-                             source=placements_source(synthetic), title="Where children are placed: home LA to "
-                             f"placement LA{' over 20 miles away (straight line between LAs)' if far else ''}")
-    _save_figure(fig, stage / "figures" / "flows")
-    return [
-        report.Item("maps/flows.html", "Interactive flow map", "home LA to placement LA, by placement type; "
-                    "counts under 5 suppressed", synthetic=synthetic),
-        report.Item("figures/flows.png", "Figure: flows (PNG, 300 dpi)", synthetic=synthetic,
-                    also=("figures/flows.svg", "figures/flows.pdf")),
-    ]
-
-
-def sufficiency_step(placed: _Placements, *, las: gpd.GeoDataFrame, focus: str, synthetic: bool,
-                     options: JobOptions, stage: Path) -> StepOutput:
-    """Excess distance of children's-home placements beyond the nearest place, by LA, and a what-if for the focus LA.
-
-    Places are located by LA from Ofsted's public list (addresses are redacted); only suppressed aggregates
-    are written. With a road-network file, road excess too.
-    """
-    rep = sufficiency_report(placed.located, focus_la=focus, year=options.year, las=las,
-                             regions=boundaries.load_regions(year=LA_VINTAGE), network=options.network,
-                             synthetic=synthetic)
-    out = StepOutput(notes=list(rep.notes), sentences=list(rep.summary))
-    prefix = "synthetic_" if synthetic else ""
-    for name, table in rep.tables().items():
-        to_csv(table, stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
-        out.items.append(report.Item(f"tables/{prefix}{name}.csv", f"Table: {name.replace('_', ' ')} (suppressed)",
-                                     synthetic=synthetic))
-    interactive.save_map(rep.map, stage / "maps" / "sufficiency.html", inline_assets=options.inline_assets)
-    _save_figure(rep.figure, stage / "figures" / "sufficiency_excess")
-    out.items[:0] = [
-        report.Item("maps/sufficiency.html", "Interactive map: median excess distance by LA",
-                    "how much further than the nearest children's-home place each LA's children are placed",
-                    synthetic=synthetic),
-        report.Item("figures/sufficiency_excess.png", "Figure: median excess distance by LA (PNG, 300 dpi)",
-                    synthetic=synthetic, also=("figures/sufficiency_excess.svg", "figures/sufficiency_excess.pdf")),
-    ]
-    return out
-
-
-def ecological_step(stage: Path, *, year: int) -> StepOutput:
-    """LA-level correlations and fixed-effects panels of distance and going missing (real published data)."""
-    frame, quality = load_ecological(year_from=2016, year_to=min(year + 1, 2025))
-    result = ecological_effect(frame, data_quality=quality)
-    out = StepOutput(notes=[result.caveat], sentences=summary.ecological_sentences(result))
-    for p in write_ecological_outputs(result, stage):
-        rel = p.relative_to(stage).as_posix()
-        out.items.append(report.Item(rel, rel, "LA-level, real published data"))
-    return out
-
-
-def child_step(children: ChildLevelData, located: pd.DataFrame, *, options: JobOptions,
-               stage: Path) -> StepOutput:
-    """Child-level models of missing incidents by distance; skipped (named) without a missing file."""
-    out = StepOutput()
-    what = "Child-level distance-and-missing models"
-    if children.missing is None:
-        out.skipped.append(Skipped(what, "no missing file given (--missing)"))
-        return out
-    kind = "synthetic" if children.synthetic else "your data"
-    header, missing = children.header, children.missing
-    ids = located["CHILD"].drop_duplicates()
-    if 0 < options.effect_children < len(ids):
-        keep = set(ids.sample(options.effect_children, random_state=options.seed))
-        located = located[located["CHILD"].isin(keep)]
-        header, missing = header[header["CHILD"].isin(keep)], missing[missing["CHILD"].isin(keep)]
-        out.notes.append(f"Child-level models use a random sample of {options.effect_children:,} of the "
-                         f"{len(ids):,} {kind} children (--effect-children).")
-    located = located.copy()
-    located.attrs["synthetic"] = children.synthetic
-    frame, pq = placement_frame(located, header=header, missing=missing, source=kind)
-    out.quality += [QualityCount(f"effect ({kind})", str(r.reason), int(r.rows), children.synthetic)
-                    for r in pq.itertuples()]
-    try:
-        result: ChildEffectResult = child_effect(frame, synthetic=children.synthetic)
-    except ModelNotIdentifiedError as exc:  # a finding about the data, not a fault
-        out.skipped.append(Skipped(what, f"the data cannot identify the models: {exc}"))
-        out.quality.append(QualityCount(f"effect ({kind})", f"models not identified: {exc}", int(len(frame)),
-                                        children.synthetic))
-        return out
-    out.sentences += summary.child_sentences(result, synthetic=children.synthetic)
-    modelled = frame["status"].eq("ok") if "status" in frame.columns else pd.Series(True, index=frame.index)
-    for p in write_child_outputs(result, stage, data_quality=pq, distances=frame.loc[modelled, "distance_miles"]):
-        rel = p.relative_to(stage).as_posix()
-        out.items.append(report.Item(rel, rel, "child level", synthetic=children.synthetic))
-    designs = design_outputs(frame, between=result, synthetic=children.synthetic, stage=stage, kind=kind)
-    out.items, out.notes, out.sentences = out.items + designs.items, out.notes + designs.notes, \
-        out.sentences + designs.sentences
-    out.quality += designs.quality
-    out.skipped += [Skipped(step, reason) for step, reason in designs.skipped]
-    return out
-
-
-# --------------------------------------------------------------------------------------------------- helpers
-def write_band_table(table: pd.DataFrame, path: Path, *, synthetic: bool) -> Path:
-    """Write the focus LA's distance-band table as published (:func:`maps.distance_tables.publish_distances`)."""
-    if synthetic:
-        table = table.assign(data="SYNTHETIC")
-    to_csv(table, path, index=False)
-    return path
-
-
-def _check(options: JobOptions, children: ChildLevelData) -> str:
-    """Validate the options against the input before any work; return the focus LA."""
-    if not 2014 <= options.year <= 2025:
-        raise InputError(f"year {options.year}: the public supply and demand figures cover 2014-2025")
-    if options.network not in NETWORK_CHOICES:
-        if not Path(options.network).is_file():
-            raise InputError(f"--network {options.network!r}: not 'backbone', 'none' or an existing network file")
-        network_format(options.network)  # a known kind of file, checked before the long work
-    if options.effect_children < 0:
-        raise InputError(f"--effect-children {options.effect_children}: give 0 (all) or a positive number")
-    located = children.located
-    origin = origin_column(located)
-    if options.focus is not None:
-        if not located[origin].astype(str).eq(options.focus).any():
-            raise InputError(f"focus LA {options.focus}: no placement of its children in the data (column {origin})")
-        return options.focus
-    known = located[origin].dropna().astype(str)
-    known = known[known.str.startswith("E")]
-    if known.empty:
-        raise InputError("no placement has a known English home LA: give the focus LA (--focus)")
-    return str(known.mode().iloc[0])
-
-
-def _save_figure(fig: Any, stem: Path) -> None:
-    for ext in _FIGURE_FORMATS:
-        static.save_figure(fig, stem.with_suffix(f".{ext}"))
+def _sections(ctx: JobContext, planned: tuple[Step, ...], outputs: dict[str, StepOutput],
+              skipped: list[Skipped]) -> list[report.Section]:
+    """Return the report's sections in :data:`SECTIONS` order, each filled by its steps in :data:`STEPS` order."""
+    sections = []
+    for sec in SECTIONS:
+        mine = [outputs[s.name] for s in planned if s.section == sec.key]
+        if not mine:
+            continue
+        notes = (sec.lead(ctx) if sec.lead is not None else []) + [n for o in mine for n in o.notes]
+        sections.append(report.Section(sec.title, items=[i for o in mine for i in o.items], notes=notes,
+                                       synthetic=ctx.synthetic if sec.child_level else False))
+    if skipped:
+        sections.append(report.Section("Left out, and why", notes=[f"{s.step}: {s.reason}" for s in skipped]))
+    return sections

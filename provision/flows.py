@@ -13,14 +13,15 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
-from distance.straight import DISTANCE_BANDS, KM_PER_MILE, METRES_PER_MILE, distance_band
+from distance.straight import DISTANCE_BANDS, KM_PER_MILE, METRES_PER_MILE, OVER_MILES, distance_band
 from geo.crs import check_bng
 from geo.disclosure import suppress_hierarchy
 from geo.errors import InputError, MissingColumnsError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ALL_PLACEMENTS", "PLACEMENT_GROUPS", "PLACEMENT_TYPE_ORDER", "FLOW_DISTANCE_FILTERS", "origin_column",
+__all__ = ["focus_la", "figure_flows", "FIGURE_MAX_FLOWS",
+           "ALL_PLACEMENTS", "PLACEMENT_GROUPS", "PLACEMENT_TYPE_ORDER", "FLOW_DISTANCE_FILTERS", "origin_column",
            "placement_flows", "published_flows", "select_flows", "distances_by_la"]
 
 ALL_PLACEMENTS = "All placements"
@@ -196,3 +197,44 @@ def distances_by_la(located: pd.DataFrame, la: str) -> tuple[pd.DataFrame, pd.Da
     bands.index.name = "distance_band"
     bands.attrs["counts"] = counts
     return by_la, bands
+
+
+FIGURE_MAX_FLOWS = 150
+"""Most flows a static figure draws (the largest; more are unreadable at print size)."""
+
+
+def focus_la(located: pd.DataFrame, *, focus: str | None = None) -> str:
+    """Return the LA a report centres on (ONS code).
+
+    ``focus`` when its children are in the data, else the home LA of most placements.
+
+    Raises
+    ------
+    InputError
+        ``focus`` has no placement of its children in the data, or no placement has a known English home LA.
+    """
+    origin = origin_column(located)
+    if focus is not None:
+        if not located[origin].astype(str).eq(focus).any():
+            raise InputError(f"focus LA {focus}: no placement of its children in the data (column {origin})")
+        return focus
+    known = located[origin].dropna().astype(str)
+    known = known[known.str.startswith("E")]
+    if known.empty:
+        raise InputError("no placement has a known English home LA: give the focus LA (--focus)")
+    return str(known.mode().iloc[0])
+
+
+def figure_flows(published: pd.DataFrame) -> tuple[pd.DataFrame, bool]:
+    """Return the flows the static flow figure draws, and whether they are the far ones.
+
+    Visible flows of all placements between two LAs: those :data:`~distance.straight.OVER_MILES` or more apart,
+    the largest :data:`FIGURE_MAX_FLOWS`; when none of 5 or more children is that far, the largest at any
+    distance (``far`` is then False). ``published``: from :func:`published_flows` with ``las``.
+    """
+    visible = published[published["placement_type"].eq(ALL_PLACEMENTS) & published["children"].notna()]
+    shown = select_flows(visible, min_miles=OVER_MILES, max_flows=FIGURE_MAX_FLOWS)
+    far = not shown.empty
+    if not far:
+        shown = select_flows(visible, min_miles=0, max_flows=FIGURE_MAX_FLOWS)
+    return shown, far

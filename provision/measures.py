@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 import geopandas as gpd
+import pandas as pd
 
 import boundaries
 from geo.settings import LA_VINTAGE
@@ -13,7 +14,7 @@ from provision._readers import unknown_year
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CLUSTERING_YEARS", "la_measures"]
+__all__ = ["CLUSTERING_YEARS", "la_measures", "with_lisa_statistics", "supply_status_counts"]
 
 CLUSTERING_YEARS = range(2016, 2026)
 """Years with the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots."""
@@ -51,3 +52,22 @@ def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
         notes.append(f"LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
                      f"from 2016, not for {year}.")
     return frame, notes
+
+
+def with_lisa_statistics(frame: gpd.GeoDataFrame, year: int) -> gpd.GeoDataFrame:
+    """Return ``frame`` (from :func:`la_measures`) with each LA's local Moran's I and pseudo p-value.
+
+    Adds ``lisa_i`` and ``lisa_p`` for the interactive LISA layer; unchanged for a year without that layer.
+    """
+    if "lisa_cluster" not in frame.columns:
+        return frame
+    return frame.join(clustering.spatial_clustering(year)[["lisa_i", "lisa_p"]])
+
+
+def supply_status_counts(frame: pd.DataFrame) -> pd.Series:
+    """Count the LAs whose supply is not plainly known, by ``supply_status`` reason (empty without the column)."""
+    if "supply_status" not in frame.columns:
+        return pd.Series(dtype="int64")
+    status = frame["supply_status"]
+    counts = status[status != "ok"].value_counts()
+    return counts[counts > 0].astype("int64")

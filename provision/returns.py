@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,7 @@ from provision import placements, ssda903, synth
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["QualityCount", "ChildLevelData", "read_return", "synthetic_return"]
+__all__ = ["QualityCount", "ChildLevelData", "read_return", "synthetic_return", "sample_children"]
 
 
 @dataclass(frozen=True)
@@ -157,6 +157,24 @@ def synthetic_return(*, year: int = 2024, seed: int = 7, las: list[str] | None =
         files={"synthetic/synthetic_episodes.csv": data.episodes, "synthetic/synthetic_header.csv": data.header,
                "synthetic/synthetic_missing.csv": data.missing},
         settings={"seed": seed, "synthetic LAs": ", ".join(las or []) or "all English LAs"})
+
+
+def sample_children(children: ChildLevelData, n: int, *, seed: int) -> tuple[ChildLevelData, str | None]:
+    """Return the input limited to ``n`` children drawn at random with ``seed``, and a note saying so.
+
+    All children (and no note) when ``n`` is 0 or at least their number.
+    """
+    ids = children.located["CHILD"].drop_duplicates()
+    if not 0 < n < len(ids):
+        return children, None
+    keep = set(ids.sample(n, random_state=seed))
+    kind = "synthetic" if children.synthetic else "your data"
+    sampled = replace(children, located=children.located[children.located["CHILD"].isin(keep)],
+                      header=children.header[children.header["CHILD"].isin(keep)],
+                      missing=None if children.missing is None else
+                      children.missing[children.missing["CHILD"].isin(keep)])
+    return sampled, (f"Child-level models use a random sample of {n:,} of the {len(ids):,} {kind} children "
+                     "(--effect-children).")
 
 
 def _locate_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:

@@ -81,8 +81,11 @@ def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> R
     """'farfromhome run' on the small-cell return, recording the unsuppressed numbers as the run computes them."""
     mp = pytest.MonkeyPatch()
     result = Run(tmp_path_factory.mktemp("run") / "out")
-    real = {name: getattr(pipeline, name) for name in ("write_quality", "write_child_outputs", "placement_flows",
-                                                       "distances_by_la", "child_effect")}
+    from maps.job import child, placements
+
+    modules = {"write_quality": pipeline, "write_child_outputs": child, "placement_flows": placements,
+               "distances_by_la": placements, "child_effect": child}
+    real = {name: getattr(module, name) for name, module in modules.items()}
 
     def spy(name: str):  # type: ignore[no-untyped-def]
         def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -91,8 +94,8 @@ def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> R
             return out
         return wrapper
 
-    for name in real:
-        mp.setattr(pipeline, name, spy(name))
+    for name, module in modules.items():
+        mp.setattr(module, name, spy(name))
     import geo.disclosure
 
     real_suppress = geo.disclosure.suppress_counts
@@ -103,11 +106,10 @@ def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> R
         return real_suppress(frame, **kwargs)
 
     mp.setattr(geo.disclosure, "suppress_counts", suppress_spy)
-    mp.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput())
-    mp.setattr(pipeline, "ecological_step", lambda stage, *, year: StepOutput())
-    for public in ("trends_step", "national_missing_step"):  # England's published figures only
-        if hasattr(pipeline, public):
-            mp.setattr(pipeline, public, lambda *a, **k: StepOutput())
+    steps = pipeline.STEPS
+    for name in ("supply", "ecological", "trends", "national"):  # England's published figures only
+        steps = pipeline.replace_step(name, lambda ctx: StepOutput(), steps=steps)
+    mp.setattr(pipeline, "STEPS", steps)
     try:
         files = small_cells_return
         res = runner.invoke(app, ["run", "-e", str(files / "episodes.csv"), "--header", str(files / "header.csv"),

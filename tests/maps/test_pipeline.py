@@ -43,7 +43,8 @@ def own(own_files: Path) -> ChildLevelData:
 @pytest.fixture()
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave out the supply maps and nine figures (tested elsewhere) so these tests run in seconds."""
-    monkeypatch.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput(sentences=["supply"]))
+    steps = pipeline.replace_step("supply", lambda ctx: StepOutput(sentences=["supply"]))
+    monkeypatch.setattr(pipeline, "STEPS", steps)
 
 
 def _run_args(files: Path, out: Path, *extra: str) -> list[str]:
@@ -65,7 +66,8 @@ def test_run_job_is_a_library_call(own: ChildLevelData, tmp_path: Path, quick_su
     assert "Left out, and why" in index and "--network none" in index
     run = json.loads((tmp_path / "out" / "run.json").read_text(encoding="utf-8"))
     assert run["skipped"][0] == {"step": "Road distances", "reason": result.skipped[0].reason}
-    assert set(result.timings) >= {"Road distances", "Flow and distance maps", "total"}
+    assert set(result.timings) == {*pipeline.STEP_NAMES, "total"}
+    assert [s["name"] for s in run["steps"]] == list(pipeline.STEP_NAMES)
     assert any(s.startswith("In your data, the adjusted rate ratio") for s in result.summary)
     assert list(result.data_quality.columns) == QUALITY_FILE_COLUMNS
     _assert_tidy_csvs(tmp_path / "out")
@@ -118,7 +120,7 @@ def test_a_broken_step_fails_the_run(own_files: Path, tmp_path: Path, quick_supp
     def broken(*args: object, **kwargs: object) -> StepOutput:
         raise KeyError("pl_la")
 
-    monkeypatch.setattr(pipeline, "placement_step", broken)
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.replace_step("placements", broken))
     res = runner.invoke(app, _run_args(own_files, out, "--network", "none"))
     assert res.exit_code != 0
     lines = [line for line in res.output.splitlines() if line.startswith("Error:")]
@@ -133,7 +135,7 @@ def test_inputs_are_checked_before_any_work(own_files: Path, tmp_path: Path, mon
     def no_work(*args: object, **kwargs: object) -> None:
         raise AssertionError("long work started before the inputs were checked")
 
-    monkeypatch.setattr(pipeline, "supply_step", no_work)
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.replace_step("supply", no_work))
     monkeypatch.setattr("provision.placements.locate", no_work)
     res = runner.invoke(app, ["run", "-e", str(tmp_path / "nope.csv"), "--header", str(own_files / "header.csv"),
                               "--out", str(tmp_path / "o")])
@@ -145,7 +147,7 @@ def test_inputs_are_checked_before_any_work(own_files: Path, tmp_path: Path, mon
 
 
 def test_bad_options_fail_before_work(own: ChildLevelData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pipeline, "supply_step", lambda *a, **k: pytest.fail("work started"))
+    monkeypatch.setattr(pipeline, "STEPS", pipeline.replace_step("supply", lambda ctx: pytest.fail("work started")))
     with pytest.raises(InputError, match="--network 'garbage.npz': not 'backbone', 'none' or an existing"):
         run_job(own, out=tmp_path / "o", options=JobOptions(network="garbage.npz"))
     with pytest.raises(InputError, match="year 2031"):

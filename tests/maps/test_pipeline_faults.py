@@ -38,10 +38,10 @@ def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture()
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave out the supply, national and trends sections (real public data, tested elsewhere): runs take seconds."""
-    monkeypatch.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput(sentences=["supply"]))
-    for public in ("trends_step", "national_missing_step"):
-        if hasattr(pipeline, public):
-            monkeypatch.setattr(pipeline, public, lambda *a, **k: StepOutput())
+    steps = pipeline.replace_step("supply", lambda ctx: StepOutput(sentences=["supply"]))
+    for name in ("trends", "national"):
+        steps = pipeline.replace_step(name, lambda ctx: StepOutput(), steps=steps)
+    monkeypatch.setattr(pipeline, "STEPS", steps)
 
 
 def _edit(own_files: Path, folder: Path, table: str, edit) -> dict[str, Path]:  # type: ignore[no-untyped-def]

@@ -35,10 +35,10 @@ def test_published_totals_beside_the_list(mirror):
 
 
 def test_latest_complete_year_is_the_default_of_the_main_job(mirror):
-    from maps.pipeline import JobOptions
+    from maps.job.context import JobOptions, resolve_year
 
     assert homes.latest_complete_year() == 2025
-    assert JobOptions().year == homes.latest_complete_year()
+    assert JobOptions().year is None and resolve_year(JobOptions().year) == homes.latest_complete_year()
     assert homes.latest_complete_year(range(2021, 2025)) == 2023  # the demo's synthetic data stops at 2024
     with pytest.raises(Exception, match="no complete Ofsted provider list among years"):
         homes.latest_complete_year([2016, 2019])
