@@ -10,7 +10,6 @@ the command again is always safe (it starts the file over; HTTP range resumption
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import logging
 import os
@@ -18,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from geo.cache import sha256_file
 from geo.errors import DataUnavailableError, InputError
 
 logger = logging.getLogger(__name__)
@@ -107,7 +107,8 @@ def fetch_extract(name: str, *, refresh: bool = False, cache_dir: str | os.PathL
                 f"could not download the {name} extract from {url} ({type(exc).__name__}: {exc}); without "
                 "internet, build from a local file instead: 'farfromhome network build --osm FILE.osm.pbf' (the "
                 "data mirror's roads/ folder holds small extracts)") from exc
-        record = {"name": name, "url": url, "file": target.name, "sha256": _sha256(got), "bytes": got.stat().st_size,
+        record = {"name": name, "url": url, "file": target.name, "sha256": sha256_file(got),
+                  "bytes": got.stat().st_size,
                   "downloaded": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "publisher": _PUBLISHER,
                   "licence": _LICENCE, "attribution": _ATTRIBUTION}
         os.replace(got, target)
@@ -127,7 +128,7 @@ def provenance(path: str | os.PathLike[str], *, sha256: str | None = None) -> di
     timestamp is the PBF header's ``osmosis_replication_timestamp`` where the publisher set one.
     """
     p = Path(path)
-    digest = sha256 or _sha256(p)
+    digest = sha256 or sha256_file(p)
     out: dict[str, Any] = {"file": p.name, "sha256": digest, "bytes": p.stat().st_size,
                            "osm_data_timestamp": _osm_timestamp(p)}
     side = _sidecar(p)
@@ -168,10 +169,3 @@ def _osm_dir(cache_dir: str | os.PathLike[str] | None) -> Path:
 
     return get_settings().cache_dir / "osm"
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()

@@ -24,7 +24,7 @@ from geo.errors import ModelNotIdentifiedError
 logger = logging.getLogger(__name__)
 
 __all__ = ["CATEGORICAL_COVARIATES", "FIXED_EFFECTS", "Design", "Fit", "build_design", "check_design",
-           "fit_poisson", "fit_logit", "fit_negbin", "drop_collinear", "ratio_row"]
+           "fit_poisson", "fit_logit", "fit_negbin", "fit_pyfixest", "sum_by_group", "drop_collinear", "ratio_row"]
 
 CATEGORICAL_COVARIATES = frozenset({"sex", "placement_type", "uasc", "legal_status", "la", "year"})
 """Covariates of the child-level models that enter as categories (the others are numbers)."""
@@ -211,8 +211,8 @@ def fit_poisson(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: n
     infinity); they are left out before fitting, as pyfixest would, and the note says how many.
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name, unit=unit)
-    return _pyfixest("poisson", design.take(keep), y[keep], offset=offset[keep], cluster=cluster[keep],
-                     weights=None if weights is None else weights[keep], notes=notes, name=name, rows=keep)
+    return fit_pyfixest("poisson", design.take(keep), y[keep], offset=offset[keep], cluster=cluster[keep],
+                         weights=None if weights is None else weights[keep], notes=notes, name=name, rows=keep)
 
 
 def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list[str], name: str) -> Fit:
@@ -222,8 +222,8 @@ def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list
     left out of the fit; the note says how many.
     """
     keep = _informative(design, y, binary=True, notes=notes, name=name)
-    fit = _pyfixest("logit", design.take(keep), y[keep], offset=None, cluster=cluster[keep], weights=None,
-                    notes=notes, name=name, rows=keep)
+    fit = fit_pyfixest("logit", design.take(keep), y[keep], offset=None, cluster=cluster[keep], weights=None,
+                        notes=notes, name=name, rows=keep)
     fitted = y.astype(float).copy()
     assert fit.fitted is not None
     fitted[keep] = fit.fitted
@@ -250,8 +250,8 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
         if alpha is None:
             a = _nb_alpha(yk, mu)
         w = 1.0 / (1.0 + a * mu)
-        fit = _pyfixest("poisson", d, yk, offset=off, cluster=cl, weights=w, notes=notes, name=name, rows=keep,
-                        vcov=False)
+        fit = fit_pyfixest("poisson", d, yk, offset=off, cluster=cl, weights=w, notes=notes, name=name, rows=keep,
+                            vcov=False)
         assert fit.fitted is not None
         change = np.max(np.abs(fit.fitted - mu) / np.maximum(mu, 1e-12))
         mu = fit.fitted
@@ -264,7 +264,7 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
     X = d.X if d.fe is None else _demean(d.X, d.fe, irls)
     bread = (X * irls[:, None]).T @ X
     score = X * ((yk - mu) / (1.0 + a * mu))[:, None]
-    meat_parts = _sum_by(score, cl)
+    meat_parts = sum_by_group(score, cl)
     g = meat_parts.shape[0]
     inv = np.linalg.inv(bread)
     k = d.n_parameters
@@ -328,8 +328,8 @@ def _informative(design: Design, y: np.ndarray, *, binary: bool, notes: list[str
     return np.flatnonzero(keep)
 
 
-def _pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | None, cluster: np.ndarray,
-              weights: np.ndarray | None, notes: list[str], name: str, rows: np.ndarray, vcov: bool = True) -> Fit:
+def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | None, cluster: np.ndarray,
+                 weights: np.ndarray | None, notes: list[str], name: str, rows: np.ndarray, vcov: bool = True) -> Fit:
     """Fit with pyfixest on columns ``x0 ... xk`` and absorbed ``f0 ... fm``; map the names back."""
     import pyfixest as pf
 
@@ -393,7 +393,7 @@ def _demean(X: np.ndarray, fe: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return out
 
 
-def _sum_by(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
+def sum_by_group(values: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """Column sums of ``values`` within each group (rows of the result: groups in code order)."""
     codes = pd.factorize(groups)[0]
     g = int(codes.max()) + 1

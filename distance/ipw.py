@@ -14,11 +14,11 @@ from distance.glm import (
     FIXED_EFFECTS,
     Design,
     Fit,
-    _pyfixest,
-    _sum_by,
     build_design,
     fit_logit,
+    fit_pyfixest,
     ratio_row,
+    sum_by_group,
 )
 
 logger = logging.getLogger(__name__)
@@ -99,8 +99,8 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
     mu = np.full(len(y), max(y.mean(), 1e-8))
     for _ in range(50 if alpha else 1):  # NB2: reweighted Poisson until the means settle (see fit_negbin)
         extra = 1.0 if alpha is None else 1.0 / (1.0 + alpha * mu)
-        fit = _pyfixest("poisson", design, y, offset=offset, cluster=groups, weights=w * extra, notes=[],
-                        name="weighted", rows=rows, vcov=False)
+        fit = fit_pyfixest("poisson", design, y, offset=offset, cluster=groups, weights=w * extra, notes=[],
+                            name="weighted", rows=rows, vcov=False)
         assert fit.fitted is not None
         change = np.max(np.abs(fit.fitted - mu) / np.maximum(mu, 1e-12))
         mu = fit.fitted
@@ -111,7 +111,7 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
     v = mu if alpha is None else mu + alpha * mu ** 2
     score = X * (w * (y - mu) * mu / v)[:, None]
     bread = (X * (w * mu ** 2 / v)[:, None]).T @ X
-    meat_parts = _sum_by(score, groups)
+    meat_parts = sum_by_group(score, groups)
     n, k, g = len(y), X.shape[1], len(meat_parts)
     inv = np.linalg.inv(bread)
     cov = inv @ (meat_parts.T @ meat_parts) @ inv * (g / (g - 1)) * ((n - 1) / (n - k))

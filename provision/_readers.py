@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 from functools import lru_cache
@@ -10,7 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.cache import read_verified_parquet
+from geo.cache import read_verified_parquet, sha256_file
 from geo.errors import InputError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -99,7 +98,7 @@ def read_ods_sheet_cached(path: Path, sheet: str, *, header: int | None = 3) -> 
     from geo.catalogue import get_catalogue
 
     path = Path(path)
-    digest = _sha256(path)
+    digest = sha256_file(path)
     safe = re.sub(r"[^A-Za-z0-9_]+", "_", sheet)
     cache = get_catalogue().settings.cache_dir / "derived" / f"{path.stem}__{safe}__h{header}__{digest[:16]}.parquet"
 
@@ -183,10 +182,3 @@ def _ods_engine() -> str:
 def _clean_header(name: object) -> str:
     return re.sub(r"\s+", " ", str(name)).strip()
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
