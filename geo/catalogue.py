@@ -376,9 +376,11 @@ class Catalogue:
         shutil.rmtree(staging, ignore_errors=True)
         try:
             got = self._download(name, url, "", staging / target.name, progressbar=progressbar)
-            refused = not_the_file(got, o.bytes)
+            refused = not_the_file(got)
             if not refused and not o.replaced_by_publisher and sha256_file(got) != o.sha256:
-                refused = f"SHA-256 {sha256_file(got)[:12]}…, not the pinned {o.sha256[:12]}…" + _why(check, got)
+                size = got.stat().st_size
+                short = f" ({size:,} bytes, not {o.bytes:,})" if size != o.bytes else ""
+                refused = f"SHA-256 {sha256_file(got)[:12]}…, not the pinned {o.sha256[:12]}…{short}" + _why(check, got)
             if refused:
                 error = ChecksumError if not o.replaced_by_publisher else InputError
                 raise error(f"dataset {name!r}: the download from {url} was refused: {refused}; the cache was "
@@ -395,7 +397,7 @@ class Catalogue:
         try:
             release = check(path) if check is not None else ""
         except InputError as exc:
-            raise InputError(f"dataset {o.name!r}: {path.name} was refused: {exc}; the cache was not changed") from exc
+            raise InputError(f"{exc}; it is refused and the cache was not changed") from exc
         digest = sha256_file(path)
         if o.replaced_by_publisher:
             logger.warning("dataset %r: using %s, SHA-256 %s (not pinned: %s serves only its latest release; "
@@ -497,7 +499,7 @@ def _why(check: Callable[[Path], str] | None, path: Path) -> str:
     try:
         return f" (it passes the content check: {check(path)}; a changed publisher file?)"
     except InputError as exc:
-        return f"; {exc}"
+        return "; " + str(exc).split(": ", 1)[-1]
 
 
 def data_path(key: str) -> Path:

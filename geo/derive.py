@@ -135,18 +135,16 @@ def all_originals() -> dict[str, Original]:
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<?xml", b"<head", b"<body")
 
 
-def not_the_file(path: Path, expected_bytes: int = 0) -> str:
-    """Why a downloaded ``path`` is plainly not a publisher's file, or ``""`` when nothing says so.
+def not_the_file(path: Path) -> str:
+    """Say why a downloaded ``path`` is plainly not a publisher's file; ``""`` when nothing says so.
 
-    Catches what a proxy or a broken connection serves instead: an empty file, an HTML page (a login or
-    error page) and, when the size is known, a truncated file.
+    Catches what a proxy serves instead of the file: an empty response or an HTML page (a login or error
+    page). Anything else is for the checksum and the recipe's content check to judge.
 
     Parameters
     ----------
     path
         The downloaded file.
-    expected_bytes
-        The size the file should have (0 when unknown, as for a replaced release).
     """
     size = path.stat().st_size
     if size == 0:
@@ -155,6 +153,4 @@ def not_the_file(path: Path, expected_bytes: int = 0) -> str:
         head = fh.read(512).lstrip().lower()
     if head.startswith(_HTML_STARTS):
         return "the server sent an HTML page instead of the file (a proxy's login or error page?)"
-    if expected_bytes and size < expected_bytes:
-        return f"the download is truncated: {size:,} of {expected_bytes:,} bytes"
     return ""

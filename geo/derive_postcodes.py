@@ -52,13 +52,13 @@ def _open_zip(source: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(source)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"{_ZIP} ({source.name}): not a zip file ({exc}); is it the Code-Point Open CSV zip?") from exc
+        raise InputError(f"dataset {_ZIP!r} ({source.name}): not a zip file ({exc}); is it the Code-Point Open CSV zip?") from exc
 
 
 def _area_members(names: list[str], source: Path) -> list[str]:
     csvs = sorted(n for n in names if re.fullmatch(r"(?:.*/)?Data/CSV/[a-z]{1,2}\.csv", n))
     if not csvs:
-        raise InputError(f"{_ZIP} ({source.name}): no Data/CSV/<area>.csv members; is it the Code-Point Open "
+        raise InputError(f"dataset {_ZIP!r} ({source.name}): no Data/CSV/<area>.csv members; is it the Code-Point Open "
                          "CSV zip (not the GeoPackage or vector one)?")
     return csvs
 
@@ -69,7 +69,7 @@ def _release(archive: zipfile.ZipFile, names: list[str], source: Path) -> tuple[
     fields = dict(re.findall(r"^([A-Z][A-Z ]+):\s*(\S+)\s*$", text, flags=re.MULTILINE))
     version = fields.get("DATASET VERSION NUMBER")
     if not version:
-        raise InputError(f"{_ZIP} ({source.name}):{_METADATA}: no 'DATASET VERSION NUMBER'; is it Code-Point Open?")
+        raise InputError(f"dataset {_ZIP!r} ({source.name}):{_METADATA}: no 'DATASET VERSION NUMBER'; is it Code-Point Open?")
     counts = {a.lower(): int(n) for a, n in re.findall(r"^\s+([A-Z]{1,2})\t(\d+)\s*$", text, flags=re.MULTILINE)}
     return f"Code-Point Open {version} (copyright date {fields.get('COPYRIGHT DATE', 'not given')})", counts
 
@@ -94,8 +94,8 @@ def check_codepoint(source: Path) -> str:
     """
     with _open_zip(source) as archive:
         names = archive.namelist()
-        _columns(archive, names, source)
         csvs = _area_members(names, source)
+        _columns(archive, names, source)
         release, counts = _release(archive, names, source)
         total = 0
         for member in csvs:
@@ -103,13 +103,13 @@ def check_codepoint(source: Path) -> str:
             try:
                 rows = archive.read(member).count(b"\n")
             except (zipfile.BadZipFile, EOFError) as exc:  # a damaged or truncated member
-                raise InputError(f"{_ZIP} ({source.name}):{member}: cannot be read ({exc})") from exc
+                raise InputError(f"dataset {_ZIP!r} ({source.name}):{member}: cannot be read ({exc})") from exc
             if counts.get(area) != rows:
-                raise InputError(f"{_ZIP} ({source.name}):{member}: {rows:,} rows, but {_METADATA} gives "
+                raise InputError(f"dataset {_ZIP!r} ({source.name}):{member}: {rows:,} rows, but {_METADATA} gives "
                                  f"{counts.get(area, 'no count')} for area {area.upper()}")
             total += rows
     if total < _MIN_UNITS or len(csvs) < _MIN_AREAS:
-        raise InputError(f"{_ZIP} ({source.name}): {total:,} units in {len(csvs)} areas; Code-Point Open has at "
+        raise InputError(f"dataset {_ZIP!r} ({source.name}): {total:,} units in {len(csvs)} areas; Code-Point Open has at "
                          f"least {_MIN_UNITS:,} in {_MIN_AREAS}")
     return f"{release}, {total:,} units in {len(csvs)} areas"
 
@@ -119,7 +119,7 @@ def _columns(archive: zipfile.ZipFile, names: list[str], source: Path) -> None:
     columns = archive.read(headers).decode("latin-1").splitlines()
     long_names = columns[1].split(",") if len(columns) > 1 else []
     if [c.strip() for c in long_names] != _COLUMNS:
-        raise InputError(f"{_ZIP} ({source.name}):{headers}: columns {long_names!r} are not Code-Point Open's "
+        raise InputError(f"dataset {_ZIP!r} ({source.name}):{headers}: columns {long_names!r} are not Code-Point Open's "
                          f"{_COLUMNS!r}")
 
 
@@ -127,8 +127,8 @@ def _build_areas(inputs: dict[str, Path], out: Path) -> None:
     source = inputs[_ZIP]
     with _open_zip(source) as archive:
         names = archive.namelist()
-        _columns(archive, names, source)
         csvs = _area_members(names, source)
+        _columns(archive, names, source)
         kept = dropped = 0
         for member in csvs:
             area = Path(member).stem
@@ -151,7 +151,7 @@ def _build_areas(inputs: dict[str, Path], out: Path) -> None:
 def _member(names: list[str], suffix: str, source: Path) -> str:
     found = [n for n in names if n == suffix or n.endswith("/" + suffix)]
     if not found:
-        raise InputError(f"{_ZIP} ({source.name}): member {suffix!r} not found; is it the Code-Point Open CSV zip?")
+        raise InputError(f"dataset {_ZIP!r} ({source.name}): member {suffix!r} not found; is it the Code-Point Open CSV zip?")
     return found[0]
 
 
