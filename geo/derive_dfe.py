@@ -58,6 +58,10 @@ _LEVEL_ORDER = {"National": 0, "Regional": 1, "Local authority": 2}
 _CHAR_ORDER = ["region_name", "la_name", "cla_group", "characteristic"]
 
 
+def _label(name: str, source: Path) -> str:
+    return f"dataset {name!r} ({source.name})"
+
+
 def _text(frame: pd.DataFrame) -> pd.DataFrame:
     """Every column as text, as published: whole floats without '.0', missing as blank."""
     def one(s: pd.Series) -> pd.Series:
@@ -83,13 +87,13 @@ def check_lait(source: Path) -> str:
     try:
         meta = pq.read_metadata(source)
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"dataset {_LAIT_ORIGINAL!r} ({source.name}): not a readable parquet file ({exc})") from exc
+        raise InputError(f"{_label(_LAIT_ORIGINAL, source)}: not a readable parquet file ({exc})") from exc
     names = meta.schema.names
     missing = [c for c in _LAIT_READ if c not in names]
     if missing:
-        raise MissingColumnsError(f"dataset {_LAIT_ORIGINAL!r} ({source.name})", missing, names)
+        raise MissingColumnsError(_label(_LAIT_ORIGINAL, source), missing, names)
     if meta.num_rows < _LAIT_MIN_ROWS:
-        raise InputError(f"dataset {_LAIT_ORIGINAL!r} ({source.name}): {meta.num_rows:,} rows; LAIT's long table has at "
+        raise InputError(f"{_label(_LAIT_ORIGINAL, source)}: {meta.num_rows:,} rows; LAIT's long table has at "
                          f"least {_LAIT_MIN_ROWS:,}, so this is not the whole file")
     return f"LAIT bds_long_0.parquet: {meta.num_rows:,} rows"
 
@@ -104,7 +108,7 @@ def _build_lait(inputs: dict[str, Path], out: Path) -> None:
     keep = frame["short_desc"].isin(LAIT_INDICATORS) & year.between(*LAIT_YEARS)
     result = frame[keep]
     if result.empty:
-        raise InputError(f"dataset {_LAIT_ORIGINAL!r} ({source.name}): none of the {len(LAIT_INDICATORS)} CLA indicators "
+        raise InputError(f"{_label(_LAIT_ORIGINAL, source)}: none of the {len(LAIT_INDICATORS)} CLA indicators "
                          f"for {LAIT_YEARS[0]}-{LAIT_YEARS[1]} found")
     number = pd.to_numeric(result["la_number"], errors="raise")
     result = (result.assign(_year=year[keep], _la=number)
@@ -120,9 +124,9 @@ def _read_rds(source: Path) -> pd.DataFrame:
     try:
         frames = pyreadr.read_r(str(source))
     except (pyreadr.custom_errors.PyreadrError, pyreadr.custom_errors.LibrdataError) as exc:
-        raise InputError(f"dataset {_CSC_ORIGINAL!r} ({source.name}): not R data ({exc})") from exc
+        raise InputError(f"{_label(_CSC_ORIGINAL, source)}: not R data ({exc})") from exc
     if not frames:
-        raise InputError(f"dataset {_CSC_ORIGINAL!r} ({source.name}): the R data file holds no table")
+        raise InputError(f"{_label(_CSC_ORIGINAL, source)}: the R data file holds no table")
     return next(iter(frames.values()))
 
 
@@ -148,9 +152,9 @@ def check_characteristics(source: Path) -> str:
 def _check_characteristics(frame: pd.DataFrame, source: Path) -> None:
     missing = [c for c in _CHAR_READ if c not in frame.columns]
     if missing:
-        raise MissingColumnsError(f"dataset {_CSC_ORIGINAL!r} ({source.name})", missing, [str(c) for c in frame.columns])
+        raise MissingColumnsError(_label(_CSC_ORIGINAL, source), missing, [str(c) for c in frame.columns])
     if len(frame) < _CSC_MIN_ROWS:
-        raise InputError(f"dataset {_CSC_ORIGINAL!r} ({source.name}): {len(frame):,} rows; the CSC table has at least "
+        raise InputError(f"{_label(_CSC_ORIGINAL, source)}: {len(frame):,} rows; the CSC table has at least "
                          f"{_CSC_MIN_ROWS:,}, so this is not the whole file")
 
 
@@ -165,13 +169,13 @@ def _build_characteristics(inputs: dict[str, Path], out: Path) -> None:
     frame = frame.rename(columns={"cla_31_march_number": "number"})[_CHAR_COLUMNS].drop_duplicates()
     level = frame["geographic_level"].map(_LEVEL_ORDER)
     if level.isna().any():
-        raise InputError(f"dataset {_CSC_ORIGINAL!r} ({source.name}): geographic_level "
+        raise InputError(f"{_label(_CSC_ORIGINAL, source)}: geographic_level "
                          f"{frame['geographic_level'][level.isna()].iloc[0]!r}; expected one of {list(_LEVEL_ORDER)}")
     frame = frame.assign(_level=level).sort_values(["_level", *_CHAR_ORDER], kind="stable").drop(columns="_level")
     for year in CHARACTERISTIC_YEARS:
         part = frame[frame["time_period"].eq(str(year))]
         if part.empty:
-            raise InputError(f"dataset {_CSC_ORIGINAL!r} ({source.name}): no children looked after on 31 March {year}")
+            raise InputError(f"{_label(_CSC_ORIGINAL, source)}: no children looked after on 31 March {year}")
         path = out / CHARACTERISTICS.format(year=year)
         path.parent.mkdir(parents=True, exist_ok=True)
         part.to_csv(path, index=False, lineterminator="\n")

@@ -48,17 +48,21 @@ def write_gzip_csv(text: str, path: Path) -> None:
         gz.write(text.encode("utf-8"))
 
 
+def _label(source: Path) -> str:
+    return f"dataset {_ZIP!r} ({source.name})"
+
+
 def _open_zip(source: Path) -> zipfile.ZipFile:
     try:
         return zipfile.ZipFile(source)
     except zipfile.BadZipFile as exc:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}): not a zip file ({exc}); is it the Code-Point Open CSV zip?") from exc
+        raise InputError(f"{_label(source)}: not a zip file ({exc}); is it the Code-Point Open CSV zip?") from exc
 
 
 def _area_members(names: list[str], source: Path) -> list[str]:
     csvs = sorted(n for n in names if re.fullmatch(r"(?:.*/)?Data/CSV/[a-z]{1,2}\.csv", n))
     if not csvs:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}): no Data/CSV/<area>.csv members; is it the Code-Point Open "
+        raise InputError(f"{_label(source)}: no Data/CSV/<area>.csv members; is it the Code-Point Open "
                          "CSV zip (not the GeoPackage or vector one)?")
     return csvs
 
@@ -69,7 +73,7 @@ def _release(archive: zipfile.ZipFile, names: list[str], source: Path) -> tuple[
     fields = dict(re.findall(r"^([A-Z][A-Z ]+):\s*(\S+)\s*$", text, flags=re.MULTILINE))
     version = fields.get("DATASET VERSION NUMBER")
     if not version:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}):{_METADATA}: no 'DATASET VERSION NUMBER'; is it Code-Point Open?")
+        raise InputError(f"{_label(source)}:{_METADATA}: no 'DATASET VERSION NUMBER'; is it Code-Point Open?")
     counts = {a.lower(): int(n) for a, n in re.findall(r"^\s+([A-Z]{1,2})\t(\d+)\s*$", text, flags=re.MULTILINE)}
     return f"Code-Point Open {version} (copyright date {fields.get('COPYRIGHT DATE', 'not given')})", counts
 
@@ -103,13 +107,13 @@ def check_codepoint(source: Path) -> str:
             try:
                 rows = archive.read(member).count(b"\n")
             except (zipfile.BadZipFile, EOFError) as exc:  # a damaged or truncated member
-                raise InputError(f"dataset {_ZIP!r} ({source.name}):{member}: cannot be read ({exc})") from exc
+                raise InputError(f"{_label(source)}:{member}: cannot be read ({exc})") from exc
             if counts.get(area) != rows:
-                raise InputError(f"dataset {_ZIP!r} ({source.name}):{member}: {rows:,} rows, but {_METADATA} gives "
+                raise InputError(f"{_label(source)}:{member}: {rows:,} rows, but {_METADATA} gives "
                                  f"{counts.get(area, 'no count')} for area {area.upper()}")
             total += rows
     if total < _MIN_UNITS or len(csvs) < _MIN_AREAS:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}): {total:,} units in {len(csvs)} areas; Code-Point Open has at "
+        raise InputError(f"{_label(source)}: {total:,} units in {len(csvs)} areas; Code-Point Open has at "
                          f"least {_MIN_UNITS:,} in {_MIN_AREAS}")
     return f"{release}, {total:,} units in {len(csvs)} areas"
 
@@ -119,7 +123,7 @@ def _columns(archive: zipfile.ZipFile, names: list[str], source: Path) -> None:
     columns = archive.read(headers).decode("latin-1").splitlines()
     long_names = columns[1].split(",") if len(columns) > 1 else []
     if [c.strip() for c in long_names] != _COLUMNS:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}):{headers}: columns {long_names!r} are not Code-Point Open's "
+        raise InputError(f"{_label(source)}:{headers}: columns {long_names!r} are not Code-Point Open's "
                          f"{_COLUMNS!r}")
 
 
@@ -151,7 +155,7 @@ def _build_areas(inputs: dict[str, Path], out: Path) -> None:
 def _member(names: list[str], suffix: str, source: Path) -> str:
     found = [n for n in names if n == suffix or n.endswith("/" + suffix)]
     if not found:
-        raise InputError(f"dataset {_ZIP!r} ({source.name}): member {suffix!r} not found; is it the Code-Point Open CSV zip?")
+        raise InputError(f"{_label(source)}: member {suffix!r} not found; is it the Code-Point Open CSV zip?")
     return found[0]
 
 

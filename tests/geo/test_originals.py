@@ -116,7 +116,8 @@ BAD = {  # case -> (dataset fetched, original replaced, the bytes served, what t
                        r"\(500,000 bytes, not 1,795,878\); not a readable parquet file"),
     "parquet_with_a_renamed_column": (LAIT, "dfe_lait_bds_long", _renamed_parquet,
                                       r"dataset 'dfe_lait_bds_long': .* refused: SHA-256 \w+…, not the pinned "
-                                      r"8277a891ae73… \(\d[\d,]+ bytes, not 1,795,878\); missing column\(s\) 'Short Desc'"),
+                                      r"8277a891ae73… \(\d[\d,]+ bytes, not 1,795,878\); "
+                                      r"missing column\(s\) 'Short Desc'"),
     "rds_that_is_not_r_data": (CSC, "dfe_csc_combined_cla_31_march",
                                lambda m: b"time_period,la_name\n2025,Stockport\n" * 40_000,
                                r"dataset 'dfe_csc_combined_cla_31_march': .* refused: SHA-256 \w+…, not the "
