@@ -74,8 +74,11 @@ def data_fetch(
     """Download datasets into the cache (checksummed, atomic) and derive the rest from the publishers' originals.
 
     A copy of a published file is downloaded from its official URL; a derived dataset (see 'data list') is
-    rebuilt locally from the publisher's original, which is downloaded and verified against its pinned
-    SHA-256 first. With --mirror nothing is downloaded: the mirror's files are checked instead.
+    rebuilt locally from the publisher's original, which is downloaded and checked first: against its pinned
+    SHA-256, or, for OS Code-Point Open (OS serves only its latest release), by its content (columns, every
+    area's row count, the release named in its metadata), whose SHA-256 and release are then recorded and
+    printed. A refused download leaves the cache as it was. With --mirror nothing is downloaded: the
+    mirror's files are checked instead.
     """
     cat = get_catalogue()
     selected = [cat.dataset(n) for n in names] if names else None  # validates names before any download
