@@ -180,3 +180,38 @@ def test_pinned_original_in_the_mirror_is_used_without_download(mirror, tmp_path
     (used,) = cat.originals_used()
     assert used["original"] == "dfe_lait_bds_long" and used["sha256"] == all_originals()["dfe_lait_bds_long"].sha256
     assert used["pinned"] == PINNED_BY_PUBLISHER and used["release"].startswith("LAIT bds_long_0.parquet: 641,070")
+
+
+def _newer_release(mirror: Path, target: Path) -> Path:
+    """OS's 2025.4.0 zip with its metadata saying 2026.1.0 (what a user gets after OS's next release)."""
+    with zipfile.ZipFile(mirror / ORIGINALS["os_codepoint_open"]) as src, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            data = src.read(info)
+            if info.filename == "Doc/metadata.txt":
+                data = data.replace(b"2025.4.0", b"2026.1.0").replace(b"COPYRIGHT DATE: 20251020",
+                                                                      b"COPYRIGHT DATE: 20260119")
+            out.writestr(info, data)
+    return target
+
+
+@pytest.mark.slow
+def test_a_newer_os_release_is_accepted_recorded_and_trusted(mirror, tmp_path, monkeypatch, caplog):
+    monkeypatch.delenv("FARFROMHOME_MIRROR", raising=False)
+    root = tmp_path / "served"
+    publisher_tree(mirror, root)
+    newer = _newer_release(mirror, tmp_path / "codepo_gb_2026_1.zip")
+    replace(root, all_originals()["os_codepoint_open"].url, newer.read_bytes())
+    with serve(root) as url:
+        cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
+        with caplog.at_level("WARNING", logger="geo.catalogue"):
+            sectors = cat.path("postcode_sectors_gb_codepoint_2025_4")  # derives the areas, then the centroids
+    assert sectors.is_file()
+    (used,) = [u for u in cat.originals_used() if u["original"] == "os_codepoint_open"]
+    assert used["release"].startswith("Code-Point Open 2026.1.0 (copyright date 20260119)")
+    assert used["sha256"] == hashlib.sha256(newer.read_bytes()).hexdigest() and used["pinned"] == LATEST_RELEASE
+    assert "using Code-Point Open 2026.1.0" in caplog.text
+    rows = {r["name"]: r for r in cat.status(["codepoint_open", "postcode_sectors_gb_codepoint_2025_4"])}
+    assert all(r["checksum"].startswith("ok") for r in rows.values()), rows  # trusted on their manifests
+    metadata = tmp_path / "cache" / "postcodes" / "codepoint_open_2025_4" / "metadata-codepoint-open.txt"
+    assert "2026.1.0" in metadata.read_text(encoding="utf-8")
