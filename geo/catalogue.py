@@ -409,8 +409,8 @@ class Catalogue:
         """List the publishers' originals behind the derived files in the cache, one row per original and recipe.
 
         For ``run.json``: a run that read derived files from the cache records which original (and, for a
-        file the publisher replaces, which release) they came from. Empty when nothing was derived here
-        (with a mirror, the mirror's files are used as they are).
+        file the publisher replaces, which release) they came from. Only recipes whose files are read from
+        the cache count: with a mirror, the mirror's files are read as they are and the list is empty.
 
         Returns
         -------
@@ -421,6 +421,9 @@ class Catalogue:
         folder = self.settings.cache_dir / "derived" / "recipes"
         rows = []
         for manifest in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            outputs = [f for d in all_datasets().values() for f in d.files if f.recipe == manifest.stem]
+            if not any(self.locate(f)[0] == "cache" for f in outputs):  # the mirror's files are read instead
+                continue
             record = read_record(manifest)
             for name, used in sorted(((record or {}).get("originals") or {}).items()):
                 rows.append({"recipe": manifest.stem, "original": name, **used,

@@ -133,6 +133,15 @@ def _snapshot(cache: Path) -> dict[str, str]:
             for p in sorted(cache.rglob("*")) if p.is_file()}
 
 
+def _one_line_error(output: str) -> str:
+    """The error line of a failed command: its last line, the only one that says "Error", and no traceback."""
+    lines = [line for line in output.splitlines() if line.strip()]
+    assert lines and lines[-1].startswith("Error: "), output
+    assert sum("error" in line.lower() for line in lines) == 1 and "Traceback" not in output, output
+    assert lines[:-1] == [line for line in lines[:-1] if line.startswith("deriving ")], output  # progress only
+    return lines[-1]
+
+
 def _fetch(cache: Path, url: str, *names: str):  # type: ignore[no-untyped-def]
     return runner.invoke(app, ["--cache-dir", str(cache), "data", "fetch", *names],
                          env={"FARFROMHOME_PUBLISHER_URL": url, "FARFROMHOME_MIRROR": "", "COLUMNS": "2000"})
@@ -151,9 +160,8 @@ def test_bad_download_is_one_line_and_leaves_the_cache_as_it_was(mirror, tmp_pat
         before = _snapshot(cache)
         result = _fetch(cache, url, dataset)
     assert result.exit_code == 1, result.output
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("Error: "), result.output  # one line, no traceback
-    assert re.search(message, lines[0]), lines[0]
+    error = _one_line_error(result.output)
+    assert re.search(message, error), error
     assert _snapshot(cache) == before
 
 
@@ -166,20 +174,23 @@ def test_download_cut_short_is_one_line_and_leaves_the_cache_as_it_was(mirror, s
         before = _snapshot(cache)
         result = _fetch(cache, url, LAIT)
     assert result.exit_code == 1
-    lines = result.output.strip().splitlines()
-    assert len(lines) == 1, result.output
-    assert "dataset 'dfe_lait_bds_long': the download from" in lines[0] and "was cut short (truncated" in lines[0]
+    error = _one_line_error(result.output)
+    assert "dataset 'dfe_lait_bds_long': the download from" in error and "was cut short (truncated" in error
     assert _snapshot(cache) == before
 
 
 def test_pinned_original_in_the_mirror_is_used_without_download(mirror, tmp_path):
-    cat = Catalogue(Settings(cache_dir=tmp_path / "cache", mirror=mirror, publisher_url="http://127.0.0.1:9"))
+    empty = tmp_path / "empty-mirror"
+    empty.mkdir()
+    (empty / "upstream").symlink_to(mirror / "upstream", target_is_directory=True)  # the originals, nothing derived
+    cat = Catalogue(Settings(cache_dir=tmp_path / "cache", mirror=empty, publisher_url="http://127.0.0.1:9"))
     written = cat.derive("dfe_lait_cla")  # port 9 refuses: nothing may be downloaded
     assert [hashlib.sha256(p.read_bytes()).hexdigest() for p in written] == [
         all_datasets()[LAIT].first.sha256]
     (used,) = cat.originals_used()
     assert used["original"] == "dfe_lait_bds_long" and used["sha256"] == all_originals()["dfe_lait_bds_long"].sha256
     assert used["pinned"] == PINNED_BY_PUBLISHER and used["release"].startswith("LAIT bds_long_0.parquet: 641,070")
+    assert Catalogue(Settings(cache_dir=tmp_path / "cache", mirror=mirror)).originals_used() == []  # reads the mirror's
 
 
 def _newer_release(mirror: Path, target: Path) -> Path:
