@@ -370,7 +370,7 @@ class Catalogue:
                 except InputError as exc:
                     if local != target:
                         raise
-                    logger.warning("%s; downloading it again", exc)
+                    logger.warning("the cached %s fails its check (%s); downloading it again", local, exc.__cause__)
         url = self._official(o.url)
         staging = self.settings.cache_dir / f".download-{name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)

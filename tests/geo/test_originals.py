@@ -213,11 +213,16 @@ def test_a_newer_os_release_is_accepted_recorded_and_trusted(mirror, tmp_path, m
     publisher_tree(mirror, root)
     newer = _newer_release(mirror, tmp_path / "codepo_gb_2026_1.zip")
     replace(root, all_originals()["os_codepoint_open"].url, newer.read_bytes())
+    stale = tmp_path / "cache" / all_originals()["os_codepoint_open"].path  # a cached zip that no longer reads
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"PK\x03\x04 not a whole zip")
     with serve(root) as url:
         cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
         with caplog.at_level("WARNING", logger="geo.catalogue"):
             sectors = cat.path("postcode_sectors_gb_codepoint_2025_4")  # derives the areas, then the centroids
     assert sectors.is_file()
+    assert "fails its check" in caplog.text and "downloading it again" in caplog.text
+    assert hashlib.sha256(stale.read_bytes()).hexdigest() == hashlib.sha256(newer.read_bytes()).hexdigest()
     (used,) = [u for u in cat.originals_used() if u["original"] == "os_codepoint_open"]
     assert used["release"].startswith("Code-Point Open 2026.1.0 (copyright date 20260119)")
     assert used["sha256"] == hashlib.sha256(newer.read_bytes()).hexdigest() and used["pinned"] == LATEST_RELEASE
