@@ -51,7 +51,7 @@ def sha256_file(path: Path) -> str:
 
 
 def write_record(record_path: Path, *, what: str, outputs: dict[str, Path], inputs: dict[str, str],
-                 steps: list[str]) -> dict[str, Any]:
+                 steps: list[str], originals: dict[str, dict[str, Any]] | None = None) -> dict[str, Any]:
     """Write the JSON record of a derivation: inputs' and outputs' SHA-256, version and steps (atomically).
 
     Parameters
@@ -66,12 +66,16 @@ def write_record(record_path: Path, *, what: str, outputs: dict[str, Path], inpu
         Input name → its SHA-256.
     steps
         Human-readable steps, in order.
+    originals
+        Publisher's original's name → what was used: ``url``, ``sha256``, ``bytes``, ``pinned`` and the
+        ``release`` its content check found (a recipe's manifest only).
     """
     from geo import __version__
 
     record = {
         "what": what, "farfromhome": __version__, "built": datetime.now(UTC).isoformat(timespec="seconds"),
         "steps": steps, "inputs": dict(sorted(inputs.items())),
+        **({"originals": dict(sorted(originals.items()))} if originals else {}),
         "outputs": {name: {"sha256": sha256_file(p), "bytes": p.stat().st_size} for name, p in sorted(outputs.items())},
     }
     record_path.parent.mkdir(parents=True, exist_ok=True)

@@ -6,10 +6,14 @@ cache, and only then downloaded — from an HTTP mirror laid out like the data f
 refuses a file whose SHA-256 is not the one recorded here.
 
 A *derived* file (its ``recipe`` column is set) that is in neither place is rebuilt locally: the recipe's
-publisher originals (``geo/originals.csv``) are downloaded and verified against their pinned SHA-256, the
-recipe (``geo.derive``) writes its outputs into the cache, and a manifest records the inputs' checksums,
-the farfromhome version, the steps and every output's checksum. A derived file in the cache is trusted only
-while it matches that manifest; otherwise it is rebuilt, with a warning.
+publisher originals (``geo/originals.csv``) are downloaded into a staging folder and checked there — against
+their pinned SHA-256, or, for a file the publisher replaces (OS serves only its latest Code-Point Open
+release), by the recipe's content check — and only then moved into the cache; the recipe (``geo.derive``)
+writes its outputs into the cache, and a manifest records the inputs' checksums (and, for each original,
+its URL, SHA-256, size and the release the check found), the farfromhome version, the steps and every
+output's checksum. A derived file in the cache is trusted only while it matches that manifest; otherwise it
+is rebuilt, with a warning. :meth:`Catalogue.originals_used` lists the originals behind the cache's derived
+files, for ``run.json``.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import csv
 import logging
 import os
 import shutil
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -25,15 +30,18 @@ from pathlib import Path
 from typing import Any
 
 import pooch
+import requests
 
 from geo.cache import read_record, record_problems, sha256_file, write_record
+from geo.derive import Original, not_the_file
 from geo.errors import ChecksumError, DataUnavailableError, FarFromHomeError, InputError
 from geo.settings import Settings, get_settings
 
 logger = logging.getLogger(__name__)
 pooch.get_logger().setLevel(logging.WARNING)  # its per-download INFO lines would clutter the CLI's progress bar
 
-__all__ = ["DataFile", "Dataset", "Catalogue", "all_datasets", "get_catalogue", "configure", "data_path"]
+__all__ = ["DataFile", "Dataset", "Catalogue", "all_datasets", "get_catalogue", "configure", "data_path",
+           "originals_used"]
 
 
 @dataclass(frozen=True)
@@ -202,12 +210,15 @@ class Catalogue:
     def _download(self, name: str, url: str, sha256: str, target: Path, *, progressbar: Any = False) -> Path:
         try:
             out = pooch.retrieve(
-                url, known_hash=f"sha256:{sha256}", fname=target.name, path=target.parent,
+                url, known_hash=f"sha256:{sha256}" if sha256 else None, fname=target.name, path=target.parent,
                 downloader=pooch.HTTPDownloader(progressbar=progressbar, timeout=60),
             )
         except ValueError as exc:  # pooch's hash mismatch; the bad download is already deleted
             raise ChecksumError(f"dataset {name!r}: download from {url} was refused: {exc}") from exc
-        except Exception as exc:  # network and HTTP errors
+        except (requests.exceptions.ChunkedEncodingError, requests.exceptions.ContentDecodingError) as exc:
+            raise DataUnavailableError(f"dataset {name!r}: the download from {url} was cut short (truncated: "
+                                       f"{exc}); nothing was kept; try again") from exc
+        except requests.exceptions.RequestException as exc:  # network and HTTP errors
             raise DataUnavailableError(
                 f"dataset {name!r}: could not download {url}: {exc}. Offline? Use --mirror PATH."
             ) from exc
@@ -241,20 +252,26 @@ class Catalogue:
         record = read_record(self._manifest_path(f.recipe))
         problems = record_problems(record, {f.path: path})
         if record is not None and not problems:
-            want = self._pinned_inputs(f.recipe)
+            want = self._current_inputs(f.recipe)
             stale = sorted(k for k, v in want.items() if record.get("inputs", {}).get(k) != v)
             if stale:
                 problems.append(f"built from other inputs than the catalogue pins now ({', '.join(stale[:3])})")
         return problems
 
-    def _pinned_inputs(self, recipe_name: str) -> dict[str, str]:
+    def _current_inputs(self, recipe_name: str) -> dict[str, str]:
+        """SHA-256 a recipe's inputs must have had: pinned originals' pins, catalogued files' checksums.
+
+        An original the publisher replaces has no pin (any release that passed the content check will do);
+        an input that is itself derived locally is compared with the file there now.
+        """
         from geo.derive import all_originals, recipes
 
         recipe = recipes()[recipe_name]
-        pins = {o: all_originals()[o].sha256 for o in recipe.originals}
+        pins = {o: all_originals()[o].sha256 for o in recipe.originals if not all_originals()[o].replaced_by_publisher}
         for key in recipe.datasets:
             for f in self._files(key):
-                pins[f.path] = f.sha256
+                where, p = self.locate(f)
+                pins[f.path] = sha256_file(p) if f.recipe and where == "cache" and p is not None else f.sha256
         return pins
 
     def _files(self, key: str) -> tuple[DataFile, ...]:
@@ -276,7 +293,7 @@ class Catalogue:
         return path
 
     def derive(self, recipe_name: str, *, progressbar: Any = False) -> list[Path]:
-        """Run a recipe: fetch and verify its inputs, build its outputs into the cache, record the manifest.
+        """Run a recipe: fetch and check its inputs, build its outputs into the cache, record the manifest.
 
         Returns
         -------
@@ -286,28 +303,27 @@ class Catalogue:
         Raises
         ------
         DataUnavailableError
-            If an original cannot be downloaded (or has no pinned checksum).
+            If an original cannot be downloaded (offline, HTTP error, the download cut short).
         ChecksumError
-            If an original's SHA-256 is not the pinned one.
+            If a pinned original's SHA-256 is not the pinned one (the message says what it is instead).
+        InputError
+            If an original the publisher replaces fails the recipe's content check, or the recipe finds a
+            problem in its input. In every case nothing in the cache is changed.
         """
-        from geo.derive import all_originals, recipes
+        from geo.derive import recipes
 
         recipe = recipes()[recipe_name]
         outputs = [f for d in all_datasets().values() for f in d.files if f.recipe == recipe_name]
         inputs: dict[str, Path] = {}
         digests: dict[str, str] = {}
+        used: dict[str, dict[str, Any]] = {}
         for name in recipe.originals:
-            o = all_originals()[name]
-            if not o.sha256:
-                raise DataUnavailableError(f"original {name!r} ({o.url}) has no pinned SHA-256 in geo/originals.csv, "
-                                           "so it cannot be verified and is not downloaded; use --mirror PATH")
-            inputs[name] = self._download(name, self._official(o.url), o.sha256, self.settings.cache_dir / o.path,
-                                          progressbar=progressbar)
-            digests[name] = o.sha256
+            inputs[name], used[name] = self._original(name, recipe.checks.get(name), progressbar=progressbar)
+            digests[name] = used[name]["sha256"]
         for key in recipe.datasets:
             for f in self._files(key):
                 inputs[f.path] = self._get(f, progressbar=progressbar)
-                digests[f.path] = f.sha256
+                digests[f.path] = sha256_file(inputs[f.path])
         staging = self.settings.cache_dir / f".derive-{recipe_name}-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         logger.info("deriving %d file(s) with recipe %r", len(outputs), recipe_name)
@@ -325,11 +341,94 @@ class Catalogue:
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         write_record(self._manifest_path(recipe_name), what=recipe_name, outputs=written, inputs=digests,
-                     steps=list(recipe.steps))
+                     steps=list(recipe.steps), originals=used)
         same = sum(_file_sha256(p) == f.sha256 for f, p in zip(outputs, written.values(), strict=True))
         logger.info("recipe %r: %d file(s) derived, %d byte-identical to the mirror's (%s)", recipe_name,
                     len(written), same, recipe.equality)
         return list(written.values())
+
+    def _original(self, name: str, check: Callable[[Path], str] | None, *,
+                  progressbar: Any = False) -> tuple[Path, dict[str, Any]]:
+        """Local path of the publisher's original ``name``, checked, and what was used (for the manifest).
+
+        A pinned original must have its pinned SHA-256 (the mirror's copy under ``upstream/`` is used when
+        it has it). One the publisher replaces is accepted when the recipe's content ``check`` passes; its
+        SHA-256 and the release the check names are recorded, and logged in one line. A download is made
+        into a staging folder and enters the cache only once it passed; a refused one is deleted.
+        """
+        from geo.derive import all_originals
+
+        o = all_originals()[name]
+        target = self.settings.cache_dir / o.path
+        if o.replaced_by_publisher and check is None:
+            raise FarFromHomeError(f"original {name!r} has no pinned SHA-256 and its recipe no content check")
+        candidates = [target] + ([self.settings.mirror / o.path] if self.settings.mirror is not None else [])
+        for local in candidates:
+            if local.is_file() and (o.replaced_by_publisher or sha256_file(local) == o.sha256):
+                try:
+                    return local, self._accept(o, local, check)
+                except InputError as exc:
+                    if local != target:
+                        raise
+                    logger.warning("the cached %s fails its check (%s); downloading it again", local, exc.__cause__)
+        url = self._official(o.url)
+        staging = self.settings.cache_dir / f".download-{name}-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        try:
+            got = self._download(name, url, "", staging / target.name, progressbar=progressbar)
+            refused = not_the_file(got)
+            if not refused and not o.replaced_by_publisher and sha256_file(got) != o.sha256:
+                size = got.stat().st_size
+                short = f" ({size:,} bytes, not {o.bytes:,})" if size != o.bytes else ""
+                refused = f"SHA-256 {sha256_file(got)[:12]}…, not the pinned {o.sha256[:12]}…{short}" + _why(check, got)
+            if refused:
+                error = ChecksumError if not o.replaced_by_publisher else InputError
+                raise error(f"dataset {name!r}: the download from {url} was refused: {refused}; the cache was "
+                            "not changed")
+            record = self._accept(o, got, check)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(got, target)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return target, record
+
+    def _accept(self, o: Original, path: Path, check: Callable[[Path], str] | None) -> dict[str, Any]:
+        """Run the content check on original ``o`` at ``path``; return its manifest entry (log a replaced one)."""
+        try:
+            release = check(path) if check is not None else ""
+        except InputError as exc:
+            raise InputError(f"{exc}; it is refused and the cache was not changed") from exc
+        digest = sha256_file(path)
+        if o.replaced_by_publisher:
+            logger.warning("dataset %r: using %s, SHA-256 %s (not pinned: %s serves only its latest release; "
+                           "recorded in the derivation manifest)", o.name, release, digest, o.publisher)
+        return {"url": o.url, "sha256": digest, "bytes": path.stat().st_size, "pinned": o.pinned,
+                "release": release}
+
+    def originals_used(self) -> list[dict[str, Any]]:
+        """List the publishers' originals behind the derived files in the cache, one row per original and recipe.
+
+        For ``run.json``: a run that read derived files from the cache records which original (and, for a
+        file the publisher replaces, which release) they came from. Only recipes whose files are read from
+        the cache count: with a mirror, the mirror's files are read as they are and the list is empty.
+
+        Returns
+        -------
+        list of dict
+            ``recipe``, ``original``, ``url``, ``sha256``, ``bytes``, ``pinned`` (``publisher`` or
+            ``latest release``), ``release`` (the content check's one line) and ``built`` (UTC time).
+        """
+        folder = self.settings.cache_dir / "derived" / "recipes"
+        rows = []
+        for manifest in sorted(folder.glob("*.json")) if folder.is_dir() else []:
+            outputs = [f for d in all_datasets().values() for f in d.files if f.recipe == manifest.stem]
+            if not any(self.locate(f)[0] == "cache" for f in outputs):  # the mirror's files are read instead
+                continue
+            record = read_record(manifest)
+            for name, used in sorted(((record or {}).get("originals") or {}).items()):
+                rows.append({"recipe": manifest.stem, "original": name, **used,
+                             "built": (record or {}).get("built", "")})
+        return rows
 
     # -- whole-catalogue operations -----------------------------------------------------------
     def status(self, names: list[str] | None = None, *, verify: bool = True) -> list[dict[str, Any]]:
@@ -389,6 +488,21 @@ def get_catalogue() -> Catalogue:
     if _current is None:
         _current = Catalogue()
     return _current
+
+
+def originals_used() -> list[dict[str, Any]]:
+    """Shortcut: :meth:`Catalogue.originals_used` of the current catalogue (for ``run.json``)."""
+    return get_catalogue().originals_used()
+
+
+def _why(check: Callable[[Path], str] | None, path: Path) -> str:
+    """Say what the content check finds in a file that failed its checksum (``""`` when it passes or there is none)."""
+    if check is None:
+        return ""
+    try:
+        return f" (it passes the content check: {check(path)}; a changed publisher file?)"
+    except InputError as exc:
+        return "; " + str(exc).split(": ", 1)[-1]
 
 
 def data_path(key: str) -> Path:

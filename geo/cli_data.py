@@ -48,6 +48,8 @@ def data_list(
     console.print(table)
     console.print("Derived datasets are built locally from the publisher's original when absent. Publisher, "
                   "licence and attribution of each: 'farfromhome data list --out datasets.csv'.")
+    console.print("OS Code-Point Open is derived from the release OS serves now (no pinned checksum: OS replaces "
+                  "it): it is checked by content, and its SHA-256 and release recorded in the cache's manifest.")
     console.print("OpenStreetMap extracts from 'farfromhome network fetch' have no pinned checksum (Geofabrik "
                   "rebuilds them daily): each download's SHA-256, size and date are recorded in the cache and in "
                   "run.json instead.")
@@ -74,8 +76,11 @@ def data_fetch(
     """Download datasets into the cache (checksummed, atomic) and derive the rest from the publishers' originals.
 
     A copy of a published file is downloaded from its official URL; a derived dataset (see 'data list') is
-    rebuilt locally from the publisher's original, which is downloaded and verified against its pinned
-    SHA-256 first. With --mirror nothing is downloaded: the mirror's files are checked instead.
+    rebuilt locally from the publisher's original, which is downloaded and checked first: against its pinned
+    SHA-256, or, for OS Code-Point Open (OS serves only its latest release), by its content (columns, every
+    area's row count, the release named in its metadata), whose SHA-256 and release are then recorded and
+    printed. A refused download leaves the cache as it was. With --mirror nothing is downloaded: the
+    mirror's files are checked instead.
     """
     cat = get_catalogue()
     selected = [cat.dataset(n) for n in names] if names else None  # validates names before any download
@@ -85,14 +90,38 @@ def data_fetch(
         for f in d.files:
             where, _ = cat.locate(f)
             if f.recipe and where == "absent" and not cat.settings.base_url:
-                with err_console.status(f"deriving {d.name} (recipe {f.recipe}) …"):
-                    cat.path(f.path)
+                err_console.print(f"deriving {d.name} (recipe {f.recipe}) …")
+                cat.path(f.path, progressbar=_DownloadBars(f"{d.name}: downloading its inputs"))
                 derived += 1
             else:
                 cat.path(f.path, progressbar=PoochProgress(f.path) if where == "absent" else False)
             n += 1
     built = f" ({derived} derived locally)" if derived else ""
     err_console.print(f"{n} file(s) of {len(todo)} dataset(s) ready{built}")
+
+
+class _DownloadBars:
+    """pooch progress adapter that shows a bar for each download a recipe makes, and none when it makes none."""
+
+    def __init__(self, description: str) -> None:
+        self.description = description
+        self.total: int | None = None
+        self._bar: PoochProgress | None = None
+
+    def update(self, n: int) -> None:
+        if self._bar is None:
+            self._bar = PoochProgress(self.description)
+        self._bar.total = self.total
+        self._bar.update(n)
+
+    def reset(self) -> None:
+        if self._bar is not None:
+            self._bar.reset()
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 @data_app.command("verify")

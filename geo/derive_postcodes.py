@@ -25,13 +25,16 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["AREAS_DIR", "TOPOJSON"]
+__all__ = ["AREAS_DIR", "TOPOJSON", "check_codepoint"]
 
 AREAS_DIR = "postcodes/codepoint_open_2025_4"
 TOPOJSON = "boundaries/ons_uk_topojson_2014_2025_bsc.topo.json"
 SECTORS = "postcodes/postcode_sectors_gb_codepoint_2025_4.csv"
 DISTRICTS = "postcodes/postcode_districts_gb_codepoint_2025_4.csv"
-_ZIP = "os_codepoint_open_2025_4"
+_ZIP = "os_codepoint_open"
+_METADATA = "Doc/metadata.txt"
+_MIN_UNITS = 1_000_000  # GB has about 1.7 million unit postcodes (2025.4.0: 1,745,849)
+_MIN_AREAS = 100  # and 120 postcode areas
 _HEADERS = "Doc/Code-Point_Open_Column_Headers.csv"
 _COLUMNS = ["Postcode", "Positional_quality_indicator", "Eastings", "Northings", "Country_code",
             "NHS_regional_HA_code", "NHS_HA_code", "Admin_county_code", "Admin_district_code", "Admin_ward_code"]
@@ -45,22 +48,91 @@ def write_gzip_csv(text: str, path: Path) -> None:
         gz.write(text.encode("utf-8"))
 
 
+def _label(source: Path) -> str:
+    return f"dataset {_ZIP!r} ({source.name})"
+
+
+def _open_zip(source: Path) -> zipfile.ZipFile:
+    try:
+        return zipfile.ZipFile(source)
+    except zipfile.BadZipFile as exc:
+        raise InputError(f"{_label(source)}: not a zip file ({exc}); is it the Code-Point Open CSV zip?") from exc
+
+
+def _area_members(names: list[str], source: Path) -> list[str]:
+    csvs = sorted(n for n in names if re.fullmatch(r"(?:.*/)?Data/CSV/[a-z]{1,2}\.csv", n))
+    if not csvs:
+        raise InputError(f"{_label(source)}: no Data/CSV/<area>.csv members; is it the Code-Point Open "
+                         "CSV zip (not the GeoPackage or vector one)?")
+    return csvs
+
+
+def _release(archive: zipfile.ZipFile, names: list[str], source: Path) -> tuple[str, dict[str, int]]:
+    """Return the release named in Doc/metadata.txt (version, copyright date) and its unit count per area."""
+    text = archive.read(_member(names, _METADATA, source)).decode("latin-1")
+    fields = dict(re.findall(r"^([A-Z][A-Z ]+):\s*(\S+)\s*$", text, flags=re.MULTILINE))
+    version = fields.get("DATASET VERSION NUMBER")
+    if not version:
+        raise InputError(f"{_label(source)}:{_METADATA}: no 'DATASET VERSION NUMBER'; is it Code-Point Open?")
+    counts = {a.lower(): int(n) for a, n in re.findall(r"^\s+([A-Z]{1,2})\t(\d+)\s*$", text, flags=re.MULTILINE)}
+    return f"Code-Point Open {version} (copyright date {fields.get('COPYRIGHT DATE', 'not given')})", counts
+
+
+def check_codepoint(source: Path) -> str:
+    """Check that ``source`` is an OS Code-Point Open CSV release, whichever release OS now serves.
+
+    The zip must hold ``Doc/Code-Point_Open_Column_Headers.csv`` with Code-Point Open's ten columns,
+    ``Doc/metadata.txt`` naming the release and the number of units per postcode area, and one
+    ``Data/CSV/<area>.csv`` per area with exactly that many rows; in all at least a million units in at least
+    100 areas.
+
+    Returns
+    -------
+    str
+        The release, e.g. ``"Code-Point Open 2025.4.0 (copyright date 20251020), 1,745,849 units in 120 areas"``.
+
+    Raises
+    ------
+    InputError
+        Naming the file and what is wrong (not a zip, a member or column missing, a count that differs).
+    """
+    with _open_zip(source) as archive:
+        names = archive.namelist()
+        csvs = _area_members(names, source)
+        _columns(archive, names, source)
+        release, counts = _release(archive, names, source)
+        total = 0
+        for member in csvs:
+            area = Path(member).stem
+            try:
+                rows = archive.read(member).count(b"\n")
+            except (zipfile.BadZipFile, EOFError) as exc:  # a damaged or truncated member
+                raise InputError(f"{_label(source)}:{member}: cannot be read ({exc})") from exc
+            if counts.get(area) != rows:
+                raise InputError(f"{_label(source)}:{member}: {rows:,} rows, but {_METADATA} gives "
+                                 f"{counts.get(area, 'no count')} for area {area.upper()}")
+            total += rows
+    if total < _MIN_UNITS or len(csvs) < _MIN_AREAS:
+        raise InputError(f"{_label(source)}: {total:,} units in {len(csvs)} areas; Code-Point Open has at "
+                         f"least {_MIN_UNITS:,} in {_MIN_AREAS}")
+    return f"{release}, {total:,} units in {len(csvs)} areas"
+
+
+def _columns(archive: zipfile.ZipFile, names: list[str], source: Path) -> None:
+    headers = _member(names, _HEADERS, source)
+    columns = archive.read(headers).decode("latin-1").splitlines()
+    long_names = columns[1].split(",") if len(columns) > 1 else []
+    if [c.strip() for c in long_names] != _COLUMNS:
+        raise InputError(f"{_label(source)}:{headers}: columns {long_names!r} are not Code-Point Open's "
+                         f"{_COLUMNS!r}")
+
+
 def _build_areas(inputs: dict[str, Path], out: Path) -> None:
     source = inputs[_ZIP]
-    try:
-        archive = zipfile.ZipFile(source)
-    except zipfile.BadZipFile as exc:
-        raise InputError(f"{source}: not a zip file ({exc}); delete it and run 'farfromhome data fetch' again") from exc
-    with archive:
+    with _open_zip(source) as archive:
         names = archive.namelist()
-        headers = _member(names, _HEADERS, source)
-        columns = archive.read(headers).decode("latin-1").splitlines()
-        long_names = columns[1].split(",") if len(columns) > 1 else []
-        if [c.strip() for c in long_names] != _COLUMNS:
-            raise InputError(f"{source}:{headers}: columns {long_names!r} are not Code-Point Open's {_COLUMNS!r}")
-        csvs = sorted(n for n in names if re.fullmatch(r"(?:.*/)?Data/CSV/[a-z]{1,2}\.csv", n))
-        if not csvs:
-            raise InputError(f"{source}: no Data/CSV/<area>.csv members; is this the Code-Point Open CSV zip?")
+        csvs = _area_members(names, source)
+        _columns(archive, names, source)
         kept = dropped = 0
         for member in csvs:
             area = Path(member).stem
@@ -73,7 +145,7 @@ def _build_areas(inputs: dict[str, Path], out: Path) -> None:
             text = _area_table(frame).to_csv(index=False, lineterminator="\n")
             write_gzip_csv(text, out / AREAS_DIR / f"{area}.csv.gz")
         for doc, name in (("Doc/licence.txt", "LICENCE-codepoint-open.txt"),
-                          ("Doc/metadata.txt", "metadata-codepoint-open.txt")):
+                          (_METADATA, "metadata-codepoint-open.txt")):
             text = archive.read(_member(names, doc, source)).decode("latin-1")
             (out / AREAS_DIR / name).write_text(text, encoding="utf-8", newline="")
     logger.info("Code-Point Open: %d unit postcodes in %d areas (%d without coordinates dropped)",
@@ -83,7 +155,7 @@ def _build_areas(inputs: dict[str, Path], out: Path) -> None:
 def _member(names: list[str], suffix: str, source: Path) -> str:
     found = [n for n in names if n == suffix or n.endswith("/" + suffix)]
     if not found:
-        raise InputError(f"{source}: member {suffix!r} not found; is this the Code-Point Open CSV zip?")
+        raise InputError(f"{_label(source)}: member {suffix!r} not found; is it the Code-Point Open CSV zip?")
     return found[0]
 
 
@@ -156,9 +228,11 @@ register(Recipe(
            "postcode in standard form (outward code, one space, inward code); lad_code = Admin_district_code; "
            "ctyua_code = Admin_county_code where there is one, else Admin_district_code",
            "write one gzip CSV per postcode area; copy Doc/licence.txt and Doc/metadata.txt from Latin-1 to UTF-8"),
-    equality=("equal as data: the decompressed CSVs are byte-identical to the mirror's; the gzip wrapper "
-              "differs (the mirror's was written by another deflate implementation, with a file name and time)"),
+    equality=("equal as data: from release 2025.4.0 the decompressed CSVs, licence and metadata are "
+              "byte-identical to the mirror's; the gzip wrapper differs (the mirror's was written by another "
+              "deflate implementation, with a file name and time); a later release gives that release's data"),
     build=_build_areas,
+    checks={_ZIP: check_codepoint},
 ))
 
 register(Recipe(

@@ -32,6 +32,17 @@ GEOGRAPHY = {
     "roads/leeds-its-example.osm.pbf": ("ropensci/osmextract", "5380eb55683a3ee14ebfef3dcf0597a2a53ef659", "inst/its-example.osm.pbf"),
     "roads/england-srn-graph.csv": ("straint1/Highways_England_Network_Graph", "72cd18a2bc5d72bfe1f13e5e01fe1432bf997324", "SRN_region_graph.csv"),
     "roads/gb-motorways-osopenroads.fgb": ("tsl-imperial/roadbox", "f688666beeb58b3213ec35a90373423259d68ada", "data/motorways.fgb"),
+    "lookups/statistical_neighbours/sn_model_2025_wide.csv": ("dfe-analytical-services/CSC_outcomes_and_enablers", "2f5d11a431050523dab58810083259d3313029ae", "data-raw/sn_model_2025_wide.csv"),
+    "lookups/statistical_neighbours/sn_may_2025.xlsx": ("dfe-analytical-services/local-authority-interactive-tool", "2e30e3959a6ab8b2d22941b84764da41a40ac91b", "01_data/02_prod/sn_may_2025.xlsx"),
+}
+
+# the publishers' originals kept in the mirror (PROVENANCE-upstream.md): path -> (dataset name, repo, commit, path);
+# the two DfE files are byte for byte what their commit-pinned URLs serve (the names are those of
+# geo/originals.csv); OS's CSVs were zipped again, so that zip has no URL
+UPSTREAM = {
+    "upstream/dfe/lait/bds_long_0.parquet": ("dfe_lait_bds_long", "dfe-analytical-services/local-authority-interactive-tool", "2e30e3959a6ab8b2d22941b84764da41a40ac91b", "01_data/02_prod/bds_long_0.parquet"),
+    "upstream/dfe/csc/combined_cla_31_march_data.rds": ("dfe_csc_combined_cla_31_march", "dfe-analytical-services/CSC_outcomes_and_enablers", "47c0a7745719ee2b50473a38c47a1808abca69e7", "data/combined_cla_31_march_data.rds"),
+    "upstream/os/codepo_gb_2025_4_rezipped.zip": ("os_codepoint_open_2025_4_rezipped", "A-makarim/UCL-CSRI", "c356a23737e8e33008ddf3b3d9e5536da4d50384", "codepo_gb/"),
 }
 
 # derived files that farfromhome rebuilds locally (geo/derive_*.py), by path prefix -> recipe name
@@ -78,6 +89,8 @@ def care_sources(mirror: Path) -> dict[str, tuple[str, str, str, str]]:
 def dataset_name(rel: str) -> str:
     if rel.startswith("postcodes/codepoint_open_2025_4/"):
         return "codepoint_open"
+    if rel in UPSTREAM:
+        return UPSTREAM[rel][0]
     stem = Path(rel).name
     for suffix in (".csv.gz", ".osm.pbf", ".shp.zip", ".topo.json"):
         if stem.endswith(suffix):
@@ -88,10 +101,16 @@ def dataset_name(rel: str) -> str:
     release = re.search(r"ees_release_(\d{4})/", rel)
     if release:
         stem = f"ees{release.group(1)}_{stem}"
+    if rel.startswith("lookups/statistical_neighbours/"):
+        stem = f"statistical_neighbours_{stem}"
     return re.sub(r"[^a-z0-9]+", "_", stem.lower()).strip("_")
 
 
 def meta(rel: str) -> tuple[str, str, str]:
+    if rel.startswith("upstream/os/"):
+        return OS_CODEPOINT
+    if rel.startswith(("upstream/dfe/", "lookups/statistical_neighbours/")):
+        return OGL_DFE
     if rel.startswith("boundaries/"):
         return OGL_ONS
     if rel.startswith("lookups/"):
@@ -127,6 +146,14 @@ def main(mirror: Path, out: Path) -> None:
             repo, commit, path = GEOGRAPHY[rel]
             url = RAW.format(repo=repo, commit=commit, path=quote(path))
             source = f"{repo}@{commit[:10]}:{path}"
+        elif rel in UPSTREAM:
+            _, repo, commit, path = UPSTREAM[rel]
+            if rel.startswith("upstream/os/"):
+                source = (f"original: OS Code-Point Open 2025.4.0 CSV release as extracted in {repo}@{commit[:10]}:{path}, "
+                          "zipped again (see PROVENANCE-upstream.md)")
+            else:
+                url = RAW.format(repo=repo, commit=commit, path=quote(path))
+                source = f"original: {repo}@{commit[:10]}:{path} (see PROVENANCE-upstream.md)"
         elif rel in care:
             repo, commit, path, kind = care[rel]
             source = f"{repo}@{commit[:10]}:{path} ({kind})"

@@ -17,7 +17,7 @@ from geo.catalogue import Catalogue, all_datasets
 from geo.errors import ChecksumError, DataUnavailableError, InputError
 from geo.settings import Settings, get_settings
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # publishers.py: stand-ins for the originals
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # publishers.py: where the real originals are
 
 SMALL = "lookups/dfe_regions.csv"  # 280 bytes, a byte-for-byte copy with an official URL
 
@@ -130,21 +130,20 @@ def test_copy_is_fetched_from_its_official_url_through_the_publisher_proxy(mirro
 
 
 def test_lait_is_derived_from_dfe_original_and_verified(mirror, tmp_path, http_mirror, caplog):
-    from publishers import _lait_parquet
+    from publishers import ORIGINALS
 
     from geo.derive import all_originals
 
     root, url = http_mirror
-    original = _lait_parquet(mirror, tmp_path / "bds_long_0.parquet")
     pin = all_originals()["dfe_lait_bds_long"]
-    assert hashlib.sha256(original.read_bytes()).hexdigest() == pin.sha256  # the pin is this test build's
-    _publisher(root, pin.url, original)
+    _publisher(root, pin.url, mirror / ORIGINALS["dfe_lait_bds_long"])  # the publisher's real file
     cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
     rel = "care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv"
     p = cat.path(rel)
     assert p == tmp_path / "cache" / rel and p.read_bytes() == (mirror / rel).read_bytes()
     manifest = json.loads((tmp_path / "cache" / "derived" / "recipes" / "dfe_lait_cla.json").read_text())
     assert manifest["inputs"] == {"dfe_lait_bds_long": pin.sha256}
+    assert manifest["originals"]["dfe_lait_bds_long"]["sha256"] == pin.sha256
     assert manifest["outputs"][rel]["sha256"] == hashlib.sha256(p.read_bytes()).hexdigest()
     assert manifest["farfromhome"] and manifest["steps"]
     # a derived file changed after it was built is reported, then rebuilt with a warning
@@ -156,16 +155,18 @@ def test_lait_is_derived_from_dfe_original_and_verified(mirror, tmp_path, http_m
 
 
 def test_mismatching_original_is_refused(mirror, tmp_path, http_mirror):
-    from publishers import _lait_parquet
+    from publishers import ORIGINALS
 
     from geo.derive import all_originals
 
     root, url = http_mirror
-    original = _lait_parquet(mirror, tmp_path / "bds_long_0.parquet")
-    original.write_bytes(original.read_bytes()[:-100] + b"x" * 100)  # not the pinned file
+    original = tmp_path / "bds_long_0.parquet"
+    real = (mirror / ORIGINALS["dfe_lait_bds_long"]).read_bytes()
+    original.write_bytes(real[:-100] + b"x" * 100)  # not the pinned file
     _publisher(root, all_originals()["dfe_lait_bds_long"].url, original)
     cat = Catalogue(Settings(cache_dir=tmp_path / "cache", publisher_url=url))
-    with pytest.raises(ChecksumError, match="dataset 'dfe_lait_bds_long': download from .* was refused"):
+    with pytest.raises(ChecksumError, match=r"dataset 'dfe_lait_bds_long': the download from .* was refused: "
+                                            r"SHA-256 \w+…, not the pinned 8277a891ae73…; not a readable parquet"):
         cat.path("care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv")
     assert not (tmp_path / "cache" / "care").exists()
     assert not list((tmp_path / "cache").rglob("bds_long_0.parquet"))

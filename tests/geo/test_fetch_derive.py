@@ -1,19 +1,17 @@
 """Verified derived caches; 'data list' in 80 columns; and, end to end, a user with internet and no mirror.
 
-The end-to-end tests serve the publishers' originals (built from the mirror by ``publishers.py``) and every
-catalogued copy over real HTTP on 127.0.0.1, laid out by host as the official URLs are, with no derived
-file and no mirror: ``data fetch`` must rebuild every derived dataset equal to the mirror's, and ``demo``
-must run from an empty cache.
+The end-to-end tests serve the publishers' real originals (the mirror's ``upstream/``, laid out by
+``publishers.py``) and every catalogued copy over real HTTP on 127.0.0.1, by host as the official URLs are,
+with no derived file and no mirror: ``data fetch`` into an empty cache must rebuild every derived dataset as
+its recipe's equality claim states (OS's zip accepted as an unpinned latest release, its SHA-256
+recorded), and ``demo`` must then run.
 """
 
 from __future__ import annotations
 
-import functools
 import gzip
 import hashlib
-import http.server
 import sys
-import threading
 from pathlib import Path
 
 import pandas as pd
@@ -114,37 +112,25 @@ def test_data_list_is_readable_in_80_columns(mirror):
     dataset, status, origin = ("".join(c[i] for c in cells) for i in (0, 2, 3))
     assert "dfe_regions" in dataset and "mirror ok" in status
     compact = origin.replace(" ", "")
-    assert "derivedfromOrdnanceSurvey(Code-PointOpen2025.4)original" in compact  # what it is built from
+    assert "derivedfromOrdnanceSurvey(Code-PointOpen)original" in compact  # what it is built from
     assert "mirroronly(norecipe)" in compact  # datasets without a recipe say so
 
 
 # -- a user with internet and no mirror -------------------------------------------------------------------
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def publisher_server(mirror, tmp_path_factory):
-    """The publishers' originals and copies on 127.0.0.1 by host; yields (url, originals)."""
-    from publishers import build_originals, publisher_tree
+    """The publishers' real originals and the catalogued copies on 127.0.0.1 by host; yields (url, originals)."""
+    from publishers import publisher_tree, serve
 
-    base = tmp_path_factory.mktemp("publishers")
-    originals = build_originals(mirror, base / "originals")
-    publisher_tree(mirror, originals, base / "served")
-    handler = functools.partial(_QuietHandler, directory=str(base / "served"))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}", originals
-    finally:
-        server.shutdown()
-        server.server_close()
+    root = tmp_path_factory.mktemp("publishers") / "served"
+    originals = publisher_tree(mirror, root)
+    with serve(root) as url:
+        yield url, originals
 
 
 @pytest.fixture(scope="module")
 def no_mirror_cache(tmp_path_factory):
-    """One cache for the no-mirror tests: empty for the first (the demo); the fetch test reuses its work."""
+    """One cache for the no-mirror tests: empty for the first (the fetch); the demo reuses what it derived."""
     return tmp_path_factory.mktemp("no-mirror") / "cache"
 
 
@@ -155,38 +141,49 @@ def no_mirror(monkeypatch, publisher_server):
 
 
 @pytest.mark.slow
-def test_demo_runs_from_an_empty_cache_without_a_mirror(no_mirror, no_mirror_cache, tmp_path):
-    cache, out = no_mirror_cache, tmp_path / "out"
+def test_fetch_derives_every_recipe_as_its_equality_claim_states(no_mirror, mirror, publisher_server,
+                                                                  no_mirror_cache, caplog):
+    from geo.catalogue import Catalogue
+    from geo.derive import LATEST_RELEASE, recipes
+    from geo.settings import Settings
+
+    cache = no_mirror_cache
     assert not cache.exists()
-    result = runner.invoke(app, ["--cache-dir", str(cache), "demo", "--la", "Rutland", "--focus", "Rutland",
-                                 "--network", "none", "--out", str(out)])
-    assert result.exit_code == 0, result.output
-    assert (out / "index.html").is_file()
-    derived = {p.stem for p in (cache / "derived" / "recipes").glob("*.json")}
-    assert {"codepoint_open_areas", "postcode_centroids", "dfe_lait_cla", "dfe_cla_characteristics"} <= derived
-    assert (cache / "originals" / "os" / "codepo_gb_2025_4.zip").is_file()
-
-
-@pytest.mark.slow
-def test_fetch_derives_every_recipe_equal_to_the_mirror(no_mirror, mirror, publisher_server, no_mirror_cache):
-    from geo.derive import all_originals
-
-    for name, path in publisher_server[1].items():  # the pins are those of the files this test builds
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == all_originals()[name].sha256, name
-    cache = no_mirror_cache  # what the demo test derived is reused; the rest is derived now
     derived = [d.name for d in all_datasets().values() if d.recipe]
-    result = runner.invoke(app, ["--cache-dir", str(cache), "data", "fetch", *derived])
+    with caplog.at_level("WARNING", logger="geo.catalogue"):
+        result = runner.invoke(app, ["--cache-dir", str(cache), "data", "fetch", *derived])
     assert result.exit_code == 0, result.output
     assert "derived locally" in result.output
     files = [f for d in all_datasets().values() if d.recipe for f in d.files]
     assert len(files) == 135
     for f in files:
+        claim = recipes()[f.recipe].equality
         ours, theirs = (cache / f.path).read_bytes(), (mirror / f.path).read_bytes()
-        if f.path.endswith(".gz"):  # equal as data: same CSV text, another gzip wrapper
-            ours, theirs = gzip.decompress(ours), gzip.decompress(theirs)
-        else:  # byte-identical: the catalogue's own checksum holds
+        if claim == "byte-identical" or not f.path.endswith(".gz"):  # the catalogue's own checksum holds
             assert hashlib.sha256(ours).hexdigest() == f.sha256, f.path
-        assert ours == theirs, f.path
+        else:  # equal as data: same CSV text, another gzip wrapper
+            assert claim.startswith("equal as data"), f.recipe
+            assert gzip.decompress(ours) == gzip.decompress(theirs), f.path
+    # OS's zip is not pinned (OS serves only its latest release): accepted on its content, its SHA-256 recorded
+    served_zip = publisher_server[1]["os_codepoint_open"]
+    used = {u["original"]: u for u in Catalogue(Settings(cache_dir=cache)).originals_used()}
+    assert set(used) == {"os_codepoint_open", "dfe_lait_bds_long", "dfe_csc_combined_cla_31_march"}
+    assert used["os_codepoint_open"]["pinned"] == LATEST_RELEASE
+    assert used["os_codepoint_open"]["sha256"] == hashlib.sha256(served_zip.read_bytes()).hexdigest()
+    assert used["os_codepoint_open"]["release"].startswith("Code-Point Open 2025.4.0")
+    notes = [r.getMessage() for r in caplog.records if "os_codepoint_open" in r.getMessage()]
+    assert len(notes) == 1 and "using Code-Point Open 2025.4.0" in notes[0]  # said in one line, not silently
     result = runner.invoke(app, ["--cache-dir", str(cache), "data", "verify", *derived], env={"COLUMNS": "300"})
     assert result.exit_code == 0, result.output
     assert f"{len(derived)} dataset(s) present, 0 with a bad checksum" in result.output
+
+
+@pytest.mark.slow
+def test_demo_runs_without_a_mirror(no_mirror, no_mirror_cache, tmp_path):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["--cache-dir", str(no_mirror_cache), "demo", "--la", "Stockport", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert (out / "index.html").is_file()
+    derived = {p.stem for p in (no_mirror_cache / "derived" / "recipes").glob("*.json")}
+    assert {"codepoint_open_areas", "postcode_centroids", "dfe_lait_cla", "dfe_cla_characteristics"} <= derived
+    assert (no_mirror_cache / "upstream" / "os" / "codepo_gb_latest.zip").is_file()
