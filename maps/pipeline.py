@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo.catalogue import originals_used
 from geo.csvsafe import to_csv
 from geo.errors import InputError
 from maps import report
@@ -162,7 +163,8 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions | 
         steps_run = [{"name": s.name, "label": s.label, "section": s.section, "seconds": timings[s.name]}
                      for s in planned]
         write_run_json(stage, settings=settings, timings=timings, synthetic=ctx.synthetic,
-                       skipped=[(s.step, s.reason) for s in skipped], extra={"steps": steps_run, **facts})
+                       skipped=[(s.step, s.reason) for s in skipped],
+                       extra={"steps": steps_run, "originals": originals_used(), **facts})
     out = Path(out)
     return JobResult(out=out, index=out / index.name, summary=sentences, skipped=skipped, timings=timings,
                      focus=ctx.focus, data_quality=quality)

@@ -74,6 +74,7 @@ def test_selected_steps_write_the_same_tables_as_the_whole_run(own: ChildLevelDa
     assert left_out == {s.label for s in STEPS if s.name not in ("roads", "placements")}
     run = json.loads((tmp_path / "part" / "run.json").read_text(encoding="utf-8"))
     assert [s["name"] for s in run["steps"]] == ["roads", "placements"]
+    assert run["originals"] == []  # the mirror's files were read as they are: no publisher's original behind them
     assert {s["step"] for s in run["skipped"]} >= left_out
     index = (tmp_path / "part" / "index.html").read_text(encoding="utf-8")
     assert "Where children are placed" in index and "Children's homes and places" not in index
