@@ -12,6 +12,7 @@ import html
 import io
 import logging
 import math
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,7 +33,7 @@ from geo.settings import LA_VINTAGE
 from maps import la_report_figures as figs
 from maps.la_report_children import ChildPart, SurfaceWindow, child_part, surface_window
 from maps.la_report_data import COMPARE, ROLE_LA, ROLE_NEIGHBOUR, CompareMeasure, Comparison, comparison, symbol_text
-from maps.outputs import staged_output
+from maps.outputs import staged_output, write_run_json
 from provision.homes import latest_complete_year
 from provision.returns import ChildLevelData, synthetic_return
 
@@ -46,6 +47,7 @@ SYNTHETIC_YEARS = range(2021, 2025)
 """Years :func:`provision.returns.synthetic_return` can generate."""
 REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
 _FIRST_YEAR = 2014
+_NEAR_M = 30_000.0
 _RC = {"font.size": 7.5, "font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42,
        "axes.titlesize": 8.5, "legend.fontsize": 7.5}
 _SUPPLY_SRC = "Ofsted children's homes at 31 March {year}, located by LA (public list)"
@@ -98,6 +100,7 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
     -----
     Distances are straight-line miles (DfE method) unless a column says road; maps are drawn in EPSG:27700.
     """
+    t0 = time.perf_counter()
     year = latest_complete_year() if year is None else year
     if not isinstance(year, int) or not _FIRST_YEAR <= year <= 2025:
         raise InputError(f"--year {year!r}: the report's public figures cover {_FIRST_YEAR}-2025")
@@ -124,6 +127,13 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
         charts = _charts(rep)
         (stage / REPORT_HTML).write_text(_html(rep, charts), encoding="utf-8")
         _pdf(rep, stage / REPORT_PDF)
+        syn = part is not None and part.synthetic
+        write_run_json(stage, settings={"LA": code, "LA name": comp.la_name, "year": year,
+                                        "statistical neighbours": neighbours,
+                                        "child-level data": "synthetic" if syn else ("your return" if part else "none"),
+                                        "seed": seed if syn else None},
+                       timings={"total": round(time.perf_counter() - t0, 1)}, synthetic=syn,
+                       skipped=[] if part else [("child-level parts", "no return given (-e) and synthetic=False")])
     logger.info("LA report for %s (%d) written to %s", comp.la_name, year, out)
     return Path(out) / REPORT_HTML
 
@@ -137,7 +147,7 @@ def measure_year(comp: Comparison, measure: str, year: int) -> int:
 
 
 # ------------------------------------------------------------------------------------------------- charts
-_Chart = tuple[str, Callable[[Figure], None], tuple[float, float], str, str]
+_Chart = tuple[str, Callable[[Figure, tuple[float, float, float, float]], None], tuple[float, float], str, str]
 """(id, draw(figure), size in inches, caption, source line)."""
 
 
@@ -161,8 +171,11 @@ def _charts(rep: _Report) -> list[_Chart]:
         out.append(("flows", _one(lambda ax: figs.flow_map(ax, p, la=c.la, las=rep.las), kind="map"), (7.1, 6.5),
                     f"Where {c.la_name}'s children are placed (out) and which LAs place children in it (in): every "
                     f"flow, numbered as in the tables; straight line between a point inside each LA.{lab}",
-                    f"{p.source}; ONS boundaries. Placements at 31 March {rep.year if not p.synthetic else ''}"
-                    f"{_syn_year(rep)}. Counts under 5 hidden."))
+                    f"{p.source}; ONS boundaries.{_syn_year(rep)} Counts under 5 hidden."))
+        out.append(("flows-near", _one(lambda ax: figs.flow_map(ax, p, la=c.la, las=rep.las, near_m=_NEAR_M),
+                                       kind="map"), (7.1, 5.0),
+                    f"The same flows near {c.la_name} (its bounds and {_NEAR_M / 1000:g} km around), labelled as in "
+                    f"the tables.{lab}", f"{p.source}; ONS boundaries.{_syn_year(rep)} Counts under 5 hidden."))
         out.append(("bands", _one(lambda ax: figs.band_bars(ax, p), kind="bands"), (7.1, 2.4),
                     f"{c.la_name}'s placements by straight-line distance from home (DfE bands).{lab}",
                     f"{p.source}.{_syn_year(rep)} Counts under 5 suppressed."))
@@ -170,7 +183,7 @@ def _charts(rep: _Report) -> list[_Chart]:
     out.append(("surface", _one(lambda ax: figs.surface_map(ax, w, la=c.la, las=rep.las), kind="surface"), (7.1, 5.6),
                 f"Straight-line distance from each 1 km cell to the nearest children's-home place, around "
                 f"{c.la_name} (31 March {w.year}).",
-                f"{_SUPPLY_SRC.format(year=w.year)}: {w.rule}. Year {w.year}. {ATTRIBUTION}"))
+                f"Ofsted: {w.rule}. Year {w.year}. {ATTRIBUTION}"))
     return out
 
 
@@ -179,20 +192,25 @@ _MARGINS = {"rank": (0.3, 0.97, 0.85, 0.17), "series": (0.08, 0.74, 0.85, 0.1), 
 """Axes position (left, right, top, bottom) of each kind of chart, as fractions of its figure."""
 
 
-def _one(draw: Callable[..., None], *, kind: str, legend: bool = False) -> Callable[[Figure], None]:
-    def fig_draw(fig: Figure) -> None:
+_Rect = tuple[float, float, float, float]
+"""(left, bottom, width, height) as fractions of a figure."""
+
+
+def _one(draw: Callable[..., None], *, kind: str, legend: bool = False) -> Callable[[Figure, _Rect], None]:
+    """Wrap a chart so that it draws into one band ``rect`` of a figure (all of it for the HTML's SVG)."""
+    def fig_draw(fig: Figure, rect: _Rect) -> None:
         left, right, top, bottom = _MARGINS[kind]
-        fig.subplots_adjust(left=left, right=right, top=top, bottom=bottom)
-        ax = fig.add_subplot(111)
+        x, y, w, h = rect
+        ax = fig.add_axes((x + left * w, y + bottom * h, (right - left) * w, (top - bottom) * h))
         draw(ax)
         if legend:
             ax.legend(fontsize=7.5, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return fig_draw
 
 
-def _svg(draw: Callable[[Figure], None], size: tuple[float, float]) -> str:
+def _svg(draw: Callable[[Figure, _Rect], None], size: tuple[float, float]) -> str:
     fig = Figure(figsize=size)
-    draw(fig)
+    draw(fig, (0.0, 0.0, 1.0, 1.0))
     buf = io.StringIO()
     fig.savefig(buf, format="svg", metadata={"Creator": "farfromhome", "Date": None})
     text = buf.getvalue()
@@ -247,7 +265,7 @@ def _html(rep: _Report, charts: list[_Chart]) -> str:
                  '<a href="#sources">Sources</a> <a href="report.pdf">PDF (A4)</a></nav></header><main>')
     # neighbours
     rows = "".join(f"<tr><td>{_num(str(n.rank), value=n.rank, source=NEIGHBOURS_SOURCE, year=2025)}</td>"
-                   f"<td>{e(n.la_name)}</td><td>{e(n.closeness)}</td></tr>" for n in c.neighbours)
+                   f'<td class="t">{e(n.la_name)}</td><td class="t">{e(n.closeness)}</td></tr>' for n in c.neighbours)
     parts.append(f'<section id="neighbours"><h2>Its ten statistical neighbours</h2><p>The LAs DfE judges most '
                  f'like {e(c.la_name)} (closest first), as used in LAIT and DfE\'s benchmarking tools.</p>'
                  f'<div class="scroll"><table><thead><tr><th scope="col">rank</th><th scope="col">LA</th>'
@@ -314,7 +332,8 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
                      _num(f"{r.straight_distance_miles:,.1f}", value=r.straight_distance_miles,
                           source="ONS boundaries: straight line between a point inside each LA, EPSG:27700",
                           year=LA_VINTAGE))
-            rows.append(f"<tr><td>{prefix}{i}</td><td>{e(str(r.other_la_name))}</td><td>{kids}</td><td>{miles}</td>"
+            rows.append(f'<tr><td class="t">{prefix}{i}</td><td class="t">{e(str(r.other_la_name))}</td>'
+                        f"<td>{kids}</td><td>{miles}</td>"
                         "</tr>")
         if not rows:
             return f"<p>{e(caption)}: none in this data.</p>"
@@ -322,7 +341,7 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
                 '<th scope="col">LA</th><th scope="col">children</th><th scope="col">straight-line miles between '
                 f'the LAs</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
-    flows = (f'<section id="placed"><h2>Where its children are placed{tag}</h2>{figure("flows")}'
+    flows = (f'<section id="placed"><h2>Where its children are placed{tag}</h2>{figure("flows")}{figure("flows-near")}'
              f'<div class="two">{flows_table(p.flows_out, "O", f"Placed out: {rep.name} children in other LAs")}'
              f'{flows_table(p.flows_in, "I", f"Placed in: other LAs children in {rep.name}")}</div>'
              f'<p class="provenance">Source: {e(p.source)}.</p></section>')
@@ -393,10 +412,10 @@ nav{display:flex;flex-wrap:wrap;gap:.4em 1em;padding:.5em 0;border-bottom:1px so
 .syn{background:#b58900;color:#fff;font-size:.75rem;padding:1px 5px;border-radius:3px;vertical-align:middle}
 .scroll{overflow-x:auto;max-width:100%}table{border-collapse:collapse;margin:.6em 0;font-size:.9rem}
 th,td{border-bottom:1px solid #ddd;padding:3px 8px;text-align:right;vertical-align:top}
-th[scope=row],td:nth-child(2){text-align:left}thead th{background:#f3f3f3;font-weight:600;text-align:left}
+th[scope=row],td.t{text-align:left}thead th{background:#f3f3f3;font-weight:600;text-align:left}
 table.compare th[scope=col]{min-width:7em}caption{text-align:left;font-weight:600;padding:.3em 0}
 tr.me{background:#fbe3e0;font-weight:600}.role{display:block;font-weight:400;color:#666;font-size:.8rem}
-figure{margin:1.2em 0}figure svg{width:100%;height:auto;display:block}figcaption{font-size:.9rem}
+figure{margin:1.2em 0}figure svg{width:100%;height:auto;max-height:85vh;display:block}figcaption{font-size:.9rem}
 .two{display:grid;grid-template-columns:repeat(auto-fit,minmax(300px,1fr));gap:1em}
 data{cursor:help}a:focus,data:focus{outline:2px solid #0b5cad}
 @media print{nav{display:none}}
@@ -416,9 +435,17 @@ def _syn_year(rep: _Report) -> str:
 
 
 def _source_of(c: Comparison, m: CompareMeasure) -> str:
-    srcs = c.table.loc[(c.table["measure"] == m.name) & c.table["value"].notna(), "source"].unique()
-    files = sorted({s.split(" (")[0] for s in srcs})
-    return "; ".join(files[:3]) + (f" and {len(files) - 3} more files" if len(files) > 3 else "")
+    """A short source line for a measure's chart (the cells' titles and tables/comparison.csv name each file)."""
+    import re
+
+    srcs = " ".join(c.table.loc[(c.table["measure"] == m.name) & c.table["value"].notna(), "source"].unique())
+    folders = sorted(set(re.findall(r"dfe_cla/([^/]+)/", srcs)))
+    parts = ["Ofsted children's homes and places (provider lists)"] if "Ofsted" in srcs else []
+    if folders:
+        parts.append("DfE children looked after (" + ", ".join(f.replace("_", " ") for f in folders) + ")")
+    if "population" in srcs:
+        parts.append("ONS population 0-17 via DfE (computed per 10,000)")
+    return "; ".join(parts) or "DfE"
 
 
 # ---------------------------------------------------------------------------------------------------- PDF
@@ -450,7 +477,7 @@ def _pdf(rep: _Report, path: Path) -> None:
     _table(ax, ["rank", "statistical neighbour", "DfE closeness"],
            [[str(n.rank), n.la_name, n.closeness] for n in c.neighbours], widths=[0.1, 0.55, 0.35],
            title=f"Source: {NEIGHBOURS_SOURCE}.")
-    ax = fig.add_axes((0.07, 0.1, 0.86, 0.52))
+    ax = fig.add_axes((0.07, 0.17, 0.86, 0.46))
     years = {m.name: measure_year(c, m.name, rep.year) for m in COMPARE}
     rows = []
     for code in c.areas():
@@ -460,13 +487,13 @@ def _pdf(rep: _Report, path: Path) -> None:
             r = t[(t["area_code"] == code) & (t["measure"] == m.name)].iloc[0]
             row.append(m.fmt.format(float(r["value"])) if pd.notna(r["value"]) else str(r["symbol"]))
         rows.append([_short(str(r["area_name"]), 24), *row])
-    short = ["CLA per 10k", "places per 10k", "supply gap per 10k", "% CH outside LA", "% CLA outside LA",
-             "% CLA > 20 mi"]
+    short = ["CLA per\n10,000", "places per\n10,000", "supply gap\nper 10,000", "% CH\noutside LA",
+             "% CLA\noutside LA", "% CLA over\n20 miles"]
     _table(ax, ["area", *[f"{s}\n({years[m.name]})" for s, m in zip(short, COMPARE, strict=True)]], rows,
            widths=[0.28, *[0.12] * 6], bold_row=0,
            title="Rows: the LA, its ten neighbours (closest first), region, England. CH children's homes; CLA "
            "children looked after; c suppressed, x not available. Sources: " + "; ".join(
-               sorted({_source_of(c, m) for m in COMPARE}))[:600])
+               dict.fromkeys(_source_of(c, m) for m in COMPARE)) + ". Each value's file: tables/comparison.csv.")
     for kind, ids in (("ranked", [f"rank-{m.name}" for m in COMPARE]), ("series", [f"series-{m.name}"
                                                                                   for m in COMPARE])):
         for half in (ids[:3], ids[3:]):
@@ -476,7 +503,9 @@ def _pdf(rep: _Report, path: Path) -> None:
                 _place(fig, charts[cid], top=0.93 - i * 0.3, height=0.27)
     if rep.part is not None:
         fig = page("Where its children are placed" + (" (SYNTHETIC)" if syn else ""))
-        _place(fig, charts["flows"], top=0.93, height=0.6)
+        _place(fig, charts["flows"], top=0.93, height=0.86)
+        fig = page("Where its children are placed: near the LA, and distance bands" + (" (SYNTHETIC)" if syn else ""))
+        _place(fig, charts["flows-near"], top=0.93, height=0.6)
         _place(fig, charts["bands"], top=0.3, height=0.2)
         p = rep.part
         for frame, prefix, label in ((p.flows_out, "O", f"Placed out: {c.la_name}'s children in other LAs"),
@@ -500,8 +529,8 @@ def _pdf(rep: _Report, path: Path) -> None:
                  _f(ex.at[k, "median_excess_straight_miles"], "{:,.1f}"),
                  _f(ex.at[k, "pct_over_20_miles_beyond"], "{:,.0f}")] for k in order]
         ax = fig.add_axes((0.07, 0.62, 0.86, 0.31))
-        _table(ax, ["LA", "K2 placements", "median excess (miles)", "% > 20 miles beyond nearest"], rows,
-               widths=[0.4, 0.16, 0.2, 0.24], bold_row=0 if order and order[0] == c.la else None,
+        _table(ax, ["LA", "K2 placements", "median excess (miles)", "% over 20 miles beyond"], rows,
+               widths=[0.38, 0.16, 0.22, 0.24], bold_row=0 if order and order[0] == c.la else None,
                title=f"Source: {rep.part.source}; {_SUPPLY_SRC.format(year=rep.year)}. Straight line.")
         top = 0.57
     _place(fig, charts["surface"], top=top, height=min(0.5, top - 0.1))
@@ -513,13 +542,14 @@ def _pdf(rep: _Report, path: Path) -> None:
             pdf.savefig(f)
 
 
-def _place(fig: Figure, chart: tuple[Callable[[Figure], None], tuple[float, float], str, str], *, top: float,
+def _place(fig: Figure, chart: tuple[Callable[[Figure, _Rect], None], tuple[float, float], str, str], *, top: float,
            height: float) -> None:
-    """Draw a chart into a band of an A4 page, with its caption and source under it."""
+    """Draw a chart into a band of an A4 page (``top`` and ``height`` as fractions), caption and source under it."""
     draw, _, cap, src = chart
-    sub = fig.add_subfigure(fig.add_gridspec(1, 1, left=0.05, right=0.95, top=top, bottom=top - height)[0])
-    draw(sub)  # type: ignore[arg-type]
-    fig.text(0.07, top - height - 0.004, _wrap(f"{cap} Source: {src}", 140), fontsize=7, va="top", color="#333333")
+    cap_h = 0.045
+    draw(fig, (0.05, top - height + cap_h, 0.9, height - cap_h))
+    fig.text(0.07, top - height + cap_h - 0.002, _wrap(f"{cap} Source: {src}", 135), fontsize=7, va="top",
+             color="#333333")
 
 
 def _table(ax: object, header: list[str], rows: Sequence[Sequence[str]], *, widths: list[float], title: str,

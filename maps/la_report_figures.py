@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.colors import BoundaryNorm, ListedColormap
 from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
+from matplotlib.patches import FancyArrowPatch, Patch
 
 from distance.straight import METRES_PER_MILE
 from maps.la_report_children import ChildPart, SurfaceWindow
@@ -103,10 +103,11 @@ def time_series(ax: Axes, comp: Comparison, measure: CompareMeasure) -> None:
     ax.spines[["top", "right"]].set_visible(False)
 
 
-def flow_map(ax: Axes, part: ChildPart, *, la: str, las: gpd.GeoDataFrame) -> None:
+def flow_map(ax: Axes, part: ChildPart, *, la: str, las: gpd.GeoDataFrame, near_m: float | None = None) -> None:
     """Every flow out of and into the LA, numbered like the tables beside it (EPSG:27700).
 
-    Line width grows with the children (flows of fewer than 5 are thin and dashed: their count is hidden).
+    Line width grows with the children (flows of fewer than 5 are thin and dashed: their count is hidden). With
+    ``near_m`` (metres) the map shows only the LA's bounds plus that margin, to tell the nearby flows apart.
     """
     centre = las.geometry.representative_point()
     flows = pd.concat([part.flows_out.assign(direction="out"), part.flows_in.assign(direction="in")],
@@ -115,6 +116,9 @@ def flow_map(ax: Axes, part: ChildPart, *, la: str, las: gpd.GeoDataFrame) -> No
     codes = [la, *flows["other_la"].unique()]
     xmin, ymin, xmax, ymax = las.loc[codes].total_bounds
     pad = 0.05 * max(xmax - xmin, ymax - ymin, 50_000)
+    if near_m is not None:
+        xmin, ymin, xmax, ymax = las.loc[[la]].total_bounds
+        xmin, ymin, xmax, ymax, pad = xmin - near_m, ymin - near_m, xmax + near_m, ymax + near_m, 0.0
     las.plot(ax=ax, color="#f2f2f2", edgecolor="#bbbbbb", linewidth=0.3)
     las.loc[[la]].plot(ax=ax, color="#f4c7c3", edgecolor=LA_COLOUR, linewidth=1.0)
     x0, y0 = centre[la].x, centre[la].y
@@ -126,17 +130,25 @@ def flow_map(ax: Axes, part: ChildPart, *, la: str, las: gpd.GeoDataFrame) -> No
             hidden = pd.isna(r.children)
             width = 0.6 if hidden else 0.8 + 3.2 * float(r.children) / biggest
             src, dst = ((x0, y0), (x1, y1)) if direction == "out" else ((x1, y1), (x0, y0))
-            ax.annotate("", xy=dst, xytext=src, arrowprops={
-                "arrowstyle": "-|>", "color": colour, "linewidth": width, "linestyle": "--" if hidden else "-",
-                "connectionstyle": f"arc3,rad={0.15 * offset}", "shrinkA": 0, "shrinkB": 2, "mutation_scale": 6,
-                "alpha": 0.85})
-            ax.annotate(f"{'O' if direction == 'out' else 'I'}{i}", (x1, y1),
-                        xytext=(3 * offset, 3 * offset), textcoords="offset points", fontsize=7, color=colour,
-                        fontweight="bold")
+            ax.add_patch(FancyArrowPatch(src, dst, arrowstyle="-|>", color=colour, linewidth=width,
+                                         linestyle="--" if hidden else "-", connectionstyle=f"arc3,rad={0.15 * offset}",
+                                         shrinkA=0, shrinkB=2, mutation_scale=6, alpha=0.85))
+            inside = near_m is None or (xmin < x1 < xmax and ymin < y1 < ymax)
+            if inside:
+                ax.annotate(f"{'O' if direction == 'out' else 'I'}{i}", (x1, y1),
+                            xytext=(4 * offset, 4 * offset), textcoords="offset points", fontsize=7,
+                            color=colour, fontweight="bold")
     ax.set_xlim(xmin - pad, xmax + pad)
     ax.set_ylim(ymin - pad, ymax + pad)
     ax.set_aspect("equal")
     ax.set_axis_off()
+    if near_m is not None:
+        for code, p in centre.items():
+            if code != la and xmin < p.x < xmax and ymin < p.y < ymax:
+                ax.annotate(_wrap(str(las.at[code, "la_name"]), 14), (p.x, p.y), xytext=(0, -9),
+                            textcoords="offset points", fontsize=7, ha="center", color="#555555")
+        _scale_bar(ax, length_m=10_000)
+        return
     _scale_bar(ax)
     ax.legend(handles=[Line2D([], [], color=OUT_COLOUR, linewidth=2, label="placed out: O1, O2 … (table)"),
                        Line2D([], [], color=IN_COLOUR, linewidth=2, label="placed in by other LAs: I1, I2 …"),
