@@ -64,7 +64,7 @@ def statistical_neighbours(la: str | int) -> list[str]:
 
 
 def statistical_neighbours_closeness(la: str | int) -> list[Neighbour]:
-    """An LA's ten DfE statistical neighbours with their names, rank and DfE's closeness label.
+    """Return an LA's ten DfE statistical neighbours with their names, rank and DfE's closeness label.
 
     Raises
     ------
@@ -129,7 +129,7 @@ def _code(by_number: dict[str, str], number: str, *, path: Path, row: int, colum
 
 
 def _neighbours_file() -> Path:
-    """The one place the model is found: the catalogue when it lists the file, else the local mirror."""
+    """Find the model (the one place): through the catalogue when it lists the file, else in the local mirror."""
     if any(f.path == NEIGHBOURS_PATH for d in all_datasets().values() for f in d.files):
         return data_path(NEIGHBOURS_PATH)
     mirror = get_catalogue().settings.mirror

@@ -22,6 +22,7 @@ import matplotlib
 import pandas as pd
 from matplotlib.backends.backend_pdf import PdfPages
 from matplotlib.figure import Figure
+from matplotlib.transforms import Bbox
 
 import boundaries
 from boundaries.neighbours import NEIGHBOURS_SOURCE
@@ -48,8 +49,6 @@ SYNTHETIC_YEARS = range(2021, 2025)
 REPORT_HTML, REPORT_PDF = "report.html", "report.pdf"
 _FIRST_YEAR = 2014
 _NEAR_M = 30_000.0
-_RC = {"font.size": 7.5, "font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42,
-       "axes.titlesize": 8.5, "legend.fontsize": 7.5}
 _SUPPLY_SRC = "Ofsted children's homes at 31 March {year}, located by LA (public list)"
 
 
@@ -121,7 +120,9 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
         notes += part.notes
     window = surface_window(code, las=las, year=year)
     rep = _Report(comp=comp, part=part, window=window, las=las, year=year, name=comp.la_name, notes=notes)
-    with staged_output(Path(out)) as stage, matplotlib.rc_context(_RC):
+    with staged_output(Path(out)) as stage, matplotlib.rc_context(
+            {"font.size": 7.5, "font.family": "DejaVu Sans", "svg.fonttype": "none", "pdf.fonttype": 42,
+             "axes.titlesize": 8.5, "legend.fontsize": 7.5}):
         (stage / "tables").mkdir()
         _write_tables(rep, stage / "tables")
         charts = _charts(rep)
@@ -139,7 +140,7 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
 
 
 def measure_year(comp: Comparison, measure: str, year: int) -> int:
-    """The latest year up to ``year`` in which the LA or one of its neighbours has a value of ``measure``."""
+    """Return the latest year up to ``year`` in which the LA or one of its neighbours has a value of ``measure``."""
     t = comp.table
     t = t[(t["measure"] == measure) & t["role"].isin([ROLE_LA, ROLE_NEIGHBOUR]) & t["value"].notna()
           & (t["time_period"] <= year)]
@@ -156,15 +157,17 @@ def _charts(rep: _Report) -> list[_Chart]:
     out: list[_Chart] = []
     for m in COMPARE:
         y = measure_year(c, m.name, rep.year)
-        out.append((f"rank-{m.name}", _one(lambda ax, m=m, y=y: figs.ranked_bars(ax, c, m, year=y), kind="rank"), (7.1, 3.3),
+        draw = _one(lambda ax, m=m, y=y: figs.ranked_bars(ax, c, m, year=y), kind="rank")
+        out.append((f"rank-{m.name}", draw, (7.1, 3.3),
                     f"{m.label}: {c.la_name} and its ten statistical neighbours, 31 March {y}; lines: "
                     f"{c.region_name} and England.", f"{_source_of(c, m)}; {NEIGHBOURS_SOURCE}. Year {y}."))
     for m in COMPARE:
         years = c.table.loc[(c.table["measure"] == m.name) & c.table["value"].notna(), "time_period"]
         span = f"{int(years.min())}-{int(years.max())}" if len(years) else "no year"
-        out.append((f"series-{m.name}", _one(lambda ax, m=m: figs.time_series(ax, c, m), kind="series", legend=True), (7.1, 3.0),
-                    f"{m.label}, {span}: {c.la_name}, the median and range of its ten neighbours (drawn where 6 or "
-                    f"more have a value), {c.region_name} and England.", f"{_source_of(c, m)}. Years {span}."))
+        draw = _one(lambda ax, m=m: figs.time_series(ax, c, m), kind="series", legend=True)
+        out.append((f"series-{m.name}", draw, (7.1, 3.0),
+                    f"{m.label}, {span}: {c.la_name}, the median and range of its ten neighbours (drawn where at "
+                    f"least six have a value), {c.region_name} and England.", f"{_source_of(c, m)}. Years {span}."))
     if rep.part is not None:
         p = rep.part
         lab = " SYNTHETIC." if p.synthetic else ""
@@ -226,7 +229,7 @@ def _svg(draw: Callable[[Figure, _Rect], None], size: tuple[float, float]) -> st
 
 # --------------------------------------------------------------------------------------------------- HTML
 def _num(text: str, *, value: object, source: str, year: int | str, note: str = "") -> str:
-    """A number with its source and year, as an HTML ``<data>`` element (the only way numbers enter the page)."""
+    """Return a number with its source and year as an HTML ``<data>`` element (how every number enters the page)."""
     title = f"Source: {source}; year {year}" + (f"; {note}" if note else "")
     v = "" if value is None or (isinstance(value, float) and math.isnan(value)) else str(value)
     return (f'<data value="{html.escape(v)}" data-source="{html.escape(source)}" data-year="{year}" '
@@ -250,7 +253,7 @@ def _html(rep: _Report, charts: list[_Chart]) -> str:
 
     def figure(cid: str) -> str:
         draw, size, cap, src = by_id[cid]
-        return (f'<figure id="fig-{cid}">{_svg(draw, size)}<figcaption>{e(cap)}'
+        return (f'<figure id="fig-{cid}">{_svg(draw, size)}<figcaption><span class="def">{e(cap)}</span>'
                 f'<span class="provenance"> Source: {e(src)}</span></figcaption></figure>')
 
     parts = [f"<header><h1>{e(c.la_name)}: children in care, where they are placed, and children's-home places"
@@ -262,7 +265,8 @@ def _html(rep: _Report, charts: list[_Chart]) -> str:
     parts.append('<nav aria-label="Contents"><a href="#neighbours">Neighbours</a> <a href="#compare">Supply, '
                  'demand and gaps</a> <a href="#time">Over time</a> <a href="#placed">Where its children are '
                  'placed</a> <a href="#bands">Distance bands</a> <a href="#sufficiency">Sufficiency</a> '
-                 '<a href="#sources">Sources</a> <a href="report.pdf">PDF (A4)</a></nav></header><main>')
+                 '<a href="#sources">Sources</a> <a href="report.pdf">PDF (<span class="def">A4</span>)</a></nav>'
+                 '</header><main>')
     # neighbours
     rows = "".join(f"<tr><td>{_num(str(n.rank), value=n.rank, source=NEIGHBOURS_SOURCE, year=2025)}</td>"
                    f'<td class="t">{e(n.la_name)}</td><td class="t">{e(n.closeness)}</td></tr>' for n in c.neighbours)
@@ -332,7 +336,7 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
                      _num(f"{r.straight_distance_miles:,.1f}", value=r.straight_distance_miles,
                           source="ONS boundaries: straight line between a point inside each LA, EPSG:27700",
                           year=LA_VINTAGE))
-            rows.append(f'<tr><td class="t">{prefix}{i}</td><td class="t">{e(str(r.other_la_name))}</td>'
+            rows.append(f'<tr><td class="t key">{prefix}{i}</td><td class="t">{e(str(r.other_la_name))}</td>'
                         f"<td>{kids}</td><td>{miles}</td>"
                         "</tr>")
         if not rows:
@@ -347,7 +351,7 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
              f'<p class="provenance">Source: {e(p.source)}.</p></section>')
     body = p.bands
     cols = [col for col in ("straight_line", "road") if col in body.columns]
-    rows = "".join(f"<tr><th scope=\"row\">{e(str(r['distance_band']))}</th>" + "".join(
+    rows = "".join(f"<tr><th scope=\"row\" class=\"def\">{e(str(r['distance_band']))}</th>" + "".join(
         f"<td>{_num(str(r[col]), value=r[col] if str(r[col]).isdigit() else None, source=p.source, year=year)}</td>"
         for col in cols) + "</tr>" for _, r in body.iterrows())
     head = "".join(f'<th scope="col">{e(col.replace("_", "-"))} distance (miles)</th>' for col in cols)
@@ -356,9 +360,9 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
     bands = (f'<section id="bands"><h2>Distance bands{tag}</h2>{figure("bands")}<div class="scroll"><table>'
              f'<caption>{e(rep.name)}: placements by distance band ({e(str(body["counts"].iloc[0]))}){tag}</caption>'
              f'<thead><tr><th scope="col">band</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
-             f"<p>Against its neighbours (published DfE figure, real data): the share placed over 20 miles from home "
-             f"is in the chart <a href=\"#fig-rank-{m.name}\">{e(m.label)}</a>; {e(c.la_name)}'s own return gives "
-             "the whole distribution above.</p></section>")
+             f"<p>Against its neighbours (published DfE figure, real data): the share placed <span class=\"def\">over "
+             f"20 miles</span> from home is in the chart <a href=\"#fig-rank-{m.name}\" class=\"def\">"
+             f"{e(m.label)}</a>; {e(c.la_name)}'s own return gives the whole distribution above.</p></section>")
     return flows + bands
 
 
@@ -369,7 +373,8 @@ def _sufficiency_html(rep: _Report, figure: Callable[[str], str]) -> str:
     if p is None:
         parts.append("<p>Excess distance needs the LA's own return (see above).</p>")
     elif p.excess.empty:
-        parts.append("<p>No children's-home placement (PLACE K2) of 5 or more in this data: no excess distance.</p>")
+        parts.append("<p>No children's-home placement (PLACE <code>K2</code>) of five or more in this data: no excess "
+                     "distance.</p>")
     else:
         tag = ' <span class="syn">SYNTHETIC</span>' if p.synthetic else ""
         year = _data_year(rep)
@@ -384,8 +389,8 @@ def _sufficiency_html(rep: _Report, figure: Callable[[str], str]) -> str:
             cls = ' class="me"' if code == rep.comp.la else ""
             rows.append(f'<tr{cls}><th scope="row">{e(str(r["la_name"]))}</th>'
                         + "".join(f"<td>{x}</td>" for x in cells) + "</tr>")
-        parts.append(f'<div class="scroll"><table><caption>Children\'s-home placements (K2): distance travelled '
-                     f"beyond the nearest children's-home place, straight line{tag}</caption><thead><tr>"
+        parts.append(f'<div class="scroll"><table><caption>Children\'s-home placements (<code>K2</code>): distance '
+                     f"travelled beyond the nearest children's-home place, straight line{tag}</caption><thead><tr>"
                      '<th scope="col">LA</th><th scope="col">placements</th><th scope="col">median excess (miles)'
                      '</th><th scope="col">% more than 20 miles beyond the nearest place</th></tr></thead><tbody>'
                      f'{"".join(rows)}</tbody></table></div><p class="provenance">Places located by LA from '
@@ -403,8 +408,8 @@ def _fmt_num(v: object, fmt: str, source: str, year: int | str) -> str:
 
 
 _CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1100px;padding:0 16px 40px;
-color:#1b1b1b;line-height:1.45}
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;margin:0 auto;max-width:1100px;
+padding:0 16px 40px;color:#1b1b1b;line-height:1.45}
 h1{font-size:1.6rem;margin:.8em 0 .2em}h2{font-size:1.25rem;margin-top:1.6em;border-bottom:2px solid #b2182b}
 .sub{margin:0 0 .6em;color:#444}.provenance{color:#555;font-size:.85rem}
 nav{display:flex;flex-wrap:wrap;gap:.4em 1em;padding:.5em 0;border-bottom:1px solid #ddd}nav a{color:#0b5cad}
@@ -435,7 +440,7 @@ def _syn_year(rep: _Report) -> str:
 
 
 def _source_of(c: Comparison, m: CompareMeasure) -> str:
-    """A short source line for a measure's chart (the cells' titles and tables/comparison.csv name each file)."""
+    """Return a short source line for a measure's chart (cell titles and tables/comparison.csv name each file)."""
     import re
 
     srcs = " ".join(c.table.loc[(c.table["measure"] == m.name) & c.table["value"].notna(), "source"].unique())
@@ -559,9 +564,10 @@ def _table(ax: object, header: list[str], rows: Sequence[Sequence[str]], *, widt
     assert isinstance(ax, Axes)
     ax.set_axis_off()
     n = max(len(rows), 1) + 1
+    share = min(1.0, n / (rows_fit or max(n, 14)))
     tab = ax.table(cellText=[list(r) for r in rows] or [[""] * len(header)], colLabels=header, colWidths=widths,
                    loc="upper left", cellLoc="left", colLoc="left", edges="horizontal",
-                   bbox=(0, 1 - min(1.0, n / (rows_fit or max(n, 14))), 1, min(1.0, n / (rows_fit or max(n, 14)))))
+                   bbox=Bbox.from_bounds(0, 1 - share, 1, share))
     tab.auto_set_font_size(False)
     tab.set_fontsize(7.5)
     for (r, _), cell in tab.get_celld().items():
@@ -589,7 +595,7 @@ def _wrap(text: str, width: int) -> str:
 
 
 def _write_tables(rep: _Report, folder: Path) -> None:
-    """The numbers behind the report, with source, year and DfE symbol (numbers stay numeric)."""
+    """Write the numbers behind the report, with source, year and DfE symbol (numbers stay numeric)."""
     c = rep.comp
     to_csv(c.table, folder / "comparison.csv", index=False)
     if rep.part is not None:

@@ -134,7 +134,7 @@ def child_part(children: ChildLevelData, *, la: str, neighbours: list[str], las:
 
 def surface_window(la: str, *, las: gpd.GeoDataFrame, year: int, resolution_m: float = 1000.0,
                    margin_m: float = WINDOW_M) -> SurfaceWindow:
-    """The straight-line distance to the nearest children's-home place (public Ofsted list) around one LA.
+    """Cut the straight-line distance to the nearest children's-home place (public Ofsted list) around one LA.
 
     Parameters
     ----------

@@ -6,6 +6,7 @@ Every text is at least :data:`MIN_PT` points at the size it is drawn; maps are i
 from __future__ import annotations
 
 import logging
+from typing import Literal
 
 import geopandas as gpd
 import numpy as np
@@ -34,7 +35,7 @@ _FS = 7.5
 
 
 def ranked_bars(ax: Axes, comp: Comparison, measure: CompareMeasure, *, year: int) -> None:
-    """The LA and its ten neighbours ranked on ``measure`` in ``year``, with region and England as lines.
+    """Draw the LA and its ten neighbours ranked on ``measure`` in ``year``, with region and England as lines.
 
     Areas without a value are listed at the bottom with the DfE symbol (c, x, z) instead of a bar.
     """
@@ -57,7 +58,9 @@ def ranked_bars(ax: Axes, comp: Comparison, measure: CompareMeasure, *, year: in
         ax.annotate(measure.fmt.format(v), (v, yi), xytext=(2 if v >= 0 else -2, 0), textcoords="offset points",
                     va="center", ha="left" if v >= 0 else "right", fontsize=_FS)
     handles = []
-    for role, colour, style in ((ROLE_REGION, REGION_COLOUR, "--"), (ROLE_ENGLAND, ENGLAND_COLOUR, ":")):
+    styles: tuple[tuple[str, str, Literal["--", ":"]], ...] = ((ROLE_REGION, REGION_COLOUR, "--"),
+                                                               (ROLE_ENGLAND, ENGLAND_COLOUR, ":"))
+    for role, colour, style in styles:
         row = t[t["role"] == role]
         v = float(row["value"].iloc[0]) if len(row) else float("nan")
         if np.isfinite(v):
@@ -76,7 +79,7 @@ def ranked_bars(ax: Axes, comp: Comparison, measure: CompareMeasure, *, year: in
 
 
 def time_series(ax: Axes, comp: Comparison, measure: CompareMeasure) -> None:
-    """The LA, the neighbours' median and range, the region and England on ``measure``, every year with data."""
+    """Draw the LA, its neighbours' median and range, the region and England on ``measure`` over the years."""
     t = comp.table[comp.table["measure"] == measure.name]
     years = sorted(t["time_period"].unique())
     wide = t.pivot_table(index="time_period", columns="area_code", values="value", aggfunc="first").reindex(years)
@@ -158,7 +161,7 @@ def flow_map(ax: Axes, part: ChildPart, *, la: str, las: gpd.GeoDataFrame, near_
 
 
 def band_bars(ax: Axes, part: ChildPart) -> None:
-    """The LA's placements by straight-line distance band, as published (a hidden band is marked, not drawn)."""
+    """Draw the LA's placements by straight-line distance band as published (a hidden band is marked, not drawn)."""
     body = part.bands[part.bands["distance_band"] != "Total"]
     col = "straight_line"
     labels = body["distance_band"].astype(str).tolist()
