@@ -35,6 +35,7 @@ from maps import la_report_figures as figs
 from maps.la_report_children import ChildPart, SurfaceWindow, child_part, surface_window
 from maps.la_report_data import COMPARE, ROLE_LA, ROLE_NEIGHBOUR, CompareMeasure, Comparison, comparison, symbol_text
 from maps.outputs import staged_output, write_run_json
+from provision.flows import origin_column
 from provision.homes import latest_complete_year
 from provision.returns import ChildLevelData, synthetic_return
 
@@ -115,6 +116,10 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
         notes.append(f"Child-level parts: SYNTHETIC data generated for {comp.la_name}, the other LAs of "
                      f"{comp.region_name} and its ten neighbours from DfE's {syn_year} LA-level figures (seed "
                      f"{seed}); not real children, not findings.")
+    if children is not None and children.synthetic and not _has_children_of(children, code):
+        notes.append(f"Child-level parts left out: the synthetic generator placed no child of {comp.la_name} "
+                     f"(DfE publishes too few children looked after there).")
+        children = None
     part = child_part(children, la=code, neighbours=neighbours, las=las, year=year) if children is not None else None
     if part is not None:
         notes += part.notes
@@ -137,6 +142,11 @@ def la_report(la: str | int, *, year: int | None = None, children: ChildLevelDat
                        skipped=[] if part else [("child-level parts", "no return given (-e) and synthetic=False")])
     logger.info("LA report for %s (%d) written to %s", comp.la_name, year, out)
     return Path(out) / REPORT_HTML
+
+
+def _has_children_of(children: ChildLevelData, la: str) -> bool:
+    located = children.located
+    return bool(located[origin_column(located)].astype(str).eq(la).any())
 
 
 def measure_year(comp: Comparison, measure: str, year: int) -> int:
@@ -345,10 +355,13 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
                 '<th scope="col">LA</th><th scope="col">children</th><th scope="col">straight-line miles between '
                 f'the LAs</th></tr></thead><tbody>{"".join(rows)}</tbody></table></div>')
 
+    placed_out = f"Placed out: {rep.name}'s children in other LAs"
+    placed_in = f"Placed in: other LAs' children in {rep.name}"
     flows = (f'<section id="placed"><h2>Where its children are placed{tag}</h2>{figure("flows")}{figure("flows-near")}'
-             f'<div class="two">{flows_table(p.flows_out, "O", f"Placed out: {rep.name} children in other LAs")}'
-             f'{flows_table(p.flows_in, "I", f"Placed in: other LAs children in {rep.name}")}</div>'
-             f'<p class="provenance">Source: {e(p.source)}.</p></section>')
+             f'<div class="two">{flows_table(p.flows_out, "O", placed_out)}{flows_table(p.flows_in, "I", placed_in)}'
+             '</div>'
+             + "".join(f'<p class="provenance">{e(n)}</p>' for n in p.notes)
+             + f'<p class="provenance">Source: {e(p.source)}.</p></section>')
     body = p.bands
     cols = [col for col in ("straight_line", "road") if col in body.columns]
     rows = "".join(f"<tr><th scope=\"row\" class=\"def\">{e(str(r['distance_band']))}</th>" + "".join(

@@ -169,6 +169,12 @@ def comparison(la: str, *, year: int, first_year: int = 2014) -> Comparison:
         f"Per-10,000 supply measures need the 0-17 population, staged from {_GAP_YEARS[0]}; England's are the sums "
         "of the regions' places and population.",
     ]
+    for code in codes:
+        started = int(lk.loc[lk["la_code"] == code, "first_year"].min())
+        if started > first_year:
+            name = comp._area_info().at[code, "area_name"]
+            comp.notes.append(f"{name} was created in April {started}: the years before belong to the LA(s) it "
+                              "replaced and are not drawn for it.")
     return comp
 
 
