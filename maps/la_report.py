@@ -375,7 +375,8 @@ def _placed_html(rep: _Report, figure: Callable[[str], str]) -> str:
              f'<thead><tr><th scope="col">band</th>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
              f"<p>Against its neighbours (published DfE figure, real data): the share placed <span class=\"def\">over "
              f"20 miles</span> from home is in the chart <a href=\"#fig-rank-{m.name}\" class=\"def\">"
-             f"{e(m.label)}</a>; {e(c.la_name)}'s own return gives the whole distribution above.</p></section>")
+             f"{e(m.label)}</a>; the table above gives {e(c.la_name)}'s whole distribution from the child-level data."
+             "</p></section>")
     return flows + bands
 
 

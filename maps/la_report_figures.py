@@ -173,7 +173,7 @@ def band_bars(ax: Axes, part: ChildPart) -> None:
         ax.annotate(s, (v, yi), xytext=(3, 0), textcoords="offset points", va="center", fontsize=_FS)
     ax.set_yticks(y, labels, fontsize=_FS)
     ax.tick_params(axis="x", labelsize=_FS)
-    ax.set_xlabel(f"placements ({str(body['counts'].iloc[0])}), straight-line distance, miles", fontsize=_FS)
+    ax.set_xlabel(f"{str(body['counts'].iloc[0])} (straight-line miles from home, DfE bands)", fontsize=_FS)
     ax.margins(x=0.2)
     ax.spines[["top", "right"]].set_visible(False)
 
