@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from enum import StrEnum
+from importlib import import_module
 from pathlib import Path
 from typing import Annotated
 
@@ -231,6 +232,7 @@ def register(app: typer.Typer) -> None:
     """Add the ``map`` and ``figure`` commands to the root farfromhome app."""
     app.add_typer(map_app, name="map")
     app.add_typer(figure_app, name="figure")
+    import_module("maps.cli_report").register(app)  # the LA report (also an entry point: registered once)
 
 
 def _las():  # type: ignore[no-untyped-def]
