@@ -44,6 +44,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("supply", "Children's homes and places (real public data)"),
     Section("placed", "Where children are placed", child_level=True, lead=lambda ctx: [ctx.children.description]),
     Section("sufficiency", "Sufficiency: how much further than the nearest place", child_level=True),
+    Section("my_la", "The focus LA beside its statistical neighbours", child_level=True),
     Section("difference", "Does distance make a difference?"),
     Section("over_time", "England over time (real public data)"),
 )
@@ -54,6 +55,7 @@ STEPS: tuple[Step, ...] = (
     Step("roads", "placed", "Road distances", roads.run),
     Step("placements", "placed", "Flow and distance maps", placements.run),
     Step("sufficiency", "sufficiency", "Sufficiency: distance beyond the nearest place", sufficiency.run),
+    Step("la_report", "my_la", "The focus LA's report beside its statistical neighbours", la_report.run),
     Step("ecological", "difference", "Distance and going missing between LAs (real data)", ecological.run),
     Step("national", "difference", "Going missing inside and outside the LA, England (real data)", national.run),
     Step("trends", "over_time", "England over time (real data)", trends.run),

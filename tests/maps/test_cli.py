@@ -95,7 +95,8 @@ def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
     assert res.exit_code == 0, res.output
     index = (out / "index.html").read_text(encoding="utf-8")
     links = re.findall(r'href="([^"#]+)"', index)
-    assert {"maps/supply.html", "maps/flows.html", "maps/distances.html", "run.json", "data_quality.csv"} <= set(links)
+    assert {"maps/supply.html", "maps/flows.html", "maps/distances.html", "run.json", "data_quality.csv",
+            "report/report.html", "report/report.pdf"} <= set(links)  # the focus LA's report is linked
     for link in links:
         if not link.startswith("http"):
             assert (out / link).is_file(), link

@@ -42,8 +42,9 @@ def own(own_files: Path) -> ChildLevelData:
 
 @pytest.fixture()
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Leave out the supply maps and nine figures (tested elsewhere) so these tests run in seconds."""
+    """Leave out the supply maps and nine figures and the LA report (tested elsewhere): runs take seconds."""
     steps = pipeline.replace_step("supply", lambda ctx: StepOutput(sentences=["supply"]))
+    steps = pipeline.replace_step("la_report", lambda ctx: StepOutput(), steps=steps)  # tests/maps/test_la_report.py
     monkeypatch.setattr(pipeline, "STEPS", steps)
 
 

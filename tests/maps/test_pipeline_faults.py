@@ -39,7 +39,7 @@ def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave out the supply, national and trends sections (real public data, tested elsewhere): runs take seconds."""
     steps = pipeline.replace_step("supply", lambda ctx: StepOutput(sentences=["supply"]))
-    for name in ("trends", "national"):
+    for name in ("trends", "national", "la_report"):
         steps = pipeline.replace_step(name, lambda ctx: StepOutput(), steps=steps)
     monkeypatch.setattr(pipeline, "STEPS", steps)
 
