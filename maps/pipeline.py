@@ -27,7 +27,7 @@ from geo.catalogue import originals_used
 from geo.csvsafe import to_csv
 from geo.errors import InputError
 from maps import report
-from maps.job import child, ecological, national, placements, roads, sufficiency, supply, trends
+from maps.job import child, ecological, la_report, national, placements, roads, sufficiency, supply, trends
 from maps.job.common import SUPPLY_SOURCE, placements_source
 from maps.job.context import JobContext, JobOptions, resolve_context
 from maps.outputs import staged_output, write_quality, write_run_json
