@@ -10,8 +10,8 @@ from typing import NamedTuple
 import pandas as pd
 
 from boundaries.codes import la_lookup, resolve_la
-from geo.catalogue import all_datasets, data_path, get_catalogue
-from geo.errors import DataUnavailableError, InputError, UnknownAreaCodeError, require_columns
+from geo.catalogue import data_path
+from geo.errors import InputError, UnknownAreaCodeError, require_columns
 from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
@@ -129,13 +129,5 @@ def _code(by_number: dict[str, str], number: str, *, path: Path, row: int, colum
 
 
 def _neighbours_file() -> Path:
-    """Find the model (the one place): through the catalogue when it lists the file, else in the local mirror."""
-    if any(f.path == NEIGHBOURS_PATH for d in all_datasets().values() for f in d.files):
-        return data_path(NEIGHBOURS_PATH)
-    mirror = get_catalogue().settings.mirror
-    if mirror is None or not (mirror / NEIGHBOURS_PATH).is_file():
-        where = f"in the mirror {mirror}" if mirror is not None else "(no mirror set)"
-        raise DataUnavailableError(
-            f"{NEIGHBOURS_PATH}: DfE's statistical-neighbour model is not catalogued yet and not found {where}; "
-            "point --mirror or FARFROMHOME_MIRROR at a data mirror that has it")
-    return mirror / NEIGHBOURS_PATH
+    """Return the local path of DfE's model (catalogued: mirror, cache or download, checksum verified)."""
+    return data_path(NEIGHBOURS_PATH)

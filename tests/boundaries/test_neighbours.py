@@ -8,7 +8,7 @@ import pytest
 
 import boundaries
 from boundaries import neighbours
-from geo.errors import DataUnavailableError, InputError, UnknownAreaCodeError
+from geo.errors import InputError, UnknownAreaCodeError
 
 # Stockport (DfE 356) in sn_model_2025_wide.csv, read by hand: SN_1 … SN_10 = 334, 358, 896, 916, 919, 938, 937, 802,
 # 803, 873, every one "Very close".
@@ -64,17 +64,3 @@ def test_bad_row_names_file_row_and_value(mirror: Path, tmp_path: Path, monkeypa
         neighbours.neighbours_table.cache_clear()
 
 
-def test_absent_file_says_where_it_looked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from geo.catalogue import all_datasets
-
-    if any(f.path == neighbours.NEIGHBOURS_PATH for d in all_datasets().values() for f in d.files):
-        pytest.skip("the catalogue lists the model: the catalogue's own errors (tests/geo) apply")
-    (tmp_path / "lookups").mkdir()
-    monkeypatch.setenv("FARFROMHOME_MIRROR", str(tmp_path))
-    neighbours.neighbours_table.cache_clear()
-    try:
-        with pytest.raises(DataUnavailableError,
-                           match="statistical-neighbour model is not catalogued yet and not found in the mirror"):
-            neighbours.neighbours_table()
-    finally:
-        neighbours.neighbours_table.cache_clear()
