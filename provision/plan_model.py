@@ -23,9 +23,10 @@ __all__ = ["ORDERS", "ASSIGNMENT_MODEL", "assign"]
 ORDERS: dict[str, str] = {
     "nearest": "children nearest to a new place choose first",
     "farthest": "children placed farthest from home today choose first",
+    "gain": "children who would come nearest home by the most choose first",
     "given": "children choose in the order of the return",
 }
-"""Orders in which children take the new places (the what-if and the plan default to ``nearest``)."""
+"""Orders in which children take the new places (the what-if defaults to ``nearest``, the plan to ``gain``)."""
 
 ASSIGNMENT_MODEL = ("Assignment model: each child keeps today's placement unless a new place is nearer home; "
                     "children choose one at a time ({order}), each taking the nearest new place with a free place "
@@ -86,6 +87,8 @@ def assign(current_km: np.ndarray, site_km: np.ndarray, capacity: np.ndarray, *,
         rank = np.argsort(masked.min(axis=1), kind="stable")
     elif order == "farthest":
         rank = np.argsort(-np.nan_to_num(current, nan=-np.inf), kind="stable")
+    elif order == "gain":
+        rank = np.argsort(masked.min(axis=1) - np.nan_to_num(current, nan=np.inf), kind="stable")
     else:
         rank = np.arange(len(current))
     rank = rank[eligible[rank].any(axis=1)]
