@@ -82,7 +82,8 @@ class Plan:
         ``pct_years_left_out`` (chosen when one placement-start year is left out), ``method`` (the main
         solver when it took under 2 s, else the greedy).
     flows
-        Children of each LA and of the whole group placed within / out of the group, before and after.
+        Children of each LA and of the whole group placed within / out of the group before, moved into the
+        group by the new places, and within / out after (suppressed so no hidden count is a difference).
     solver
         One row: method, status, objective, bound, gap, greedy objective and gap, ``model_value`` (the gain the
         assignment model achieves with the chosen sites, in the objective's unit), seconds, sizes.
@@ -499,23 +500,42 @@ def _sensitivity(gain: np.ndarray, years: pd.Series, cands: Candidates, sol: Sol
 
 
 def _flows(children: pd.DataFrame, group: Group, moved: np.ndarray) -> pd.DataFrame:
-    """Children placed within and out of the group, by LA and in all, before and after (counts suppressed)."""
-    from geo.disclosure import suppress_counts
+    """Children placed within and out of the group, by LA and in all, before and after (counts suppressed).
+
+    ``moved_into_group`` (children a new place brings into the group) is suppressed like every count, and the
+    after columns (before + moved) are shown only where the before counts and the move are both shown, so no
+    suppressed count can be worked out as a difference.
+    """
+    from geo.disclosure import SECONDARY_LABEL, suppress_counts
 
     la = children["responsible_la"].astype(str).to_numpy()
-    within_before = children["pl_la"].astype("string").isin(group.codes).fillna(False).to_numpy()
-    within_after = within_before | moved
+    within = children["pl_la"].astype("string").isin(group.codes).fillna(False).to_numpy()
+    into = moved & ~within
     rows = []
-    for scenario, inside in (("before", within_before), ("after", within_after)):
-        for code in (*group.codes, "group"):
-            sel = np.ones(len(la), bool) if code == "group" else la == code
-            rows.append({"scenario": scenario, "la_code": code, "within_group": int((inside & sel).sum()),
-                         "out_of_group": int((~inside & sel).sum()), "children": int(sel.sum())})
+    for code in (*group.codes, "group"):
+        sel = np.ones(len(la), bool) if code == "group" else la == code
+        rows.append({"la_code": code, "children": int(sel.sum()), "within_group_before": int((within & sel).sum()),
+                     "out_of_group_before": int((~within & sel).sum()), "moved_into_group": int((into & sel).sum())})
     table = pd.DataFrame(rows)
-    safe = suppress_counts(table, count_columns=["within_group", "out_of_group"], total="children", group="scenario")
+    table["_g"] = "all"
+    safe = suppress_counts(table, count_columns=["within_group_before", "out_of_group_before"], total="children",
+                           group="_g")
+    moved_safe = suppress_counts(table, count_columns=["moved_into_group"], group="_g")
+    safe["moved_into_group"] = moved_safe["moved_into_group"]
+    safe["moved_into_group_label"] = moved_safe["moved_into_group_label"]
+    shown = np.array(safe["within_group_before"].notna() & safe["out_of_group_before"].notna()
+             & safe["moved_into_group"].notna(), dtype=bool)
+    w_after = table["within_group_before"] + table["moved_into_group"]
+    o_after = table["out_of_group_before"] - table["moved_into_group"]
+    shown &= (((o_after >= _MIN) | (o_after == 0)) & ((w_after >= _MIN) | (w_after == 0))).to_numpy()
+    safe["within_group_after"] = pd.array(np.where(shown, w_after, 0), dtype="Int64")
+    safe["out_of_group_after"] = pd.array(np.where(shown, o_after, 0), dtype="Int64")
+    for c in ("within_group_after", "out_of_group_after"):
+        safe.loc[~shown, c] = pd.NA
+        safe[f"{c}_label"] = np.where(shown, safe[c].astype("string").fillna(""), SECONDARY_LABEL)
     names = dict(zip(group.codes, group.names, strict=True)) | {"group": group.label}
-    safe.insert(2, "la_name", safe["la_code"].map(names))
-    return safe.drop(columns=[c for c in ("suppressed",) if c in safe.columns]).set_index(["scenario", "la_code"])
+    safe.insert(1, "la_name", safe["la_code"].map(names))
+    return safe.drop(columns=[c for c in ("suppressed", "_g") if c in safe.columns]).set_index("la_code")
 
 
 def _safe_quality(quality: pd.DataFrame) -> pd.DataFrame:
