@@ -5,12 +5,12 @@ from __future__ import annotations
 import html
 import logging
 import math
-from typing import Any
+from typing import Any, cast
 
 import folium
 import geopandas as gpd
 import numpy as np
-from branca.element import Element
+from branca.element import Element, Figure
 
 from geo.attribution import OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
@@ -78,8 +78,9 @@ def plan_map(plan: Any, *, las: gpd.GeoDataFrame) -> folium.Map:
                             tooltip=folium.Tooltip(tip)).add_to(layer)
     layer.add_to(m)
     folium.LayerControl(collapsed=False).add_to(m)
-    m.get_root().html.add_child(Element(_box(plan)))
-    m.get_root().header.add_child(Element(f"<title>{html.escape(_title(plan))}</title>"))
+    root = cast(Figure, m.get_root())
+    root.html.add_child(Element(_box(plan)))
+    root.header.add_child(Element(f"<title>{html.escape(_title(plan))}</title>"))
     logger.info("plan map: %d district(s), %d LAs shown", len(sites), len(shown))
     return m
 

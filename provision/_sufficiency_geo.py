@@ -21,8 +21,8 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["PLACES_ATTRIBUTION", "check_network", "la_points", "la_point", "public_points", "resolve_at", "nearest_by_road",
-           "nearest_km", "over_20_miles"]
+__all__ = ["PLACES_ATTRIBUTION", "check_network", "la_points", "la_point", "public_points", "resolve_at",
+           "nearest_by_road", "nearest_km", "over_20_miles"]
 
 PLACES_ATTRIBUTION = (
     f"{OGL_ATTRIBUTION} (Ofsted; Department for Education). {OS_ATTRIBUTION} 2025; Royal Mail data © Royal Mail "
@@ -144,9 +144,9 @@ def check_network(network: Any) -> None:
     from distance.network import RoadNetwork
 
     if not isinstance(network, RoadNetwork):
-        raise InputError(f"network must be a loaded RoadNetwork or None, got {type(network).__name__} {network!r:.60}; "
-                         "load the file once with distance.network.build_network (the national backbone measures "
-                         "given pairs, not the nearest place)")
+        raise InputError(f"network must be a loaded RoadNetwork or None, got {type(network).__name__} "
+                         f"{network!r:.60}; load the file once with distance.network.build_network (the national "
+                         "backbone measures given pairs, not the nearest place)")
 
 
 def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: RoadNetwork,

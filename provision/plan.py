@@ -147,7 +147,9 @@ _DISTANCE_TEXT = {"road": "road distance (shortest drive on the given network), 
 
 def plan_children(located: pd.DataFrame, *, places: Places, group: Group, network: RoadNetwork | None = None,
                   max_snap_m: float = 2000.0) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The group's children: each child's latest K2 placement, with today's distances (child level: never written).
+    """Return the group's children: each child's latest K2 placement and today's distances (child level).
+
+    Never written: the plan publishes only aggregates of it.
 
     Returns
     -------
@@ -173,7 +175,8 @@ def plan_children(located: pd.DataFrame, *, places: Places, group: Group, networ
     ok = p["status"].eq("ok")
     if network is not None:
         road_ok = p["road_status"].eq("ok")
-        quality += [("children (road)", r, int(n)) for r, n in p.loc[ok & ~road_ok, "road_status"].value_counts().items()]
+        lost = p.loc[ok & ~road_ok, "road_status"].value_counts()
+        quality += [("children (road)", r, int(n)) for r, n in lost.items()]
         ok &= road_ok
     frame = p[ok].copy()
     start = pd.to_datetime(mine.loc[frame.index, "DECOM"], errors="coerce", dayfirst=True) if "DECOM" in mine else \
@@ -246,7 +249,7 @@ def site_distance_matrix(home_xy: np.ndarray, site_xy: np.ndarray, *, network: R
 
 
 def gains(current_km: np.ndarray, site_km: np.ndarray, *, objective: str = "excess") -> np.ndarray:
-    """What each child gains from a place at each site: km saved (``excess``) or 1 when brought within 20 miles.
+    """Return each child's gain from a place at each site: km saved (``excess``) or 1 when brought within 20 miles.
 
     Raises
     ------
@@ -336,9 +339,11 @@ def plan_places(located: pd.DataFrame, *, places: Places, group: Group, add_plac
     flows = _flows(children, group, taken >= 0)
     solver = pd.DataFrame([{"method": sol.method, "status": sol.status, "objective": OBJECTIVES[objective],
                             "objective_value": round(sol.objective, 3), "bound": round(sol.bound, 3),
-                            "gap_pct": round(100 * sol.gap, 3), "greedy_objective_value": round(sol.greedy_objective, 3),
+                            "gap_pct": round(100 * sol.gap, 3),
+                            "greedy_objective_value": round(sol.greedy_objective, 3),
                             "greedy_gap_pct": round(100 * sol.greedy_gap, 3),
-                            "model_value": round(float(np.sum(gain[np.flatnonzero(taken >= 0), taken[taken >= 0]])), 3),
+                            "model_value": round(float(np.sum(gain[np.flatnonzero(taken >= 0),
+                                                                   taken[taken >= 0]])), 3),
                             "seconds": round(sol.seconds, 2),
                             "candidate_sites": len(cands.sites), "homes": n_homes, "places": add_places,
                             "unit": "km saved" if objective == "excess" else "children brought within 20 miles"}])

@@ -72,7 +72,8 @@ def assign(current_km: np.ndarray, site_km: np.ndarray, capacity: np.ndarray, *,
     if dist.shape[1] != cap.size:
         raise InputError(f"site distances have {dist.shape[1]} column(s) but {cap.size} capacities were given")
     if (cap < 0).any() or (cap != np.round(cap)).any():
-        raise InputError(f"capacities must be whole numbers 0 or more; got {cap[(cap < 0) | (cap != np.round(cap))][0]}")
+        bad = cap[(cap < 0) | (cap != np.round(cap))][0]
+        raise InputError(f"capacities must be whole numbers 0 or more; got {bad:g}")
     left = cap.astype(np.int64)
     eligible = np.isfinite(dist) & (dist < np.where(np.isfinite(current), current, -np.inf)[:, None])
     if child_needs is not None or site_registration is not None:

@@ -228,11 +228,12 @@ def _mip(g: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], *, add_places: int
     c = np.concatenate([-g[child, site], np.zeros(2 * n_s)])
     xi = np.arange(n_x)
     a_child = sp.csr_matrix((np.ones(n_x), (child_idx, xi)), shape=(rows_child.size, n))
-    a_cap = sp.csr_matrix((np.r_[np.ones(n_x), -np.ones(n_s)], (np.r_[s, np.arange(n_s)], np.r_[xi, n_x + np.arange(n_s)])),
+    site_rows = np.arange(n_s)
+    p_cols, y_cols = n_x + site_rows, n_x + n_s + site_rows
+    a_cap = sp.csr_matrix((np.r_[np.ones(n_x), -np.ones(n_s)], (np.r_[s, site_rows], np.r_[xi, p_cols])),
                           shape=(n_s, n))
     a_open = sp.csr_matrix((np.r_[np.ones(n_s), -float(add_places) * np.ones(n_s)],
-                            (np.r_[np.arange(n_s), np.arange(n_s)], np.r_[n_x + np.arange(n_s), n_x + n_s + np.arange(n_s)])),
-                           shape=(n_s, n))
+                            (np.r_[site_rows, site_rows], np.r_[p_cols, y_cols])), shape=(n_s, n))
     a_sum = sp.csr_matrix((np.ones(n_s), (np.zeros(n_s, int), n_x + np.arange(n_s))), shape=(1, n))
     a_homes = sp.csr_matrix((np.ones(n_s), (np.zeros(n_s, int), n_x + n_s + np.arange(n_s))), shape=(1, n))
     constraints = [LinearConstraint(a_child, -np.inf, 1.0), LinearConstraint(a_cap, -np.inf, 0.0),
