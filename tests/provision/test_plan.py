@@ -325,3 +325,34 @@ def test_cli_plan_writes_tables_and_map(mirror, tmp_path):
                                    str(out)])
     assert bad.exit_code != 0
     assert "--add-places must be a whole number of places, at least 1; got 0" in bad.output
+
+
+def test_plan_by_road_says_so_everywhere(mirror):
+    """With a loaded network every distance is by road: the clustered children get the site beside them."""
+    from distance.network import build_network
+    from provision.plan import plan_places
+    from provision.plan_sites import Candidates, plan_group
+    from provision.sufficiency import Places
+
+    net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf")
+    west, east = int(np.argmin(net.x)), int(np.argmax(net.x))
+    home_xy = (float(net.x[east]), float(net.y[east]))
+    near_west = np.argsort(np.hypot(net.x - net.x[west], net.y - net.y[west]))[:8]  # the 8 westernmost nodes
+    places = Places(pd.DataFrame({"easting": [home_xy[0]], "northing": [home_xy[1]], "places": [4.0],
+                                  "la_code": ["E06000017"], "needs_mask": pd.array([pd.NA], dtype="Int64")},
+                                 index=pd.Index(["east"], dtype="string")), "one constructed home", "postcode")
+    located = pd.DataFrame({"CHILD": [f"SYN{i}" for i in range(len(near_west))], "PLACE": "K2",
+                            "DECOM": "2023-06-01", "home_easting": net.x[near_west], "home_northing": net.y[near_west],
+                            "pl_easting": home_xy[0], "pl_northing": home_xy[1], "responsible_la": "E06000017",
+                            "pl_la": "E06000017"})
+    sites = pd.DataFrame({"easting": [net.x[west], net.x[east]], "northing": [net.y[west], net.y[east]],
+                          "la_code": "E06000017", "postcode_district": ["LE15", "PE9"]},
+                         index=pd.Index(["west", "east"], name="site"))
+    plan = plan_places(located, places=places, group=plan_group(["Rutland"]), add_places=8, homes=1,
+                       candidates=Candidates(sites, "constructed"), network=net, resamples=0, synthetic=True)
+    assert plan.distance == "road"
+    assert plan.sites["postcode_district"].tolist() == ["LE15"]
+    assert all(t["distance"].str.startswith("road distance").all() for t in plan.tables().values())
+    assert plan.notes[1].startswith("Distances: road distance (shortest drive on the given network), miles")
+    assert plan.summary.loc["change", "total_excess_miles"] < 0
+    assert plan.summary.loc["after", "children"] == 8
