@@ -33,6 +33,24 @@ class Rule(StrEnum):
     sample = "sample"
 
 
+class Objective(StrEnum):
+    excess = "excess"
+    over_20_miles = "over-20-miles"
+
+
+class Order(StrEnum):
+    gain = "gain"
+    nearest = "nearest"
+    farthest = "farthest"
+    given = "given"
+
+
+class Method(StrEnum):
+    auto = "auto"
+    mip = "mip"
+    greedy = "greedy"
+
+
 PlacementsOpt = Annotated[Path | None, typer.Option(
     "--placements", "-p", help="SSDA903 episodes CSV (PLACE, HOME_POST, PL_POST, URN...) or the output of "
     "'farfromhome placements locate' (.parquet/.csv). Default: SYNTHETIC placements generated for --la.")]
@@ -166,6 +184,9 @@ def whatif_cmd(
     rule: RuleOpt = Rule.centroid, seed: SeedOpt = 7,
     out: Annotated[Path | None, typer.Option("--out", help="Write the before/after table (.csv, .parquet, .json).")]
     = None,
+    order: Annotated[Order, typer.Option("--order", help="Order in which children take the new places (the "
+                                         "assignment model the plan uses too): nearest (default), gain, farthest or "
+                                         "given.")] = Order.nearest,
 ) -> None:
     """Show what N more places at an LA or postcode sector would change for one LA's children in homes.
 
@@ -186,7 +207,7 @@ def whatif_cmd(
     places, _ = _places(homes_list, year, rule, seed)
     located, synthetic = _children(placements, code, year, seed)
     excess = suff.excess_distance(located, places=places)
-    result = whatif(excess, la=code, add_places=add_places, at=at, synthetic=synthetic)
+    result = whatif(excess, la=code, add_places=add_places, at=at, synthetic=synthetic, order=order.value)
     table = result.table[["placements_label", "within_20_miles_label", "median_nearest_place_miles",
                           "median_placement_miles"]].set_axis(
         ["K2 placements", "placed within 20 miles", "median miles to nearest place", "median miles placed"], axis=1)
@@ -198,24 +219,6 @@ def whatif_cmd(
         write_table(result.table.assign(la_code=result.la, at=result.at, added_places=add_places,
                                         assumption=result.assumption,
                                         **({"data": "SYNTHETIC"} if synthetic else {})), out)
-
-
-class Objective(StrEnum):
-    excess = "excess"
-    over_20_miles = "over-20-miles"
-
-
-class Order(StrEnum):
-    gain = "gain"
-    nearest = "nearest"
-    farthest = "farthest"
-    given = "given"
-
-
-class Method(StrEnum):
-    auto = "auto"
-    mip = "mip"
-    greedy = "greedy"
 
 
 @sufficiency_app.command("plan")

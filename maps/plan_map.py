@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import logging
 import math
+from dataclasses import dataclass
 from typing import Any, cast
 
 import folium
@@ -14,13 +15,13 @@ from branca.element import Element, Figure
 
 from geo.attribution import OSM_ATTRIBUTION
 from geo.crs import check_bng, to_display
-from geo.errors import InputError
+from geo.errors import InputError, ModelNotIdentifiedError
 from maps.interactive import display_geometries
 from provision._sufficiency_geo import PLACES_ATTRIBUTION
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["plan_map"]
+__all__ = ["PlanReport", "plan_map", "plan_report"]
 
 _GROUP_FILL = "#fde0b6"
 _SITE_COLOUR = "#b2182b"
@@ -83,6 +84,59 @@ def plan_map(plan: Any, *, las: gpd.GeoDataFrame) -> folium.Map:
     root.header.add_child(Element(f"<title>{html.escape(_title(plan))}</title>"))
     logger.info("plan map: %d district(s), %d LAs shown", len(sites), len(shown))
     return m
+
+
+@dataclass
+class PlanReport:
+    """What the report's plan section shows: the plan (tables already suppressed), its map and notes."""
+
+    plan: Any
+    map: folium.Map
+    notes: list[str]
+
+    def tables(self) -> dict[str, Any]:
+        """Tables to write (name → frame): :meth:`provision.plan.Plan.tables`."""
+        return dict(self.plan.tables())
+
+
+def plan_report(located: Any, *, focus_la: str, las: gpd.GeoDataFrame, year: int = 2024, network: Any = None,
+                synthetic: bool = True, add_places: int = 4, homes: int | None = None, resamples: int = 10,
+                seed: int = 0) -> PlanReport:
+    """Plan ``add_places`` new places for the focus LA alone (the main job's "plan" step), with its map.
+
+    Today's places are Ofsted's public list at 31 March ``year`` (centroid rule); candidates are the LA's
+    postcode sectors. With a loaded road network the plan is by road; when no children's-home place lies
+    on that network (a local extract), it is made on straight-line distance and a note says so.
+
+    Parameters
+    ----------
+    located
+        Located placements (:func:`provision.placements.locate`), EPSG:27700 metres.
+    focus_la
+        The LA (ONS code, DfE number or name).
+    las
+        LA polygons (EPSG:27700) for the map.
+    network
+        A loaded :class:`~distance.network.RoadNetwork`, or None (straight-line).
+    """
+    from provision.plan import plan_places
+    from provision.plan_sites import plan_group
+    from provision.sufficiency import public_places
+
+    group = plan_group([focus_la])
+    places = public_places(year)
+    notes: list[str] = []
+
+    def make(net: Any) -> Any:
+        return plan_places(located, places=places, group=group, add_places=add_places, homes=homes, network=net,
+                           synthetic=synthetic, resamples=resamples, seed=seed)
+
+    try:
+        plan = make(network)
+    except ModelNotIdentifiedError as exc:  # a local network that holds no place: straight-line instead
+        notes.append(f"Plan by road not possible: {exc}; straight-line instead.")
+        plan = make(None)
+    return PlanReport(plan, plan_map(plan, las=las), notes + list(plan.notes))
 
 
 # -- private helpers ------------------------------------------------------------------------------------

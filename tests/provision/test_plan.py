@@ -356,3 +356,30 @@ def test_plan_by_road_says_so_everywhere(mirror):
     assert plan.notes[1].startswith("Distances: road distance (shortest drive on the given network), miles")
     assert plan.summary.loc["change", "total_excess_miles"] < 0
     assert plan.summary.loc["after", "children"] == 8
+
+
+def test_plan_report_falls_back_to_straight_line_when_no_place_is_on_the_network(mirror):
+    import boundaries
+    from distance.network import build_network
+    from maps.plan_map import plan_report
+    from provision import placements, synth
+
+    net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf")
+    located = placements.locate(synth.generate(year=2024, seed=7, las=["Rutland"]).episodes)
+    rep = plan_report(located, focus_la="Rutland", las=boundaries.load_las(), network=net, add_places=2,
+                      resamples=0)
+    assert rep.notes[0].startswith("Plan by road not possible: no children's-home place lies within 2,000 m")
+    assert rep.plan.distance == "straight-line"
+    assert set(rep.tables()) >= {"plan_sites", "plan_summary", "plan_curve", "plan_flows"}
+    assert "SYNTHETIC" in rep.map.get_root().render()
+
+
+def test_cli_whatif_takes_the_order_of_the_shared_model(mirror):
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+
+    result = CliRunner().invoke(app, ["sufficiency", "whatif", "--la", "Stockport", "--add-places", "4", "--at",
+                                      "SK4 1", "--order", "farthest"])
+    assert result.exit_code == 0, result.output
+    assert "children placed farthest from home today choose first" in result.output.replace("\n", " ")
