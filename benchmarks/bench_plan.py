@@ -5,7 +5,8 @@ Run: ``FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_plan.py [--regi
 
 The region's LAs plan together. Candidates: ``--sites`` of the region's postcode sectors drawn at random
 (seeded; all of them when the region has fewer). Children: SYNTHETIC children's-home placements generated for
-the region (2024), resampled with replacement to ``--children`` children, each given a new ID. Places today:
+the region (2024, seeds 7, 8, … until there are enough: independent synthetic returns), ``--children``
+distinct children drawn at random (each child's latest K2 placement). Places today:
 Ofsted's public list at 31 March 2024 (centroid rule). Straight-line distances (the mirror has no regional
 road network; ``--network FILE`` times the road matrix too).
 
@@ -80,13 +81,20 @@ def main() -> None:
     rng = np.random.default_rng(0)
     pick = np.sort(rng.choice(len(every.sites), min(args.sites, len(every.sites)), replace=False))
     cands = Candidates(every.sites.iloc[pick], f"{len(pick)} sectors of {group.label}")
-    located = placements.locate(synth.generate(year=2024, seed=7, las=list(group.codes)).episodes)
-    k2 = located[located["PLACE"].eq("K2").fillna(False).to_numpy()].drop_duplicates("CHILD", keep="last")
-    rows = k2.iloc[rng.integers(0, len(k2), args.children)].reset_index(drop=True)
-    rows["CHILD"] = [f"SYN{i:06d}" for i in range(len(rows))]
+    years = []
+    for seed in (7, 8, 9, 10):
+        episodes = synth.generate(year=2024, seed=seed, las=list(group.codes)).episodes
+        episodes = episodes[episodes["PLACE"].eq("K2").fillna(False).to_numpy()].drop_duplicates("CHILD", keep="last")
+        years.append(episodes.assign(CHILD=f"SYN{seed}" + episodes["CHILD"].astype(str)))
+        if sum(len(y) for y in years) >= args.children:
+            break
+    k2 = pd.concat(years, ignore_index=True)
+    take = rng.choice(len(k2), args.children, replace=False) if len(k2) > args.children else np.arange(len(k2))
+    rows = placements.locate(k2.iloc[np.sort(take)].reset_index(drop=True))
     places = public_places(2024)
-    print(f"{group.label}: {len(cands.sites):,} candidate sectors (of {len(every.sites):,}); {len(rows):,} SYNTHETIC "
-          f"children (resampled from {len(k2):,}); {args.places} places in at most {args.homes} homes")
+    print(f"{group.label}: {len(cands.sites):,} candidate sectors (of {len(every.sites):,}); {len(rows):,} distinct "
+          f"SYNTHETIC children in children's homes (drawn from {len(k2):,} in {len(years)} synthetic returns for "
+          f"2024, seeds 7…); {args.places} places in at most {args.homes} homes")
 
     start = time.perf_counter()
     plan = plan_places(rows, places=places, group=group, add_places=args.places, homes=args.homes,

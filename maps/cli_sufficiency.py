@@ -287,16 +287,17 @@ def plan_cmd(
     out.mkdir(parents=True, exist_ok=True)
     for name, table in plan.tables().items():
         write_table(table, out / f"{name}.csv")
-    saved = interactive.save_map(plan_map(plan, las=boundaries.load_las()), out / "plan_map.html",
-                                 inline_assets=True)
-    shown = plan.sites[["postcode_district", "la_name", "places", "children_served_label",
-                        "reduction_excess_miles"]].set_axis(
+    page = interactive.save_map(plan_map(plan, las=boundaries.load_las()), out / "plan_map.html",
+                                inline_assets=True)
+    saved = ["not published" if pd.isna(v) else f"{v:,.0f}" for v in plan.sites["reduction_excess_miles"]]
+    shown = plan.sites[["postcode_district", "la_name", "places", "children_served_label"]].assign(
+        saved=saved).set_axis(
         ["postcode district", "LA", "places", "children served", f"excess saved ({plan.distance}, miles)"], axis=1)
     print_table(shown, title=f"{'SYNTHETIC: ' if synthetic else ''}new places for {group.label}")
     console.print(plan.summary_text())
     for note in plan.notes:
         console.print(f"- {note}")
-    err_console.print(f"wrote {len(plan.tables())} tables and {saved} to {out}")
+    err_console.print(f"wrote {len(plan.tables())} tables and {page} to {out}")
 
 
 def register(app: typer.Typer) -> None:

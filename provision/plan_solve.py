@@ -239,6 +239,7 @@ def _mip(g: np.ndarray, pairs: tuple[np.ndarray, np.ndarray], *, add_places: int
     constraints = [LinearConstraint(a_child, -np.inf, 1.0), LinearConstraint(a_cap, -np.inf, 0.0),
                    LinearConstraint(a_open, -np.inf, 0.0), LinearConstraint(a_sum, add_places, add_places),
                    LinearConstraint(a_homes, 0.0, float(homes))]
+
     integrality = np.r_[np.zeros(n_x), np.ones(2 * n_s)]
     upper = np.r_[np.ones(n_x), np.full(n_s, float(add_places)), np.ones(n_s)]
     res = milp(c, constraints=constraints, integrality=integrality, bounds=Bounds(np.zeros(n), upper),
