@@ -161,6 +161,10 @@ def test_two_clusters_get_the_new_places(manchester_group):
     assert plan.summary.loc["after", "over_20_miles"] == 0  # every child comes home from Leeds
     assert plan.solver.loc[0, "gap_pct"] == pytest.approx(0.0, abs=1e-6)
     assert plan.sensitivity.loc[["SK4", "M8"], "pct_resamples"].min() > 0
+    over = plan_places(located, places=_far_places(), group=manchester_group, add_places=12, homes=2,
+                       candidates=cands, objective="over-20-miles", resamples=0)
+    assert over.solver.loc[0, "objective_value"] == 12  # any site within 20 miles of both clusters will do
+    assert over.summary.loc["after", "over_20_miles"] == 0
 
 
 @pytest.fixture(scope="module")
