@@ -78,7 +78,7 @@ def plan_map(plan: Any, *, las: gpd.GeoDataFrame) -> folium.Map:
                             color="#ffffff", weight=1.5, fill=True, fill_color=_SITE_COLOUR, fill_opacity=0.9,
                             tooltip=folium.Tooltip(tip)).add_to(layer)
     layer.add_to(m)
-    folium.LayerControl(collapsed=False).add_to(m)
+    folium.LayerControl(collapsed=False, position="bottomleft").add_to(m)
     root = cast(Figure, m.get_root())
     root.html.add_child(Element(_box(plan)))
     root.header.add_child(Element(f"<title>{html.escape(_title(plan))}</title>"))
@@ -145,7 +145,8 @@ def _title(plan: Any) -> str:
 
 
 def _box(plan: Any) -> str:
-    notes = "".join(f"<p style='margin:4px 0'>{html.escape(n)}</p>" for n in plan.notes)
+    notes = "".join(f"<p style='margin:4px 0'>{html.escape(n)}</p>" for n in plan.notes
+                    if not n.startswith("SYNTHETIC data"))  # said once, in red, above
     synthetic = ("<p style='margin:4px 0;color:#b2182b;font-weight:bold'>SYNTHETIC data: generated records, "
                  "not real children</p>" if plan.synthetic else "")
     attribution = html.escape(f"{PLACES_ATTRIBUTION} {OSM_ATTRIBUTION if plan.distance == 'road' else ''}".strip())
