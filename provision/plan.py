@@ -118,10 +118,15 @@ class Plan:
                 f"{self.distance}; {self.objective})")
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Tables to write (name → frame), each saying its distance, and ``data = SYNTHETIC`` where so."""
+        """Tables to write (name → frame), each saying its distance, and ``data = SYNTHETIC`` where so.
+
+        ``plan_notes`` holds every note (distance, objective, assignment model, solver, group and candidate
+        notes such as LAs that are not neighbours or candidates outside the area).
+        """
         out = {"plan_sites": self.sites, "plan_summary": self.summary, "plan_curve": self.curve,
                "plan_sensitivity": self.sensitivity, "plan_flows": self.flows, "plan_solver": self.solver,
-               "plan_quality": self.quality}
+               "plan_quality": self.quality,
+               "plan_notes": pd.DataFrame({"note": self.notes}, index=pd.RangeIndex(1, len(self.notes) + 1, name="n"))}
         tag = {"distance": _DISTANCE_TEXT[self.distance], "group": self.group.label}
         if self.synthetic:
             tag["data"] = "SYNTHETIC"
@@ -166,6 +171,8 @@ def plan_children(located: pd.DataFrame, *, places: Places, group: Group, networ
     """
     check_network(network)
     mine = located[located["responsible_la"].astype("string").isin(group.codes).fillna(False).to_numpy()]
+    if not mine.index.is_unique:  # e.g. several returns concatenated: rows are matched by index below
+        mine = mine.reset_index(drop=True)
     if mine.empty:
         raise InputError(f"no placements of {group.label} (responsible LA) in the children given")
     excess = excess_distance(mine, places=places, network=network, max_snap_m=max_snap_m)

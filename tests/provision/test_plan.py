@@ -321,7 +321,7 @@ def test_cli_plan_writes_tables_and_map(mirror, tmp_path):
                                       "--resamples", "2", "--out", str(out)])
     assert result.exit_code == 0, result.output
     assert "SYNTHETIC" in result.output and "straight-line" in result.output
-    for name in ("sites", "summary", "curve", "sensitivity", "flows", "solver", "quality"):
+    for name in ("sites", "summary", "curve", "sensitivity", "flows", "solver", "quality", "notes"):
         table = pd.read_csv(out / f"plan_{name}.csv")
         assert (table["data"] == "SYNTHETIC").all()
     assert (out / "plan_map.html").is_file()
