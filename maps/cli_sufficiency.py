@@ -248,7 +248,7 @@ def plan_cmd(
     seed: SeedOpt = 7,
     method: Annotated[Method, typer.Option("--method", help="auto (HiGHS MIP when its size allows, else greedy), "
                                            "mip or greedy.")] = Method.auto,
-    time_limit: Annotated[float, typer.Option("--time-limit", help="HiGHS time limit, seconds.")] = 30.0,
+    time_limit: Annotated[float, typer.Option("--time-limit", help="HiGHS time limit for each MIP, seconds.")] = 20.0,
     resamples: Annotated[int, typer.Option("--resamples", min=0, help="Resamples of the children for the "
                                            "sensitivity table.")] = 20,
 ) -> None:

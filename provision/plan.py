@@ -56,7 +56,7 @@ HOME_SIZE = 4
 """Places per new home when ``homes`` is not given: ``homes = ceil(add_places / 4)`` (a typical children's home)."""
 
 _MIN = 5  # smallest number of children any published aggregate rests on
-_QUICK_S = 2.0  # the sensitivity re-solves with the main method when it took less than this, else the greedy
+_QUICK_S = 2.0  # the sensitivity re-solves with "auto" when the plan took less than this, else with the greedy
 
 
 @dataclass
@@ -79,8 +79,8 @@ class Plan:
         (suppressed), ``children_served``; points resting on fewer than 5 children are left blank.
     sensitivity
         By postcode district: ``places_in_plan``, ``pct_resamples`` (chosen in resamples of the children),
-        ``pct_years_left_out`` (chosen when one placement-start year is left out), ``method`` (the main
-        solver when it took under 2 s, else the greedy).
+        ``pct_years_left_out`` (chosen when one placement-start year is left out), ``method`` (``auto``
+        when the plan took under 2 s, else the greedy).
     flows
         Children of each LA and of the whole group placed within / out of the group before, moved into the
         group by the new places, and within / out after (suppressed so no hidden count is a difference).
@@ -275,7 +275,7 @@ def gains(current_km: np.ndarray, site_km: np.ndarray, *, objective: str = "exce
 
 def plan_places(located: pd.DataFrame, *, places: Places, group: Group, add_places: int, homes: int | None = None,
                 candidates: str | Path | Candidates = "sectors", objective: str = "excess", order: str = "gain",
-                network: RoadNetwork | None = None, method: str = "auto", time_limit_s: float = 30.0,
+                network: RoadNetwork | None = None, method: str = "auto", time_limit_s: float = 20.0,
                 resamples: int = 20, seed: int = 0, synthetic: bool = False, max_snap_m: float = 2000.0) -> Plan:
     """Choose where ``add_places`` new children's-home places go for a group of LAs, and what they would change.
 
@@ -482,7 +482,7 @@ def _sensitivity(gain: np.ndarray, years: pd.Series, cands: Candidates, sol: Sol
     district = cands.sites["postcode_district"].astype(str).to_numpy()
     main = pd.Series(sol.places, index=district).groupby(level=0).sum()
     rng = np.random.default_rng(seed)
-    method = sol.method if sol.seconds < _QUICK_S else "greedy"
+    method = "auto" if sol.seconds < _QUICK_S else "greedy"
     picks: list[set[str]] = []
     n = gain.shape[0]
     for _ in range(resamples):

@@ -387,3 +387,17 @@ def test_cli_whatif_takes_the_order_of_the_shared_model(mirror):
                                       "SK4 1", "--order", "farthest"])
     assert result.exit_code == 0, result.output
     assert "children placed farthest from home today choose first" in result.output.replace("\n", " ")
+
+
+def test_many_sites_use_a_shortlist_mip_that_never_does_worse_than_the_greedy():
+    from provision.plan_solve import SHORTLIST_SITES, solve
+
+    rng = np.random.default_rng(4)
+    n_sites = SHORTLIST_SITES + 150
+    g = np.maximum(rng.normal(0, 10, (120, n_sites)), 0)
+    sol = solve(g, add_places=12, homes=3, time_limit_s=10)
+    assert sol.places.sum() == 12 and (sol.places > 0).sum() <= 3
+    assert "MIP on the" in sol.status and "most promising sites" in sol.status
+    assert sol.greedy_objective <= sol.objective <= sol.bound + 1e-6
+    greedy_only = solve(g, add_places=12, homes=3, method="greedy")
+    assert greedy_only.method == "greedy" and greedy_only.objective == pytest.approx(sol.greedy_objective)
