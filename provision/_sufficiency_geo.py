@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -16,10 +16,13 @@ from distance.straight import DFE_KM_PER_MILE, OVER_MILES
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
 from geo.errors import InputError, ModelNotIdentifiedError, UnknownAreaCodeError
 
+if TYPE_CHECKING:
+    from distance.network import RoadNetwork
+
 logger = logging.getLogger(__name__)
 
-__all__ = ["PLACES_ATTRIBUTION", "la_points", "la_point", "public_points", "resolve_at", "nearest_by_road",
-           "nearest_km", "over_20_miles"]
+__all__ = ["PLACES_ATTRIBUTION", "check_network", "la_points", "la_point", "public_points", "resolve_at",
+           "nearest_by_road", "nearest_km", "over_20_miles"]
 
 PLACES_ATTRIBUTION = (
     f"{OGL_ATTRIBUTION} (Ofsted; Department for Education). {OS_ATTRIBUTION} 2025; Royal Mail data © Royal Mail "
@@ -128,7 +131,26 @@ def resolve_at(at: str | None, *, default_la: str) -> tuple[tuple[float, float],
     return la_point(code), f"in {names.get(code, code)} (at its postcode-weighted centroid)", code
 
 
-def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: Any, max_snap_m: float = 2000.0) -> np.ndarray:
+def check_network(network: Any) -> None:
+    """Refuse anything but a loaded :class:`~distance.network.RoadNetwork` or None (load a network once, upstream).
+
+    Raises
+    ------
+    InputError
+        ``network`` is a path, a name such as ``"backbone"``, or any other object.
+    """
+    if network is None:
+        return
+    from distance.network import RoadNetwork
+
+    if not isinstance(network, RoadNetwork):
+        raise InputError(f"network must be a loaded RoadNetwork or None, got {type(network).__name__} "
+                         f"{network!r:.60}; load the file once with distance.network.build_network (the national "
+                         "backbone measures given pairs, not the nearest place)")
+
+
+def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: RoadNetwork,
+                    max_snap_m: float = 2000.0) -> np.ndarray:
     """Road distance (metres) from each point of ``xy`` to the nearest of ``points``, in one Dijkstra.
 
     Every place is snapped to its nearest network node; a super-source joined to those nodes by each place's
@@ -141,10 +163,10 @@ def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: Any, max_s
     InputError
         No place lies within ``max_snap_m`` of the network.
     """
-    from distance.network import RoadNetwork, build_network
     from distance.road import snap
 
-    net = network if isinstance(network, RoadNetwork) else build_network(network)
+    check_network(network)
+    net = network
     src_node, src_leg = snap(points[["easting", "northing"]].to_numpy(float), network=net)
     keep = src_leg <= max_snap_m
     if not keep.any():

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -35,11 +35,15 @@ from distance.straight import KM_PER_MILE
 from geo.errors import InputError, MissingColumnsError
 from provision._sufficiency_geo import (
     PLACES_ATTRIBUTION,
+    check_network,
     nearest_by_road,
     nearest_km,
     over_20_miles,
     public_points,
 )
+
+if TYPE_CHECKING:
+    from distance.network import RoadNetwork
 
 logger = logging.getLogger(__name__)
 
@@ -200,7 +204,7 @@ def homes_list_places(homes: Any) -> Places:
                   "postcode", True, None)
 
 
-def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = None,
+def excess_distance(placements: pd.DataFrame, *, places: Places, network: RoadNetwork | None = None,
                     max_snap_m: float = 2000.0) -> Excess:
     """Distance to the nearest children's-home place and excess distance for every K2 placement.
 
@@ -215,7 +219,8 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = 
         nearest home registered for every need of the home the child was placed in (found through ``URN``)
         is measured too.
     network
-        A :class:`~distance.network.RoadNetwork` or a network file: adds road distances (km).
+        A loaded :class:`~distance.network.RoadNetwork` (EPSG:27700; load it once with
+        :func:`distance.network.build_network`), or None: adds road distances (km).
     max_snap_m
         Largest distance (metres) from a point to the road network.
 
@@ -228,8 +233,9 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = 
     MissingColumnsError
         A required column is absent.
     InputError
-        No K2 placement, or no usable place.
+        No K2 placement, no usable place, or ``network`` neither a RoadNetwork nor None.
     """
+    check_network(network)
     missing = [c for c in _REQUIRED if c not in placements.columns]
     if missing:
         raise MissingColumnsError("placements", missing, [str(c) for c in placements.columns])
@@ -259,9 +265,6 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: Any = 
     if places.points["needs_mask"].notna().any() and "URN" in out.columns:
         quality += _matched(out, usable, home, ok)
     distances: tuple[str, ...] = ("straight-line",)
-    if isinstance(network, str) and network in ("backbone", "none"):
-        raise InputError(f"network {network!r}: road excess needs a road network (a file or RoadNetwork); the "
-                         "national backbone measures given pairs, not the nearest place")
     if network is not None:
         quality += _road(out, frame, usable, network, ok, max_snap_m)
         distances = ("straight-line", "road")

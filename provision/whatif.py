@@ -11,6 +11,7 @@ import pandas as pd
 from distance.straight import KM_PER_MILE
 from geo.errors import InputError, ModelNotIdentifiedError
 from provision._sufficiency_geo import nearest_km, over_20_miles, resolve_at
+from provision.plan_model import ASSIGNMENT_MODEL, ORDERS, assign
 from provision.sufficiency import Excess
 
 logger = logging.getLogger(__name__)
@@ -20,7 +21,7 @@ __all__ = ["ASSUMPTION", "WhatIf", "added_places", "whatif"]
 ASSUMPTION = ("Assumption: the added places go to the children nearest to them first (one child a place, only "
               "children who would be placed nearer than they are), ignoring matching of needs; distances are "
               "straight-line.")
-"""The what-if's stated assumption."""
+"""The what-if's stated assumption with the default order (``nearest``): :func:`provision.plan_model.assign`."""
 
 
 @dataclass(frozen=True)
@@ -67,14 +68,16 @@ class WhatIf:
                 f"{self.assumption}")
 
 
-def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = None) -> pd.DataFrame:
+def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = None,
+                 order: str = "nearest") -> pd.DataFrame:
     """Per-placement distances before and after adding ``add_places`` places at one point (child level).
 
     The new places sit at ``at``: an LA (its postcode-weighted centroid, as the ``centroid`` rule) or a postcode
     sector's centroid; default the LA itself. Nearest-place distances are re-measured with the added point;
-    the added places then go to the LA's children nearest to them first, one child a place, among children
-    who would be placed nearer than they are (:data:`ASSUMPTION`). Straight-line distances only. Adding 0
-    places changes nothing; no child's distance ever grows.
+    the added places then go to the LA's children by the assignment model the plan uses too
+    (:func:`provision.plan_model.assign`; with the default order, nearest children first, one child a place,
+    among children who would be placed nearer than they are: :data:`ASSUMPTION`). Straight-line distances
+    only. Adding 0 places changes nothing; no child's distance ever grows.
 
     Parameters
     ----------
@@ -86,6 +89,8 @@ def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = N
         Places to add (0 or more).
     at
         LA or postcode sector (``"SK4 1"``); must be in England.
+    order
+        Order in which children take the places (:data:`provision.plan_model.ORDERS`).
 
     Returns
     -------
@@ -114,10 +119,7 @@ def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = N
     actual = rows["actual_straight_km"].to_numpy(float)
     after_places = excess.places.with_added(point[0], point[1], int(add_places), la_code=at_la)
     new_km = np.hypot(home[:, 0] - point[0], home[:, 1] - point[1]) / 1000.0
-    gain = np.flatnonzero(new_km < actual)
-    take = gain[np.argsort(new_km[gain], kind="stable")][:int(add_places)]
-    allocated = np.zeros(len(rows), bool)
-    allocated[take] = True
+    allocated = assign(actual, new_km[:, None], np.array([int(add_places)]), order=order) == 0
     out = pd.DataFrame({"nearest_before_km": rows["nearest_straight_km"].to_numpy(float),
                         "nearest_after_km": nearest_km(after_places.usable, home),
                         "placed_before_km": actual, "placed_after_km": np.where(allocated, new_km, actual),
@@ -126,7 +128,8 @@ def added_places(excess: Excess, *, la: str, add_places: int, at: str | None = N
     return out
 
 
-def whatif(excess: Excess, *, la: str, add_places: int, at: str | None = None, synthetic: bool = False) -> WhatIf:
+def whatif(excess: Excess, *, la: str, add_places: int, at: str | None = None, synthetic: bool = False,
+           order: str = "nearest") -> WhatIf:
     """Report what ``add_places`` more places at ``at`` would change for one LA's children (aggregates only).
 
     See :func:`added_places` for where the places go and the assumption. The table gives, before and after,
@@ -140,12 +143,14 @@ def whatif(excess: Excess, *, la: str, add_places: int, at: str | None = None, s
     """
     import boundaries
 
-    rows = added_places(excess, la=la, add_places=add_places, at=at)
+    rows = added_places(excess, la=la, add_places=add_places, at=at, order=order)
     code = rows.attrs["la"]
     table = _whatif_table(*(rows[c].to_numpy(float) for c in ("nearest_before_km", "nearest_after_km",
                                                              "placed_before_km", "placed_after_km")))
     name = str(boundaries.la_lookup().drop_duplicates("la_code").set_index("la_code")["la_name"].get(code, code))
-    return WhatIf(code, name, int(add_places), rows.attrs["at"], rows.attrs["point"], table, ASSUMPTION,
+    assumption = ASSUMPTION if order == "nearest" else (
+        ASSIGNMENT_MODEL.format(order=ORDERS[order]) + " Needs are not matched; distances are straight-line.")
+    return WhatIf(code, name, int(add_places), rows.attrs["at"], rows.attrs["point"], table, assumption,
                   excess.places.rule, synthetic)
 
 

@@ -226,8 +226,10 @@ def test_no_children_s_home_placement_and_no_place_are_errors(stockport, public)
         excess_distance(stockport, places=places_frame([(4e5, 3e5)], places=[0.0]))
     with pytest.raises(MissingColumnsError, match="responsible_la"):
         excess_distance(stockport.drop(columns="responsible_la"), places=public)
-    with pytest.raises(InputError, match="network 'backbone': road excess needs a road network"):
-        excess_distance(stockport, places=public, network="backbone")
+    with pytest.raises(InputError, match="network must be a loaded RoadNetwork or None, got str 'backbone'"):
+        excess_distance(stockport, places=public, network="backbone")  # type: ignore[arg-type]
+    with pytest.raises(InputError, match="network must be a loaded RoadNetwork or None, got PosixPath"):
+        excess_distance(stockport, places=public, network=Path("rutland.npz"))  # type: ignore[arg-type]
 
 
 def test_summaries_suppress_counts_and_small_medians(stockport_excess):
