@@ -27,7 +27,7 @@ from geo.catalogue import originals_used
 from geo.csvsafe import to_csv
 from geo.errors import InputError
 from maps import report
-from maps.job import child, ecological, la_report, national, placements, roads, sufficiency, supply, trends
+from maps.job import child, ecological, la_report, national, placements, plan, roads, sufficiency, supply, trends
 from maps.job.common import SUPPLY_SOURCE, placements_source
 from maps.job.context import JobContext, JobOptions, resolve_context
 from maps.outputs import staged_output, write_quality, write_run_json
@@ -55,6 +55,7 @@ STEPS: tuple[Step, ...] = (
     Step("roads", "placed", "Road distances", roads.run),
     Step("placements", "placed", "Flow and distance maps", placements.run),
     Step("sufficiency", "sufficiency", "Sufficiency: distance beyond the nearest place", sufficiency.run),
+    Step("plan", "sufficiency", "Where new places would go (sufficiency plan)", plan.run),
     Step("la_report", "my_la", "The focus LA's report beside its statistical neighbours", la_report.run),
     Step("ecological", "difference", "Distance and going missing between LAs (real data)", ecological.run),
     Step("national", "difference", "Going missing inside and outside the LA, England (real data)", national.run),
