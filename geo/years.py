@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 
@@ -33,7 +33,8 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SERIES", "Years", "years", "latest", "span", "check", "datasets", "describe", "help_range", "covered"]
+__all__ = ["SERIES", "Years", "years", "latest", "span", "check", "datasets", "describe", "help_range", "covered",
+           "live"]
 
 
 @dataclass(frozen=True)
@@ -126,16 +127,21 @@ class Years(Sequence[int]):
     A module constant such as ``provision.homes.YEARS = covered("ofsted_providers")`` then follows a catalogue
     row added after import (a test's fake year; a user's newer file). Supports ``in``, ``len``, iteration,
     indexing (``YEARS[-1]`` is the latest year) and equality with a tuple; ``str()`` gives ``"2014-2025"``.
+    ``compute`` (with a ``label``) replaces the series: any function giving the years (see :func:`live`).
     """
 
-    def __init__(self, *series: str) -> None:
+    def __init__(self, *series: str, compute: Callable[[], Iterable[int]] | None = None, label: str = "") -> None:
         for s in series:
             _rule(s)
-        if not series:
+        if not series and compute is None:
             raise InputError("name at least one year series (see geo.years.SERIES)")
         self.series = series
+        self._compute = compute
+        self.label = label or " and ".join(series)
 
     def _now(self) -> tuple[int, ...]:
+        if self._compute is not None:
+            return tuple(sorted(set(self._compute())))
         return _common(self.series)
 
     def __getitem__(self, index):  # type: ignore[no-untyped-def]  # Sequence's int/slice overloads
@@ -158,7 +164,7 @@ class Years(Sequence[int]):
     __hash__ = None  # type: ignore[assignment]  # a live view: not hashable
 
     def __repr__(self) -> str:
-        return f"Years({', '.join(map(repr, self.series))}: {_listed(self._now())})"
+        return f"Years({self.label}: {_listed(self._now())})"
 
     def __str__(self) -> str:
         return _listed(self._now())
@@ -173,6 +179,14 @@ def covered(*series: str) -> Years:
         For an unknown series (at once) or, when used, series that share no year.
     """
     return Years(*series)
+
+
+def live(compute: Callable[[], Iterable[int]], *, label: str) -> Years:
+    """Return a live view of the years ``compute()`` gives each time it is used (e.g. the union of a reader table).
+
+    ``label`` names what the years are, for ``repr``.
+    """
+    return Years(compute=compute, label=label)
 
 
 def years(series: str) -> tuple[int, ...]:
@@ -317,6 +331,8 @@ def _label(series: tuple[str, ...]) -> str:
 
 
 def _listed(values: tuple[int, ...]) -> str:
+    if not values:
+        return "no year"
     if values == tuple(range(values[0], values[-1] + 1)):
         return f"{values[0]}-{values[-1]}" if len(values) > 1 else str(values[0])
     return ", ".join(map(str, values))

@@ -8,13 +8,14 @@ DfE symbols become NaN with the reason in ``note`` through :func:`provision._rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo import years
 from provision import demand, homes
 from provision._readers import to_number
 
@@ -434,7 +435,7 @@ def read_la_missing(key: str) -> Callable[[Path | None], pd.DataFrame]:
 
 # ------------------------------------------------------------------------------------------------- Ofsted
 def read_published_totals(path: Path | None) -> pd.DataFrame:
-    """``homes`` and ``places``: Ofsted's published national totals of children's homes, 2012-2025."""
+    """``homes`` and ``places``: Ofsted's published national totals of children's homes (the latest workbook)."""
     totals = homes.published_national_totals(path=path)
     src = homes.published_source()
     parts = []
@@ -444,7 +445,8 @@ def read_published_totals(path: Path | None) -> pd.DataFrame:
             "area_name": ENGLAND[1], "measure": col, "value": totals[col].astype(float).to_numpy(),
             "published_or_computed": "published", "source": src,
             "note": "children's homes only: secure children's homes and residential special schools registered "
-                    "as children's homes are not counted", "rank": 2025})[ROW])
+                    "as children's homes are not counted",
+            "rank": years.latest("ofsted_published_totals")})[ROW])
     return _concat(parts)
 
 
@@ -453,7 +455,8 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
     def read(path: Path | None) -> pd.DataFrame:
         import boundaries
 
-        vintage = max(year - 1, 2014)  # a list at 31 March Y names the LAs in force until then
+        first, last = years.span("la_boundaries")
+        vintage = min(max(year - 1, first), last)  # a list at 31 March Y names the LAs in force until then
         h = homes.read_children_homes(year, path=path, to_year=vintage)
         src = homes.source_for(year)["file"]
         if homes.source_for(year)["sheet"]:
@@ -469,7 +472,7 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
             text = "; ".join(t for t in (extra, note) if t) or None
             rows.append({"time_period": year, "geographic_level": level, "area_code": code, "area_name": name,
                          "measure": measure, "value": float(value), "published_or_computed": "computed",
-                         "source": f"computed from the Ofsted provider list {src}", "note": text, "rank": 2025})
+                         "source": f"computed from the Ofsted provider list {src}", "note": text, "rank": year})
 
         has_places = bool(h["places"].notna().any())
         frame = h.assign(country=ENGLAND[0], private=h["sector"].eq("private"),
@@ -527,7 +530,7 @@ def _sfr_path(name: str) -> str:
     return "care/dfe_cla/sfr_2011_2017/" + name
 
 
-SOURCES: tuple[Source, ...] = (
+_DFE_SOURCES: tuple[Source, ...] = (  # the reader table of the staged DfE files
     Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",), _years(2012, 2024),
            read_time_series),
     Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _years(2021, 2025),
@@ -560,9 +563,34 @@ SOURCES: tuple[Source, ...] = (
            read_la_missing("missing_2022")),
     Source("missing_2024", _F["missing_2024"], tuple(_LA_MISSING.values()), _years(2020, 2024),
            read_la_missing("missing_2024")),
-    Source("ofsted_published", homes.PUBLISHED_TOTALS_FILE, ("homes", "places"), _years(2012, 2025),
-           read_published_totals),
-    *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y))
-      for y in homes.YEARS),
 )
-"""Every staged file the trends table reads, with the measures and years it can give."""
+"""The staged DfE files the trends table reads, with the measures and years each can give."""
+
+
+def _ofsted_sources() -> tuple[Source, ...]:
+    """Ofsted's published totals and one provider list per catalogued year (read from the catalogue now)."""
+    return (Source("ofsted_published", homes.published_totals_file(), ("homes", "places"),
+                   years.years("ofsted_published_totals"), read_published_totals),
+            *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y))
+              for y in homes.YEARS))
+
+
+class _Sources(Sequence[Source]):
+    """The DfE reader table and the Ofsted sources of the catalogue as it is when used (a live view)."""
+
+    def _now(self) -> tuple[Source, ...]:
+        return _DFE_SOURCES + _ofsted_sources()
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # Sequence's int/slice overloads
+        return self._now()[index]
+
+    def __len__(self) -> int:
+        return len(self._now())
+
+    def __iter__(self) -> Iterator[Source]:
+        return iter(self._now())
+
+
+SOURCES: Sequence[Source] = _Sources()
+"""Every staged file the trends table reads, with the measures and years it can give (an Ofsted list or workbook
+catalogued later is in it: no code change)."""

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo import catalogue, years
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError, InputError, SplitAreaError, UnknownAreaCodeError
 from geo.settings import LA_VINTAGE
@@ -22,10 +23,13 @@ __all__ = [
     "national_figures",
 ]
 
-YEARS = range(2014, 2026)
-"""Years (children looked after at 31 March) that :func:`demand_by_la` covers, some columns only in part."""
-LAIT_YEARS = range(2016, 2026)
-FOI_YEARS = range(2014, 2025)
+YEARS = years.covered("dfe_cla_la", "la_boundaries")
+"""Years (children looked after at 31 March) that :func:`demand_by_la` covers, some columns only in part: the
+catalogue's DfE LA tables (SFR, LAIT, EES) in the years with LA boundaries (:mod:`geo.years`)."""
+LAIT_YEARS = years.covered("lait")
+"""Years the catalogued LAIT indicators cover."""
+FOI_YEARS = years.covered("foi_chomes")
+"""Years DfE FOI 2024-0040813 (children's homes outside the LA; net gain) covers."""
 
 _DFE = "care/dfe_cla/"
 _MISSING = "la_children_who_were_missing_or_away_from_placement_without_authorisation.csv"
@@ -51,8 +55,9 @@ FILES = {
                         "placement.csv",
     "national_missing_2023": _DFE + "ees_release_2023/national_statistics_official_statistics_cla_who_were_missing.csv",
     "national_missing_2024": _DFE + "ees_release_2024/official_statistics_cla_who_were_missing.csv",
-    **{f"characteristics_{y}": _DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_characteristics_{y}.csv"
-       for y in range(2021, 2026)},
+    # one characteristics file a year, as the catalogue lists them (a new year is a catalogue row)
+    **{f"characteristics_{y}": catalogue.all_datasets()[years.datasets("characteristics", y)[-1]].first.path
+       for y in years.years("characteristics")},
 }
 _SFR = {2012: "SFR20_CLA2012.csv", 2013: "SFR36_CLA2013.csv", 2014: "SFR36_CLA2014.csv", 2015: "SFR34_CLA2015.csv",
         2016: "SFR41_CLA2016.csv", 2017: "SFR50_CLA2017.csv"}
@@ -120,7 +125,7 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     import boundaries
 
     if not isinstance(year, int) or year not in YEARS:
-        raise unknown_year("children-looked-after demand data", year, YEARS)
+        raise unknown_year("children-looked-after demand data", year, list(YEARS))
     lk = boundaries.la_lookup()
     las = lk[(lk["first_year"] <= to_year) & (lk["last_year"] >= to_year)].set_index("la_code").sort_index()
     parts: list[pd.DataFrame] = []
@@ -153,18 +158,18 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
             sources[c] = _DFE + "sfr_2011_2017/" + _SFR[year]
     else:
         key = "netgain_2022" if year <= 2019 else "netgain_2024"
-        if year <= 2024:
+        if year in years.years("ees_netgain"):
             parts.append(_netgain(year, key))
             for c in ("outflow", "inflow", "net_gain"):
                 sources[c] = FILES[key]
-    if year >= 2021:
-        parts.append(_characteristics(year))
-        sources["children_in_childrens_homes"] = (_DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_"
-                                                  f"characteristics_{year}.csv (Placement: Secure homes and "
-                                                  "children's homes)")
-        if year == 2025:
+    if year in years.years("characteristics"):
+        chars = _characteristics(year)
+        parts.append(chars)
+        sources["children_in_childrens_homes"] = (FILES[f"characteristics_{year}"] + " (Placement: Secure homes "
+                                                  "and children's homes)")
+        if "outflow" not in sources and "net_gain" in chars.columns:
             for c in ("outflow", "inflow", "net_gain"):
-                sources[c] = _DFE + "ees_release_2025/derived_la_cla_on_31_march_by_characteristics_2025.csv"
+                sources[c] = FILES[f"characteristics_{year}"]
     if year in FOI_YEARS:
         foi = read_foi_chomes(year=year).drop(columns=["la_name"], errors="ignore")
         if year >= 2021:
@@ -243,7 +248,7 @@ def lait_indicators(names: list[str], years: Iterable[int] | None = None, *, to_
     years = list(LAIT_YEARS if years is None else years)
     bad_years = [y for y in years if y not in LAIT_YEARS]
     if bad_years:
-        raise unknown_year("LAIT indicators", bad_years[0], LAIT_YEARS)
+        raise unknown_year("LAIT indicators", bad_years[0], list(LAIT_YEARS))
     long = _lait_long(list(names), years, path=path)
     lk = boundaries.la_lookup()
     las = sorted(lk.loc[(lk["first_year"] <= to_year) & (lk["last_year"] >= to_year), "la_code"])
@@ -287,7 +292,7 @@ def read_foi_chomes(*, year: int | None = None, level: str = "Local authority",
         ``__reason`` column for each (e.g. suppressed ``c``). National and regional numbers are rounded to 10.
     """
     if year is not None and year not in FOI_YEARS:
-        raise unknown_year("FOI children's-homes data", year, FOI_YEARS)
+        raise unknown_year("FOI children's-homes data", year, list(FOI_YEARS))
     file = Path(path) if path is not None else data_path(FILES["foi_outside"])
     raw = read_csv_checked(file, skiprows=13, required=[*_TIDY, "region_code", "region_name", "characteristic",
                                                         "number", "percentage"])
@@ -322,7 +327,7 @@ def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local auth
     Indexed like :func:`read_foi_chomes`.
     """
     if year is not None and year not in FOI_YEARS:
-        raise unknown_year("FOI children's-homes data", year, FOI_YEARS)
+        raise unknown_year("FOI children's-homes data", year, list(FOI_YEARS))
     file = Path(path) if path is not None else data_path(FILES["foi_netgain"])
     raw = read_csv_checked(file, skiprows=13, required=[*_TIDY, "region_code", "region_name", "characteristic",
                                                         "number"])
@@ -408,8 +413,9 @@ def national_figures(year: int) -> dict[str, float]:
     Keys: ``children_went_missing``, ``missing_incidents``, ``children_looked_after_during_year``,
     ``pct_went_missing``. Source: EES missing file of the 2022 release (2018-2019) or 2024 release (2020+).
     """
-    if year < 2018 or year > 2024:
-        raise unknown_year("national missing figures", year, range(2018, 2025))
+    covered = years.years("ees_la_missing")
+    if year not in covered:
+        raise unknown_year("national missing figures", year, list(covered))
     key = "missing_2022" if year <= 2019 else "missing_2024"
     raw = read_ees_la(key, filter_column="cla_group")  # the 2024 release spells it CLA_group
     nat = raw[(raw["geographic_level"] == "National") & (raw["time_period"].astype(int) == year)]
@@ -469,7 +475,7 @@ def _netgain(year: int, key: str) -> pd.DataFrame:
 
 
 def _characteristics(year: int) -> pd.DataFrame:
-    file = data_path(_DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_characteristics_{year}.csv")
+    file = data_path(FILES[f"characteristics_{year}"])
     raw = _la_rows(read_csv_checked(file, required=[*_TIDY, "cla_group", "characteristic", "number"]))
     pick = {
         ("Placement", "Secure homes and children's homes"): "children_in_childrens_homes",
@@ -478,10 +484,10 @@ def _characteristics(year: int) -> pd.DataFrame:
     }
     raw = raw.assign(col=[pick.get((g, c)) for g, c in zip(raw["cla_group"], raw["characteristic"], strict=True)])
     raw = raw[raw["col"].notna()]
-    if year < 2025:
+    if year in years.years("ees_netgain"):  # the net gain file covers it: keep the flows from there
         raw = raw[raw["col"] == "children_in_childrens_homes"]
     out = _pivot(raw, file.name, "col", "number", year)
-    if year == 2025:
+    if "inflow" in out.columns and "outflow" in out.columns:
         out["net_gain"] = out["inflow"] - out["outflow"]
         out["net_gain__reason"] = out["inflow__reason"].combine_first(out["outflow__reason"])
     return out
@@ -545,11 +551,17 @@ def _lait_long(names: list[str], years: list[int], *, path: str | Path | None = 
     return wide
 
 
+def _la_vintage(year: int) -> int:
+    """Return the LA boundary vintage nearest ``year`` (within the catalogued boundaries)."""
+    first, last = years.span("la_boundaries")
+    return min(max(year, first), last)
+
+
 def _code_for_number(lk: pd.DataFrame, number: str, year: int) -> str | None:
     hits = lk[lk["dfe_la_number"] == number.zfill(3)]
     if hits.empty:
         return None
-    vintage = max(year - 1, 2014)
+    vintage = _la_vintage(year - 1)
     valid = hits[(hits["first_year"] <= vintage) & (hits["last_year"] >= vintage)]
     return str((valid if len(valid) else hits)["la_code"].iloc[0])
 
@@ -584,7 +596,7 @@ def _harmonise(part: pd.DataFrame, *, to_year: int, year: int) -> pd.DataFrame:
         if f"{c}__reason" not in part.columns:
             part[f"{c}__reason"] = None
     lk = boundaries.la_lookup().set_index("la_code")
-    vintage = max(year - 1, 2014)
+    vintage = _la_vintage(year - 1)
     valid = part["la_code"].map(lambda c: c in lk.index and lk.at[c, "first_year"] <= vintage <= lk.at[c, "last_year"])
     all_na = part[value_cols].isna().all(axis=1)
     part = part[valid | ~all_na]

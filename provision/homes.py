@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "YEARS", "SECTORS", "REGISTERED_STATUSES", "source_for", "read_children_homes", "supply_by_la",
     "supply_by_region", "supply_table", "published_national_totals", "published_totals", "PublishedTotals",
-    "latest_complete_year", "published_source", "PUBLISHED_TOTALS_FILE",
+    "latest_complete_year", "published_source", "PUBLISHED_TOTALS_FILE", "published_totals_file",
 ]
 
 _SERIES = "ofsted_providers"
@@ -317,13 +317,13 @@ def supply_table(year: int, *, path: str | Path | None = None) -> pd.DataFrame:
 _TIME_SERIES_SHEET = "Providers+places_Time_series"
 
 
-def _published_totals_file() -> str:
+def published_totals_file() -> str:
     """Return the latest catalogued 'Children's social care in England' workbook (mirror-relative path)."""
     year = years.latest("ofsted_published_totals")
     return catalogue.all_datasets()[years.datasets("ofsted_published_totals", year)[0]].first.path
 
 
-PUBLISHED_TOTALS_FILE = _published_totals_file()
+PUBLISHED_TOTALS_FILE = published_totals_file()
 """The workbook whose ``Providers+places_Time_series`` sheet holds Ofsted's published national totals (the
 latest catalogued 'Children's social care in England' workbook, when this module was imported)."""
 
@@ -331,7 +331,7 @@ latest catalogued 'Children's social care in England' workbook, when this module
 def published_source() -> str:
     """Return the citation of Ofsted's published national totals (file and sheet)."""
     year = years.latest("ofsted_published_totals")
-    return f"{_published_totals_file()} [{_TIME_SERIES_SHEET}] (Ofsted, 'Children's social care in England {year}')"
+    return f"{published_totals_file()} [{_TIME_SERIES_SHEET}] (Ofsted, 'Children's social care in England {year}')"
 
 
 @dataclass(frozen=True)
@@ -445,7 +445,7 @@ def published_national_totals(*, path: str | Path | None = None) -> pd.DataFrame
     children's homes). Indexed by ``year`` with ``homes`` and ``places`` (Int64). Used to report how
     complete each year's provider list is. ``path``: a replacement workbook (testing).
     """
-    path = Path(path) if path is not None else data_path(_published_totals_file())
+    path = Path(path) if path is not None else data_path(published_totals_file())
     st = path.stat()
     out = _published_table(str(path.resolve()), st.st_size, st.st_mtime_ns).copy()
     out.attrs["source"] = f"Ofsted {path.name} [Providers+places_Time_series]"
