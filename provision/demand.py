@@ -18,7 +18,8 @@ from provision._readers import check_columns, read_csv_checked, to_number, unkno
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "YEARS", "LAIT_YEARS", "FOI_YEARS", "COLUMNS", "FILES", "SFR_FILES", "PRE_2014_CODES", "demand_by_la",
+    "YEARS", "LAIT_YEARS", "FOI_YEARS", "CHARACTERISTICS_YEARS", "COLUMNS", "FILES", "SFR_FILES", "PRE_2014_CODES",
+    "demand_by_la",
     "lait_indicators", "read_foi_chomes", "read_foi_chomes_netgain", "read_ees_la", "read_sfr", "lait_raw",
     "national_figures",
 ]
@@ -30,6 +31,8 @@ LAIT_YEARS = years.covered("lait")
 """Years the catalogued LAIT indicators cover."""
 FOI_YEARS = years.covered("foi_chomes")
 """Years DfE FOI 2024-0040813 (children's homes outside the LA; net gain) covers."""
+CHARACTERISTICS_YEARS = years.covered("characteristics")
+"""Years with DfE's LA table by characteristics (exact children in children's homes; placement × distance)."""
 
 _DFE = "care/dfe_cla/"
 _MISSING = "la_children_who_were_missing_or_away_from_placement_without_authorisation.csv"
@@ -162,7 +165,7 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
             parts.append(_netgain(year, key))
             for c in ("outflow", "inflow", "net_gain"):
                 sources[c] = FILES[key]
-    if year in years.years("characteristics"):
+    if year in CHARACTERISTICS_YEARS:
         chars = _characteristics(year)
         parts.append(chars)
         sources["children_in_childrens_homes"] = (FILES[f"characteristics_{year}"] + " (Placement: Secure homes "

@@ -7,6 +7,7 @@ import logging
 import geopandas as gpd
 
 import boundaries
+from geo import years
 from geo.settings import LA_VINTAGE
 from provision import clustering, demand, gaps, homes
 from provision._readers import unknown_year
@@ -15,8 +16,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CLUSTERING_YEARS", "la_measures"]
 
-CLUSTERING_YEARS = range(2016, 2026)
-"""Years with the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots."""
+CLUSTERING_YEARS = years.covered("ofsted_providers", "population_0_17")
+"""Years with a provider list and the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots
+(:mod:`geo.years`)."""
 
 
 def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -30,10 +32,10 @@ def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
     Raises
     ------
     InputError
-        For a year outside 2014-2025.
+        For a year without a provider list (:data:`provision.homes.YEARS`).
     """
     if year not in homes.YEARS:
-        raise unknown_year("supply and demand measures", year, homes.YEARS)
+        raise unknown_year("supply and demand measures", year, list(homes.YEARS))
     notes: list[str] = []
     frame = boundaries.load_las(year=LA_VINTAGE)
     supply = homes.supply_by_la(year)
@@ -48,6 +50,6 @@ def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
     if year in CLUSTERING_YEARS:
         frame["lisa_cluster"] = clustering.spatial_clustering(year)["lisa_cluster"].reindex(frame.index)
     else:
-        notes.append(f"LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
-                     f"from 2016, not for {year}.")
+        notes.append("LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
+                     f"for {CLUSTERING_YEARS}, not for {year}.")
     return frame, notes
