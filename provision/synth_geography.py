@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import DFE_KM_PER_MILE
+from geo import years
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -37,7 +39,7 @@ def _geography(year: int) -> _Geo:
     cat = get_catalogue()
     files = [f for f in cat.dataset("codepoint_open").files if f.path.endswith(".csv.gz")]
     digest = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()[:12]
-    vintage = 2025 if year >= 2025 else 2024
+    vintage = min(max(year, LA_VINTAGE), years.span("la_boundaries")[1])  # Code-Point's LA codes of the year
     target = cat.settings.cache_dir / "derived" / f"synth_geography_{vintage}_{digest}.parquet"
     return _geography_cached(str(target), vintage)
 
