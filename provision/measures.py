@@ -40,10 +40,15 @@ def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
     frame = boundaries.load_las(year=LA_VINTAGE)
     supply = homes.supply_by_la(year)
     frame = frame.join(supply[["homes", "places"] + [c for c in ("supply_status",) if c in supply.columns]])
-    d = demand.demand_by_la(year)
-    frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
-    frame["net_gain"] = d["net_gain"].reindex(frame.index)
-    frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    if year in demand.YEARS:
+        d = demand.demand_by_la(year)
+        frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
+        frame["net_gain"] = d["net_gain"].reindex(frame.index)
+        frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    else:
+        frame["pct_outside_la"] = frame["net_gain"] = frame["children_looked_after"] = float("nan")
+        notes.append(f"DfE's LA figures for {year} are not in the data catalogue yet (it has {demand.YEARS}): "
+                     "% outside the LA, net gain, children looked after and the supply gap are left empty.")
     g = gaps.supply_gaps(year)
     frame["places_per_10k"] = g["places_per_10k_children"].reindex(frame.index)
     frame["gap_index"] = g[gaps.GAP_INDEX].reindex(frame.index)

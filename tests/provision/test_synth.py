@@ -7,9 +7,10 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from geo import years
 from geo.cli import app
 from geo.errors import InputError, UnknownAreaCodeError
-from provision import ssda903, synth
+from provision import demand, ssda903, synth
 from provision.placements import locate
 
 runner = CliRunner()
@@ -201,8 +202,14 @@ def test_parse_effect_rejects(spec):
         synth.parse_effect(spec)
 
 
+def test_years_cover_every_published_la_year(mirror):
+    """The generator covers every year of DfE's LA figures by characteristics, 2021-2025 at least (geo.years)."""
+    assert set(range(2021, 2026)) <= set(synth.YEARS)
+    assert list(synth.YEARS) == list(years.years("characteristics"))
+
+
 def test_bad_year_and_la(mirror):
-    with pytest.raises(InputError, match="2021-2024"):
+    with pytest.raises(InputError, match=rf"no synthetic SSDA903 .* for 2019: characteristics cover {synth.YEARS}"):
         synth.generate(year=2019)
     with pytest.raises(UnknownAreaCodeError, match="Atlantis"):
         synth.generate(las=["Atlantis"])
@@ -213,10 +220,28 @@ def test_cli_synth(tmp_path, mirror):
     result = runner.invoke(app, ["--mirror", str(mirror), "synth", "--la", "Hartlepool", "--seed", "1",
                                  "--effect", "missing:rr=1.5/10mi", "--out", str(out)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "wrote SYNTHETIC SSDA903 2024" in result.output
+    assert f"wrote SYNTHETIC SSDA903 {synth.YEARS[-1]}" in result.output  # default: the latest year
     assert (out / "README_SYNTHETIC.txt").is_file()
     bad = runner.invoke(app, ["--mirror", str(mirror), "synth", "--effect", "nonsense", "--out", str(out)])
     assert bad.exit_code == 1 and "Error: effect 'nonsense' is not understood" in bad.output
+
+
+def test_cli_synth_2025_uses_the_nearest_missing_figures(tmp_path, mirror):
+    """2025: the LA figures at 31 March are published, the LA missing table not yet: the nearest year's is used."""
+    out = tmp_path / "synth2025"
+    result = runner.invoke(app, ["--mirror", str(mirror), "synth", "--year", "2025", "--la", "Hartlepool",
+                                 "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "wrote SYNTHETIC SSDA903 2025" in result.output
+    truth = pd.read_csv(out / "truth.csv", index_col=0)
+    chars = pd.read_csv(mirror / demand.FILES["characteristics_2025"], dtype=str)
+    total = chars[chars["new_la_code"].eq("E06000001") & chars["cla_group"].eq("Placement")
+                  & chars["characteristic"].eq("Total")]["number"]
+    assert truth.loc["E06000001", "children_looked_after"] == int(total.iloc[0])  # Hartlepool, 31 March 2025
+    episodes = pd.read_csv(out / "episodes.csv", dtype=str)
+    assert pd.to_datetime(episodes["DECOM"], dayfirst=True).max() <= pd.Timestamp("2025-03-31")
+    model = synth.generate(year=2025, seed=7, las=["Hartlepool"]).model
+    assert model["missing_year"] == years.latest("ees_la_missing") and model["year"] == 2025
 
 
 def test_confounder_places_riskier_children_further_away(mirror):
