@@ -15,9 +15,13 @@ The model, for collection year ``year`` (1 April ``year-1`` to 31 March ``year``
    the child's distance band (≤20 or >20 DfE miles; redrawn until it is). Attraction is Ofsted's registered
    children's-home places of the cell's LA (``provision.homes.supply_by_la``) shared by postcode count for
    children's homes, secure homes, residential schools and other residential settings, and the postcode
-   count (a population proxy) otherwise. Decay is ``(1 + miles/5) ** -gamma`` (gamma 1 for residential
-   placements, 2 otherwise). Because the category counts are fixed per LA, the generated % outside and %
-   over 20 miles reproduce the published ones; the gravity model decides *where*.
+   count (a population proxy) otherwise. Decay is ``(1 + miles/5) ** -gamma``, gamma by distance band and
+   residential or not (:data:`provision.synth_geography.DECAY_GAMMA`: 1.4 / 2.5 within 20 miles, 1.25 / 2.5
+   beyond), calibrated so that England's distances follow DfE's published banding (31 March 2015: of the
+   children over 20 miles, 51% at 21-40, 18% at 41-60, 10% at 61-80, 6% at 81-100, 14% over 100 miles; the
+   median of all placements 5.9 miles; :mod:`provision.synth_calibration`). Because the category counts are
+   fixed per LA, the generated % outside and % over 20 miles reproduce the published ones; the gravity model
+   decides *where*.
 3. **The year's history.** Each child's current period of care started an exponential time ago (mean 2.5
    years, not before birth); 0-3 placement moves in the year (probabilities .68/.22/.07/.03) give earlier
    episodes (``RNE`` P, ``REC`` X1). Children who left care during the year (published children looked
@@ -62,8 +66,9 @@ from geo import years
 from geo.csvsafe import to_csv
 from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import InputError
+from geo.settings import LA_VINTAGE
 from provision.synth_cohort import _cohort, _episodes, _header
-from provision.synth_geography import _geography
+from provision.synth_geography import DECAY_GAMMA, DECAY_SCALE_MILES, _geography
 from provision.synth_missing import MissingEffect, _missing, parse_effect
 from provision.synth_targets import _targets
 
@@ -172,13 +177,17 @@ def generate(*, year: int | None = None, seed: int = 7, las: list[str] | None = 
     if las:
         import boundaries
 
-        wanted = [boundaries.resolve_la(str(v), year=year) for v in las]
+        wanted = []
+        for v in las:  # DfE's file may still use the previous vintage's code (Barnsley, Sheffield in 2025)
+            vintages = dict.fromkeys((min(year, years.span("la_boundaries")[1]), LA_VINTAGE))
+            codes = [boundaries.resolve_la(str(v), year=y) for y in vintages]
+            wanted.append(next((c for c in codes if c in targets.index), codes[0]))
         unknown = [w for w in wanted if w not in targets.index]
         if unknown:
             raise InputError(f"no published {year} figures for LA(s) {', '.join(unknown)}")
         targets = targets.loc[list(dict.fromkeys(wanted))]
     targets = targets[targets["children_looked_after"] > 0]
-    geo = _geography(year)
+    geo = _geography(year, tuple(targets.index))
     children = _cohort(targets, geo, year, rng)
     episodes = _episodes(children, targets, geo, year, rng)
     missing, base, latent = _missing(children, episodes, targets, eff, year, rng)
@@ -190,7 +199,10 @@ def generate(*, year: int | None = None, seed: int = 7, las: list[str] | None = 
                              "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN", "LA"]].reset_index(drop=True)
     model = {"year": year, "seed": seed, "effect": eff, "rr": eff.rr, "per_miles": eff.per_miles, "k": eff.k,
              "confounder": eff.confounder,
-             "formula": eff.formula, "decay": "(1 + miles/5) ** -gamma; gamma 1 residential, 2 other",
+             "formula": eff.formula,
+             "decay": "(1 + miles/{:g}) ** -gamma; gamma (residential, other): {}".format(
+                 DECAY_SCALE_MILES, "; ".join(f"band {b}: {DECAY_GAMMA[(b, True)]:g}, {DECAY_GAMMA[(b, False)]:g}"
+                                              for b in (0, 1, 2))),
              "collection_year": (f"{year - 1}-04-01", f"{year}-03-31"), "notice": SYNTHETIC_NOTICE,
              "missing_year": targets.attrs.get("missing_year", year)}
     logger.info("synthetic SSDA903 %d: %d LAs, %d children, %d episodes, %d missing incidents", year,
