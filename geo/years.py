@@ -33,8 +33,8 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["SERIES", "Years", "years", "latest", "span", "check", "datasets", "describe", "help_range", "covered",
-           "live"]
+__all__ = ["SERIES", "Years", "years", "latest", "span", "check", "datasets", "dataset_years", "describe",
+           "help_range", "covered", "live"]
 
 
 @dataclass(frozen=True)
@@ -262,6 +262,23 @@ def datasets(series: str, year: int) -> tuple[str, ...]:
     if rule.union:
         return tuple(n for s in rule.union for n in datasets(s, year))
     return tuple(name for name, covered in _files(series).items() if year in covered)
+
+
+def dataset_years(name: str) -> tuple[int, ...]:
+    """Return the years the catalogue dataset ``name`` covers, by the series its name belongs to (sorted).
+
+    Raises
+    ------
+    InputError
+        When ``name`` belongs to no series of :data:`SERIES`.
+    """
+    found: set[int] = set()
+    for series, rule in _RULES.items():
+        if not rule.union:
+            found |= _files(series).get(name, frozenset())
+    if not found:
+        raise InputError(f"catalogue dataset {name!r} belongs to no year series (see geo.years.SERIES)")
+    return tuple(sorted(found))
 
 
 def describe(*series: str) -> str:

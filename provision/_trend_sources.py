@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from geo import years
+from geo import catalogue, years
 from provision import demand, homes
 from provision._readers import to_number
 
@@ -526,42 +526,52 @@ _CHAR = ("children_in_childrens_homes", "cla_independent_semi_independent", "cla
 _F = demand.FILES
 
 
+def _released(key: str) -> tuple[int, ...]:
+    """Years the catalogued file of :data:`provision.demand.FILES` ``key`` holds (:func:`geo.years.dataset_years`)."""
+    name = next(n for n, d in catalogue.all_datasets().items() if d.first.path == _F[key])
+    return years.dataset_years(name)
+
+
 def _sfr_path(name: str) -> str:
     return "care/dfe_cla/sfr_2011_2017/" + name
 
 
-_DFE_SOURCES: tuple[Source, ...] = (  # the reader table of the staged DfE files
+_DFE_SOURCES: tuple[Source, ...] = (  # the reader table of the staged DfE files; years from the catalogue
     Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",), _years(2012, 2024),
            read_time_series),
-    Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _years(2021, 2025),
+    Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _released("rate_2025"),
            read_rates("rate_2025")),
-    Source("rate_2023", _F["rate_2023"], ("children_looked_after", "cla_rate_per_10k"), _years(2019, 2023),
+    Source("rate_2023", _F["rate_2023"], ("children_looked_after", "cla_rate_per_10k"), _released("rate_2023"),
            read_rates("rate_2023")),
-    Source("lait", _F["lait"], ("children_looked_after", "cla_rate_per_10k"), _years(2016, 2025), read_lait),
+    Source("lait", _F["lait"], ("children_looked_after", "cla_rate_per_10k"), _released("lait"), read_lait),
     *(Source(f"sfr_{y}", _sfr_path(demand.SFR_FILES[y]),
              ("children_looked_after", "cla_outside_la") + (("cla_over_20_miles_pct",) if y == 2017 else ()),
-             (y,), read_sfr_cla(y)) for y in range(2012, 2018)),
+             (y,), read_sfr_cla(y)) for y in demand.SFR_FILES if isinstance(y, int)),
     *(Source(f"sfr_missing_{y}", _sfr_path(demand.SFR_FILES[f"missing_{y}"]),
-             ("children_missing", "missing_incidents"), (y,), read_sfr_missing(y)) for y in range(2015, 2018)),
-    Source("netgain_2022", _F["netgain_2022"], ("cla_outside_la",), _years(2018, 2022), read_netgain("netgain_2022")),
-    Source("netgain_2024", _F["netgain_2024"], ("cla_outside_la",), _years(2020, 2024), read_netgain("netgain_2024")),
+             ("children_missing", "missing_incidents"), (y,), read_sfr_missing(y))
+      for y in (int(k.split("_")[1]) for k in demand.SFR_FILES if isinstance(k, str))),
+    Source("netgain_2022", _F["netgain_2022"], ("cla_outside_la",), _released("netgain_2022"),
+           read_netgain("netgain_2022")),
+    Source("netgain_2024", _F["netgain_2024"], ("cla_outside_la",), _released("netgain_2024"),
+           read_netgain("netgain_2024")),
     *(Source(f"characteristics_{y}", _F[f"characteristics_{y}"], _CHAR, (y,), read_characteristics(y))
-      for y in range(2021, 2026)),
+      for y in years.years("characteristics")),
     Source("foi_outside", _F["foi_outside"], ("chomes_outside_la", "chomes_outside_la_pct",
-                                              "children_in_childrens_homes"), _years(2014, 2024), read_foi),
-    Source("distance_2023", _F["distance_2023"], ("cla_over_20_miles_pct",), _years(2019, 2023),
+                                              "children_in_childrens_homes"), _released("foi_outside"), read_foi),
+    Source("distance_2023", _F["distance_2023"], ("cla_over_20_miles_pct",), _released("distance_2023"),
            read_distance("distance_2023")),
-    Source("distance_2024", _F["distance_2024"], tuple(m for m, _ in _DISTANCE_GROUPS.values()), _years(2020, 2024),
+    Source("distance_2024", _F["distance_2024"], tuple(m for m, _ in _DISTANCE_GROUPS.values()),
+           _released("distance_2024"),
            read_distance("distance_2024")),
     Source("provider_2024", _F["provider_2024"], ("cla_independent_semi_independent_outside_la_pct",),
-           _years(2020, 2024), read_provider),
+           _released("provider_2024"), read_provider),
     Source("national_missing_2023", _F["national_missing_2023"], tuple(_NATIONAL_MISSING.values()),
-           _years(2019, 2023), read_national_missing("national_missing_2023")),
+           _released("national_missing_2023"), read_national_missing("national_missing_2023")),
     Source("national_missing_2024", _F["national_missing_2024"], tuple(_NATIONAL_MISSING.values()),
-           _years(2020, 2024), read_national_missing("national_missing_2024")),
-    Source("missing_2022", _F["missing_2022"], tuple(_LA_MISSING.values()), _years(2018, 2022),
+           _released("national_missing_2024"), read_national_missing("national_missing_2024")),
+    Source("missing_2022", _F["missing_2022"], tuple(_LA_MISSING.values()), _released("missing_2022"),
            read_la_missing("missing_2022")),
-    Source("missing_2024", _F["missing_2024"], tuple(_LA_MISSING.values()), _years(2020, 2024),
+    Source("missing_2024", _F["missing_2024"], tuple(_LA_MISSING.values()), _released("missing_2024"),
            read_la_missing("missing_2024")),
 )
 """The staged DfE files the trends table reads, with the measures and years each can give."""

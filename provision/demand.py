@@ -134,13 +134,14 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     parts: list[pd.DataFrame] = []
     sources: dict[str, str] = {}
 
-    # CLA number, population and rate
-    if year >= 2019:
-        key = "rate_2025" if year >= 2021 else "rate_2023"
+    # CLA number, population and rate: the newest catalogued EES release holding the year, else LAIT
+    rates = _newest_key("ees_cla_rates", year)
+    if rates is not None:
+        key = rates
         parts.append(_rates(year, key))
         for c in ("children_looked_after", "population_0_17", "cla_rate_per_10k"):
             sources[c] = FILES[key]
-    elif year >= 2016:
+    elif year in LAIT_YEARS:
         lait = _lait_long(["LACnum", "LAC"], [year]).rename(columns={
             "LACnum": "children_looked_after", "LAC": "cla_rate_per_10k",
             "LACnum__reason": "children_looked_after__reason", "LAC__reason": "cla_rate_per_10k__reason"})
@@ -151,17 +152,18 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
         sources["children_looked_after"] = sources["cla_rate_per_10k"] = FILES["lait"] + " (LACnum, LAC)"
         sources["population_0_17"] = ("derived: LACnum / LAC × 10,000, rounded to 10 (LAC is a rounded rate, "
                                       "so about ±1 %)")
-    if year <= 2017:
+    if year in _SFR:
         sfr = _sfr(year)
-        if year <= 2015:
+        if "children_looked_after" not in sources:  # before LAIT: the SFR's count
             parts.append(sfr[["children_looked_after"]])
             sources["children_looked_after"] = _DFE + "sfr_2011_2017/" + _SFR[year]
         parts.append(sfr[["outflow", "inflow", "net_gain"]])
         for c in ("outflow", "inflow", "net_gain"):
             sources[c] = _DFE + "sfr_2011_2017/" + _SFR[year]
     else:
-        key = "netgain_2022" if year <= 2019 else "netgain_2024"
-        if year in years.years("ees_netgain"):
+        netgain = _newest_key("ees_netgain", year)
+        if netgain is not None:
+            key = netgain
             parts.append(_netgain(year, key))
             for c in ("outflow", "inflow", "net_gain"):
                 sources[c] = FILES[key]
@@ -417,9 +419,9 @@ def national_figures(year: int) -> dict[str, float]:
     ``pct_went_missing``. Source: EES missing file of the 2022 release (2018-2019) or 2024 release (2020+).
     """
     covered = years.years("ees_la_missing")
-    if year not in covered:
+    key = _newest_key("ees_la_missing", year)
+    if key is None:
         raise unknown_year("national missing figures", year, list(covered))
-    key = "missing_2022" if year <= 2019 else "missing_2024"
     raw = read_ees_la(key, filter_column="cla_group")  # the 2024 release spells it CLA_group
     nat = raw[(raw["geographic_level"] == "National") & (raw["time_period"].astype(int) == year)]
     vals = dict(zip(nat["cla_group"], pd.to_numeric(nat["number"], errors="coerce"), strict=False))
@@ -552,6 +554,18 @@ def _lait_long(names: list[str], years: list[int], *, path: str | Path | None = 
         wide[f"{n}__reason"] = why[n].reindex(wide.index) if n in why.columns else None
     wide.columns.name = None
     return wide
+
+
+def _newest_key(series: str, year: int) -> str | None:
+    """Key in :data:`FILES` of the newest catalogued release of ``series`` holding ``year`` (None if none does).
+
+    A release the catalogue lists but :data:`FILES` does not (a reader mapping still to write) is skipped.
+    """
+    by_path = {path: key for key, path in FILES.items()}
+    listed = catalogue.all_datasets()
+    keys = [by_path[listed[n].first.path] for n in sorted(years.datasets(series, year), reverse=True)
+            if listed[n].first.path in by_path]
+    return keys[0] if keys else None
 
 
 def _la_vintage(year: int) -> int:
