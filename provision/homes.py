@@ -127,9 +127,10 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     Parameters
     ----------
     year
-        2014–2025. 2018, 2023 and 2025 use Ofsted's complete "Providers and places" lists (their totals
-        equal Ofsted's published national figures); other years use the provider-level list, which omits
-        some homes not yet inspected (see :func:`source_for`). 2014 is the September 2014 list.
+        One of :data:`YEARS`. 2018, 2023 and 2025 use Ofsted's complete "Providers and places" lists (their
+        totals equal Ofsted's published national figures); other years use the provider-level list, which
+        omits some homes not yet inspected (see :func:`source_for`). 2014 is the September 2014 list. A year
+        catalogued later reads its complete workbook sheet if catalogued, else its provider-level CSV.
     path
         Read this file instead of the catalogued one (same layout as that year's file); for testing a
         malformed copy.
@@ -209,7 +210,7 @@ def supply_by_la(year: int, *, to_year: int = LA_VINTAGE, path: str | Path | Non
     Parameters
     ----------
     year
-        2014–2025 (see :func:`read_children_homes` for which list each year uses).
+        One of :data:`YEARS` (see :func:`read_children_homes` for which list each year uses).
     to_year
         LA code vintage of the index (default 2024: 153 LAs).
     path
@@ -385,7 +386,7 @@ def published_totals(year: int, *, homes_list: pd.DataFrame | None = None) -> Pu
     Parameters
     ----------
     year
-        2014-2025 (a year with a provider list).
+        One of :data:`YEARS` (a year with a provider list).
     homes_list
         The year's :func:`read_children_homes` frame, when already read (saves reading it again).
 
@@ -438,9 +439,9 @@ def latest_complete_year(years: range | list[int] | None = None) -> int:
 
 
 def published_national_totals(*, path: str | Path | None = None) -> pd.DataFrame:
-    """Ofsted's published national children's homes and places at 31 March, 2012-2025.
+    """Ofsted's published national children's homes and places at 31 March, every year of the time series.
 
-    From the ``Providers+places_Time_series`` sheet of the 2025 workbook (tables 6a and 6b, column
+    From the ``Providers+places_Time_series`` sheet of the latest catalogued workbook (tables 6a and 6b, column
     "Children's Homes": excludes secure children's homes and residential special schools registered as
     children's homes). Indexed by ``year`` with ``homes`` and ``places`` (Int64). Used to report how
     complete each year's provider list is. ``path``: a replacement workbook (testing).
