@@ -274,7 +274,5 @@ def _read(path: Path, synthetic: bool):  # type: ignore[no-untyped-def]
 
 
 def _supply_year(year: int | None) -> int:
-    """Return ``year`` checked against the years with Ofsted and DfE figures, or the latest of them when None."""
-    if year is None:
-        return years.latest(*_SUPPLY_SERIES)
-    return years.check(year, *_SUPPLY_SERIES, what="Ofsted and DfE figures")
+    """Return ``year``, or the latest year with Ofsted and DfE figures when None (the library checks it)."""
+    return years.latest(*_SUPPLY_SERIES) if year is None else year

@@ -319,7 +319,5 @@ def _excess_outputs(by_la: pd.DataFrame, figure: Path | None, map_out: Path | No
 
 
 def _ofsted_year(year: int | None) -> int:
-    """Return ``year`` checked against the catalogued Ofsted lists, or the latest when None."""
-    if year is None:
-        return years.latest("ofsted_providers")
-    return years.check(year, "ofsted_providers", what="Ofsted provider list")
+    """Return ``year``, or the latest catalogued Ofsted list's year when None (the library checks it)."""
+    return years.latest("ofsted_providers") if year is None else year

@@ -21,7 +21,8 @@ from provision._readers import to_number
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROW", "SOURCES", "Source", "ratio_rows", "recode", "ENGLAND", "REGION_NAMES", "THREE_REGIONS", "LONDON"]
+__all__ = ["ROW", "SOURCES", "Source", "all_years", "ratio_rows", "recode", "ENGLAND", "REGION_NAMES", "THREE_REGIONS",
+           "LONDON"]
 
 ROW = ["time_period", "geographic_level", "area_code", "area_name", "measure", "value", "published_or_computed",
        "source", "note", "rank"]
@@ -54,6 +55,7 @@ class Source:
     measures: tuple[str, ...]
     years: tuple[int, ...]
     read: Callable[[Path | None], pd.DataFrame]
+    dataset: str = ""         # catalogue name, where ``path`` is not a catalogued path yet (a newly added year)
 
 
 # -------------------------------------------------------------------------------------------------- helpers
@@ -581,8 +583,13 @@ def _ofsted_sources() -> tuple[Source, ...]:
     """Ofsted's published totals and one provider list per catalogued year (read from the catalogue now)."""
     return (Source("ofsted_published", homes.published_totals_file(), ("homes", "places"),
                    years.years("ofsted_published_totals"), read_published_totals),
-            *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y))
-              for y in homes.YEARS))
+            *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y),
+                     str(homes.source_for(y)["dataset"] or "")) for y in homes.YEARS))
+
+
+def all_years() -> tuple[int, ...]:
+    """Every year some source gives (read from the reader table and the catalogue now; reads no file)."""
+    return tuple(sorted({y for s in _DFE_SOURCES + _ofsted_sources() for y in s.years}))
 
 
 class _Sources(Sequence[Source]):

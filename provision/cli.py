@@ -53,7 +53,7 @@ def supply_cmd(year: YearOpt = None, fmt: FormatOpt = None, out: OutOpt = None) 
     """
     from provision import homes
 
-    year = _year(year, *_SUPPLY, what="Ofsted provider list")
+    year = _year(year, *_SUPPLY)
     table = homes.supply_table(year)
     a = table.attrs
     err_console.print(f"source: {a['source']}")
@@ -75,7 +75,7 @@ def demand_cmd(year: DemandYearOpt = None, fmt: FormatOpt = None, out: OutOpt = 
     """
     from provision import demand
 
-    year = _year(year, *_DEMAND, what="children-looked-after demand data")
+    year = _year(year, *_DEMAND)
     table = demand.demand_by_la(year)
     _write(table, out, fmt, title=f"Children looked after: demand by LA, {year}")
 
@@ -90,7 +90,7 @@ def gaps_cmd(year: GapsYearOpt = None, fmt: FormatOpt = None, out: OutOpt = None
     """
     from provision import gaps
 
-    year = _year(year, *_GAPS, what="supply and demand data")
+    year = _year(year, *_GAPS)
     table = gaps.region_gaps(year) if regions else gaps.supply_gaps(year)
     if regions:
         for _, row in table.iterrows():
@@ -128,7 +128,7 @@ def clustering_cmd(
         return
     from geo.cli_common import print_table
 
-    year = _year(year, *_SUPPLY, what="Ofsted provider list")
+    year = _year(year, *_SUPPLY)
     print_table(clustering.region_shares(year), title=f"Region shares of children's homes, {year}")
     print_table(clustering.concentration(year).T, title="Concentration")
     res = clustering.spatial_clustering(year, permutations=permutations, seed=seed)
@@ -274,9 +274,9 @@ def register(app: typer.Typer) -> None:
     app.command("trends")(trends_cmd)
 
 
-def _year(year: int | None, *series: str, what: str) -> int:
-    """Return ``year`` checked against the catalogue's years of ``series``, or the latest when None."""
-    return years.latest(*series) if year is None else years.check(year, *series, what=what)
+def _year(year: int | None, *series: str) -> int:
+    """Return ``year``, or the latest year the catalogue's ``series`` share when None (the library checks it)."""
+    return years.latest(*series) if year is None else year
 
 
 def _num(value: float, unit: str) -> str:

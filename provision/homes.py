@@ -111,6 +111,8 @@ _SPLIT_BY_CONSTITUENCY: dict[str, dict[str, str]] = {
 def source_for(year: int) -> dict[str, object]:
     """Which Ofsted file (and sheet) supplies ``year``, whether it is the complete list, and caveats.
 
+    ``dataset`` is the catalogue name of a year catalogued after the reader table (else None: ``file`` is it).
+
     Raises
     ------
     InputError
@@ -118,7 +120,7 @@ def source_for(year: int) -> dict[str, object]:
     """
     src = _source(year)
     return {"year": year, "file": src.path, "sheet": src.sheet or None, "complete_list": src.complete,
-            "note": src.note}
+            "note": src.note, "dataset": src.dataset or None}
 
 
 def read_children_homes(year: int, *, path: str | Path | None = None, to_year: int = LA_VINTAGE) -> pd.DataFrame:

@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["YEARS", "LEVELS", "COLUMNS", "Measure", "MEASURES", "SOURCE_KEYS", "trends", "gap_table"]
 
-YEARS = years_registry.live(lambda: {y for s in src.SOURCES for y in s.years}, label="trends sources")
+YEARS = years_registry.live(src.all_years, label="trends sources")
 """Years ending 31 March that :func:`trends` covers: every year a staged source gives (the inquiry's 2012 to the
 latest catalogued; a live view of :data:`provision._trend_sources.SOURCES`, so a newly catalogued Ofsted list is
 in it)."""
@@ -323,7 +323,7 @@ def _read(source: src.Source, override: Path | None) -> pd.DataFrame:
     """Read one source, once per file version: the claims and headline tables ask for the same files again."""
     from geo.catalogue import data_path
 
-    file = override if override is not None else data_path(source.path)
+    file = override if override is not None else data_path(source.dataset or source.path)
     if not file.is_file():
         raise DataUnavailableError(f"{file}: no such file (given in place of {source.path})")
     st = file.stat()
