@@ -218,8 +218,8 @@ def spatial_clustering(year: int, *, column: str = "places_per_10k_children", pe
     gdf = las[["region_name", "geometry"]].join(table[["la_name", column]].astype({column: float}))
     if gdf[column].notna().sum() < 3:
         raise InputError(f"{column} is unknown for almost every LA in {year} (the 0-17 population behind "
-                         f"per-10,000 measures is staged for {years.describe('population_0_17')}); try another "
-                         "year or column='places'")
+                         f"per-10,000 measures is not in the staged files before {years.span('population_0_17')[0]}); "
+                         "try another year or column='places'")
     glob = morans_i(gdf, column, permutations=permutations, seed=seed)
     local = lisa(gdf, column, permutations=permutations, seed=seed, alpha=alpha)
     out = pd.concat([gdf[["la_name", "region_name", column]], local], axis=1)
