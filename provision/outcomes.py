@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo import catalogue
 from geo import years as years_registry
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError, InputError, SplitAreaError, UnknownAreaCodeError, require_columns
@@ -20,12 +21,12 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["load_ecological"]
 
-_EES_MISSING = {  # newest release first: later releases revise earlier years
-    "care/dfe_cla/ees_release_2024/la_children_who_were_missing_or_away_from_placement_without_authorisation.csv":
-        range(2020, 2025),
-    "care/dfe_cla/ees_release_2022/la_children_who_were_missing_or_away_from_placement_without_authorisation.csv":
-        range(2018, 2023),
-}
+def _ees_missing() -> dict[str, tuple[int, ...]]:
+    """Each catalogued EES LA missing file (mirror-relative path) and its years, newest release first."""
+    listed = catalogue.all_datasets()
+    unique = sorted({n for y in years_registry.years("ees_la_missing")
+                     for n in years_registry.datasets("ees_la_missing", y)}, reverse=True)  # ees2024_ first
+    return {listed[n].first.path: years_registry.dataset_years(n) for n in unique}
 
 _SFR_MISSING = {  # year: (missing file, its incidents column, CLA file, its "during the year" column)
     2016: ("SFR41_Missing2016.csv", "CLA_MissIncs", "SFR41_CLA2016.csv", "CLA_2016"),
@@ -137,7 +138,7 @@ def _read_lait(indicators: tuple[str, ...], year_from: int, year_to: int,
 def _read_ees_missing(year_from: int, year_to: int, issues: list[dict[str, Any]]) -> pd.DataFrame:
 
     frames, done = [], set()
-    for rel, years in _EES_MISSING.items():
+    for rel, years in _ees_missing().items():  # newest release first: later releases revise earlier years
         want = [y for y in years if year_from <= y <= year_to and y not in done]
         if not want:
             continue
