@@ -21,8 +21,8 @@ from provision._readers import to_number
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROW", "SOURCES", "Source", "all_years", "ratio_rows", "recode", "ENGLAND", "REGION_NAMES", "THREE_REGIONS",
-           "LONDON"]
+__all__ = ["ROW", "SOURCES", "Source", "all_years", "INQUIRY_FIRST_YEAR", "ratio_rows", "recode", "ENGLAND",
+           "REGION_NAMES", "THREE_REGIONS", "LONDON"]
 
 ROW = ["time_period", "geographic_level", "area_code", "area_name", "measure", "value", "published_or_computed",
        "source", "note", "rank"]
@@ -516,16 +516,16 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
 
 
 # -------------------------------------------------------------------------------------------- the registry
-def _years(a: int, b: int) -> tuple[int, ...]:
-    return tuple(range(a, b + 1))
-
-
 _OFSTED_MEASURES = ("homes_in_list", "places_in_list", "homes_private_pct", "homes_la_run_pct", "homes_share_pct",
                     "places_share_pct", "homes_share_nw_wm_se_pct", "homes_share_london_pct",
                     "las_without_la_run_home")
 _CHAR = ("children_in_childrens_homes", "cla_independent_semi_independent", "cla_outside_la", "cla_outside_la_pct",
          "cla_over_20_miles_pct")
 _F = demand.FILES
+
+
+INQUIRY_FIRST_YEAR = 2012
+"""The earliest year the 2019 inquiry quoted: the national time series (from 1994) is read from it."""
 
 
 def _released(key: str) -> tuple[int, ...]:
@@ -539,7 +539,8 @@ def _sfr_path(name: str) -> str:
 
 
 _DFE_SOURCES: tuple[Source, ...] = (  # the reader table of the staged DfE files; years from the catalogue
-    Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",), _years(2012, 2024),
+    Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",),
+           tuple(y for y in _released("time_series_2024") if y >= INQUIRY_FIRST_YEAR),
            read_time_series),
     Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _released("rate_2025"),
            read_rates("rate_2025")),
