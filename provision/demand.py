@@ -177,7 +177,7 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
                 sources[c] = FILES[f"characteristics_{year}"]
     if year in FOI_YEARS:
         foi = read_foi_chomes(year=year).drop(columns=["la_name"], errors="ignore")
-        if year >= 2021:
+        if year in CHARACTERISTICS_YEARS:  # the exact count comes from the characteristics file
             foi = foi.drop(columns=["children_in_childrens_homes"])
         else:
             sources["children_in_childrens_homes"] = FILES["foi_outside"] + " (number / percentage × 100)"
