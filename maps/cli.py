@@ -10,6 +10,7 @@ from typing import Annotated
 
 import typer
 
+from geo import years
 from geo.cli_common import FarFromHomeGroup, err_console
 from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import InputError, MissingColumnsError
@@ -43,6 +44,12 @@ class FigureFormat(StrEnum):
     pdf = "pdf"
 
 
+_SUPPLY_SERIES = ("ofsted_providers", "dfe_cla_la", "la_boundaries")
+"""What the supply map and figure need (geo.years): an Ofsted list and DfE's LA figures for the year."""
+SupplyYearOpt = Annotated[int | None, typer.Option(
+    "--year", help=f"Year (31 March) of the Ofsted and DfE figures, {years.describe(*_SUPPLY_SERIES)}; default: "
+    f"the latest, {years.latest(*_SUPPLY_SERIES)}.", show_default=False)]
+
 TilesOpt = Annotated[str, typer.Option(
     "--tiles", help="Basemap: 'none' (no tiles: works offline), or a folium tile name such as 'openstreetmap' "
     "(fetched from the internet by the viewer's browser; adds OpenStreetMap's attribution).")]
@@ -58,7 +65,7 @@ _PlacementsOpt = Annotated[Path, typer.Option(
 @map_app.command("supply")
 def map_supply(
     out: Annotated[Path, typer.Option("--out", help="HTML file to write.")],
-    year: Annotated[int, typer.Option(help="Year (31 March) of the Ofsted and DfE figures.")] = 2024,
+    year: SupplyYearOpt = None,
     scheme: Annotated[Scheme, typer.Option(help="Classes: quantiles, naturalbreaks (Fisher-Jenks) or "
                                            "userdefined (give --bins).")] = Scheme.quantiles,
     k: Annotated[int, typer.Option("--k", help="Number of classes.")] = 5,
@@ -66,7 +73,8 @@ def map_supply(
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = False,
     all_years: Annotated[bool, typer.Option("--all-years/--one-year", help="Add a year control over every "
-                                            "staged year, 2014-2025 (about 15 s more), or map --year only.")] = False,
+                                            f"staged year, {years.describe('ofsted_providers')} (about 15 s more), "
+                                            "or map --year only.")] = False,
 ) -> None:
     """Map England's LAs: homes, places, places per 10,000 children, supply gap, % outside LA, net gain, LISA.
 
@@ -80,6 +88,7 @@ def map_supply(
     from provision.measures import la_measures
 
     user_bins = _bins(bins, scheme)  # check the arguments before loading any data
+    year = _supply_year(year)
     frame, notes = la_measures(year)
     regions = boundaries.load_regions()
     for n in notes:
@@ -150,7 +159,7 @@ def map_distances(
 @figure_app.command("supply")
 def figure_supply(
     out: Annotated[Path, typer.Option("--out", help="Figure file to write.")],
-    year: Annotated[int, typer.Option(help="Year (31 March) of the figures.")] = 2024,
+    year: SupplyYearOpt = None,
     column: Annotated[str, typer.Option(help="Measure: homes, places, places_per_10k, gap_index, pct_outside_la, "
                                         "net_gain (gap_index and net_gain classed about zero) or lisa_cluster "
                                         "(hot and cold spots).")] = "places_per_10k",
@@ -167,6 +176,7 @@ def figure_supply(
     from provision.measures import la_measures
 
     user_bins = _bins(bins, scheme)
+    year = _supply_year(year)
     frame, notes = la_measures(year)
     regions = boundaries.load_regions()
     for n in notes:
@@ -263,3 +273,8 @@ def _read(path: Path, synthetic: bool):  # type: ignore[no-untyped-def]
 
     located = read_located(path)
     return located, synthetic or bool(located.attrs.get("synthetic"))
+
+
+def _supply_year(year: int | None) -> int:
+    """Return ``year``, or the latest year with Ofsted and DfE figures when None (the library checks it)."""
+    return years.latest(*_SUPPLY_SERIES) if year is None else year

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from geo import years
 from geo.cli_common import FarFromHomeGroup, console, err_console, print_table, progress
 from geo.csvsafe import to_csv
 from geo.errors import InputError
@@ -28,8 +29,12 @@ effect_app = typer.Typer(
 
 @effect_app.command("ecological")
 def ecological_cmd(
-    year_from: Annotated[int, typer.Option("--from", help="First year (ending 31 March), 2016 or later.")] = 2016,
-    year_to: Annotated[int, typer.Option("--to", help="Last year (ending 31 March), 2025 or earlier.")] = 2025,
+    year_from: Annotated[int | None, typer.Option("--from", help=f"First year (ending 31 March), "
+                                                  f"{years.span('lait')[0]} or later; default the first LAIT "
+                                                  "year.", show_default=False)] = None,
+    year_to: Annotated[int | None, typer.Option("--to", help=f"Last year (ending 31 March), {years.span('lait')[1]} "
+                                                "or earlier; default the latest LAIT year.", show_default=False)]
+    = None,
     out: Annotated[Path | None, typer.Option(
         "--out", help="Folder for tables/*.csv, figures/*.png|svg and ecological_summary.txt.")] = None,
 ) -> None:
@@ -37,13 +42,13 @@ def ecological_cmd(
 
     LA level: % placed >20 miles from home and outside the LA against % who went missing.
     Reads DfE LAIT (LACDistance, Children_missing) and the EES missing files (incidents per child looked
-    after, 2018-2024). Prints per-year Pearson/Spearman correlations with 95% intervals and an OLS panel
-    model with LA and year fixed effects (standard errors clustered by LA), then the ecological-fallacy
-    caveat: LAs are not children. Beside it, from DfE's national tables (2020-2024): incidents per 100
-    placements outside vs inside the boundary, crude and indirectly standardised for placement type, as rate
-    ratios with intervals that say what they assume (national aggregates, not children).
+    after, the years they cover). Prints per-year Pearson/Spearman correlations with 95% intervals and an OLS
+    panel model with LA and year fixed effects (standard errors clustered by LA), then the ecological-fallacy
+    caveat: LAs are not children. Beside it, from DfE's national tables by placement type and locality:
+    incidents per 100 placements outside vs inside the boundary, crude and indirectly standardised for
+    placement type, as rate ratios with intervals that say what they assume (national aggregates, not children).
 
-    Example: farfromhome effect ecological --from 2016 --to 2025 --out out/effect
+    Example: farfromhome effect ecological --out out/effect
     """
     from distance.ecological import ecological_effect
     from maps.effect_figures import write_ecological_outputs

@@ -11,8 +11,10 @@ from typing import Annotated, Any
 import pandas as pd
 import typer
 
+from geo import years
 from geo.cli_common import FarFromHomeGroup, console, err_console, print_table, progress, write_table
 from geo.errors import InputError
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -61,8 +63,11 @@ HomesOpt = Annotated[Path | None, typer.Option(
     "of the children's homes workbook or the 'Providers' sheet of the social care providers workbook.")]
 NetworkOpt = Annotated[Path | None, typer.Option(
     "--network", help="Road network (.npz from 'farfromhome network build', or an OSM extract): adds road distances.")]
-YearOpt = Annotated[int, typer.Option("--year", help="Ofsted public list at 31 March of this year (2014-2025), used "
-                                      "without --homes-list; synthetic placements are for this year (2021-2024).")]
+_SYNTH_SERIES = "characteristics"  # the synthetic generator's years: DfE's LA tables by characteristics
+YearOpt = Annotated[int | None, typer.Option(
+    "--year", help=f"Ofsted public list at 31 March of this year ({years.describe('ofsted_providers')}), used without "
+    f"--homes-list; synthetic placements are for this year ({years.describe(_SYNTH_SERIES)}, else the nearest). "
+    f"Default: the latest, {years.latest('ofsted_providers')}.", show_default=False)]
 RuleOpt = Annotated[Rule, typer.Option("--rule", help="Without --homes-list, where an LA's places are: 'centroid' (its "
                                        "postcode-weighted centroid) or 'sample' (each home at a random postcode of "
                                        "the LA, seeded).")]
@@ -74,7 +79,7 @@ def excess_cmd(
     out: Annotated[Path, typer.Option("--out", help="Table by LA (.csv, .parquet or .json); the region table and the "
                                       "data-quality counts are written beside it (_regions, _quality).")],
     placements: PlacementsOpt = None, la: LaOpt = None, homes_list: HomesOpt = None, network: NetworkOpt = None,
-    year: YearOpt = 2024, rule: RuleOpt = Rule.centroid, seed: SeedOpt = 7,
+    year: YearOpt = None, rule: RuleOpt = Rule.centroid, seed: SeedOpt = 7,
     figure: Annotated[Path | None, typer.Option("--figure", help="Also write the publication figure of each LA's "
                                                 "median excess (.png 300 dpi, .svg or .pdf).")] = None,
     map_out: Annotated[Path | None, typer.Option("--map", help="Also write the interactive choropleth (.html, "
@@ -100,6 +105,7 @@ def excess_cmd(
         raise InputError("--placements-out is refused with --homes-list: a per-placement distance to the nearest "
                          "home could locate a confidential home")
     net = _network(network)
+    year = _ofsted_year(year)
     places, homes = _places(homes_list, year, rule, seed)
     located, synthetic = _children(placements, la, year, seed)
     if placements_out is not None and not synthetic:
@@ -129,7 +135,7 @@ def excess_cmd(
 @sufficiency_app.command("surface")
 def surface_cmd(
     out: Annotated[Path, typer.Option("--out", help="GeoTIFF to write (.tif), EPSG:27700.")],
-    year: YearOpt = 2024,
+    year: YearOpt = None,
     resolution: Annotated[float, typer.Option("--resolution", help="Cell size in metres, 100-10,000 (at least 5,000 "
                                               "with --homes-list).")] = 1000.0,
     homes_list: HomesOpt = None, network: NetworkOpt = None, rule: RuleOpt = Rule.centroid, seed: SeedOpt = 7,
@@ -154,6 +160,7 @@ def surface_cmd(
     if map_out is not None and map_out.suffix.lower() != ".html":
         raise InputError(f"{map_out}: expected an .html file")
     net = _network(network)
+    year = _ofsted_year(year)
     places, _ = _places(homes_list, year, rule, seed)
     start = time.perf_counter()
     grid = sf.england_grid(resolution)
@@ -169,7 +176,7 @@ def surface_cmd(
         from maps import interactive
         from maps import sufficiency as ms
 
-        saved = interactive.save_map(ms.surface_map(path, las=boundaries.load_las(year=2024)), map_out,
+        saved = interactive.save_map(ms.surface_map(path, las=boundaries.load_las(year=LA_VINTAGE)), map_out,
                                      inline_assets=True)
         err_console.print(f"wrote {saved} ({saved.stat().st_size / 1e6:.1f} MB)")
 
@@ -180,7 +187,7 @@ def whatif_cmd(
     add_places: Annotated[int, typer.Option("--add-places", min=0, help="Children's-home places to add (0 or more).")],
     at: Annotated[str | None, typer.Option("--at", help="Where: an English LA (its postcode-weighted centroid) or a "
                                            "postcode sector such as 'SK4 1'. Default: --la.")] = None,
-    placements: PlacementsOpt = None, homes_list: HomesOpt = None, year: YearOpt = 2024,
+    placements: PlacementsOpt = None, homes_list: HomesOpt = None, year: YearOpt = None,
     rule: RuleOpt = Rule.centroid, seed: SeedOpt = 7,
     out: Annotated[Path | None, typer.Option("--out", help="Write the before/after table (.csv, .parquet, .json).")]
     = None,
@@ -204,6 +211,7 @@ def whatif_cmd(
 
     code = boundaries.resolve_la(la)
     resolve_at(at, default_la=code)  # validate --at before the long work
+    year = _ofsted_year(year)
     places, _ = _places(homes_list, year, rule, seed)
     located, synthetic = _children(placements, code, year, seed)
     excess = suff.excess_distance(located, places=places)
@@ -317,7 +325,8 @@ def _children(path: Path | None, la: str | None, year: int, seed: int) -> tuple[
             raise InputError("give --placements FILE, or --la to measure SYNTHETIC placements generated for that LA")
         from provision import synth
 
-        syn_year = min(max(year, 2021), 2024)
+        first, last = years.span(_SYNTH_SERIES)
+        syn_year = min(max(year, first), last)
         with err_console.status(f"generating SYNTHETIC placements for {code} ({syn_year})…"):
             data = synth.generate(year=syn_year, seed=seed, las=[code])
         err_console.print(f"SYNTHETIC: {len(data.episodes):,} generated episodes for {code} ({syn_year}); not real "
@@ -429,3 +438,8 @@ def _excess_outputs(by_la: pd.DataFrame, figure: Path | None, map_out: Path | No
         m = ms.excess_map(by_la, las=las, regions=regions, synthetic=synthetic, rule=rule)
         saved = interactive.save_map(m, map_out, inline_assets=True)
         err_console.print(f"wrote {saved} ({saved.stat().st_size / 1e6:.1f} MB)")
+
+
+def _ofsted_year(year: int | None) -> int:
+    """Return ``year``, or the latest catalogued Ofsted list's year when None (the library checks it)."""
+    return years.latest("ofsted_providers") if year is None else year

@@ -17,9 +17,10 @@ from geo.csvsafe import to_csv
 from maps import report
 from maps.steps import StepOutput
 from maps.trends_figure import trends_figure, write_trends_figure
-from provision import headline, homes
+from provision import headline, homes, national_missing
 from provision.national_missing import load_national_missing
 from provision.returns import QualityCount
+from provision.trends import YEARS as TREND_YEARS
 from provision.trends import trends
 
 logger = logging.getLogger(__name__)
@@ -28,15 +29,16 @@ __all__ = ["trends_step", "national_missing_step", "trends_sentences", "national
 
 
 def trends_step(stage: Path, *, year: int) -> StepOutput:
-    """England 2012-2025: tables (trends, gaps, claims), the trends figure, and the section's sentences.
+    """England over every staged year (:data:`provision.trends.YEARS`): tables, the trends figure, sentences.
 
     ``year`` is the year of the report's supply maps: the sentence on homes says how its list compares with
     Ofsted's published total.
     """
-    table = trends(2012, 2025)
+    first, last = TREND_YEARS[0], TREND_YEARS[-1]
+    table = trends(first, last)
     claims = headline.claims_table()
     out = StepOutput()
-    for name, frame, label in (("trends_national", table, "Table: every inquiry measure for England, 2012-2025 "
+    for name, frame, label in (("trends_national", table, f"Table: every inquiry measure for England, {first}-{last} "
                                 "(tidy, DfE open-data layout)"),
                                ("trends_gaps", table.attrs["gaps"], "Table: years each measure lacks, and why"),
                                ("inquiry_claims", claims, "Table: the inquiry's statements checked")):
@@ -56,8 +58,12 @@ def trends_step(stage: Path, *, year: int) -> StepOutput:
 
 
 def national_missing_step(stage: Path) -> StepOutput:
-    """Missing incidents per placement inside vs outside the council boundary, England 2020-2024 (aggregates)."""
+    """Missing incidents per placement inside vs outside the council boundary, England (aggregates).
+
+    Over every year of :data:`provision.national_missing.YEARS` (the catalogued national tables).
+    """
     inputs = load_national_missing()
+    first, last = national_missing.YEARS[0], national_missing.YEARS[-1]
     result = missing_rate_ratios(inputs.placements, incidents_by_type=inputs.incidents_by_type,
                                  incidents_by_locality=inputs.incidents_by_locality,
                                  incidents_per_missing_child=inputs.incidents_per_missing_child)
@@ -65,7 +71,7 @@ def national_missing_step(stage: Path) -> StepOutput:
     to_csv(result.by_type, stage / "tables" / "national_missing_by_placement_type.csv", index=False)
     (stage / "national_missing_summary.txt").write_text(result.summary() + "\n", encoding="utf-8")
     items = [report.Item("tables/national_missing_inside_outside.csv", "Table: missing incidents per placement "
-                         "inside and outside the council boundary, England 2020-2024",
+                         f"inside and outside the council boundary, England {first}-{last}",
                          "crude and standardised for placement type; national aggregates, real data"),
              report.Item("tables/national_missing_by_placement_type.csv", "Table: placements and incidents by "
                          "placement type (the standardisation)"),

@@ -15,6 +15,7 @@ from scipy.spatial import cKDTree
 from distance.straight import DFE_KM_PER_MILE, OVER_MILES
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
 from geo.errors import InputError, ModelNotIdentifiedError, UnknownAreaCodeError
+from geo.settings import LA_VINTAGE
 
 if TYPE_CHECKING:
     from distance.network import RoadNetwork
@@ -30,7 +31,7 @@ PLACES_ATTRIBUTION = (
 )
 """Attribution for any output built from place locations (Ofsted lists located with Code-Point Open)."""
 
-_LA_YEAR = 2024
+_LA_YEAR = LA_VINTAGE
 _COUNTRY = {"W": "Wales", "S": "Scotland", "N": "Northern Ireland"}
 
 

@@ -8,19 +8,21 @@ DfE symbols become NaN with the reason in ``note`` through :func:`provision._rea
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from geo import catalogue, years
 from provision import demand, homes
 from provision._readers import to_number
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["ROW", "SOURCES", "Source", "ratio_rows", "recode", "ENGLAND", "REGION_NAMES", "THREE_REGIONS", "LONDON"]
+__all__ = ["ROW", "SOURCES", "Source", "all_years", "INQUIRY_FIRST_YEAR", "ratio_rows", "recode", "ENGLAND",
+           "REGION_NAMES", "THREE_REGIONS", "LONDON"]
 
 ROW = ["time_period", "geographic_level", "area_code", "area_name", "measure", "value", "published_or_computed",
        "source", "note", "rank"]
@@ -53,6 +55,7 @@ class Source:
     measures: tuple[str, ...]
     years: tuple[int, ...]
     read: Callable[[Path | None], pd.DataFrame]
+    dataset: str = ""         # catalogue name, where ``path`` is not a catalogued path yet (a newly added year)
 
 
 # -------------------------------------------------------------------------------------------------- helpers
@@ -434,7 +437,7 @@ def read_la_missing(key: str) -> Callable[[Path | None], pd.DataFrame]:
 
 # ------------------------------------------------------------------------------------------------- Ofsted
 def read_published_totals(path: Path | None) -> pd.DataFrame:
-    """``homes`` and ``places``: Ofsted's published national totals of children's homes, 2012-2025."""
+    """``homes`` and ``places``: Ofsted's published national totals of children's homes (the latest workbook)."""
     totals = homes.published_national_totals(path=path)
     src = homes.published_source()
     parts = []
@@ -444,7 +447,8 @@ def read_published_totals(path: Path | None) -> pd.DataFrame:
             "area_name": ENGLAND[1], "measure": col, "value": totals[col].astype(float).to_numpy(),
             "published_or_computed": "published", "source": src,
             "note": "children's homes only: secure children's homes and residential special schools registered "
-                    "as children's homes are not counted", "rank": 2025})[ROW])
+                    "as children's homes are not counted",
+            "rank": years.latest("ofsted_published_totals")})[ROW])
     return _concat(parts)
 
 
@@ -453,7 +457,8 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
     def read(path: Path | None) -> pd.DataFrame:
         import boundaries
 
-        vintage = max(year - 1, 2014)  # a list at 31 March Y names the LAs in force until then
+        first, last = years.span("la_boundaries")
+        vintage = min(max(year - 1, first), last)  # a list at 31 March Y names the LAs in force until then
         h = homes.read_children_homes(year, path=path, to_year=vintage)
         src = homes.source_for(year)["file"]
         if homes.source_for(year)["sheet"]:
@@ -469,7 +474,7 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
             text = "; ".join(t for t in (extra, note) if t) or None
             rows.append({"time_period": year, "geographic_level": level, "area_code": code, "area_name": name,
                          "measure": measure, "value": float(value), "published_or_computed": "computed",
-                         "source": f"computed from the Ofsted provider list {src}", "note": text, "rank": 2025})
+                         "source": f"computed from the Ofsted provider list {src}", "note": text, "rank": year})
 
         has_places = bool(h["places"].notna().any())
         frame = h.assign(country=ENGLAND[0], private=h["sector"].eq("private"),
@@ -511,10 +516,6 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
 
 
 # -------------------------------------------------------------------------------------------- the registry
-def _years(a: int, b: int) -> tuple[int, ...]:
-    return tuple(range(a, b + 1))
-
-
 _OFSTED_MEASURES = ("homes_in_list", "places_in_list", "homes_private_pct", "homes_la_run_pct", "homes_share_pct",
                     "places_share_pct", "homes_share_nw_wm_se_pct", "homes_share_london_pct",
                     "las_without_la_run_home")
@@ -523,46 +524,91 @@ _CHAR = ("children_in_childrens_homes", "cla_independent_semi_independent", "cla
 _F = demand.FILES
 
 
+INQUIRY_FIRST_YEAR = 2012
+"""The earliest year the 2019 inquiry quoted: the national time series (from 1994) is read from it."""
+
+
+def _released(key: str) -> tuple[int, ...]:
+    """Years the catalogued file of :data:`provision.demand.FILES` ``key`` holds (:func:`geo.years.dataset_years`)."""
+    name = next(n for n, d in catalogue.all_datasets().items() if d.first.path == _F[key])
+    return years.dataset_years(name)
+
+
 def _sfr_path(name: str) -> str:
     return "care/dfe_cla/sfr_2011_2017/" + name
 
 
-SOURCES: tuple[Source, ...] = (
-    Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",), _years(2012, 2024),
+_DFE_SOURCES: tuple[Source, ...] = (  # the reader table of the staged DfE files; years from the catalogue
+    Source("time_series_2024", _F["time_series_2024"], ("children_looked_after",),
+           tuple(y for y in _released("time_series_2024") if y >= INQUIRY_FIRST_YEAR),
            read_time_series),
-    Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _years(2021, 2025),
+    Source("rate_2025", _F["rate_2025"], ("children_looked_after", "cla_rate_per_10k"), _released("rate_2025"),
            read_rates("rate_2025")),
-    Source("rate_2023", _F["rate_2023"], ("children_looked_after", "cla_rate_per_10k"), _years(2019, 2023),
+    Source("rate_2023", _F["rate_2023"], ("children_looked_after", "cla_rate_per_10k"), _released("rate_2023"),
            read_rates("rate_2023")),
-    Source("lait", _F["lait"], ("children_looked_after", "cla_rate_per_10k"), _years(2016, 2025), read_lait),
+    Source("lait", _F["lait"], ("children_looked_after", "cla_rate_per_10k"), _released("lait"), read_lait),
     *(Source(f"sfr_{y}", _sfr_path(demand.SFR_FILES[y]),
              ("children_looked_after", "cla_outside_la") + (("cla_over_20_miles_pct",) if y == 2017 else ()),
-             (y,), read_sfr_cla(y)) for y in range(2012, 2018)),
+             (y,), read_sfr_cla(y)) for y in demand.SFR_FILES if isinstance(y, int)),
     *(Source(f"sfr_missing_{y}", _sfr_path(demand.SFR_FILES[f"missing_{y}"]),
-             ("children_missing", "missing_incidents"), (y,), read_sfr_missing(y)) for y in range(2015, 2018)),
-    Source("netgain_2022", _F["netgain_2022"], ("cla_outside_la",), _years(2018, 2022), read_netgain("netgain_2022")),
-    Source("netgain_2024", _F["netgain_2024"], ("cla_outside_la",), _years(2020, 2024), read_netgain("netgain_2024")),
+             ("children_missing", "missing_incidents"), (y,), read_sfr_missing(y))
+      for y in (int(k.split("_")[1]) for k in demand.SFR_FILES if isinstance(k, str))),
+    Source("netgain_2022", _F["netgain_2022"], ("cla_outside_la",), _released("netgain_2022"),
+           read_netgain("netgain_2022")),
+    Source("netgain_2024", _F["netgain_2024"], ("cla_outside_la",), _released("netgain_2024"),
+           read_netgain("netgain_2024")),
     *(Source(f"characteristics_{y}", _F[f"characteristics_{y}"], _CHAR, (y,), read_characteristics(y))
-      for y in range(2021, 2026)),
+      for y in years.years("characteristics")),
     Source("foi_outside", _F["foi_outside"], ("chomes_outside_la", "chomes_outside_la_pct",
-                                              "children_in_childrens_homes"), _years(2014, 2024), read_foi),
-    Source("distance_2023", _F["distance_2023"], ("cla_over_20_miles_pct",), _years(2019, 2023),
+                                              "children_in_childrens_homes"), _released("foi_outside"), read_foi),
+    Source("distance_2023", _F["distance_2023"], ("cla_over_20_miles_pct",), _released("distance_2023"),
            read_distance("distance_2023")),
-    Source("distance_2024", _F["distance_2024"], tuple(m for m, _ in _DISTANCE_GROUPS.values()), _years(2020, 2024),
+    Source("distance_2024", _F["distance_2024"], tuple(m for m, _ in _DISTANCE_GROUPS.values()),
+           _released("distance_2024"),
            read_distance("distance_2024")),
     Source("provider_2024", _F["provider_2024"], ("cla_independent_semi_independent_outside_la_pct",),
-           _years(2020, 2024), read_provider),
+           _released("provider_2024"), read_provider),
     Source("national_missing_2023", _F["national_missing_2023"], tuple(_NATIONAL_MISSING.values()),
-           _years(2019, 2023), read_national_missing("national_missing_2023")),
+           _released("national_missing_2023"), read_national_missing("national_missing_2023")),
     Source("national_missing_2024", _F["national_missing_2024"], tuple(_NATIONAL_MISSING.values()),
-           _years(2020, 2024), read_national_missing("national_missing_2024")),
-    Source("missing_2022", _F["missing_2022"], tuple(_LA_MISSING.values()), _years(2018, 2022),
+           _released("national_missing_2024"), read_national_missing("national_missing_2024")),
+    Source("missing_2022", _F["missing_2022"], tuple(_LA_MISSING.values()), _released("missing_2022"),
            read_la_missing("missing_2022")),
-    Source("missing_2024", _F["missing_2024"], tuple(_LA_MISSING.values()), _years(2020, 2024),
+    Source("missing_2024", _F["missing_2024"], tuple(_LA_MISSING.values()), _released("missing_2024"),
            read_la_missing("missing_2024")),
-    Source("ofsted_published", homes.PUBLISHED_TOTALS_FILE, ("homes", "places"), _years(2012, 2025),
-           read_published_totals),
-    *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y))
-      for y in homes.YEARS),
 )
-"""Every staged file the trends table reads, with the measures and years it can give."""
+"""The staged DfE files the trends table reads, with the measures and years each can give."""
+
+
+def _ofsted_sources() -> tuple[Source, ...]:
+    """Ofsted's published totals and one provider list per catalogued year (read from the catalogue now)."""
+    return (Source("ofsted_published", homes.published_totals_file(), ("homes", "places"),
+                   years.years("ofsted_published_totals"), read_published_totals),
+            *(Source(f"ofsted_{y}", str(homes.source_for(y)["file"]), _OFSTED_MEASURES, (y,), read_provider_list(y),
+                     str(homes.source_for(y)["dataset"] or "")) for y in homes.YEARS))
+
+
+def all_years() -> tuple[int, ...]:
+    """Every year some source gives (read from the reader table and the catalogue now; reads no file)."""
+    return tuple(sorted({y for s in _DFE_SOURCES + _ofsted_sources() for y in s.years}))
+
+
+class _Sources(Sequence[Source]):
+    """The DfE reader table and the Ofsted sources of the catalogue as it is when used (a live view)."""
+
+    def _now(self) -> tuple[Source, ...]:
+        return _DFE_SOURCES + _ofsted_sources()
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # Sequence's int/slice overloads
+        return self._now()[index]
+
+    def __len__(self) -> int:
+        return len(self._now())
+
+    def __iter__(self) -> Iterator[Source]:
+        return iter(self._now())
+
+
+SOURCES: Sequence[Source] = _Sources()
+"""Every staged file the trends table reads, with the measures and years it can give (an Ofsted list or workbook
+catalogued later is in it: no code change)."""

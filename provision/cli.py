@@ -8,8 +8,11 @@ from typing import Annotated
 
 import typer
 
+from geo import years
 from geo.cli_common import TableFormat, console, err_console, write_table
 from geo.csvsafe import to_csv
+from provision import headline as _headline
+from provision import trends as _trends
 
 logger = logging.getLogger(__name__)
 
@@ -17,14 +20,29 @@ __all__ = ["register"]
 
 ATTRIBUTION = "Contains public sector information licensed under the Open Government Licence v3.0 (DfE; Ofsted)."
 
-YearOpt = Annotated[int, typer.Option("--year", help="Year ending 31 March, 2014-2025 (Ofsted lists at 31 March; "
-                                                     "2014 is the September 2014 list).")]
+# Each command's years, default year and --help range come from the catalogue (geo.years): a new year of Ofsted or
+# DfE data is a catalogue row, not an edit here. Defaults are None: the latest year, resolved when the command runs.
+_SUPPLY = ("ofsted_providers",)
+_DEMAND = ("dfe_cla_la", "la_boundaries")
+_GAPS = (*_SUPPLY, *_DEMAND)
+_LATEST = "default: the latest, {}"
+
+
+def _year_help(*series: str, note: str = "") -> str:
+    return (f"Year ending 31 March, {years.describe(*series)}{note}; "
+            + _LATEST.format(years.latest(*series)) + ".")
+
+
+YearOpt = Annotated[int | None, typer.Option("--year", help=_year_help(
+    *_SUPPLY, note=" (Ofsted lists at 31 March; the 2014 list is at September 2014)"), show_default=False)]
+DemandYearOpt = Annotated[int | None, typer.Option("--year", help=_year_help(*_DEMAND), show_default=False)]
+GapsYearOpt = Annotated[int | None, typer.Option("--year", help=_year_help(*_GAPS), show_default=False)]
 FormatOpt = Annotated[TableFormat | None, typer.Option(
     "--format", help="csv, parquet or json (default: from the --out suffix, else csv).")]
 OutOpt = Annotated[Path | None, typer.Option("--out", help="Write the whole table here; without it, print it.")]
 
 
-def supply_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None) -> None:
+def supply_cmd(year: YearOpt = None, fmt: FormatOpt = None, out: OutOpt = None) -> None:
     """Children's homes and registered places per LA, region and England, by sector, with shares of England.
 
     Source: Ofsted's provider list at 31 March (provision type "Children's home", registered: active or
@@ -35,6 +53,7 @@ def supply_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None) 
     """
     from provision import homes
 
+    year = _year(year, *_SUPPLY)
     table = homes.supply_table(year)
     a = table.attrs
     err_console.print(f"source: {a['source']}")
@@ -46,21 +65,22 @@ def supply_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None) 
     _write(table, out, fmt, title=f"Children's homes and places, {year}")
 
 
-def demand_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None) -> None:
+def demand_cmd(year: DemandYearOpt = None, fmt: FormatOpt = None, out: OutOpt = None) -> None:
     """Children looked after per (responsible) LA: rate per 10,000, children's homes, flows, distance, missing.
 
     Columns: children_looked_after, population_0_17, cla_rate_per_10k, children_in_childrens_homes (secure and
-    children's homes), chomes_outside_la(_pct) (DfE FOI 2014-2024), chomes_net_gain, outflow, inflow,
+    children's homes), chomes_outside_la(_pct) (DfE FOI, the years it covers), chomes_net_gain, outflow, inflow,
     net_gain, pct_over_20_miles_outside_la (straight-line miles, LAIT), pct_went_missing (LAIT). Suppressed
     or unpublished values are blank with the reason in missing_reasons, never zero.
     """
     from provision import demand
 
+    year = _year(year, *_DEMAND)
     table = demand.demand_by_la(year)
     _write(table, out, fmt, title=f"Children looked after: demand by LA, {year}")
 
 
-def gaps_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None,
+def gaps_cmd(year: GapsYearOpt = None, fmt: FormatOpt = None, out: OutOpt = None,
              regions: Annotated[bool, typer.Option("--regions", help="One row per region instead of per LA.")]
              = False) -> None:
     """Supply gaps per LA (or region): places per 10,000 children, self-sufficiency, net import, gap index, ranks.
@@ -70,6 +90,7 @@ def gaps_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None,
     """
     from provision import gaps
 
+    year = _year(year, *_GAPS)
     table = gaps.region_gaps(year) if regions else gaps.supply_gaps(year)
     if regions:
         for _, row in table.iterrows():
@@ -79,7 +100,7 @@ def gaps_cmd(year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None,
 
 
 def clustering_cmd(
-    year: YearOpt = 2024, fmt: FormatOpt = None, out: OutOpt = None,
+    year: YearOpt = None, fmt: FormatOpt = None, out: OutOpt = None,
     year_from: Annotated[int | None, typer.Option("--from", help="First year of a time series (with --to).")] = None,
     year_to: Annotated[int | None, typer.Option("--to", help="Last year of a time series (with --from).")] = None,
     permutations: Annotated[int, typer.Option(help="Permutations for the pseudo p-values.")] = 999,
@@ -90,14 +111,15 @@ def clustering_cmd(
     One year: region shares, the concentration summary, global Moran's I and the LISA hot (High-High) and
     cold (Low-Low) spots of places per 10,000 children over 2024 LA polygons (queen contiguity, esda,
     seeded permutation p-values); --out writes the per-LA LISA table. With --from/--to: one row per year
-    (concentration + Moran's I; per-10,000 measures need population, staged from 2016).
+    (concentration + Moran's I; per-10,000 measures need the 0-17 population, staged for fewer years).
     """
     from provision import clustering
 
     if (year_from is None) != (year_to is None):
         from geo.errors import InputError
 
-        raise InputError("give both --from and --to for a time series (e.g. --from 2014 --to 2025)")
+        first, last = years.span(*_SUPPLY)
+        raise InputError(f"give both --from and --to for a time series (e.g. --from {first} --to {last})")
     if year_from is not None and year_to is not None:
         conc = clustering.concentration_series(year_from, year_to)
         spatial = clustering.clustering_series(year_from, year_to, permutations=permutations, seed=seed)
@@ -106,6 +128,7 @@ def clustering_cmd(
         return
     from geo.cli_common import print_table
 
+    year = _year(year, *_SUPPLY)
     print_table(clustering.region_shares(year), title=f"Region shares of children's homes, {year}")
     print_table(clustering.concentration(year).T, title="Concentration")
     res = clustering.spatial_clustering(year, permutations=permutations, seed=seed)
@@ -119,8 +142,9 @@ def clustering_cmd(
 
 
 def headline_cmd(
-    year: Annotated[int, typer.Option("--year", help="Year ending 31 March, 2012-2025: the inquiry's figures for "
-                                      "that year (2018: its own year) beside the values computed here.")] = 2018,
+    year: Annotated[int, typer.Option("--year", help=f"Year ending 31 March, {_headline.YEARS}: the inquiry's "
+                                      f"figures for that year ({_headline.INQUIRY_YEAR}: its own year) beside the "
+                                      "values computed here.")] = _headline.INQUIRY_YEAR,
     claims: Annotated[bool, typer.Option("--claims", help="Check every statement the inquiry made, at each end of "
                                          "each trend (2012, 2015, 2016, 2018), instead of one year's figures.")]
     = False,
@@ -128,7 +152,7 @@ def headline_cmd(
 ) -> None:
     """Print the 2019 inquiry's figures beside the values computed here, the published source and the difference.
 
-    --year Y: each figure for year Y (2012-2025). For 2018 every row compares the inquiry's quoted figure; for
+    --year Y: each figure for year Y (see --year). For 2018 every row compares the inquiry's quoted figure; for
     other years a row compares the inquiry's figure where it quoted one for Y, else the publisher's own figure
     where the tool's differs (first-published vs revised DfE figures, Ofsted's published total vs the provider
     list), else shows the value alone.
@@ -183,8 +207,12 @@ def headline_cmd(
 
 
 def trends_cmd(
-    year_from: Annotated[int, typer.Option("--from", help="First year (ending 31 March), 2012 or later.")] = 2012,
-    year_to: Annotated[int, typer.Option("--to", help="Last year (ending 31 March), 2025 or earlier.")] = 2025,
+    year_from: Annotated[int | None, typer.Option("--from", help=f"First year (ending 31 March), {_trends.YEARS[0]} "
+                                                  "or later; default the first a staged file gives.",
+                                                  show_default=False)] = None,
+    year_to: Annotated[int | None, typer.Option("--to", help=f"Last year (ending 31 March), {_trends.YEARS[-1]} or "
+                                                "earlier; default the latest a staged file gives.",
+                                                show_default=False)] = None,
     level: Annotated[str, typer.Option("--level", help="national (England), region (the 9 regions) or la (local "
                                        "authorities, with the codes published for each year).")] = "national",
     measure: Annotated[list[str] | None, typer.Option(
@@ -209,11 +237,13 @@ def trends_cmd(
     homes_share_nw_wm_se_pct, homes_share_london_pct, cla_share_london_pct, homes_private_pct, homes_la_run_pct,
     las_without_la_run_home; regions also homes_share_pct, places_share_pct, cla_share_pct.
 
-    Example: farfromhome trends --from 2012 --to 2025 --format csv --out trends.csv
+    Example: farfromhome trends --level region --format csv --out trends.csv
     """
     from geo.cli_common import print_table, progress
     from provision import trends
 
+    year_from = trends.YEARS[0] if year_from is None else year_from
+    year_to = trends.YEARS[-1] if year_to is None else year_to
     with progress("Reading the staged DfE and Ofsted files", total=len(trends.SOURCE_KEYS)) as advance:
         table = trends.trends(year_from, year_to, level, measure, on_source=lambda _key: advance())
     gaps, failures = table.attrs["gaps"], table.attrs["failures"]
@@ -242,6 +272,11 @@ def register(app: typer.Typer) -> None:
     app.command("clustering")(clustering_cmd)
     app.command("headline")(headline_cmd)
     app.command("trends")(trends_cmd)
+
+
+def _year(year: int | None, *series: str) -> int:
+    """Return ``year``, or the latest year the catalogue's ``series`` share when None (the library checks it)."""
+    return years.latest(*series) if year is None else year
 
 
 def _num(value: float, unit: str) -> str:

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from geo import years
 from geo.cli_common import FarFromHomeGroup, TableFormat, console, err_console, print_table, write_table
 from geo.disclosure import is_synthetic
+from geo.settings import LA_VINTAGE
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -98,7 +100,9 @@ def locate_cmd(
     out: Annotated[Path, typer.Option("--out", help="Output table: the episodes with coordinates, LAs and "
                                       "distances (child-level: do not share).")],
     la: LaOpt = None,
-    year: Annotated[int, typer.Option("--year", help="Vintage of the LA codes (2023-2025).")] = 2024,
+    year: Annotated[int, typer.Option("--year", help="Vintage of the LA codes: 2023 (the earliest "
+                                      f"Code-Point Open's codes map back to) to {years.latest('la_boundaries')}.")]
+    = LA_VINTAGE,
     fmt: FormatOpt = None,
 ) -> None:
     """Locate each episode offline: home and placement points, LAs, inside/outside, DfE distance.
@@ -177,7 +181,10 @@ def _write_child_level(quality: pd.DataFrame, out: Path, fmt: TableFormat | None
 def synth_cmd(
     out: Annotated[Path, typer.Option("--out", help="Folder for episodes.csv, header.csv, missing.csv, truth.csv "
                                       "and README_SYNTHETIC.txt.")],
-    year: Annotated[int, typer.Option("--year", help="Collection year ending 31 March (2021-2024).")] = 2024,
+    year: Annotated[int | None, typer.Option("--year", help=f"Collection year ending 31 March, "
+                                             f"{years.describe('characteristics')} (the years of DfE's LA figures "
+                                             f"by characteristics); default: the latest, "
+                                             f"{years.latest('characteristics')}.", show_default=False)] = None,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same data).")] = 7,
     la: Annotated[list[str] | None, typer.Option("--la", help="Only this LA (repeatable): code, DfE number or "
                                                  "name. Default: every English LA.")] = None,
@@ -196,6 +203,7 @@ def synth_cmd(
     from provision import synth
 
     data = synth.generate(year=year, seed=seed, las=la or None, effect=effect)
+    year = int(data.model["year"])
     folder = data.write(out)
     err_console.print(f"wrote SYNTHETIC SSDA903 {year} to {folder}: {len(data.truth)} LA(s), "
                       f"{len(data.header):,} children, {len(data.episodes):,} episodes, "

@@ -10,6 +10,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 
+from geo import years
 from geo.crs import check_bng
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
@@ -193,7 +194,8 @@ def spatial_clustering(year: int, *, column: str = "places_per_10k_children", pe
     Parameters
     ----------
     year
-        2016–2025 for per-10,000 measures (0-17 population is not in the staged files for 2014–2015).
+        One of :data:`provision.homes.YEARS`; per-10,000 measures need the 0-17 population
+        (:data:`provision.measures.CLUSTERING_YEARS`).
     column
         A column of :func:`provision.gaps.supply_gaps` (default places per 10,000 children aged 0-17).
 
@@ -216,8 +218,8 @@ def spatial_clustering(year: int, *, column: str = "places_per_10k_children", pe
     gdf = las[["region_name", "geometry"]].join(table[["la_name", column]].astype({column: float}))
     if gdf[column].notna().sum() < 3:
         raise InputError(f"{column} is unknown for almost every LA in {year} (the 0-17 population behind "
-                         "per-10,000 measures is not in the staged files before 2016); try another year or "
-                         "column='places'")
+                         f"per-10,000 measures is not in the staged files before {years.span('population_0_17')[0]}); "
+                         "try another year or column='places'")
     glob = morans_i(gdf, column, permutations=permutations, seed=seed)
     local = lisa(gdf, column, permutations=permutations, seed=seed, alpha=alpha)
     out = pd.concat([gdf[["la_name", "region_name", column]], local], axis=1)

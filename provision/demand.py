@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo import catalogue, years
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError, InputError, SplitAreaError, UnknownAreaCodeError
 from geo.settings import LA_VINTAGE
@@ -17,15 +18,21 @@ from provision._readers import check_columns, read_csv_checked, to_number, unkno
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "YEARS", "LAIT_YEARS", "FOI_YEARS", "COLUMNS", "FILES", "SFR_FILES", "PRE_2014_CODES", "demand_by_la",
+    "YEARS", "LAIT_YEARS", "FOI_YEARS", "CHARACTERISTICS_YEARS", "COLUMNS", "FILES", "SFR_FILES", "PRE_2014_CODES",
+    "demand_by_la",
     "lait_indicators", "read_foi_chomes", "read_foi_chomes_netgain", "read_ees_la", "read_sfr", "lait_raw",
     "national_figures",
 ]
 
-YEARS = range(2014, 2026)
-"""Years (children looked after at 31 March) that :func:`demand_by_la` covers, some columns only in part."""
-LAIT_YEARS = range(2016, 2026)
-FOI_YEARS = range(2014, 2025)
+YEARS = years.covered("dfe_cla_la", "la_boundaries")
+"""Years (children looked after at 31 March) that :func:`demand_by_la` covers, some columns only in part: the
+catalogue's DfE LA tables (SFR, LAIT, EES) in the years with LA boundaries (:mod:`geo.years`)."""
+LAIT_YEARS = years.covered("lait")
+"""Years the catalogued LAIT indicators cover."""
+FOI_YEARS = years.covered("foi_chomes")
+"""Years DfE FOI 2024-0040813 (children's homes outside the LA; net gain) covers."""
+CHARACTERISTICS_YEARS = years.covered("characteristics")
+"""Years with DfE's LA table by characteristics (exact children in children's homes; placement × distance)."""
 
 _DFE = "care/dfe_cla/"
 _MISSING = "la_children_who_were_missing_or_away_from_placement_without_authorisation.csv"
@@ -51,8 +58,9 @@ FILES = {
                         "placement.csv",
     "national_missing_2023": _DFE + "ees_release_2023/national_statistics_official_statistics_cla_who_were_missing.csv",
     "national_missing_2024": _DFE + "ees_release_2024/official_statistics_cla_who_were_missing.csv",
-    **{f"characteristics_{y}": _DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_characteristics_{y}.csv"
-       for y in range(2021, 2026)},
+    # one characteristics file a year, as the catalogue lists them (a new year is a catalogue row)
+    **{f"characteristics_{y}": catalogue.all_datasets()[years.datasets("characteristics", y)[-1]].first.path
+       for y in years.years("characteristics")},
 }
 _SFR = {2012: "SFR20_CLA2012.csv", 2013: "SFR36_CLA2013.csv", 2014: "SFR36_CLA2014.csv", 2015: "SFR34_CLA2015.csv",
         2016: "SFR41_CLA2016.csv", 2017: "SFR50_CLA2017.csv"}
@@ -120,19 +128,20 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     import boundaries
 
     if not isinstance(year, int) or year not in YEARS:
-        raise unknown_year("children-looked-after demand data", year, YEARS)
+        raise unknown_year("children-looked-after demand data", year, list(YEARS))
     lk = boundaries.la_lookup()
     las = lk[(lk["first_year"] <= to_year) & (lk["last_year"] >= to_year)].set_index("la_code").sort_index()
     parts: list[pd.DataFrame] = []
     sources: dict[str, str] = {}
 
-    # CLA number, population and rate
-    if year >= 2019:
-        key = "rate_2025" if year >= 2021 else "rate_2023"
+    # CLA number, population and rate: the newest catalogued EES release holding the year, else LAIT
+    rates = _newest_key("ees_cla_rates", year)
+    if rates is not None:
+        key = rates
         parts.append(_rates(year, key))
         for c in ("children_looked_after", "population_0_17", "cla_rate_per_10k"):
             sources[c] = FILES[key]
-    elif year >= 2016:
+    elif year in LAIT_YEARS:
         lait = _lait_long(["LACnum", "LAC"], [year]).rename(columns={
             "LACnum": "children_looked_after", "LAC": "cla_rate_per_10k",
             "LACnum__reason": "children_looked_after__reason", "LAC__reason": "cla_rate_per_10k__reason"})
@@ -143,31 +152,32 @@ def demand_by_la(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
         sources["children_looked_after"] = sources["cla_rate_per_10k"] = FILES["lait"] + " (LACnum, LAC)"
         sources["population_0_17"] = ("derived: LACnum / LAC × 10,000, rounded to 10 (LAC is a rounded rate, "
                                       "so about ±1 %)")
-    if year <= 2017:
+    if year in _SFR:
         sfr = _sfr(year)
-        if year <= 2015:
+        if "children_looked_after" not in sources:  # before LAIT: the SFR's count
             parts.append(sfr[["children_looked_after"]])
             sources["children_looked_after"] = _DFE + "sfr_2011_2017/" + _SFR[year]
         parts.append(sfr[["outflow", "inflow", "net_gain"]])
         for c in ("outflow", "inflow", "net_gain"):
             sources[c] = _DFE + "sfr_2011_2017/" + _SFR[year]
     else:
-        key = "netgain_2022" if year <= 2019 else "netgain_2024"
-        if year <= 2024:
+        netgain = _newest_key("ees_netgain", year)
+        if netgain is not None:
+            key = netgain
             parts.append(_netgain(year, key))
             for c in ("outflow", "inflow", "net_gain"):
                 sources[c] = FILES[key]
-    if year >= 2021:
-        parts.append(_characteristics(year))
-        sources["children_in_childrens_homes"] = (_DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_"
-                                                  f"characteristics_{year}.csv (Placement: Secure homes and "
-                                                  "children's homes)")
-        if year == 2025:
+    if year in CHARACTERISTICS_YEARS:
+        chars = _characteristics(year)
+        parts.append(chars)
+        sources["children_in_childrens_homes"] = (FILES[f"characteristics_{year}"] + " (Placement: Secure homes "
+                                                  "and children's homes)")
+        if "outflow" not in sources and "net_gain" in chars.columns:
             for c in ("outflow", "inflow", "net_gain"):
-                sources[c] = _DFE + "ees_release_2025/derived_la_cla_on_31_march_by_characteristics_2025.csv"
+                sources[c] = FILES[f"characteristics_{year}"]
     if year in FOI_YEARS:
         foi = read_foi_chomes(year=year).drop(columns=["la_name"], errors="ignore")
-        if year >= 2021:
+        if year in CHARACTERISTICS_YEARS:  # the exact count comes from the characteristics file
             foi = foi.drop(columns=["children_in_childrens_homes"])
         else:
             sources["children_in_childrens_homes"] = FILES["foi_outside"] + " (number / percentage × 100)"
@@ -243,7 +253,7 @@ def lait_indicators(names: list[str], years: Iterable[int] | None = None, *, to_
     years = list(LAIT_YEARS if years is None else years)
     bad_years = [y for y in years if y not in LAIT_YEARS]
     if bad_years:
-        raise unknown_year("LAIT indicators", bad_years[0], LAIT_YEARS)
+        raise unknown_year("LAIT indicators", bad_years[0], list(LAIT_YEARS))
     long = _lait_long(list(names), years, path=path)
     lk = boundaries.la_lookup()
     las = sorted(lk.loc[(lk["first_year"] <= to_year) & (lk["last_year"] >= to_year), "la_code"])
@@ -287,7 +297,7 @@ def read_foi_chomes(*, year: int | None = None, level: str = "Local authority",
         ``__reason`` column for each (e.g. suppressed ``c``). National and regional numbers are rounded to 10.
     """
     if year is not None and year not in FOI_YEARS:
-        raise unknown_year("FOI children's-homes data", year, FOI_YEARS)
+        raise unknown_year("FOI children's-homes data", year, list(FOI_YEARS))
     file = Path(path) if path is not None else data_path(FILES["foi_outside"])
     raw = read_csv_checked(file, skiprows=13, required=[*_TIDY, "region_code", "region_name", "characteristic",
                                                         "number", "percentage"])
@@ -322,7 +332,7 @@ def read_foi_chomes_netgain(*, year: int | None = None, level: str = "Local auth
     Indexed like :func:`read_foi_chomes`.
     """
     if year is not None and year not in FOI_YEARS:
-        raise unknown_year("FOI children's-homes data", year, FOI_YEARS)
+        raise unknown_year("FOI children's-homes data", year, list(FOI_YEARS))
     file = Path(path) if path is not None else data_path(FILES["foi_netgain"])
     raw = read_csv_checked(file, skiprows=13, required=[*_TIDY, "region_code", "region_name", "characteristic",
                                                         "number"])
@@ -408,9 +418,10 @@ def national_figures(year: int) -> dict[str, float]:
     Keys: ``children_went_missing``, ``missing_incidents``, ``children_looked_after_during_year``,
     ``pct_went_missing``. Source: EES missing file of the 2022 release (2018-2019) or 2024 release (2020+).
     """
-    if year < 2018 or year > 2024:
-        raise unknown_year("national missing figures", year, range(2018, 2025))
-    key = "missing_2022" if year <= 2019 else "missing_2024"
+    covered = years.years("ees_la_missing")
+    key = _newest_key("ees_la_missing", year)
+    if key is None:
+        raise unknown_year("national missing figures", year, list(covered))
     raw = read_ees_la(key, filter_column="cla_group")  # the 2024 release spells it CLA_group
     nat = raw[(raw["geographic_level"] == "National") & (raw["time_period"].astype(int) == year)]
     vals = dict(zip(nat["cla_group"], pd.to_numeric(nat["number"], errors="coerce"), strict=False))
@@ -469,7 +480,7 @@ def _netgain(year: int, key: str) -> pd.DataFrame:
 
 
 def _characteristics(year: int) -> pd.DataFrame:
-    file = data_path(_DFE + f"ees_release_2025/derived_la_cla_on_31_march_by_characteristics_{year}.csv")
+    file = data_path(FILES[f"characteristics_{year}"])
     raw = _la_rows(read_csv_checked(file, required=[*_TIDY, "cla_group", "characteristic", "number"]))
     pick = {
         ("Placement", "Secure homes and children's homes"): "children_in_childrens_homes",
@@ -478,10 +489,10 @@ def _characteristics(year: int) -> pd.DataFrame:
     }
     raw = raw.assign(col=[pick.get((g, c)) for g, c in zip(raw["cla_group"], raw["characteristic"], strict=True)])
     raw = raw[raw["col"].notna()]
-    if year < 2025:
+    if year in years.years("ees_netgain"):  # the net gain file covers it: keep the flows from there
         raw = raw[raw["col"] == "children_in_childrens_homes"]
     out = _pivot(raw, file.name, "col", "number", year)
-    if year == 2025:
+    if "inflow" in out.columns and "outflow" in out.columns:
         out["net_gain"] = out["inflow"] - out["outflow"]
         out["net_gain__reason"] = out["inflow__reason"].combine_first(out["outflow__reason"])
     return out
@@ -545,11 +556,29 @@ def _lait_long(names: list[str], years: list[int], *, path: str | Path | None = 
     return wide
 
 
+def _newest_key(series: str, year: int) -> str | None:
+    """Key in :data:`FILES` of the newest catalogued release of ``series`` holding ``year`` (None if none does).
+
+    A release the catalogue lists but :data:`FILES` does not (a reader mapping still to write) is skipped.
+    """
+    by_path = {path: key for key, path in FILES.items()}
+    listed = catalogue.all_datasets()
+    keys = [by_path[listed[n].first.path] for n in sorted(years.datasets(series, year), reverse=True)
+            if listed[n].first.path in by_path]
+    return keys[0] if keys else None
+
+
+def _la_vintage(year: int) -> int:
+    """Return the LA boundary vintage nearest ``year`` (within the catalogued boundaries)."""
+    first, last = years.span("la_boundaries")
+    return min(max(year, first), last)
+
+
 def _code_for_number(lk: pd.DataFrame, number: str, year: int) -> str | None:
     hits = lk[lk["dfe_la_number"] == number.zfill(3)]
     if hits.empty:
         return None
-    vintage = max(year - 1, 2014)
+    vintage = _la_vintage(year - 1)
     valid = hits[(hits["first_year"] <= vintage) & (hits["last_year"] >= vintage)]
     return str((valid if len(valid) else hits)["la_code"].iloc[0])
 
@@ -584,7 +613,7 @@ def _harmonise(part: pd.DataFrame, *, to_year: int, year: int) -> pd.DataFrame:
         if f"{c}__reason" not in part.columns:
             part[f"{c}__reason"] = None
     lk = boundaries.la_lookup().set_index("la_code")
-    vintage = max(year - 1, 2014)
+    vintage = _la_vintage(year - 1)
     valid = part["la_code"].map(lambda c: c in lk.index and lk.at[c, "first_year"] <= vintage <= lk.at[c, "last_year"])
     all_na = part[value_cols].isna().all(axis=1)
     part = part[valid | ~all_na]

@@ -37,8 +37,9 @@ def supply_gaps(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
     Parameters
     ----------
     year
-        2014–2025 (needs both an Ofsted list and DfE figures; population is missing for 2014–2015, so the
-        per-10,000 measures are NaN those years).
+        A year with an Ofsted list (:data:`provision.homes.YEARS`). DfE's figures (need, population) are NaN,
+        with the reason in ``.attrs["demand_note"]``, for a year DfE has not published yet (Ofsted publishes
+        first); population is missing for the years before LAIT, so the per-10,000 measures are NaN then.
     to_year
         LA code vintage (2024).
 
@@ -55,11 +56,21 @@ def supply_gaps(year: int, *, to_year: int = LA_VINTAGE) -> pd.DataFrame:
         ``.attrs``: ``sources`` and ``index_definition``.
     """
     supply = _homes.supply_by_la(year, to_year=to_year)
-    need = _demand.demand_by_la(year, to_year=to_year)
     out = supply[["la_name", "region_code", "region_name", "homes", "places"]].copy()
-    for col in ("population_0_17", "children_looked_after", "children_in_childrens_homes", "chomes_net_gain",
-                "net_gain"):
-        out[col] = need[col].reindex(out.index)
+    need_cols = ("population_0_17", "children_looked_after", "children_in_childrens_homes", "chomes_net_gain",
+                 "net_gain")
+    if year in _demand.YEARS:
+        need = _demand.demand_by_la(year, to_year=to_year)
+        for col in need_cols:
+            out[col] = need[col].reindex(out.index)
+        out.attrs["demand_note"] = ""
+    else:  # an Ofsted list of a year DfE has not published yet: supply only
+        need = pd.DataFrame()
+        for col in need_cols:
+            out[col] = np.nan
+        out.attrs["demand_note"] = (f"DfE's LA figures for {year} are not in the data catalogue (it has "
+                                    f"{_demand.YEARS}): need, population and gaps are unknown")
+        logger.warning("supply gaps %d: %s", year, out.attrs["demand_note"])
     places = out["places"].astype("Float64").astype(float)
     homes = out["homes"].astype("Float64").astype(float)
     pop = out["population_0_17"].astype(float)
@@ -98,7 +109,7 @@ def region_gaps(year: int) -> pd.DataFrame:
     out["children_looked_after"] = grouped["children_looked_after"].sum(min_count=1)
     out["children_in_childrens_homes"] = grouped["children_in_childrens_homes"].sum(min_count=1)
     out["las_without_need"] = grouped["children_in_childrens_homes"].apply(lambda s: int(s.isna().sum()))
-    if year <= 2020:
+    if year not in _demand.CHARACTERISTICS_YEARS and year in _demand.FOI_YEARS:  # the FOI's regional figure
         foi = _demand.read_foi_chomes(year=year, level="Regional").reset_index("year", drop=True)
         out["children_in_childrens_homes"] = foi["children_in_childrens_homes"].reindex(out.index)
         out["las_without_need"] = 0

@@ -15,27 +15,32 @@ from provision._readers import unknown_year
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["INQUIRY", "YEARS", "CLAIMS", "Claim", "headline_figures", "claims_table"]
+__all__ = ["INQUIRY", "INQUIRY_YEAR", "YEARS", "CLAIMS", "Claim", "headline_figures", "claims_table"]
 
-YEARS = range(2012, 2026)
-"""Years :func:`headline_figures` answers for (2018 is the inquiry's own year)."""
+YEARS = _trends.YEARS
+"""Years :func:`headline_figures` answers for: those of :data:`provision.trends.YEARS` (read from the catalogue
+through :mod:`geo.years`; :data:`INQUIRY_YEAR` is the inquiry's own year)."""
+
+INQUIRY_YEAR = 2018
+"""The year of the inquiry's figures (31 March 2018 / the year to 31 March 2018): a fact of the inquiry."""
 
 INQUIRY = ("APPG for Runaway and Missing Children and Adults / APPG for Looked After Children and Care Leavers, "
            "'No Place at Home' inquiry into children missing from out-of-area placements (2019)")
 """The inquiry whose figures are reproduced (it quotes DfE and Ofsted statistics at 31 March 2018)."""
 
 
-def headline_figures(year: int = 2018) -> pd.DataFrame:
+def headline_figures(year: int = INQUIRY_YEAR) -> pd.DataFrame:
     """Each figure the 2019 inquiry quoted, for ``year``: the value computed here, the published one, the difference.
 
     Parameters
     ----------
     year
-        2012-2025. For 2018 (the inquiry's year: figures at 31 March 2018 / the year to 31 March 2018) each row
-        compares the inquiry's quoted figure. For other years the same measures are given from
-        :func:`provision.trends.trends`; ``published`` is then the inquiry's figure where it quoted one for that
-        year, else the publisher's own figure where the tool's differs from it (DfE's first publication beside
-        a revised figure, Ofsted's published total beside the provider list), else empty.
+        One of :data:`YEARS` (default :data:`INQUIRY_YEAR`). For 2018 (the inquiry's year: figures at 31 March
+        2018 / the year to 31 March 2018) each row compares the inquiry's quoted figure. For other years the
+        same measures are given from :func:`provision.trends.trends`; ``published`` is then the inquiry's
+        figure where it quoted one for that year, else the publisher's own figure where the tool's differs from
+        it (DfE's first publication beside a revised figure, Ofsted's published total beside the provider
+        list), else empty.
 
     Returns
     -------
@@ -48,11 +53,11 @@ def headline_figures(year: int = 2018) -> pd.DataFrame:
     Raises
     ------
     InputError
-        For a year outside 2012-2025.
+        For a year outside :data:`YEARS`.
     """
     if not isinstance(year, int) or year not in YEARS:
-        raise unknown_year("inquiry headline figures", year, YEARS)
-    out = _inquiry_2018() if year == 2018 else _year_figures(year)
+        raise unknown_year("inquiry headline figures", year, list(YEARS))
+    out = _inquiry_2018() if year == INQUIRY_YEAR else _year_figures(year)
     out.attrs["inquiry"] = INQUIRY
     out.attrs["attribution"] = ("Contains public sector information licensed under the Open Government Licence "
                                 "v3.0 (Department for Education; Ofsted).")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from geo import catalogue, years
 from geo.catalogue import data_path
 from geo.errors import InputError, SplitAreaError, UnknownAreaCodeError
 from geo.settings import LA_VINTAGE
@@ -19,11 +20,13 @@ logger = logging.getLogger(__name__)
 __all__ = [
     "YEARS", "SECTORS", "REGISTERED_STATUSES", "source_for", "read_children_homes", "supply_by_la",
     "supply_by_region", "supply_table", "published_national_totals", "published_totals", "PublishedTotals",
-    "latest_complete_year", "published_source", "PUBLISHED_TOTALS_FILE",
+    "latest_complete_year", "published_source", "PUBLISHED_TOTALS_FILE", "published_totals_file",
 ]
 
-YEARS = range(2014, 2026)
-"""Years (at 31 March; 2014 is the September 2014 list) with a provider list."""
+_SERIES = "ofsted_providers"
+YEARS = years.covered(_SERIES)
+"""Years (at 31 March; 2014 is the September 2014 list) with a provider list: the catalogue's Ofsted lists
+(:mod:`geo.years` series ``ofsted_providers``, a live view that follows a catalogue row added later)."""
 
 SECTORS = ("private", "local_authority", "voluntary")
 """Sectors with their own columns; others (Health Authority) count in the totals and in ``*_other``."""
@@ -42,15 +45,22 @@ class _Source:
     sheet: str = ""
     complete: bool = False    # the complete "Providers and places" list (matches Ofsted's totals)
     note: str = ""
+    dataset: str = ""         # catalogue dataset name (a year catalogued after this table was written)
+    no_places: bool = False   # the list publishes no places (March 2015)
+    no_status: bool = False   # the list has no registration status (September 2014)
 
 
 _OFSTED = "care/ofsted/"
+# The reader mapping: each staged year's list and its layout. A year catalogued later (a new row in
+# geo/catalogue.csv named like the others) needs no entry: :func:`_new_year_source` reads Ofsted's complete
+# workbook sheet when it is catalogued, else the provider-level CSV (header row found by its "URN" column).
+# Add an entry here only where Ofsted changed the layout.
 _SOURCES: dict[int, _Source] = {
-    2014: _Source(_OFSTED + "providers_at_sept_2014.csv", "csv", 0, "utf-8-sig", complete=True,
+    2014: _Source(_OFSTED + "providers_at_sept_2014.csv", "csv", 0, "utf-8-sig", complete=True, no_status=True,
                   note="all providers at 30 September 2014 (no 31 March 2014 list is staged); "
                        "places are 'Max/Estimated Places'"),
-    2015: _Source(_OFSTED + "provider_at_march_2015.csv", "csv", 0, note="provider-level list (inspected providers); "
-                  "no places column"),
+    2015: _Source(_OFSTED + "provider_at_march_2015.csv", "csv", 0, no_places=True,
+                  note="provider-level list (inspected providers); no places column"),
     2016: _Source(_OFSTED + "provider_at_march_2016.csv", "csv", 1, note="provider-level list (inspected providers)"),
     2017: _Source(_OFSTED + "provider_at_march_2017.csv", "csv", 1, note="provider-level list (inspected providers)"),
     2018: _Source(_OFSTED + "provider_at_march_2018_part2.csv", "csv", 0, complete=True,
@@ -101,6 +111,8 @@ _SPLIT_BY_CONSTITUENCY: dict[str, dict[str, str]] = {
 def source_for(year: int) -> dict[str, object]:
     """Which Ofsted file (and sheet) supplies ``year``, whether it is the complete list, and caveats.
 
+    ``dataset`` is the catalogue name of a year catalogued after the reader table (else None: ``file`` is it).
+
     Raises
     ------
     InputError
@@ -108,7 +120,7 @@ def source_for(year: int) -> dict[str, object]:
     """
     src = _source(year)
     return {"year": year, "file": src.path, "sheet": src.sheet or None, "complete_list": src.complete,
-            "note": src.note}
+            "note": src.note, "dataset": src.dataset or None}
 
 
 def read_children_homes(year: int, *, path: str | Path | None = None, to_year: int = LA_VINTAGE) -> pd.DataFrame:
@@ -117,9 +129,10 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     Parameters
     ----------
     year
-        2014–2025. 2018, 2023 and 2025 use Ofsted's complete "Providers and places" lists (their totals
-        equal Ofsted's published national figures); other years use the provider-level list, which omits
-        some homes not yet inspected (see :func:`source_for`). 2014 is the September 2014 list.
+        One of :data:`YEARS`. 2018, 2023 and 2025 use Ofsted's complete "Providers and places" lists (their
+        totals equal Ofsted's published national figures); other years use the provider-level list, which
+        omits some homes not yet inspected (see :func:`source_for`). 2014 is the September 2014 list. A year
+        catalogued later reads its complete workbook sheet if catalogued, else its provider-level CSV.
     path
         Read this file instead of the catalogued one (same layout as that year's file); for testing a
         malformed copy.
@@ -148,7 +161,7 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     import boundaries
 
     src = _source(year)
-    file = Path(path) if path is not None else data_path(src.path)
+    file = Path(path) if path is not None else data_path(src.dataset or src.path)
     raw = _read_raw(file, src, year)
     name = file.name + (f" [{src.sheet}]" if src.kind == "ods" else "")
 
@@ -169,7 +182,7 @@ def read_children_homes(year: int, *, path: str | Path | None = None, to_year: i
     la_code, la_status = _harmonise(codes_then, constituency, to_year=to_year, source=name)
 
     lookup = boundaries.la_lookup().set_index("la_code")
-    places = (_places(homes["Places"], source=name, skiprows=src.skiprows if src.kind == "csv" else 4)
+    places = (_places(homes["Places"], source=name, skiprows=int(raw.attrs.get("skiprows", 4)))
               if "Places" in homes.columns else pd.Series(pd.NA, index=homes.index))
     sector = homes["Sector"].astype("string").str.strip().str.lower().str.replace(" ", "_")
     out = pd.DataFrame({
@@ -199,7 +212,7 @@ def supply_by_la(year: int, *, to_year: int = LA_VINTAGE, path: str | Path | Non
     Parameters
     ----------
     year
-        2014–2025 (see :func:`read_children_homes` for which list each year uses).
+        One of :data:`YEARS` (see :func:`read_children_homes` for which list each year uses).
     to_year
         LA code vintage of the index (default 2024: 153 LAs).
     path
@@ -304,14 +317,24 @@ def supply_table(year: int, *, path: str | Path | None = None) -> pd.DataFrame:
     return table
 
 
-PUBLISHED_TOTALS_FILE = _SOURCES[2025].path
-"""The workbook whose ``Providers+places_Time_series`` sheet holds Ofsted's published national totals."""
 _TIME_SERIES_SHEET = "Providers+places_Time_series"
+
+
+def published_totals_file() -> str:
+    """Return the latest catalogued 'Children's social care in England' workbook (mirror-relative path)."""
+    year = years.latest("ofsted_published_totals")
+    return catalogue.all_datasets()[years.datasets("ofsted_published_totals", year)[0]].first.path
+
+
+PUBLISHED_TOTALS_FILE = published_totals_file()
+"""The workbook whose ``Providers+places_Time_series`` sheet holds Ofsted's published national totals (the
+latest catalogued 'Children's social care in England' workbook, when this module was imported)."""
 
 
 def published_source() -> str:
     """Return the citation of Ofsted's published national totals (file and sheet)."""
-    return f"{PUBLISHED_TOTALS_FILE} [{_TIME_SERIES_SHEET}] (Ofsted, published 16 July 2025)"
+    year = years.latest("ofsted_published_totals")
+    return f"{published_totals_file()} [{_TIME_SERIES_SHEET}] (Ofsted, 'Children's social care in England {year}')"
 
 
 @dataclass(frozen=True)
@@ -365,7 +388,7 @@ def published_totals(year: int, *, homes_list: pd.DataFrame | None = None) -> Pu
     Parameters
     ----------
     year
-        2014-2025 (a year with a provider list).
+        One of :data:`YEARS` (a year with a provider list).
     homes_list
         The year's :func:`read_children_homes` frame, when already read (saves reading it again).
 
@@ -376,7 +399,7 @@ def published_totals(year: int, *, homes_list: pd.DataFrame | None = None) -> Pu
     if homes_list is not None:
         counts = _counts(homes_list)
     else:
-        file = data_path(src.path)
+        file = data_path(src.dataset or src.path)
         st = file.stat()
         counts = _list_counts(year, str(file.resolve()), st.st_size, st.st_mtime_ns)
     totals = published_national_totals()
@@ -409,7 +432,7 @@ def latest_complete_year(years: range | list[int] | None = None) -> int:
     InputError
         When no year of ``years`` has a complete list (listing the years tried).
     """
-    tried = sorted(set(YEARS if years is None else years) & set(_SOURCES), reverse=True)
+    tried = sorted(set(_years(_SERIES) if years is None else years) & set(_years(_SERIES)), reverse=True)
     for year in tried:
         if published_totals(year).complete:
             return year
@@ -418,14 +441,14 @@ def latest_complete_year(years: range | list[int] | None = None) -> int:
 
 
 def published_national_totals(*, path: str | Path | None = None) -> pd.DataFrame:
-    """Ofsted's published national children's homes and places at 31 March, 2012-2025.
+    """Ofsted's published national children's homes and places at 31 March, every year of the time series.
 
-    From the ``Providers+places_Time_series`` sheet of the 2025 workbook (tables 6a and 6b, column
+    From the ``Providers+places_Time_series`` sheet of the latest catalogued workbook (tables 6a and 6b, column
     "Children's Homes": excludes secure children's homes and residential special schools registered as
     children's homes). Indexed by ``year`` with ``homes`` and ``places`` (Int64). Used to report how
     complete each year's provider list is. ``path``: a replacement workbook (testing).
     """
-    path = Path(path) if path is not None else data_path(PUBLISHED_TOTALS_FILE)
+    path = Path(path) if path is not None else data_path(published_totals_file())
     st = path.stat()
     out = _published_table(str(path.resolve()), st.st_size, st.st_mtime_ns).copy()
     out.attrs["source"] = f"Ofsted {path.name} [Providers+places_Time_series]"
@@ -475,9 +498,47 @@ def _published(year: int) -> tuple[int | None, int | None]:
 
 
 def _source(year: int) -> _Source:
-    if not isinstance(year, int) or isinstance(year, bool) or year not in _SOURCES:
-        raise unknown_year("Ofsted provider list", year, sorted(_SOURCES))
-    return _SOURCES[year]
+    if not isinstance(year, int) or isinstance(year, bool) or year not in _years(_SERIES):
+        raise unknown_year("Ofsted provider list", year, list(_years(_SERIES)))
+    return _SOURCES[year] if year in _SOURCES else _new_year_source(year)
+
+
+def _new_year_source(year: int) -> _Source:
+    """Return the source of a year catalogued after the reader table: the complete workbook sheet, else the CSV."""
+    names = years.datasets(_SERIES, year)
+    files = {n: catalogue.all_datasets()[n].first.path for n in names}
+    workbook = [n for n, p in files.items() if p.lower().endswith(".ods")]
+    if workbook:
+        return _Source(files[workbook[0]], "ods", sheet=f"Providers+places_at_31_Mar_{year}", complete=True,
+                       dataset=workbook[0], note=f"complete 'Providers and places at 31 March {year}' sheet")
+    name = sorted(names)[-1]
+    return _Source(files[name], "csv", -1, dataset=name, note="provider-level list (inspected providers)")
+
+
+
+
+def _la_vintage(year: int) -> int:
+    """Return the LA boundary vintage nearest ``year`` (a list of a year past the staged boundaries)."""
+    first, last = years.span("la_boundaries")
+    return min(max(year, first), last)
+
+
+def _years(series: str) -> tuple[int, ...]:
+    return years.years(series)
+
+
+def _header_row(file: Path, encoding: str) -> int:
+    """Row number (0-based) of a provider-level CSV's header: the first row with a ``URN`` cell."""
+    import csv
+
+    with file.open(encoding=encoding, errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.reader(fh)):
+            if "URN" in (cell.strip() for cell in row):
+                return number
+            if number >= 20:
+                break
+    raise InputError(f"{file.name}: no header row with a 'URN' column in its first 20 rows; expected an Ofsted "
+                     "provider-level list")
 
 
 def _read_raw(file: Path, src: _Source, year: int) -> pd.DataFrame:
@@ -488,10 +549,12 @@ def _read_raw(file: Path, src: _Source, year: int) -> pd.DataFrame:
         required = _REQUIRED + ["Registration status", "Places"]
         check_columns(raw, required, source=f"{file.name} [{src.sheet}]")
         return raw
-    required = list(_REQUIRED) + ([] if year == 2015 else ["Places"]) + ([] if year == 2014 else
-                                                                         ["Registration status"])
-    return read_csv_checked(file, skiprows=src.skiprows, encoding=src.encoding, required=required,
-                            aliases=_ALIASES)
+    required = list(_REQUIRED) + ([] if src.no_places else ["Places"]) + ([] if src.no_status else
+                                                                           ["Registration status"])
+    skiprows = src.skiprows if src.skiprows >= 0 else _header_row(file, src.encoding)
+    raw = read_csv_checked(file, skiprows=skiprows, encoding=src.encoding, required=required, aliases=_ALIASES)
+    raw.attrs["skiprows"] = skiprows
+    return raw
 
 
 def _places(values: pd.Series, *, source: str, skiprows: int) -> pd.Series:
@@ -516,7 +579,7 @@ def _codes_for_names(names: pd.Series, *, year: int, source: str) -> pd.Series:
     cleaned = names  # Ofsted spellings are known to boundaries.normalise_name
     mapping: dict[str, str] = {}
     for u in pd.unique(cleaned.dropna()):
-        for vintage in dict.fromkeys((max(year - 1, 2014), year)):
+        for vintage in dict.fromkeys((_la_vintage(year - 1), _la_vintage(year))):
             try:
                 mapping[u] = boundaries.resolve_la(u, year=vintage)
                 break
@@ -524,7 +587,7 @@ def _codes_for_names(names: pd.Series, *, year: int, source: str) -> pd.Series:
                 continue
     bad = cleaned[~cleaned.isin(list(mapping)) | cleaned.isna()]
     if len(bad):  # let boundaries build the message listing every unmatched name and its row count
-        boundaries.codes_from_names(bad.astype(object), year=year, source=source)
+        boundaries.codes_from_names(bad.astype(object), year=_la_vintage(year), source=source)
     return cleaned.map(mapping)
 
 

@@ -25,6 +25,7 @@ from python_calamine import CalamineError
 
 from geo.errors import InputError, MissingColumnsError
 from geo.postcodes import geocode
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -172,7 +173,7 @@ def read_provider_rows(path: str | Path) -> tuple[pd.DataFrame, str, str]:
     return out, source, _LAYOUT_NAMES[key]
 
 
-def read_homes_list(path: str | Path, *, year: int = 2024) -> HomesList:
+def read_homes_list(path: str | Path, *, year: int = LA_VINTAGE) -> HomesList:
     """Read a confidential Ofsted provider list: registered children's homes with places, needs and points.
 
     Rows kept: ``Provider type`` "Children's home" (any case or apostrophe), not a secure unit (subtype

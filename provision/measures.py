@@ -8,6 +8,7 @@ import geopandas as gpd
 import pandas as pd
 
 import boundaries
+from geo import years
 from geo.settings import LA_VINTAGE
 from provision import clustering, demand, gaps, homes
 from provision._readers import unknown_year
@@ -16,8 +17,9 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["CLUSTERING_YEARS", "la_measures", "with_lisa_statistics", "supply_status_counts"]
 
-CLUSTERING_YEARS = range(2016, 2026)
-"""Years with the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots."""
+CLUSTERING_YEARS = years.covered("ofsted_providers", "population_0_17")
+"""Years with a provider list and the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots
+(:mod:`geo.years`)."""
 
 
 def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
@@ -31,26 +33,31 @@ def la_measures(year: int) -> tuple[gpd.GeoDataFrame, list[str]]:
     Raises
     ------
     InputError
-        For a year outside 2014-2025.
+        For a year without a provider list (:data:`provision.homes.YEARS`).
     """
     if year not in homes.YEARS:
-        raise unknown_year("supply and demand measures", year, homes.YEARS)
+        raise unknown_year("supply and demand measures", year, list(homes.YEARS))
     notes: list[str] = []
     frame = boundaries.load_las(year=LA_VINTAGE)
     supply = homes.supply_by_la(year)
     frame = frame.join(supply[["homes", "places"] + [c for c in ("supply_status",) if c in supply.columns]])
-    d = demand.demand_by_la(year)
-    frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
-    frame["net_gain"] = d["net_gain"].reindex(frame.index)
-    frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    if year in demand.YEARS:
+        d = demand.demand_by_la(year)
+        frame["pct_outside_la"] = d["chomes_outside_la_pct"].reindex(frame.index)
+        frame["net_gain"] = d["net_gain"].reindex(frame.index)
+        frame["children_looked_after"] = d["children_looked_after"].reindex(frame.index)
+    else:
+        frame["pct_outside_la"] = frame["net_gain"] = frame["children_looked_after"] = float("nan")
+        notes.append(f"DfE's LA figures for {year} are not in the data catalogue yet (it has {demand.YEARS}): "
+                     "% outside the LA, net gain, children looked after and the supply gap are left empty.")
     g = gaps.supply_gaps(year)
     frame["places_per_10k"] = g["places_per_10k_children"].reindex(frame.index)
     frame["gap_index"] = g[gaps.GAP_INDEX].reindex(frame.index)
     if year in CLUSTERING_YEARS:
         frame["lisa_cluster"] = clustering.spatial_clustering(year)["lisa_cluster"].reindex(frame.index)
     else:
-        notes.append(f"LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
-                     f"from 2016, not for {year}.")
+        notes.append("LISA hot/cold-spot layer left out: the 0-17 population behind per-10,000 measures is staged "
+                     f"for {CLUSTERING_YEARS}, not for {year}.")
     return frame, notes
 
 

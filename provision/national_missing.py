@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from geo import years
 from geo.errors import InputError
 from geo.quality import quality_table
 from provision import demand
@@ -22,8 +23,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["YEARS", "PLACEMENT_TYPES", "NationalMissingInputs", "load_national_missing"]
 
-YEARS = range(2020, 2025)
-"""Years (ending 31 March) with incidents and placements by type and locality on one set of placement types."""
+_FIRST_COMPARABLE = 2020  # reader mapping: the 2023 release's 2019 groups semi-independent with children's homes
+YEARS = years.live(lambda: [y for y in years.years("national_missing") if y in years.years("national_during_year")
+                            and y >= _FIRST_COMPARABLE], label="national missing and during-year tables")
+"""Years (ending 31 March) with incidents and placements by type and locality on one set of placement types: the
+catalogued national tables (:mod:`geo.years`) from 2020, when their placement types first match."""
 
 PLACEMENT_TYPES = {
     "foster": "Foster placements",
@@ -81,20 +85,24 @@ class NationalMissingInputs:
     sources: list[str] = field(default_factory=list)
 
 
-def load_national_missing(year_from: int = 2020, year_to: int = 2024) -> NationalMissingInputs:
+def load_national_missing(year_from: int | None = None, year_to: int | None = None) -> NationalMissingInputs:
     """Read England's missing incidents and placements by type and locality for ``year_from``-``year_to``.
+
+    Default: every year of :data:`YEARS`.
 
     Raises
     ------
     InputError
-        For years outside 2020-2024 (before 2020 the 2023 release groups semi-independent accommodation with
+        For years outside :data:`YEARS` (before 2020 the 2023 release groups semi-independent accommodation with
         children's homes, so the types of the two tables do not match).
     MissingColumnsError, DataUnavailableError, ChecksumError
         From the readers, naming the file.
     """
+    year_from = YEARS[0] if year_from is None else year_from
+    year_to = YEARS[-1] if year_to is None else year_to
     for y in (year_from, year_to):
         if y not in YEARS:
-            raise unknown_year("national missing incidents by placement type and locality", y, YEARS)
+            raise unknown_year("national missing incidents by placement type and locality", y, list(YEARS))
     if year_from > year_to:
         raise InputError(f"years {year_from}-{year_to}: --from must not be after --to")
     years = range(year_from, year_to + 1)

@@ -8,23 +8,25 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from geo import catalogue
+from geo import years as years_registry
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError, InputError, SplitAreaError, UnknownAreaCodeError, require_columns
 from geo.quality import quality_table
 from geo.settings import LA_VINTAGE
 from provision._readers import SUPPRESSION_SYMBOLS
-from provision.demand import FILES
+from provision.demand import FILES, LAIT_YEARS
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["load_ecological"]
 
-_EES_MISSING = {  # newest release first: later releases revise earlier years
-    "care/dfe_cla/ees_release_2024/la_children_who_were_missing_or_away_from_placement_without_authorisation.csv":
-        range(2020, 2025),
-    "care/dfe_cla/ees_release_2022/la_children_who_were_missing_or_away_from_placement_without_authorisation.csv":
-        range(2018, 2023),
-}
+def _ees_missing() -> dict[str, tuple[int, ...]]:
+    """Each catalogued EES LA missing file (mirror-relative path) and its years, newest release first."""
+    listed = catalogue.all_datasets()
+    unique = sorted({n for y in years_registry.years("ees_la_missing")
+                     for n in years_registry.datasets("ees_la_missing", y)}, reverse=True)  # ees2024_ first
+    return {listed[n].first.path: years_registry.dataset_years(n) for n in unique}
 
 _SFR_MISSING = {  # year: (missing file, its incidents column, CLA file, its "during the year" column)
     2016: ("SFR41_Missing2016.csv", "CLA_MissIncs", "SFR41_CLA2016.csv", "CLA_2016"),
@@ -36,7 +38,7 @@ _EES_INCIDENTS = "Number of missing incidents during the year"
 _EES_CLA_YEAR = "Children looked after during the year"
 
 
-def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.DataFrame, pd.DataFrame]:
+def load_ecological(*, year_from: int | None = None, year_to: int | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """LA-by-year frame of distance and going missing from the published DfE statistics.
 
     Reads the LAIT indicators ``LACDistance`` (% of children looked after at 31 March placed more than 20 miles
@@ -49,7 +51,8 @@ def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.D
     Parameters
     ----------
     year_from, year_to
-        Years ending 31 March, inclusive (LAIT covers 2016-2025).
+        Years ending 31 March, inclusive, within the catalogued LAIT years (:data:`provision.demand.LAIT_YEARS`;
+        default all of them).
 
     Returns
     -------
@@ -60,10 +63,12 @@ def load_ecological(*, year_from: int = 2016, year_to: int = 2025) -> tuple[pd.D
     data_quality
         Rows not used, counted by source and reason (``source``, ``reason``, ``rows``, ``examples``).
     """
+    year_from = LAIT_YEARS[0] if year_from is None else year_from
+    year_to = LAIT_YEARS[-1] if year_to is None else year_to
     if year_from > year_to:
         raise InputError(f"year range {year_from}-{year_to} is empty: --from must not be after --to")
-    if year_from < 2016 or year_to > 2025:
-        raise InputError(f"years {year_from}-{year_to} are outside the LAIT coverage 2016-2025")
+    if year_from not in LAIT_YEARS or year_to not in LAIT_YEARS:
+        raise InputError(f"years {year_from}-{year_to} are outside the LAIT coverage {LAIT_YEARS}")
     issues: list[dict[str, Any]] = []
     lait = _read_lait(("LACDistance", "Children_missing"), year_from, year_to, issues)
     lait = lait.drop_duplicates(["short_desc", "la_number", "year"])
@@ -133,7 +138,7 @@ def _read_lait(indicators: tuple[str, ...], year_from: int, year_to: int,
 def _read_ees_missing(year_from: int, year_to: int, issues: list[dict[str, Any]]) -> pd.DataFrame:
 
     frames, done = [], set()
-    for rel, years in _EES_MISSING.items():
+    for rel, years in _ees_missing().items():  # newest release first: later releases revise earlier years
         want = [y for y in years if year_from <= y <= year_to and y not in done]
         if not want:
             continue
@@ -203,7 +208,7 @@ def _attach_2024_codes(frame: pd.DataFrame, issues: list[dict[str, Any]]) -> pd.
         code = None
         for y in (year, year - 1):
             try:
-                code = boundaries.resolve_la(number, year=max(y, 2014))
+                code = boundaries.resolve_la(number, year=max(y, years_registry.span("la_boundaries")[0]))
                 break
             except SplitAreaError:
                 break

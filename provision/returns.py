@@ -143,8 +143,11 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
                   "responsible LA": la or "the LA column"})
 
 
-def synthetic_return(*, year: int = 2024, seed: int = 7, las: list[str] | None = None) -> ChildLevelData:
-    """Generate a SYNTHETIC SSDA903 return from published LA figures (:func:`provision.synth.generate`), located."""
+def synthetic_return(*, year: int | None = None, seed: int = 7, las: list[str] | None = None) -> ChildLevelData:
+    """Generate a SYNTHETIC SSDA903 return from published LA figures (:func:`provision.synth.generate`), located.
+
+    ``year``: one of :data:`provision.synth.YEARS` (default the latest).
+    """
     data = synth.generate(year=year, seed=seed, las=las or None)
     located = placements.locate(data.episodes, year=LA_VINTAGE)
     located.attrs["synthetic"] = True

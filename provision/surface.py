@@ -38,6 +38,7 @@ from scipy.spatial import cKDTree
 from distance.straight import METRES_PER_MILE, OVER_MILES
 from geo.attribution import OSM_ATTRIBUTION
 from geo.errors import InputError
+from geo.settings import LA_VINTAGE
 from provision._sufficiency_geo import PLACES_ATTRIBUTION, nearest_by_road
 
 logger = logging.getLogger(__name__)
@@ -106,7 +107,7 @@ def check_resolution(resolution_m: float, *, confidential: bool = False) -> floa
     return res
 
 
-def england_grid(resolution_m: float, *, year: int = 2024) -> tuple[np.ndarray, Affine]:
+def england_grid(resolution_m: float, *, year: int = LA_VINTAGE) -> tuple[np.ndarray, Affine]:
     """Land mask of England (True where a cell centre is inside an LA polygon) and its BNG transform."""
     import boundaries
 
@@ -122,7 +123,8 @@ def england_grid(resolution_m: float, *, year: int = 2024) -> tuple[np.ndarray, 
 
 
 def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network: Any = None,
-                          max_snap_m: float = 2000.0, year: int = 2024, grid: tuple[np.ndarray, Affine] | None = None,
+                          max_snap_m: float = 2000.0, year: int = LA_VINTAGE,
+                          grid: tuple[np.ndarray, Affine] | None = None,
                           progress: Callable[[int], None] | None = None) -> Surface:
     """Compute the surface for England from ``places`` (:class:`provision.sufficiency.Places`).
 

@@ -13,6 +13,8 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import DFE_KM_PER_MILE
+from geo import years
+from geo.settings import LA_VINTAGE
 
 logger = logging.getLogger(__name__)
 
@@ -31,13 +33,27 @@ class _Geo:
     la_cells: list[np.ndarray]
 
 
-def _geography(year: int) -> _Geo:
+def _geography(year: int, codes: tuple[str, ...] = ()) -> _Geo:
+    """England's postcode cells with the LA codes of the vintage the published figures use (``codes``).
+
+    DfE's file for a year may still use the previous codes (the 2025 release names Barnsley and Sheffield by
+    their 2024 codes): of the year's vintage and :data:`geo.settings.LA_VINTAGE`, the one in force for the most
+    of ``codes`` is used.
+    """
+    import boundaries
     from geo.catalogue import get_catalogue
 
     cat = get_catalogue()
     files = [f for f in cat.dataset("codepoint_open").files if f.path.endswith(".csv.gz")]
     digest = hashlib.sha256("".join(f.sha256 for f in files).encode()).hexdigest()[:12]
-    vintage = 2025 if year >= 2025 else 2024
+    lk = boundaries.la_lookup()
+    candidates = dict.fromkeys((min(max(year, LA_VINTAGE), years.span("la_boundaries")[1]), LA_VINTAGE))
+
+    def in_force(v: int) -> int:
+        valid = set(lk.loc[(lk["first_year"] <= v) & (lk["last_year"] >= v), "la_code"])
+        return sum(c in valid for c in codes)
+
+    vintage = max(candidates, key=in_force)  # the first on a tie: the year's own vintage
     target = cat.settings.cache_dir / "derived" / f"synth_geography_{vintage}_{digest}.parquet"
     return _geography_cached(str(target), vintage)
 
@@ -95,6 +111,24 @@ def _build_geography(target: Path, vintage: int) -> None:
     logger.info("built the synthetic-geography cache %s (%d unit postcodes)", target, len(frame))
 
 
+DECAY_SCALE_MILES = 5.0
+"""Scale of the distance decay ``(1 + miles / DECAY_SCALE_MILES) ** -gamma`` (DfE straight-line miles)."""
+DECAY_GAMMA: dict[tuple[int, bool], float] = {
+    (0, True): 1.4, (0, False): 2.5,    # 20 miles or less: residential, other placements
+    (1, True): 1.25, (1, False): 2.5,   # more than 20 miles
+    (2, True): 1.0, (2, False): 2.0,    # distance not known (the hidden true distance; not calibrated)
+}
+"""Exponent of the decay by (DfE distance band, residential placement); bands 0 (<=20 miles), 1 (>20), 2 (not
+known). Each LA's counts per band are its published ones; the exponents shape the distances within a band and
+are calibrated so that England's distribution follows DfE's published banding (scripts/check_synth_distances.py)."""
+
+
+def _gamma(band: np.ndarray, residential: np.ndarray) -> np.ndarray:
+    """Return the decay exponent of each row (see :data:`DECAY_GAMMA`)."""
+    table = np.array([[DECAY_GAMMA[(b, False)], DECAY_GAMMA[(b, True)]] for b in (0, 1, 2)])
+    return table[band.astype(int), residential.astype(int)]
+
+
 def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
            band: np.ndarray, residential: np.ndarray, attract_res: np.ndarray, rng: np.random.Generator
            ) -> np.ndarray:
@@ -148,9 +182,9 @@ def _draw_outside(geo: _Geo, rows: np.ndarray, home_cells: np.ndarray,
             de = geo.cell_e[None, :].astype(np.float32) - geo.cell_e[groups][:, None].astype(np.float32)
             dn = geo.cell_n[None, :].astype(np.float32) - geo.cell_n[groups][:, None].astype(np.float32)
             miles = np.sqrt(de * de + dn * dn) / np.float32(1000 * DFE_KM_PER_MILE)
-            x = 1 + miles / 5
+            x = 1 + miles / np.float32(DECAY_SCALE_MILES)
             attract = (attract_res if res else attract_pop).astype(np.float32)
-            w = attract[None, :] / (x if res else x * x)
+            w = attract[None, :] * x ** np.float32(-DECAY_GAMMA[(b, res)])
             if not relax and b == 0:
                 w[miles > 22] = 0
             elif not relax and b == 1:
@@ -179,8 +213,8 @@ def _draw(geo: _Geo, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, hom
     miles = np.sqrt(de * de + dn * dn) / 1000 / DFE_KM_PER_MILE
     res = residential[rows][:, None]
     attract = np.where(res, attract_res[cand][None, :], attract_pop[cand][None, :])
-    gamma = np.where(res, 1.0, 2.0)
-    w = attract * (1 + miles / 5) ** -gamma
+    gamma = _gamma(band[rows], residential[rows])[:, None]
+    w = attract * (1 + miles / DECAY_SCALE_MILES) ** -gamma
     b = band[rows][:, None]
     if not relax:  # a 2-mile margin: the unit postcode is checked exactly afterwards
         w = np.where((b == 0) & (miles > 22), 0.0, w)

@@ -8,6 +8,7 @@ from functools import lru_cache
 import numpy as np
 import pandas as pd
 
+from geo import years
 from geo.catalogue import data_path
 from geo.errors import DataUnavailableError
 
@@ -57,7 +58,7 @@ _LEGAL = {  # DfE legal status group -> SSDA903 LS codes
 # -- published targets -----------------------------------------------------------------------------------
 @lru_cache(maxsize=4)
 def _targets(year: int) -> pd.DataFrame:
-    chars = pd.read_csv(data_path(f"ees2025_derived_la_cla_on_31_march_by_characteristics_{year}"), dtype=str)
+    chars = pd.read_csv(data_path(years.datasets("characteristics", year)[-1]), dtype=str)
     chars = chars[chars["geographic_level"].eq("Local authority")]
     num = pd.to_numeric(chars["number"], errors="coerce")
     chars = chars.assign(n=num)
@@ -101,10 +102,12 @@ def _targets(year: int) -> pd.DataFrame:
     out.attrs["legal"] = legal.reindex(out.index)
     out["uasc"] = uasc["UASC"].reindex(out.index)
     out.attrs["national_seed"] = nat
-    # children looked after during the year and who went missing
-    miss = pd.read_csv(data_path("ees2024_la_children_who_were_missing_or_away_from_placement_without_"
-                                 "authorisation"), dtype=str)
-    miss = miss[miss["time_period"].eq(str(year)) & miss["geographic_level"].eq("Local authority")]
+    # children looked after during the year and who went missing: the year's figures, or the nearest year's
+    # (DfE publishes the LA missing tables later than the figures at 31 March)
+    missing_year = nearest_year("ees_la_missing", year)
+    miss = pd.read_csv(data_path(years.datasets("ees_la_missing", missing_year)[-1]), dtype=str)
+    miss = miss[miss["time_period"].eq(str(missing_year)) & miss["geographic_level"].eq("Local authority")]
+    out.attrs["missing_year"] = missing_year
     wide = miss.pivot_table(index="new_la_code", columns="CLA_group", values="number", aggfunc="first")
     during = pd.to_numeric(wide.get("Children looked after during the year"), errors="coerce")
     went = pd.to_numeric(wide.get("Children who had a missing incident during the year"), errors="coerce")
@@ -129,13 +132,19 @@ def _targets(year: int) -> pd.DataFrame:
     return out
 
 
+def nearest_year(series: str, year: int) -> int:
+    """Return ``year`` if ``series`` covers it, else the nearest year it covers (the later one on a tie)."""
+    covered = years.years(series)
+    return min(covered, key=lambda y: (abs(y - year), -y))
+
+
 def _national_seed(year: int) -> np.ndarray:
+    seed_year = nearest_year("national_distance", year)
     try:
-        nat = pd.read_csv(data_path("ees2024_national_cla_on_31_march_by_placement_distance_and_placement_"
-                                    "locality"), dtype=str)
+        nat = pd.read_csv(data_path(years.datasets("national_distance", seed_year)[-1]), dtype=str)
     except DataUnavailableError:  # pragma: no cover
         return _NATIONAL_SEED_2024
-    nat = nat[nat["time_period"].eq(str(year))]
+    nat = nat[nat["time_period"].eq(str(seed_year))]
     if nat.empty:
         return _NATIONAL_SEED_2024
     nat = nat.assign(n=pd.to_numeric(nat["number"], errors="coerce").fillna(0.0),

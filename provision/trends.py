@@ -12,7 +12,7 @@ the symbol as the reason, never 0. Years a measure lacks are listed, with the re
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from geo import years as years_registry
 from geo.errors import ChecksumError, DataUnavailableError, InputError
 from provision import _trend_sources as src
 from provision._readers import unknown_year
@@ -28,8 +29,10 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["YEARS", "LEVELS", "COLUMNS", "Measure", "MEASURES", "SOURCE_KEYS", "trends", "gap_table"]
 
-YEARS = range(2012, 2026)
-"""Years ending 31 March that :func:`trends` covers (the inquiry's 2012 to the latest staged, 2025)."""
+YEARS = years_registry.live(src.all_years, label="trends sources")
+"""Years ending 31 March that :func:`trends` covers: every year a staged source gives (the inquiry's 2012 to the
+latest catalogued; a live view of :data:`provision._trend_sources.SOURCES`, so a newly catalogued Ofsted list is
+in it)."""
 
 LEVELS = {"national": src.NATIONAL, "region": src.REGIONAL, "la": src.LA}
 """``level`` argument → DfE ``geographic_level``."""
@@ -105,8 +108,22 @@ _M = [
 MEASURES: dict[str, Measure] = {m.name: m for m in _M}
 """Every measure :func:`trends` gives, by name."""
 
-SOURCE_KEYS = tuple(s.key for s in src.SOURCES)
-"""Keys of the staged files, for the ``sources`` override of :func:`trends`."""
+class _SourceKeys(Sequence[str]):
+    """The keys of :data:`provision._trend_sources.SOURCES` as they are when used (a live view)."""
+
+    def __getitem__(self, index):  # type: ignore[no-untyped-def]  # Sequence's int/slice overloads
+        return tuple(s.key for s in src.SOURCES)[index]
+
+    def __len__(self) -> int:
+        return len(src.SOURCES)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(tuple(s.key for s in src.SOURCES))
+
+
+SOURCE_KEYS: Sequence[str] = _SourceKeys()
+"""Keys of the staged files, for the ``sources`` override of :func:`trends` (an Ofsted list catalogued later
+has its key, ``ofsted_<year>``)."""
 
 # measure → measures it is computed from (read too when it is asked for)
 _DEPENDS = {"cla_outside_la_pct": ("cla_outside_la", "children_looked_after"),
@@ -114,7 +131,7 @@ _DEPENDS = {"cla_outside_la_pct": ("cla_outside_la", "children_looked_after"),
 
 _R = (src.REGIONAL, src.LA)
 # (measures, levels, years, reason): the documented reasons a staged file cannot give a year
-_GAPS: list[tuple[tuple[str, ...], tuple[str, ...], range, str]] = [
+_GAPS: list[tuple[tuple[str, ...], tuple[str, ...], Collection[int], str]] = [  # per-source facts (a reader table)
     (("cla_rate_per_10k",), ALL, range(2012, 2016), "no staged file publishes the rate before 2016: the SFR "
      "underlying tables hold counts only and the population estimates behind the rate are not staged"),
     (("children_in_childrens_homes",), ALL, range(2012, 2014), "the SFR tables give only 'secure units, children's "
@@ -158,7 +175,7 @@ _GAPS: list[tuple[tuple[str, ...], tuple[str, ...], range, str]] = [
 ]
 
 
-def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
+def trends(year_from: int | None = None, year_to: int | None = None, level: str = "national",
            measures: Iterable[str] | None = None, *, sources: dict[str, str | Path] | None = None,
            all_releases: bool = False, on_source: Callable[[str], None] | None = None) -> pd.DataFrame:
     """Every inquiry measure for every staged year, at one geographic level, as one tidy long table.
@@ -166,7 +183,7 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
     Parameters
     ----------
     year_from, year_to
-        Years ending 31 March, inclusive, within 2012-2025.
+        Years ending 31 March, inclusive, within :data:`YEARS` (default its first and its last year).
     level
         ``"national"`` (England), ``"region"`` (the 9 regions) or ``"la"`` (local authorities, with the codes the
         files publish for that year: LAs that later merged or split keep their own rows).
@@ -193,7 +210,8 @@ def trends(year_from: int = 2012, year_to: int = 2025, level: str = "national",
     InputError
         Bad years, level, measure or source key (checked before anything is read).
     """
-    years, geo, wanted = _check(year_from, year_to, level, measures, sources)
+    years, geo, wanted = _check(YEARS[0] if year_from is None else year_from,
+                                YEARS[-1] if year_to is None else year_to, level, measures, sources)
     needed = set(wanted) | {d for m in wanted for d in _DEPENDS.get(m, ())}
     overrides = {k: Path(v) for k, v in (sources or {}).items()}
     parts, failures = [], []
@@ -278,7 +296,7 @@ def _check(year_from: int, year_to: int, level: str, measures: Iterable[str] | N
            sources: dict[str, str | Path] | None) -> tuple[list[int], str, list[str]]:
     for y in (year_from, year_to):
         if not isinstance(y, int) or isinstance(y, bool) or y not in YEARS:
-            raise unknown_year("trends data", y, YEARS)
+            raise unknown_year("trends data", y, list(YEARS))
     if year_from > year_to:
         raise InputError(f"years {year_from}-{year_to}: --from must not be after --to")
     if level not in LEVELS:
@@ -305,7 +323,7 @@ def _read(source: src.Source, override: Path | None) -> pd.DataFrame:
     """Read one source, once per file version: the claims and headline tables ask for the same files again."""
     from geo.catalogue import data_path
 
-    file = override if override is not None else data_path(source.path)
+    file = override if override is not None else data_path(source.dataset or source.path)
     if not file.is_file():
         raise DataUnavailableError(f"{file}: no such file (given in place of {source.path})")
     st = file.stat()

@@ -131,3 +131,101 @@ def test_published_totals_and_coverage(mirror):
     assert s.attrs["published_england_homes"] == 3423
     assert s.attrs["england_homes"] < s.attrs["published_england_homes"]
     assert not s.attrs["complete_list"]
+
+
+# -- a new year is a catalogue row ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def ofsted_2026(mirror, tmp_path, monkeypatch):
+    """Register a fake Ofsted list at 31 March 2026 (the 2025 provider-level CSV less one home) as a catalogue row.
+
+    A temporary mirror links every file of the real one and adds the new file; the catalogue gets the row the
+    publisher's new file would get. No code is changed. Returns the number of registered children's homes in it.
+    """
+    import dataclasses
+    import hashlib
+
+    from geo import catalogue
+
+    root = tmp_path / "mirror"
+    ofsted = root / "care" / "ofsted"
+    ofsted.mkdir(parents=True)
+    for item in mirror.iterdir():
+        if item.name != "care":
+            (root / item.name).symlink_to(item)
+    for item in (mirror / "care").iterdir():
+        if item.name != "ofsted":
+            (root / "care" / item.name).symlink_to(item)
+    for item in (mirror / "care" / "ofsted").iterdir():
+        (ofsted / item.name).symlink_to(item)
+    lines = (mirror / "care" / "ofsted" / "provider_at_march_2025.csv").read_text(encoding="utf-8-sig").splitlines()
+    lines[0] = lines[0].replace("2025", "2026")
+    first_home = next(i for i, line in enumerate(lines) if ",Children's home," in line and ",Active," in line)
+    del lines[first_home]
+    new = ofsted / "provider_at_march_2026.csv"
+    new.write_text("\ufeff" + "\n".join(lines) + "\n", encoding="utf-8")
+    raw = pd.read_csv(new, skiprows=3, dtype=str)
+    expected = int((raw["Provision type"].str.strip().str.lower().eq("children's home")
+                    & raw["Registration status"].str.strip().str.lower().isin(homes.REGISTERED_STATUSES)).sum())
+
+    listed = catalogue.all_datasets()
+    row = dataclasses.replace(listed["provider_at_march_2025"].first, name="provider_at_march_2026",
+                              path="care/ofsted/provider_at_march_2026.csv",
+                              sha256=hashlib.sha256(new.read_bytes()).hexdigest(), bytes=new.stat().st_size,
+                              vintage="2026", url="", source="test: the 2025 list less one home")
+    with_2026 = {**listed, row.name: catalogue.Dataset(row.name, (row,))}
+    monkeypatch.setattr(catalogue, "all_datasets", lambda: with_2026)
+    monkeypatch.setenv("FARFROMHOME_MIRROR", str(root))
+    catalogue.configure(mirror=root)
+    return expected
+
+
+def test_new_ofsted_year_is_read_from_its_catalogue_row(ofsted_2026):
+    from geo import years
+
+    assert homes.YEARS[-1] == 2026 and years.latest("ofsted_providers") == 2026
+    assert homes.source_for(2026)["file"] == "care/ofsted/provider_at_march_2026.csv"
+    listed = homes.read_children_homes(2026)
+    assert len(listed) == ofsted_2026
+    assert listed["la_code"].notna().all()  # 2026's LA names resolve (against the latest boundaries)
+    totals = homes.published_totals(2026, homes_list=listed)
+    assert totals.homes is None and "no national total for 2026" in totals.describe_gap()
+
+
+def test_supply_and_trends_commands_pick_up_the_new_year(ofsted_2026, tmp_path):
+    from typer.testing import CliRunner
+
+    from geo.cli import app
+    from provision import trends
+
+    runner = CliRunner()
+    out = tmp_path / "supply.csv"
+    result = runner.invoke(app, ["supply", "--out", str(out)], env={"COLUMNS": "200"})  # default: the latest
+    assert result.exit_code == 0, result.output
+    table = pd.read_csv(out, index_col="area_code")
+    assert table.loc["E92000001", "homes"] == ofsted_2026
+    assert "provider_at_march_2026.csv" in result.output
+
+    assert trends.YEARS[-1] == 2026
+    assert "ofsted_2026" in trends.SOURCE_KEYS
+    t = trends.trends(2025, 2026, "national", ["homes_in_list"])
+    assert t.set_index("time_period").loc[2026, "value"] == ofsted_2026
+    out = tmp_path / "trends.csv"
+    result = runner.invoke(app, ["trends", "--from", "2025", "--measure", "homes_in_list", "--out", str(out)],
+                           env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert pd.read_csv(out)["time_period"].max() == 2026  # --to defaults to the latest year
+
+
+def test_supply_map_year_control_picks_up_the_new_year(ofsted_2026):
+    """The map's year control is built from provision.homes.YEARS; 2026 has supply while DfE's figures wait."""
+    from maps import interactive
+    from provision import demand, gaps
+
+    assert 2026 in homes.YEARS and 2026 not in demand.YEARS
+    series = interactive.supply_series(y for y in homes.YEARS if y >= 2025)
+    assert sorted(series) == [2025, 2026]
+    assert series[2026]["homes"].sum() == ofsted_2026
+    assert series[2026]["gap_index"].isna().all()  # no DfE need yet: unknown, not zero
+    assert "not in the data catalogue" in gaps.supply_gaps(2026).attrs["demand_note"]

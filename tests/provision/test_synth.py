@@ -7,10 +7,12 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
+from geo import years
 from geo.cli import app
-from geo.errors import InputError, UnknownAreaCodeError
-from provision import ssda903, synth
+from geo.errors import InputError, MissingColumnsError, UnknownAreaCodeError
+from provision import demand, ssda903, synth
 from provision.placements import locate
+from provision.synth_calibration import DFE_2015, distance_banding
 
 runner = CliRunner()
 LAS = ["Stockport", "Bristol", "Cornwall", "Camden", "North Yorkshire", "Hartlepool"]
@@ -53,14 +55,57 @@ def test_children_at_31_march_exact_and_percentages_within_3_points(sample, loca
     assert got.loc["E08000007", "children"] == 493  # Stockport 2024, published
 
 
-@pytest.mark.slow
-def test_england_acceptance():
-    """Acceptance: every English LA, 2024: counts exact, % outside and % over 20 miles within 3 points."""
+@pytest.fixture(scope="module")
+def england(mirror) -> tuple[synth.SyntheticSSDA903, pd.DataFrame]:
     data = synth.generate(year=2024, seed=7)
+    return data, locate(data.episodes)
+
+
+@pytest.mark.slow
+def test_england_acceptance(england):
+    """Acceptance: every English LA, 2024: counts exact, % outside and % over 20 miles within 3 points."""
+    data, located = england
     assert len(data.truth) >= 150
-    got = check_acceptance(locate(data.episodes), data.truth)
+    got = check_acceptance(located, data.truth)
     assert got["children"].sum() == data.truth["children_looked_after"].sum()
     assert 80_000 < got["children"].sum() < 86_000
+
+
+BAND_TOLERANCE_POINTS = 3.0
+"""Each over-20-mile band's share of the children over 20 miles: within 3 percentage points of DfE's 2015 share."""
+
+
+@pytest.mark.slow
+def test_england_distances_follow_dfe_banding(england):
+    """The national distribution follows DfE's 2015 banding while every LA keeps its published shares.
+
+    Tolerances: each band over 20 miles within 3 points of DfE's share of the over-20 children; the median and
+    mean (reweighted to DfE's 2015 split at 20 miles, as the LAs' published splits have moved since) within 1
+    and 2 miles of 5.9 and 16.0; the median of secure units and children's homes within 3 miles of 17.8.
+    """
+    data, located = england
+    check_acceptance(located, data.truth)  # the LA shares are untouched by the calibration
+    table = distance_banding(located)
+    far = table.loc[["21-40 miles", "41-60 miles", "61-80 miles", "81-100 miles", "over 100 miles"]]
+    gap = (far["synthetic_share_pct"] - far["dfe_share_pct"]).abs()
+    assert gap.max() <= BAND_TOLERANCE_POINTS, gap
+    assert abs(table.at["median miles", "synthetic_reweighted"] - DFE_2015["median miles"]) <= 1.0
+    assert abs(table.at["mean miles", "synthetic_reweighted"] - DFE_2015["mean miles"]) <= 2.0
+    key = "median miles, secure units and children's homes"
+    assert abs(table.at[key, "synthetic"] - DFE_2015[key]) <= 3.0
+    # the published counts by band are each LA's: the synthetic totals are the LAs' sums, not 2015's
+    assert table.at["over 20 miles", "synthetic"] == (located["DEC"].isna() & located["over_20_miles"].fillna(
+        False).astype(bool)).sum()
+
+
+def test_distance_banding_shares_and_errors(located):
+    table = distance_banding(located)
+    assert table.loc[["20 miles or less", "over 20 miles", "distance not known"], "synthetic_share_pct"].sum() == \
+        pytest.approx(100)
+    assert table.loc[["21-40 miles", "over 100 miles"], "dfe_share_pct"].round(1).tolist() == [50.7, 14.4]
+    assert table.attrs["source"].startswith("DfE, 'Children looked after in England: a focus on placement location'")
+    with pytest.raises(MissingColumnsError, match=r"located episodes: missing column\(s\) 'straight_distance_miles'"):
+        distance_banding(located.drop(columns=["straight_distance_miles"]))
 
 
 def test_records_are_synthetic_and_valid(sample, tmp_path):
@@ -201,8 +246,14 @@ def test_parse_effect_rejects(spec):
         synth.parse_effect(spec)
 
 
+def test_years_cover_every_published_la_year(mirror):
+    """The generator covers every year of DfE's LA figures by characteristics, 2021-2025 at least (geo.years)."""
+    assert set(range(2021, 2026)) <= set(synth.YEARS)
+    assert list(synth.YEARS) == list(years.years("characteristics"))
+
+
 def test_bad_year_and_la(mirror):
-    with pytest.raises(InputError, match="2021-2024"):
+    with pytest.raises(InputError, match=rf"no synthetic SSDA903 .* for 2019: characteristics cover {synth.YEARS}"):
         synth.generate(year=2019)
     with pytest.raises(UnknownAreaCodeError, match="Atlantis"):
         synth.generate(las=["Atlantis"])
@@ -213,10 +264,28 @@ def test_cli_synth(tmp_path, mirror):
     result = runner.invoke(app, ["--mirror", str(mirror), "synth", "--la", "Hartlepool", "--seed", "1",
                                  "--effect", "missing:rr=1.5/10mi", "--out", str(out)], env={"COLUMNS": "200"})
     assert result.exit_code == 0, result.output
-    assert "wrote SYNTHETIC SSDA903 2024" in result.output
+    assert f"wrote SYNTHETIC SSDA903 {synth.YEARS[-1]}" in result.output  # default: the latest year
     assert (out / "README_SYNTHETIC.txt").is_file()
     bad = runner.invoke(app, ["--mirror", str(mirror), "synth", "--effect", "nonsense", "--out", str(out)])
     assert bad.exit_code == 1 and "Error: effect 'nonsense' is not understood" in bad.output
+
+
+def test_cli_synth_2025_uses_the_nearest_missing_figures(tmp_path, mirror):
+    """2025: the LA figures at 31 March are published, the LA missing table not yet: the nearest year's is used."""
+    out = tmp_path / "synth2025"
+    result = runner.invoke(app, ["--mirror", str(mirror), "synth", "--year", "2025", "--la", "Hartlepool",
+                                 "--out", str(out)], env={"COLUMNS": "200"})
+    assert result.exit_code == 0, result.output
+    assert "wrote SYNTHETIC SSDA903 2025" in result.output
+    truth = pd.read_csv(out / "truth.csv", index_col=0)
+    chars = pd.read_csv(mirror / demand.FILES["characteristics_2025"], dtype=str)
+    total = chars[chars["new_la_code"].eq("E06000001") & chars["cla_group"].eq("Placement")
+                  & chars["characteristic"].eq("Total")]["number"]
+    assert truth.loc["E06000001", "children_looked_after"] == int(total.iloc[0])  # Hartlepool, 31 March 2025
+    episodes = pd.read_csv(out / "episodes.csv", dtype=str)
+    assert pd.to_datetime(episodes["DECOM"], dayfirst=True).max() <= pd.Timestamp("2025-03-31")
+    model = synth.generate(year=2025, seed=7, las=["Hartlepool"]).model
+    assert model["missing_year"] == years.latest("ees_la_missing") and model["year"] == 2025
 
 
 def test_confounder_places_riskier_children_further_away(mirror):
