@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from geo import years
 from geo.cli_common import err_console, progress
 from maps.cli import InlineOpt, TilesOpt
 
@@ -29,16 +30,19 @@ _FocusOpt = Annotated[str | None, typer.Option(
 _NetworkOpt = Annotated[str, typer.Option(
     "--network", help="Road distances: 'backbone' (national approximate network), a network file (.npz from "
     "'farfromhome network build', or an OSM extract), or 'none' (straight-line only).")]
-_SYNTHETIC_YEARS = range(2021, 2025)
-"""Years provision.synth can generate (the LA-level distance and missing figures it draws on)."""
+_SUPPLY_SERIES = ("ofsted_providers", "dfe_cla_la", "la_boundaries")
+"""The :mod:`geo.years` series behind the job's public supply and demand figures."""
+_SYNTHETIC_SERIES = "characteristics"
+"""The series the synthetic generator needs (:data:`provision.synth.SERIES`)."""
 
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created; a previous report there is "
                                       "replaced).")] = Path("out"),
     year: Annotated[int | None, typer.Option(
-        help="Year (31 March) of the public figures and the synthetic data; default the latest year whose Ofsted "
-        "provider list is complete and for which synthetic data can be generated (2021-2024): 2023.")] = None,
+        help="Year (31 March) of the public figures and the synthetic data "
+        f"({years.describe(*_SUPPLY_SERIES, _SYNTHETIC_SERIES)}); default the latest year whose Ofsted provider "
+        "list is complete and for which synthetic data can be generated.")] = None,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic child-level data.")] = 7,
     las: Annotated[list[str] | None, typer.Option(
         "--la", metavar="LA", help="Generate synthetic data for these LAs only (repeatable; code, DfE number or "
@@ -61,10 +65,11 @@ def demo(
     """
     import boundaries
     from maps.pipeline import JobOptions
+    from provision import synth
     from provision.homes import latest_complete_year
     from provision.returns import synthetic_return
 
-    year = year if year is not None else latest_complete_year(_SYNTHETIC_YEARS)
+    year = year if year is not None else latest_complete_year(synth.YEARS)
     focus_code = boundaries.resolve_la(focus or "Stockport")
     la_codes = [boundaries.resolve_la(x) for x in (las or [])]
     if la_codes and focus_code not in la_codes:
@@ -90,8 +95,8 @@ def run(
     out: Annotated[Path, typer.Option("--out", help="Output folder (created; a previous report there is "
                                       "replaced).")] = Path("out"),
     year: Annotated[int | None, typer.Option(
-        help="Year (31 March) of the public supply and demand figures; default the latest year whose Ofsted "
-        "provider list is complete (2025).")] = None,
+        help=f"Year (31 March) of the public supply and demand figures ({years.describe(*_SUPPLY_SERIES)}); "
+        "default the latest year whose Ofsted provider list is complete.")] = None,
     focus: _FocusOpt = None,
     network: _NetworkOpt = "backbone",
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first data-quality problem.")] = False,
