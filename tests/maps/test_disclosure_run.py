@@ -27,8 +27,8 @@ import pytest
 from scipy.optimize import linprog
 from typer.testing import CliRunner
 
-from geo.cli import app
 from geo import disclosure
+from geo.cli import app
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, active_method, ptable
 from maps import pipeline
 from maps.outputs import QUALITY_FILE_COLUMNS
@@ -375,6 +375,9 @@ def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
     table = pd.read_csv(run.out / "tables" / "flows.csv", dtype=str, keep_default_na=False).set_index(key)
     assert {"home_la_name", "pl_la_name"} <= set(table.columns)  # names beside the codes
     table["children"] = text_of(table, "children", truth)
+    shown = table["children"][~table["children"].isin(HIDDEN)]
+    assert (shown != truth.reindex(shown.index).astype(str)).any(), "the run publishes counts perturbed (cell key)"
+    assert all(bounds(v)[0] <= truth[k] <= bounds(v)[1] for k, v in shown.items())
     assert table["children"].isin([SUPPRESSED_LABEL]).sum() >= 10, "the return must place few children in many LAs"
     relations = []
     for (home, pl), part in table.groupby(level=["home_la", "pl_la"]):
