@@ -10,12 +10,12 @@ from hypothesis import strategies as st
 
 from geo.disclosure import (
     DFE,
-    use_disclosure,
     SECONDARY_LABEL,
     SUPPRESSED_LABEL,
     SUPPRESSION_RULE,
     check_no_small_counts,
     suppress_counts,
+    use_disclosure,
 )
 from geo.errors import DisclosureError, InputError, MissingColumnsError
 

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.disclosure import DFE, use_disclosure, SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_cells, suppress_hierarchy
+from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_cells, suppress_hierarchy, use_disclosure
 from geo.errors import InputError, MissingColumnsError
 
 
