@@ -230,12 +230,20 @@ def protect_rate_table(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _published_n(ratios: pd.DataFrame) -> pd.DataFrame:
-    """Return the models' numbers of placements as published (cell key): the exact number moves with every child."""
-    if ratios.empty or "n_placements" not in ratios:
+    """Return the ratio table as published: numbers of placements by the method, ratios and intervals to 2 decimals.
+
+    The exact number of placements modelled moves with every child (two releases a child apart give it away);
+    ratios to 2 decimals and p-values to 3 are what a report quotes, and carry less of any one child.
+    """
+    if ratios.empty:
         return ratios
     out = ratios.copy()
-    out["n_placements"] = pd.Series(publish_counts(pd.to_numeric(out["n_placements"], errors="coerce").fillna(0)),
-                                    index=out.index).astype("Int64")
+    if "n_placements" in out:
+        counts = pd.to_numeric(out["n_placements"], errors="coerce").fillna(0)
+        out["n_placements"] = pd.Series(publish_counts(counts), index=out.index).astype("Int64")
+    for col, digits in (("ratio", 2), ("ci_low", 2), ("ci_high", 2), ("p_value", 3)):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").round(digits)
     return out
 
 
