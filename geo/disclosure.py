@@ -37,8 +37,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "SYNTHETIC_LABEL", "SYNTHETIC_ID_PREFIX",
-    "suppress_counts", "suppress_table", "suppress_cells", "suppress_hierarchy", "check_no_small_counts",
-    "is_synthetic",
+    "suppress_counts", "suppress_table", "suppress_cells", "suppress_cells_detail", "suppress_hierarchy",
+    "check_no_small_counts", "is_synthetic",
     "DisclosureMethod", "METHODS", "CELL_KEY", "DFE", "KEY_ENV", "SYMBOLS", "method_named", "use_disclosure",
     "active_method", "ptable", "publish_count", "publish_counts", "publish_magnitude", "count_text",
     "disclosure_record", "open_data_columns", "symbol_of",
@@ -507,16 +507,26 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
 
 def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Sequence[int] | np.ndarray], *,
                    threshold: int = 5, hidden: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+    """Return which cells must not be published (see :func:`suppress_cells_detail`, which also says how)."""
+    return suppress_cells_detail(values, relations, threshold=threshold, hidden=hidden)[0]
+
+
+def suppress_cells_detail(values: Sequence[float] | np.ndarray, relations: Sequence[Sequence[int] | np.ndarray],
+                          *, threshold: int = 5, hidden: Sequence[bool] | np.ndarray | None = None,
+                          exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Primary and secondary suppression over any set of linked counts; returns which cells are hidden.
 
     The general form of the hierarchy rule: every count published anywhere (a flow, a region, a band total) is
     one cell of ``values``, and each relation lists cells tied by one published equation (a total and its
-    parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary);
-    then, to a fixpoint, a relation holding a hidden non-zero cell has another cell hidden (the smallest count of
-    at least ``threshold``, else the smallest; never a zero) until it holds at least
-    two hidden non-zero cells that do not pin each other: small cells that are all 1 (1 + 1 = 2) or all
-    ``threshold - 1`` (4 + 4 = 8) beside a published total are pinned, so a larger one is hidden too. So no
-    hidden cell is the one unknown of any relation, nor fixed by its relation's bounds.
+    parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary) and
+    labelled "fewer than 5", which a reader knows to mean 1 to 4 (a suppressed count is at least 1). Then, to a
+    fixpoint, a relation in which a reader could pin a hidden non-zero cell (the least and greatest values the
+    equation allows, with every shown cell exact, a "fewer than 5" 1 to 4 and a "suppressed" cell 0 or more, meet:
+    the one unknown of a relation; 1 + 1 = 2; London "fewer than 5" over four LAs each "fewer than 5") has another
+    cell hidden: the smallest count of at least ``threshold``, else the smallest non-zero one; where none is left,
+    the largest "fewer than 5" of the relation is withheld instead (labelled "suppressed": a reader can no longer
+    bound it by 4). The orientation of each equation (which cell is the total) is found from the counts; a
+    relation none of whose cells is the sum of the others is taken as parts whose total is published elsewhere.
 
     Parameters
     ----------
@@ -527,11 +537,19 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
     hidden
         Cells withheld already, whatever their value (not published, or published only as "suppressed", never
         as "fewer than 5"); a reader cannot bound them, so they count as unknowns of any size.
+    exact
+        Then check all the relations at once, as a reader would (a linear programme per hidden cell, HiGHS through
+        :func:`scipy.optimize.linprog`: a "fewer than 5" is 1 to 4, a withheld cell 0 or more, a shown cell
+        exact), and while a hidden cell is pinned, withhold the "fewer than 5" whose bound the reader leans on (at
+        4, or at 1; the largest count first), else hide one more count of its relations. For tables of up to a
+        few thousand cells (one LA's distances grid); the pairwise rules alone are used otherwise.
 
     Returns
     -------
-    numpy.ndarray
+    hidden : numpy.ndarray
         Boolean mask: true where the cell must not be published.
+    small : numpy.ndarray
+        Boolean mask: true where a hidden cell may be labelled "fewer than 5" (a primary count not withheld).
     """
     v = np.asarray(values, dtype=float)
     if ((v < 0) | (v != np.round(v))).any():
@@ -556,12 +574,79 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
         cell = _next_to_hide(v, h, primary, rels[k], threshold)
         if cell is None:
             continue
+        if h[cell]:  # nothing left to hide: a "fewer than 5" of the relation is withheld instead
+            primary[cell] = False
         h[cell] = True
         for j in member[cell] + [k]:
             if j not in queued:
                 queued.add(j)
                 todo.append(j)
-    return h
+    if exact:
+        _repair_pins(v, h, primary, rels, threshold)
+    return h, primary & h
+
+
+def _repair_pins(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray], threshold: int) -> None:
+    """Withhold or hide cells until no hidden non-zero cell is pinned by all the relations together (in place)."""
+    for _ in range(2 * len(v) + 1):
+        pin = _first_pin(v, h, primary, rels, threshold)
+        if pin is None:
+            return
+        cell, solutions = pin
+        leaned = [i for x in solutions for i in np.flatnonzero(h & primary & (v > 0) & (
+            np.isclose(x, threshold - 1) | np.isclose(x, 1.0)))]
+        if leaned:
+            pick = max(set(leaned), key=lambda i: (v[i], -i))
+            primary[pick] = False  # withheld: "suppressed", no longer bounded by 1 to 4
+            continue
+        touching = [r for r in rels if cell in set(r.tolist())]
+        free = [int(c) for r in touching for c in r.tolist() if not h[c] and v[c] > 0]
+        if not free:
+            logger.warning("disclosure: cell %d stays pinned by the published totals; nothing left to hide", cell)
+            return
+        big = [c for c in free if v[c] >= threshold]
+        h[min(big or free, key=lambda c: (v[c], c))] = True
+
+
+def _first_pin(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray],
+               threshold: int) -> tuple[int, list[np.ndarray]] | None:
+    """Return the first hidden non-zero cell whose least and greatest feasible values meet, and both solutions."""
+    from scipy.optimize import linprog
+
+    used = sorted({int(c) for r in rels for c in r.tolist()})
+    if not used or not (h[used] & (v[used] > 0)).any():
+        return None
+    pos = {c: i for i, c in enumerate(used)}
+    rows, rhs = [], []
+    for r in rels:
+        vv = v[r]
+        row = np.zeros(len(used))
+        ks = np.flatnonzero(np.isclose(2 * vv, vv.sum())) if len(vv) > 1 else np.array([], dtype=int)
+        if len(ks):
+            for c in r.tolist():
+                row[pos[c]] -= 1.0
+            row[pos[int(r[ks[0]])]] += 2.0
+            rhs.append(0.0)
+        else:
+            for c in r.tolist():
+                row[pos[c]] += 1.0
+            rhs.append(float(vv.sum()))
+        rows.append(row)
+    idx = np.asarray(used)
+    lo = np.where(h[idx], np.where(primary[idx], 1.0, 0.0), v[idx])
+    hi = np.where(h[idx], np.where(primary[idx], float(threshold - 1), np.inf), v[idx])
+    bounds = [(a, None if not np.isfinite(b) else b) for a, b in zip(lo, hi, strict=True)]
+    a_eq, b_eq = np.vstack(rows), np.asarray(rhs)
+    for i in np.flatnonzero(h[idx] & (v[idx] > 0)):
+        c = np.zeros(len(used))
+        c[i] = 1.0
+        least = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        most = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if least.status == 0 and most.status == 0 and np.ceil(least.fun - 1e-6) >= np.floor(-most.fun + 1e-6):
+            full = [np.zeros(len(v)), np.zeros(len(v))]
+            full[0][idx], full[1][idx] = least.x, most.x
+            return int(idx[i]), full
+    return None
 
 
 def suppress_hierarchy(
@@ -600,8 +685,7 @@ def suppress_hierarchy(
     for g in groups:
         for idx in plain.groupby(list(g), sort=False, dropna=False).indices.values():
             relations.append(np.asarray(idx))
-    hidden = suppress_cells(values, relations, threshold=threshold)
-    primary = (values >= 1) & (values < threshold)
+    hidden, primary = suppress_cells_detail(values, relations, threshold=threshold)
     out = frame.copy()
     counts = _shown(pd.Series(values, index=frame.index), threshold)
     out[count] = counts.mask(hidden)
@@ -615,22 +699,13 @@ def suppress_hierarchy(
 
 def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.ndarray,
                   threshold: int) -> int | None:
-    """Return the cell of one relation to hide next (see :func:`suppress_cells`), or None when it is safe.
+    """Return the cell of one relation to hide next (see :func:`suppress_cells_detail`), or None when it is safe.
 
-    Safe: no hidden non-zero cell; or at least two, and either one of them is at least ``threshold`` or the
-    small ones (each 1 to ``threshold - 1``) are neither all 1 nor all ``threshold - 1`` (the only sums that
-    pin every one of them: k cells adding to k, or to k times ``threshold - 1``).
+    A hidden cell already (a "fewer than 5" to withhold) is returned when no shown cell is left to hide.
     """
     hv, vv = h[cells], v[cells]
     nonzero = hv & (vv > 0)
-    n_nonzero = int(nonzero.sum())
-    if n_nonzero == 0:
-        return None
-    pv = primary[cells]
-    big = bool((nonzero & ~pv).any())  # a hidden count the reader cannot bound by 1 to threshold - 1
-    small = vv[nonzero & pv]
-    pinned = not big and (small.sum() == len(small) or small.sum() == len(small) * (threshold - 1))
-    if n_nonzero >= 2 and not pinned:
+    if not nonzero.any() or not _relation_pins(vv, hv, primary[cells], threshold):
         return None
     free = ~hv
     # never a zero: a hidden zero is pinned by any other relation whose cells are shown, and beside k hidden
@@ -639,7 +714,49 @@ def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.n
         if ok.any():
             choice = np.flatnonzero(ok)
             return int(cells[choice[np.argmin(vv[choice])]])
+    small = hv & primary[cells] & (vv > 0)
+    if small.any() and int(nonzero.sum()) >= 2:  # withholding the only unknown would not unpin it
+        choice = np.flatnonzero(small)
+        return int(cells[choice[np.argmax(vv[choice])]])
     return None
+
+
+def _relation_pins(vv: np.ndarray, hv: np.ndarray, pv: np.ndarray, threshold: int) -> bool:
+    """Whether a reader pins a hidden non-zero cell of one relation from its equation and the cells' bounds.
+
+    Bounds: a shown cell is exact; a "fewer than 5" (hidden, primary) is 1 to ``threshold - 1``; a withheld cell
+    0 or more. For the equation ``total = sum(parts)`` (each orientation the counts satisfy; none: the parts of a
+    total published elsewhere) the least and greatest value of each cell are those of interval propagation,
+    exact for one equation; a hidden non-zero cell whose two meet is pinned.
+    """
+    lo = np.where(hv, np.where(pv, 1.0, 0.0), vv)
+    hi = np.where(hv, np.where(pv, float(threshold - 1), np.inf), vv)
+    total = vv.sum()
+    orientations = [int(k) for k in np.flatnonzero(np.isclose(2 * vv, total))] if len(vv) > 1 else []
+    signs = []
+    for k in orientations:
+        sign = -np.ones(len(vv))
+        sign[k] = 1.0
+        signs.append((sign, 0.0))
+    if not signs:  # the parts of a total published elsewhere
+        signs.append((np.ones(len(vv)), total))
+    target = hv & (vv > 0)
+    for sign, rhs in signs:
+        # sum(sign * x) = rhs; each x_i = (rhs - sum_{j != i} sign_j x_j) / sign_i
+        term_lo = np.where(sign > 0, lo, -hi)
+        term_hi = np.where(sign > 0, hi, -lo)
+        inf_lo, inf_hi = ~np.isfinite(term_lo), ~np.isfinite(term_hi)
+        sum_lo, sum_hi = term_lo[~inf_lo].sum(), term_hi[~inf_hi].sum()
+        for i in np.flatnonzero(target):
+            rest_lo = -np.inf if (inf_lo.sum() - inf_lo[i]) else sum_lo - (0.0 if inf_lo[i] else term_lo[i])
+            rest_hi = np.inf if (inf_hi.sum() - inf_hi[i]) else sum_hi - (0.0 if inf_hi[i] else term_hi[i])
+            a, b = rhs - rest_hi, rhs - rest_lo  # the range of sign_i * x_i
+            if sign[i] < 0:
+                a, b = -b, -a
+            least, greatest = max(lo[i], a), min(hi[i], b)
+            if np.isfinite(greatest) and np.ceil(least - 1e-9) >= np.floor(greatest + 1e-9):
+                return True
+    return False
 
 
 def _protect_group(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray,

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import DISTANCE_BANDS
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, publish_counts, suppress_cells
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, publish_counts, suppress_cells_detail
 from geo.errors import InputError
 from maps.summary import BAND_COLUMNS, TOTAL_ROW, band_table
 
@@ -169,8 +169,7 @@ def _suppress(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.DataFrame |
             unshown[np.asarray(la_cells)[~region_zero[la_region]]] = True
     if alone:
         unshown[offset:] |= np.concatenate(alone)
-    hidden = suppress_cells(v, relations, hidden=unshown)
-    primary = (v >= 1) & (v < 5) & ~unshown
+    hidden, primary = suppress_cells_detail(v, relations, hidden=unshown, exact=True)
 
     def frame(block: slice, index: pd.Index, columns: list[str]) -> dict[str, pd.DataFrame]:
         h, p = hidden[block], primary[block]
