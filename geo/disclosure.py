@@ -587,20 +587,25 @@ def suppress_cells_detail(values: Sequence[float] | np.ndarray, relations: Seque
 
 
 def _repair_pins(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray], threshold: int) -> None:
-    """Withhold or hide cells until no hidden non-zero cell is pinned by all the relations together (in place)."""
+    """Withhold or hide cells until no hidden non-zero cell is pinned by all the relations together (in place).
+
+    Hiding or withholding only widens what a reader can say, so a cell found free stays free: each cell is
+    solved for once, and again only while it is pinned.
+    """
+    free_already: set[int] = set()
     for _ in range(2 * len(v) + 1):
-        pin = _first_pin(v, h, primary, rels, threshold)
+        pin = _first_pin(v, h, primary, rels, threshold, skip=free_already)
         if pin is None:
             return
         cell, solutions = pin
-        leaned = [i for x in solutions for i in np.flatnonzero(h & primary & (v > 0) & (
-            np.isclose(x, threshold - 1) | np.isclose(x, 1.0)))]
+        near = {int(c) for r in rels if cell in set(r.tolist()) for c in r.tolist()}
+        leaned = {i for x in solutions for i in np.flatnonzero(h & primary & (v > 0) & (
+            np.isclose(x, threshold - 1) | np.isclose(x, 1.0))).tolist()}
         if leaned:
-            pick = max(set(leaned), key=lambda i: (v[i], -i))
+            pick = max(leaned, key=lambda i: (i in near, v[i], -i))
             primary[pick] = False  # withheld: "suppressed", no longer bounded by 1 to 4
             continue
-        touching = [r for r in rels if cell in set(r.tolist())]
-        free = [int(c) for r in touching for c in r.tolist() if not h[c] and v[c] > 0]
+        free = [c for c in near if not h[c] and v[c] > 0]
         if not free:
             logger.warning("disclosure: cell %d stays pinned by the published totals; nothing left to hide", cell)
             return
@@ -609,7 +614,7 @@ def _repair_pins(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[n
 
 
 def _first_pin(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray],
-               threshold: int) -> tuple[int, list[np.ndarray]] | None:
+               threshold: int, skip: set[int]) -> tuple[int, list[np.ndarray]] | None:
     """Return the first hidden non-zero cell whose least and greatest feasible values meet, and both solutions."""
     from scipy.optimize import linprog
 
@@ -617,11 +622,17 @@ def _first_pin(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.
     if not used or not (h[used] & (v[used] > 0)).any():
         return None
     pos = {c: i for i, c in enumerate(used)}
-    rows, rhs = [], []
+    rows, rhs, ub = [], [], []
     for r in rels:
         vv = v[r]
         row = np.zeros(len(used))
         ks = np.flatnonzero(np.isclose(2 * vv, vv.sum())) if len(vv) > 1 else np.array([], dtype=int)
+        if not len(ks) and len(vv) > 1 and vv[0] > vv[1:].sum():  # total >= its counted parts
+            for c in r.tolist()[1:]:
+                row[pos[c]] += 1.0
+            row[pos[int(r[0])]] -= 1.0
+            ub.append(row)
+            continue
         if len(ks):
             for c in r.tolist():
                 row[pos[c]] -= 1.0
@@ -637,15 +648,20 @@ def _first_pin(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.
     hi = np.where(h[idx], np.where(primary[idx], float(threshold - 1), np.inf), v[idx])
     bounds = [(a, None if not np.isfinite(b) else b) for a, b in zip(lo, hi, strict=True)]
     a_eq, b_eq = np.vstack(rows), np.asarray(rhs)
+    a_ub = np.vstack(ub) if ub else None
+    b_ub = np.zeros(len(ub)) if ub else None
     for i in np.flatnonzero(h[idx] & (v[idx] > 0)):
+        if int(idx[i]) in skip:
+            continue
         c = np.zeros(len(used))
         c[i] = 1.0
-        least = linprog(c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
-        most = linprog(-c, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        least = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        most = linprog(-c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
         if least.status == 0 and most.status == 0 and np.ceil(least.fun - 1e-6) >= np.floor(-most.fun + 1e-6):
             full = [np.zeros(len(v)), np.zeros(len(v))]
             full[0][idx], full[1][idx] = least.x, most.x
             return int(idx[i]), full
+        skip.add(int(idx[i]))
     return None
 
 
@@ -738,8 +754,10 @@ def _relation_pins(vv: np.ndarray, hv: np.ndarray, pv: np.ndarray, threshold: in
         sign = -np.ones(len(vv))
         sign[k] = 1.0
         signs.append((sign, 0.0))
-    if not signs:  # the parts of a total published elsewhere
-        signs.append((np.ones(len(vv)), total))
+    if not signs:
+        if len(vv) > 1 and vv[0] > vv[1:].sum():  # a total with parts not all counted (children beyond bands)
+            return False
+        signs.append((np.ones(len(vv)), total))  # the parts of a total published elsewhere
     target = hv & (vv > 0)
     for sign, rhs in signs:
         # sum(sign * x) = rhs; each x_i = (rhs - sum_{j != i} sign_j x_j) / sign_i
