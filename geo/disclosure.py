@@ -971,10 +971,17 @@ def _cached_secret(path: Path) -> bytes:
     """Return the random key kept at ``path``, made (readable by its owner only) the first time."""
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w", encoding="ascii") as f:
             f.write(secrets.token_hex(32))
-        logger.info("made a new cell-key key at %s: keep it, and use it for every release", path)
+        try:
+            os.link(tmp, path)  # atomic: of two processes making a key at once, the first one's is kept
+            logger.info("made a new cell-key key at %s: keep it, and use it for every release", path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
     key = path.read_text(encoding="ascii").strip()
     if not key:
         raise DisclosureError(f"{path}: the cell-key key file is empty; delete it to make a new key, or set {KEY_ENV}")
