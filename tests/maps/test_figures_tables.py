@@ -16,7 +16,7 @@ from PIL import Image
 
 from distance.straight import DISTANCE_BANDS
 from geo.csvsafe import tidy_numbers, to_csv
-from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, use_disclosure
+from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, publish_count, use_disclosure
 from maps import static
 from maps.outputs import QUALITY_FILE_COLUMNS, quality_frame
 from maps.static import DPI, diverging_classes, fit_footer, lisa_figure, save_all, supply_figure
@@ -289,7 +289,7 @@ def test_distances_map_band_table_matches_the_csv(las: gpd.GeoDataFrame) -> None
         joint, own = published[col], alone[col]
         assert (joint.isin(HIDDEN) | ~own.isin(HIDDEN)).all(), col
         assert (joint[~joint.isin(HIDDEN)] == own[~joint.isin(HIDDEN)]).all(), col
-    assert published.set_index("distance_band").loc[TOTAL_ROW, "straight_line"] == str(len(loc))
+    assert published.set_index("distance_band").loc[TOTAL_ROW, "straight_line"] == str(publish_count(len(loc)))
 
 
 def test_distances_figure_bars_follow_the_published_table(las: gpd.GeoDataFrame) -> None:
