@@ -32,7 +32,7 @@ from geo.disclosure import (
 )
 from maps.summary import TOTAL_ROW
 
-pytestmark = pytest.mark.slow  # 31 model fits of ~600 children (about 1-2 min on a busy 2-core machine)
+pytestmark = pytest.mark.slow  # 31 model fits of ~600 children and 62 publications (about 5 min on a busy machine)
 
 FOCUS = "E08000007"
 KEYED = DisclosureMethod("cell-key", secret=b"differencing test key")

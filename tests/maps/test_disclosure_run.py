@@ -257,6 +257,23 @@ def test_every_table_is_read(run: Run) -> None:
                                                                           "sufficiency.html"]
 
 
+
+def test_every_csv_reads_as_numbers(run: Run) -> None:
+    """DfE's open-data layout: no column mixes numbers with text; the symbols are in ``<column>_symbol``."""
+    files = [run.out / "data_quality.csv", *sorted((run.out / "tables").glob("*.csv"))]
+    for path in files:
+        frame = pd.read_csv(path)
+        for col in frame.columns:
+            values = frame[col].dropna()
+            numbers = pd.to_numeric(values.astype(str), errors="coerce")
+            assert numbers.notna().all() or numbers.isna().all(), (path.name, col, values[numbers.isna()].head())
+            if col.endswith("_symbol"):
+                assert set(values.astype(str)) <= {"c", "x", "z", "k"}, (path.name, col)
+                assert frame.loc[frame[col].notna(), col.removesuffix("_symbol")].isna().all(), (path.name, col)
+    flows = pd.read_csv(run.out / "tables" / "flows.csv")
+    assert pd.api.types.is_numeric_dtype(flows["children"]) and flows["children_symbol"].eq("c").sum() >= 10
+
+
 def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
     t = run.out / "tables"
     effect = run.truth["write_child_outputs"][0][0]
