@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,15 @@ class Run:
     truth: dict[str, Any] = field(default_factory=dict)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _cell_key_key() -> Iterator[None]:
+    """The run's cell-key key (FARFROMHOME_DISCLOSURE_KEY), known to the test so that it can read the ptable."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(disclosure.KEY_ENV, KEY)
+    yield
+    mp.undo()
+
+
 @pytest.fixture(scope="module")
 def small_cells_return(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     from distance.road import road_distances
@@ -127,7 +137,6 @@ def small_cells_return(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -
 def run(small_cells_return: Path, tmp_path_factory: pytest.TempPathFactory) -> Run:
     """'farfromhome run' on the small-cell return, recording the unsuppressed numbers as the run computes them."""
     mp = pytest.MonkeyPatch()
-    mp.setenv(disclosure.KEY_ENV, KEY)
     result = Run(tmp_path_factory.mktemp("run") / "out")
     real = {name: getattr(pipeline, name) for name in ("write_quality", "write_child_outputs", "placement_flows",
                                                        "distances_by_la", "child_effect")}
