@@ -4,7 +4,7 @@ A cell whose text begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage re
 and Google Sheets as a formula (CSV injection: ``=HYPERLINK(...)`` in a text field of a return). Such text is written
 with a leading apostrophe, as OWASP recommends, so the spreadsheet shows it as text. Plain numbers written as text
 (``-5``, ``+44``, ``1e308``) and a lone ``-`` are not formulas and are left as they are. Every CSV the tool writes
-goes through :func:`to_csv`.
+goes through :func:`to_csv`, which also writes DfE's open-data layout (numbers numeric, symbols beside them).
 """
 
 from __future__ import annotations
@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from geo.disclosure import open_data_columns
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +33,13 @@ def to_csv(frame: pd.DataFrame | pd.Series, path_or_buf: Any = None, **kwargs: A
 
     Cells, column names and a text index are escaped (see the module docstring), and numbers are written as a
     reader expects them (:func:`tidy_numbers`: counts as integers, percentages to 1 decimal place, other numbers
-    to 4 significant figures); ``frame`` is not changed.
+    to 4 significant figures); ``frame`` is not changed. Tables follow DfE's open-data convention
+    (:func:`geo.disclosure.open_data_columns`): a column mixing numbers with "fewer than 5", "suppressed", "not
+    applicable" … is written numeric, with DfE's symbol ("c", "x", "z", "k") in a ``<column>_symbol`` column beside
+    it, so that pandas and a spreadsheet read every count as a number.
     """
+    if isinstance(frame, pd.DataFrame):
+        frame = open_data_columns(frame)
     return escape_cells(tidy_numbers(frame)).to_csv(path_or_buf, **kwargs)
 
 

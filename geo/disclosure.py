@@ -1,12 +1,35 @@
-"""Small-count disclosure control: suppress counts of 1–4 as DfE publishes, with secondary suppression."""
+"""Disclosure control of every published number: DfE's suppression, and ONS's cell-key perturbation on top of it.
+
+Two methods (:data:`METHODS`), chosen per run with ``--disclosure``:
+
+* ``cell-key`` (the default): counts of 1 to 4 are suppressed ("c") with secondary suppression, as DfE does, and
+  every other count is perturbed by a small amount drawn from a perturbation table (ptable) by a *cell key*, as
+  the ONS did for the 2021 Census tables. The same count is always published as the same number (the cell key is
+  a keyed hash of the count: consistent across tables, maps, figures and runs), and a count that changes by one
+  child is published with a fresh draw, so the difference between two releases is noise, not the child.
+  Magnitudes (placement days) get a bounded cell-key noise and are rounded. Rates and percentages are computed
+  from the published numbers.
+* ``dfe``: suppression only (the counts shown are exact). Two releases a child apart reveal that child.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import hashlib
+import hmac
 import logging
-from collections.abc import Hashable, Sequence
+import os
+import secrets
+from collections.abc import Hashable, Iterator, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from scipy import optimize
 
 from geo.errors import DisclosureError, InputError, require_columns
 
@@ -14,8 +37,11 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "SYNTHETIC_LABEL", "SYNTHETIC_ID_PREFIX",
-    "suppress_counts", "suppress_table", "suppress_cells", "suppress_hierarchy", "check_no_small_counts",
-    "is_synthetic",
+    "suppress_counts", "suppress_table", "suppress_cells", "suppress_cells_detail", "suppress_hierarchy",
+    "check_no_small_counts", "is_synthetic",
+    "DisclosureMethod", "METHODS", "CELL_KEY", "DFE", "KEY_ENV", "SYMBOLS", "method_named", "use_disclosure",
+    "active_method", "ptable", "publish_count", "publish_counts", "publish_magnitude", "count_text",
+    "disclosure_record", "open_data_columns", "symbol_of",
 ]
 
 SYNTHETIC_LABEL = "SYNTHETIC data: generated records, not real children; not findings"
@@ -30,6 +56,13 @@ SUPPRESSED_LABEL = "fewer than 5"
 SECONDARY_LABEL = "suppressed"
 """Label shown instead of a count hidden only so that a published total cannot reveal a small count."""
 
+SYMBOLS = {"c": "confidential: suppressed to protect a child (a count of 1 to 4, or one that would reveal it)",
+           "x": "not available", "z": "not applicable", "k": "rounds to zero, but is not zero"}
+"""DfE's open-data symbols, written in a ``<column>_symbol`` column beside a numeric column left empty."""
+
+KEY_ENV = "FARFROMHOME_DISCLOSURE_KEY"
+"""Environment variable holding the secret cell-key key (any text); else a random key kept in the user cache."""
+
 SUPPRESSION_RULE = (
     "Counts of children from 1 to 4 are suppressed and shown as 'fewer than 5' (DfE's rule for children "
     "looked after statistics); zeros are shown. Where a published total would let a reader work a suppressed "
@@ -38,6 +71,258 @@ SUPPRESSION_RULE = (
     "repeatedly until every row and group has either no suppressed count or at least two."
 )
 """The documented rule, for report footers and map legends."""
+
+
+@dataclass(frozen=True)
+class DisclosureMethod:
+    """A disclosure-control method and its parameters (what ``run.json`` records).
+
+    Attributes
+    ----------
+    name
+        ``"cell-key"`` (suppression, then cell-key perturbation of the counts shown) or ``"dfe"`` (suppression).
+    threshold
+        The smallest count shown: 1 to ``threshold - 1`` are suppressed ("c"); zeros are shown.
+    max_perturbation
+        The largest change the ptable makes to a count (D): a count ``n`` is published as ``n - D`` to ``n + D``,
+        never below ``threshold``.
+    variance
+        The variance of the change (V) for counts far enough above the threshold; rows nearer it are truncated
+        and re-centred, so the perturbation is unbiased for every count.
+    magnitude_noise
+        Placement days (a magnitude, not a count) get a cell-key noise of up to this many days either way ...
+    magnitude_rounding
+        ... and are then rounded to a multiple of this many days.
+    secret
+        The cell-key key. ``None``: :data:`KEY_ENV`, else a random key made once and kept in the user cache
+        (``<cache>/disclosure.key``). Every release that must not be differenced needs the same key; never publish it.
+    """
+
+    name: str = "cell-key"
+    threshold: int = 5
+    max_perturbation: int = 3
+    variance: float = 2.0
+    magnitude_noise: float = 30.0
+    magnitude_rounding: int = 10
+    secret: bytes | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.name not in ("cell-key", "dfe"):
+            raise InputError(f"disclosure method {self.name!r} is not known; expected one of {list(METHODS)}")
+        if self.threshold < 1 or self.max_perturbation < 1 or self.magnitude_rounding < 1:
+            raise InputError(f"disclosure method {self.name!r}: threshold {self.threshold}, max_perturbation "
+                             f"{self.max_perturbation} and magnitude_rounding {self.magnitude_rounding} must be >= 1")
+        if not 0 < self.variance <= self.max_perturbation ** 2:
+            raise InputError(f"disclosure method {self.name!r}: variance {self.variance:g} must be above 0 and at "
+                             f"most max_perturbation squared ({self.max_perturbation ** 2})")
+
+    @property
+    def perturbs(self) -> bool:
+        """Whether counts shown are perturbed (cell key) rather than exact."""
+        return self.name == "cell-key"
+
+
+CELL_KEY = DisclosureMethod("cell-key")
+"""The default: DfE's suppression, then ONS cell-key perturbation of every count shown."""
+
+DFE = DisclosureMethod("dfe")
+"""DfE's suppression alone: exact counts, so two releases a child apart reveal the child."""
+
+METHODS = {"cell-key": CELL_KEY, "dfe": DFE}
+"""The methods ``--disclosure`` offers, by name."""
+
+_ACTIVE: contextvars.ContextVar[DisclosureMethod] = contextvars.ContextVar("disclosure_method", default=CELL_KEY)
+
+
+def method_named(name: str) -> DisclosureMethod:
+    """Return the method called ``name`` (``--disclosure``).
+
+    Raises
+    ------
+    geo.errors.InputError
+        ``name`` is not one of :data:`METHODS`.
+    """
+    if name not in METHODS:
+        raise InputError(f"--disclosure {name!r} is not known; expected one of {', '.join(METHODS)}")
+    return METHODS[name]
+
+
+def active_method() -> DisclosureMethod:
+    """Return the method in force (:func:`use_disclosure`; :data:`CELL_KEY` when none was set)."""
+    return _ACTIVE.get()
+
+
+@contextlib.contextmanager
+def use_disclosure(method: DisclosureMethod | str) -> Iterator[DisclosureMethod]:
+    """Apply ``method`` to every number published inside the ``with`` block (the main job wraps a run in it)."""
+    m = method_named(method) if isinstance(method, str) else method
+    token = _ACTIVE.set(m)
+    try:
+        yield m
+    finally:
+        _ACTIVE.reset(token)
+
+
+def ptable(method: DisclosureMethod | None = None, *, up_to: int | None = None) -> pd.DataFrame:
+    """Return the perturbation table: for each count, the probability of each published count.
+
+    Maximum entropy under the constraints (as the ONS's ptables): for a count ``n`` the change ``d`` runs over
+    ``-D..D`` (``D`` = ``max_perturbation``) with ``n + d >= threshold``, ``p(d)`` proportional to
+    ``exp(a d - b d**2)``: ``b`` gives variance ``V`` where the range is whole, ``a`` makes the mean change 0 where
+    the threshold cuts it (so a count of exactly ``threshold`` is never changed). Zeros and counts below the
+    threshold are not in it (zeros are shown, small counts suppressed).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``count``, ``published``, ``change``, ``probability``, for counts ``threshold`` to ``up_to`` (default:
+        ``threshold + 2 D``; larger counts use the last row's changes).
+    """
+    m = method or active_method()
+    last = up_to if up_to is not None else m.threshold + 2 * m.max_perturbation
+    rows = []
+    for n in range(m.threshold, last + 1):
+        changes, probs = _ptable_row(n, m.threshold, m.max_perturbation, m.variance)
+        rows += [(n, n + int(d), int(d), float(p)) for d, p in zip(changes, probs, strict=True)]
+    return pd.DataFrame(rows, columns=["count", "published", "change", "probability"])
+
+
+def publish_count(count: int, *, method: DisclosureMethod | None = None) -> int | None:
+    """Return a count as published: 0 stays 0, 1 to ``threshold - 1`` gives ``None`` (suppressed), others perturbed.
+
+    Under ``cell-key`` the change comes from the ptable row of ``count`` at the cell key, a keyed hash of the
+    count (uniform in [0, 1)): the same count is always published as the same number. Under ``dfe`` the count
+    is returned as it is.
+
+    Raises
+    ------
+    geo.errors.InputError
+        ``count`` is negative or not whole.
+    """
+    m = method or active_method()
+    if count < 0 or count != int(count):
+        raise InputError(f"publish_count: a count must be a non-negative whole number; got {count!r}")
+    n = int(count)
+    if n == 0:
+        return 0
+    if n < m.threshold:
+        return None
+    if not m.perturbs:
+        return n
+    changes, probs = _ptable_row(n, m.threshold, m.max_perturbation, m.variance)
+    u = _cell_key(_secret(m), f"count:{n}")
+    i = int(np.searchsorted(np.cumsum(probs), u, side="right"))
+    return n + int(changes[min(i, len(changes) - 1)])
+
+
+def publish_counts(counts: Sequence[float] | np.ndarray | pd.Series, *,
+                   method: DisclosureMethod | None = None) -> np.ndarray:
+    """Vectorised :func:`publish_count`: a float array with NaN where suppressed (missing input stays missing)."""
+    v = np.asarray(counts, dtype=float)
+    out = np.full(v.shape, np.nan)
+    for i, x in np.ndenumerate(v):
+        if np.isfinite(x):
+            p = publish_count(round(x) if abs(x - round(x)) < 1e-9 else x, method=method)  # type: ignore[arg-type]
+            out[i] = np.nan if p is None else p
+    return out
+
+
+def publish_magnitude(value: float, *, method: DisclosureMethod | None = None) -> float:
+    """Return a magnitude (placement days) as published: cell-key noise, then rounded (``cell-key``); as is (``dfe``).
+
+    The noise is ``(2 u - 1) * magnitude_noise`` with ``u`` the cell key of the rounded value, then the result is
+    rounded to a multiple of ``magnitude_rounding`` and kept at least 0. Missing values stay missing.
+    """
+    m = method or active_method()
+    if not np.isfinite(value) or not m.perturbs or value == 0:
+        return float(value)
+    u = _cell_key(_secret(m), f"magnitude:{round(float(value))}")
+    noisy = float(value) + (2 * u - 1) * m.magnitude_noise
+    return float(max(0.0, round(noisy / m.magnitude_rounding) * m.magnitude_rounding))
+
+
+def count_text(count: int, noun: str = "", *, method: DisclosureMethod | None = None) -> str:
+    """Word a count for a sentence as published: "fewer than 5 episodes", "none", or the published number.
+
+    Use it for every count a sentence prints (report text, console lines kept in a published log): ``"2 episode(s)
+    had …"`` becomes ``"fewer than 5 episodes had …"``.
+    """
+    m = method or active_method()
+    p = publish_count(count, method=m)
+    words = f"fewer than {m.threshold}" if p is None else f"{p:,}"
+    return f"{words} {noun}".rstrip()
+
+
+def disclosure_record(method: DisclosureMethod | None = None) -> dict[str, Any]:
+    """Return the method and its parameters as ``run.json`` records them (never the key: its SHA-256 prefix)."""
+    m = method or active_method()
+    rec: dict[str, Any] = {
+        "method": m.name,
+        "description": ("DfE suppression of counts 1 to 4 with secondary suppression, then ONS cell-key "
+                        "perturbation of every count shown (2021 Census method); placement days perturbed and "
+                        "rounded; rates and percentages from the published numbers") if m.perturbs else
+                       "DfE suppression of counts 1 to 4 with secondary suppression; counts shown are exact",
+        "threshold": m.threshold,
+        "symbols": SYMBOLS,
+    }
+    if m.perturbs:
+        table = ptable(m)
+        rec.update({
+            "max_perturbation": m.max_perturbation, "variance": m.variance,
+            "magnitude_noise_days": m.magnitude_noise, "magnitude_rounding_days": m.magnitude_rounding,
+            "ptable_sha256": hashlib.sha256(table.to_csv(index=False).encode()).hexdigest(),
+            "key_sha256_prefix": hashlib.sha256(_secret(m)).hexdigest()[:12],
+        })
+    return rec
+
+
+def symbol_of(label: object) -> str:
+    """Return DfE's symbol for a published label: "c" for suppressed, "z"/"x" for not applicable/available, else ""."""
+    missing = label is None or (isinstance(label, float) and np.isnan(label))
+    text = "" if missing else str(label).strip().lower()
+    if text in (SUPPRESSED_LABEL, SECONDARY_LABEL, "c"):
+        return "c"
+    if text in ("not applicable", "z"):
+        return "z"
+    if text in ("not available", "not published", "unpublished", "x"):
+        return "x"
+    if text in ("k", "low"):
+        return "k"
+    return ""
+
+
+def open_data_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """Return ``frame`` in DfE's open-data convention: numbers stay numeric, symbols go in ``<column>_symbol``.
+
+    A ``<column>_label`` beside a numeric ``<column>`` (from :func:`suppress_counts`) becomes ``<column>_symbol``;
+    a text column mixing numbers with labels ("12", "fewer than 5", "suppressed", "not applicable") becomes a
+    numeric column (empty where a label was) and a ``<column>_symbol`` column ("c", "x", "z", "k" or empty) right
+    after it. Other columns are unchanged; ``frame`` is not modified.
+    """
+    out = frame.copy()
+    for col in list(out.columns):
+        if not isinstance(col, str):
+            continue
+        if col.endswith("_label") and col[:-6] in out.columns and pd.api.types.is_numeric_dtype(out[col[:-6]]):
+            pos = out.columns.get_loc(col)
+            sym = out[col].map(symbol_of)
+            out = out.drop(columns=col)
+            out.insert(pos, f"{col[:-6]}_symbol", sym.to_numpy())
+            continue
+        values = out[col]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.astype("string").str.strip()
+        sym = text.map(lambda t: symbol_of(t) if t is not pd.NA else "")
+        numeric = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
+        labelled = sym.ne("")
+        blank = text.isna() | text.eq("")
+        if labelled.any() and (numeric.notna() | labelled | blank).all():
+            pos = out.columns.get_loc(col)
+            whole = numeric.dropna()
+            out[col] = numeric.astype("Int64") if len(whole) and (whole == whole.round()).all() else numeric
+            out.insert(pos + 1, f"{col}_symbol", sym.astype(str).to_numpy())
+    return out
 
 
 def suppress_counts(
@@ -120,9 +405,9 @@ def suppress_counts(
     n_primary = int(primary.to_numpy().sum())
     n_secondary = int(hidden.to_numpy().sum()) - n_primary
     for c in protected:
-        col = values[c].astype("Int64").mask(hidden[c])
-        out[c] = col
-        label = values[c].astype("Int64").astype(str)
+        shown = _shown(values[c], threshold)
+        out[c] = shown.mask(hidden[c])
+        label = shown.astype(str)
         label = label.mask(hidden[c] & ~primary[c], SECONDARY_LABEL).mask(primary[c], SUPPRESSED_LABEL)
         out[f"{c}_label"] = label
     out["suppressed"] = hidden.any(axis=1).to_numpy()
@@ -200,7 +485,7 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
                 changed |= _protect_group(values, hidden, c, pos, min_count)
     out = table.copy()
     for c in cols:
-        label = values[c].astype("Int64").astype(str)
+        label = _shown(values[c], min_count).astype(str)
         out[c] = label.mask(hidden[c] & ~primary[c], SECONDARY_LABEL).mask(primary[c], SUPPRESSED_LABEL)
     small = hidden[sizes].any(axis=1) if sizes else pd.Series(False, index=t.index)
     numeric = [c for c in out.columns if c not in cols and pd.api.types.is_numeric_dtype(out[c])
@@ -222,16 +507,26 @@ def suppress_table(table: pd.DataFrame, *, min_count: int = 5, columns: Sequence
 
 def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Sequence[int] | np.ndarray], *,
                    threshold: int = 5, hidden: Sequence[bool] | np.ndarray | None = None) -> np.ndarray:
+    """Return which cells must not be published (see :func:`suppress_cells_detail`, which also says how)."""
+    return suppress_cells_detail(values, relations, threshold=threshold, hidden=hidden)[0]
+
+
+def suppress_cells_detail(values: Sequence[float] | np.ndarray, relations: Sequence[Sequence[int] | np.ndarray],
+                          *, threshold: int = 5, hidden: Sequence[bool] | np.ndarray | None = None,
+                          exact: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Primary and secondary suppression over any set of linked counts; returns which cells are hidden.
 
     The general form of the hierarchy rule: every count published anywhere (a flow, a region, a band total) is
     one cell of ``values``, and each relation lists cells tied by one published equation (a total and its
-    parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary);
-    then, to a fixpoint, a relation holding a hidden non-zero cell has another cell hidden (the smallest count of
-    at least ``threshold``, else the smallest; never a zero) until it holds at least
-    two hidden non-zero cells that do not pin each other: small cells that are all 1 (1 + 1 = 2) or all
-    ``threshold - 1`` (4 + 4 = 8) beside a published total are pinned, so a larger one is hidden too. So no
-    hidden cell is the one unknown of any relation, nor fixed by its relation's bounds.
+    parts, or parts whose total is published elsewhere). Counts 1 to ``threshold - 1`` are hidden (primary) and
+    labelled "fewer than 5", which a reader knows to mean 1 to 4 (a suppressed count is at least 1). Then, to a
+    fixpoint, a relation in which a reader could pin a hidden non-zero cell (the least and greatest values the
+    equation allows, with every shown cell exact, a "fewer than 5" 1 to 4 and a "suppressed" cell 0 or more, meet:
+    the one unknown of a relation; 1 + 1 = 2; London "fewer than 5" over four LAs each "fewer than 5") has another
+    cell hidden: the smallest count of at least ``threshold``, else the smallest non-zero one; where none is left,
+    the largest "fewer than 5" of the relation is withheld instead (labelled "suppressed": a reader can no longer
+    bound it by 4). The orientation of each equation (which cell is the total) is found from the counts; a
+    relation none of whose cells is the sum of the others is taken as parts whose total is published elsewhere.
 
     Parameters
     ----------
@@ -242,11 +537,19 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
     hidden
         Cells withheld already, whatever their value (not published, or published only as "suppressed", never
         as "fewer than 5"); a reader cannot bound them, so they count as unknowns of any size.
+    exact
+        Then check all the relations at once, as a reader would (a linear programme per hidden cell, HiGHS through
+        :func:`scipy.optimize.linprog`: a "fewer than 5" is 1 to 4, a withheld cell 0 or more, a shown cell
+        exact), and while a hidden cell is pinned, withhold the "fewer than 5" whose bound the reader leans on (at
+        4, or at 1; the largest count first), else hide one more count of its relations. For tables of up to a
+        few thousand cells (one LA's distances grid); the pairwise rules alone are used otherwise.
 
     Returns
     -------
-    numpy.ndarray
+    hidden : numpy.ndarray
         Boolean mask: true where the cell must not be published.
+    small : numpy.ndarray
+        Boolean mask: true where a hidden cell may be labelled "fewer than 5" (a primary count not withheld).
     """
     v = np.asarray(values, dtype=float)
     if ((v < 0) | (v != np.round(v))).any():
@@ -271,12 +574,95 @@ def suppress_cells(values: Sequence[float] | np.ndarray, relations: Sequence[Seq
         cell = _next_to_hide(v, h, primary, rels[k], threshold)
         if cell is None:
             continue
+        if h[cell]:  # nothing left to hide: a "fewer than 5" of the relation is withheld instead
+            primary[cell] = False
         h[cell] = True
         for j in member[cell] + [k]:
             if j not in queued:
                 queued.add(j)
                 todo.append(j)
-    return h
+    if exact:
+        _repair_pins(v, h, primary, rels, threshold)
+    return h, primary & h
+
+
+def _repair_pins(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray], threshold: int) -> None:
+    """Withhold or hide cells until no hidden non-zero cell is pinned by all the relations together (in place).
+
+    Hiding or withholding only widens what a reader can say, so a cell found free stays free: each cell is
+    solved for once, and again only while it is pinned.
+    """
+    free_already: set[int] = set()
+    for _ in range(2 * len(v) + 1):
+        pin = _first_pin(v, h, primary, rels, threshold, skip=free_already)
+        if pin is None:
+            return
+        cell, solutions = pin
+        near = {int(c) for r in rels if cell in set(r.tolist()) for c in r.tolist()}
+        leaned = {i for x in solutions for i in np.flatnonzero(h & primary & (v > 0) & (
+            np.isclose(x, threshold - 1) | np.isclose(x, 1.0))).tolist()}
+        if leaned:
+            pick = max(leaned, key=lambda i: (i in near, v[i], -i))
+            primary[pick] = False  # withheld: "suppressed", no longer bounded by 1 to 4
+            continue
+        free = [c for c in near if not h[c] and v[c] > 0]
+        if not free:
+            logger.warning("disclosure: cell %d stays pinned by the published totals; nothing left to hide", cell)
+            return
+        big = [c for c in free if v[c] >= threshold]
+        h[min(big or free, key=lambda c: (v[c], c))] = True
+
+
+def _first_pin(v: np.ndarray, h: np.ndarray, primary: np.ndarray, rels: list[np.ndarray],
+               threshold: int, skip: set[int]) -> tuple[int, list[np.ndarray]] | None:
+    """Return the first hidden non-zero cell whose least and greatest feasible values meet, and both solutions."""
+    from scipy.optimize import linprog
+
+    used = sorted({int(c) for r in rels for c in r.tolist()})
+    if not used or not (h[used] & (v[used] > 0)).any():
+        return None
+    pos = {c: i for i, c in enumerate(used)}
+    rows, rhs, ub = [], [], []
+    for r in rels:
+        vv = v[r]
+        row = np.zeros(len(used))
+        ks = np.flatnonzero(np.isclose(2 * vv, vv.sum())) if len(vv) > 1 else np.array([], dtype=int)
+        if not len(ks) and len(vv) > 1 and vv[0] > vv[1:].sum():  # total >= its counted parts
+            for c in r.tolist()[1:]:
+                row[pos[c]] += 1.0
+            row[pos[int(r[0])]] -= 1.0
+            ub.append(row)
+            continue
+        if len(ks):
+            for c in r.tolist():
+                row[pos[c]] -= 1.0
+            row[pos[int(r[ks[0]])]] += 2.0
+            rhs.append(0.0)
+        else:
+            for c in r.tolist():
+                row[pos[c]] += 1.0
+            rhs.append(float(vv.sum()))
+        rows.append(row)
+    idx = np.asarray(used)
+    lo = np.where(h[idx], np.where(primary[idx], 1.0, 0.0), v[idx])
+    hi = np.where(h[idx], np.where(primary[idx], float(threshold - 1), np.inf), v[idx])
+    bounds = [(a, None if not np.isfinite(b) else b) for a, b in zip(lo, hi, strict=True)]
+    a_eq, b_eq = np.vstack(rows), np.asarray(rhs)
+    a_ub = np.vstack(ub) if ub else None
+    b_ub = np.zeros(len(ub)) if ub else None
+    for i in np.flatnonzero(h[idx] & (v[idx] > 0)):
+        if int(idx[i]) in skip:
+            continue
+        c = np.zeros(len(used))
+        c[i] = 1.0
+        least = linprog(c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        most = linprog(-c, A_ub=a_ub, b_ub=b_ub, A_eq=a_eq, b_eq=b_eq, bounds=bounds, method="highs")
+        if least.status == 0 and most.status == 0 and np.ceil(least.fun - 1e-6) >= np.floor(-most.fun + 1e-6):
+            full = [np.zeros(len(v)), np.zeros(len(v))]
+            full[0][idx], full[1][idx] = least.x, most.x
+            return int(idx[i]), full
+        skip.add(int(idx[i]))
+    return None
 
 
 def suppress_hierarchy(
@@ -315,10 +701,9 @@ def suppress_hierarchy(
     for g in groups:
         for idx in plain.groupby(list(g), sort=False, dropna=False).indices.values():
             relations.append(np.asarray(idx))
-    hidden = suppress_cells(values, relations, threshold=threshold)
-    primary = (values >= 1) & (values < threshold)
+    hidden, primary = suppress_cells_detail(values, relations, threshold=threshold)
     out = frame.copy()
-    counts = pd.Series(values, index=frame.index).astype("Int64")
+    counts = _shown(pd.Series(values, index=frame.index), threshold)
     out[count] = counts.mask(hidden)
     out[f"{count}_label"] = counts.astype(str).mask(hidden & ~primary, SECONDARY_LABEL).mask(primary,
                                                                                                SUPPRESSED_LABEL)
@@ -330,22 +715,13 @@ def suppress_hierarchy(
 
 def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.ndarray,
                   threshold: int) -> int | None:
-    """Return the cell of one relation to hide next (see :func:`suppress_cells`), or None when it is safe.
+    """Return the cell of one relation to hide next (see :func:`suppress_cells_detail`), or None when it is safe.
 
-    Safe: no hidden non-zero cell; or at least two, and either one of them is at least ``threshold`` or the
-    small ones (each 1 to ``threshold - 1``) are neither all 1 nor all ``threshold - 1`` (the only sums that
-    pin every one of them: k cells adding to k, or to k times ``threshold - 1``).
+    A hidden cell already (a "fewer than 5" to withhold) is returned when no shown cell is left to hide.
     """
     hv, vv = h[cells], v[cells]
     nonzero = hv & (vv > 0)
-    n_nonzero = int(nonzero.sum())
-    if n_nonzero == 0:
-        return None
-    pv = primary[cells]
-    big = bool((nonzero & ~pv).any())  # a hidden count the reader cannot bound by 1 to threshold - 1
-    small = vv[nonzero & pv]
-    pinned = not big and (small.sum() == len(small) or small.sum() == len(small) * (threshold - 1))
-    if n_nonzero >= 2 and not pinned:
+    if not nonzero.any() or not _relation_pins(vv, hv, primary[cells], threshold):
         return None
     free = ~hv
     # never a zero: a hidden zero is pinned by any other relation whose cells are shown, and beside k hidden
@@ -354,7 +730,51 @@ def _next_to_hide(v: np.ndarray, h: np.ndarray, primary: np.ndarray, cells: np.n
         if ok.any():
             choice = np.flatnonzero(ok)
             return int(cells[choice[np.argmin(vv[choice])]])
+    small = hv & primary[cells] & (vv > 0)
+    if small.any() and int(nonzero.sum()) >= 2:  # withholding the only unknown would not unpin it
+        choice = np.flatnonzero(small)
+        return int(cells[choice[np.argmax(vv[choice])]])
     return None
+
+
+def _relation_pins(vv: np.ndarray, hv: np.ndarray, pv: np.ndarray, threshold: int) -> bool:
+    """Whether a reader pins a hidden non-zero cell of one relation from its equation and the cells' bounds.
+
+    Bounds: a shown cell is exact; a "fewer than 5" (hidden, primary) is 1 to ``threshold - 1``; a withheld cell
+    0 or more. For the equation ``total = sum(parts)`` (each orientation the counts satisfy; none: the parts of a
+    total published elsewhere) the least and greatest value of each cell are those of interval propagation,
+    exact for one equation; a hidden non-zero cell whose two meet is pinned.
+    """
+    lo = np.where(hv, np.where(pv, 1.0, 0.0), vv)
+    hi = np.where(hv, np.where(pv, float(threshold - 1), np.inf), vv)
+    total = vv.sum()
+    orientations = [int(k) for k in np.flatnonzero(np.isclose(2 * vv, total))] if len(vv) > 1 else []
+    signs = []
+    for k in orientations:
+        sign = -np.ones(len(vv))
+        sign[k] = 1.0
+        signs.append((sign, 0.0))
+    if not signs:
+        if len(vv) > 1 and vv[0] > vv[1:].sum():  # a total with parts not all counted (children beyond bands)
+            return False
+        signs.append((np.ones(len(vv)), total))  # the parts of a total published elsewhere
+    target = hv & (vv > 0)
+    for sign, rhs in signs:
+        # sum(sign * x) = rhs; each x_i = (rhs - sum_{j != i} sign_j x_j) / sign_i
+        term_lo = np.where(sign > 0, lo, -hi)
+        term_hi = np.where(sign > 0, hi, -lo)
+        inf_lo, inf_hi = ~np.isfinite(term_lo), ~np.isfinite(term_hi)
+        sum_lo, sum_hi = term_lo[~inf_lo].sum(), term_hi[~inf_hi].sum()
+        for i in np.flatnonzero(target):
+            rest_lo = -np.inf if (inf_lo.sum() - inf_lo[i]) else sum_lo - (0.0 if inf_lo[i] else term_lo[i])
+            rest_hi = np.inf if (inf_hi.sum() - inf_hi[i]) else sum_hi - (0.0 if inf_hi[i] else term_hi[i])
+            a, b = rhs - rest_hi, rhs - rest_lo  # the range of sign_i * x_i
+            if sign[i] < 0:
+                a, b = -b, -a
+            least, greatest = max(lo[i], a), min(hi[i], b)
+            if np.isfinite(greatest) and np.ceil(least - 1e-9) >= np.floor(greatest + 1e-9):
+                return True
+    return False
 
 
 def _protect_group(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashable, pos: np.ndarray,
@@ -434,6 +854,20 @@ def check_no_small_counts(
         )
 
 
+def _shown(values: pd.Series, threshold: int) -> pd.Series:
+    """Return the counts as the method in force publishes them (:func:`publish_counts`), as nullable ``Int64``.
+
+    Small counts are kept (the caller hides them); same index.
+    """
+    m = active_method()
+    if m.threshold != threshold:
+        m = DisclosureMethod(m.name, threshold, m.max_perturbation, m.variance, m.magnitude_noise,
+                             m.magnitude_rounding, m.secret)
+    v = values.astype(float)
+    pub = pd.Series(publish_counts(v.to_numpy(), method=m), index=values.index)
+    return pub.fillna(v).round().astype("Int64")
+
+
 def _as_counts(frame: pd.DataFrame, columns: list[Hashable]) -> pd.DataFrame:
     values = pd.DataFrame(index=frame.index)
     for c in columns:
@@ -476,3 +910,79 @@ def _secondary_cells(values: pd.DataFrame, hidden: pd.DataFrame, column: Hashabl
     order = sorted((i for i in range(len(pos)) if not h[i]), key=lambda i: (v[i] == 0, v[i]))
     hidden.iloc[pos[order[0]], col_idx] = True
     return True
+
+
+@lru_cache(maxsize=4096)
+def _ptable_row(n: int, threshold: int, spread: int, variance: float) -> tuple[np.ndarray, np.ndarray]:
+    """Return the changes and probabilities of one ptable row (see :func:`ptable`)."""
+    full = np.arange(-spread, spread + 1, dtype=float)
+    b = _spread_for_variance(spread, variance)
+    d = full[n + full >= threshold]
+    if d.min() >= 0:  # the threshold itself: nothing below it may be published, so an unbiased change is 0
+        return np.array([0.0]), np.array([1.0])
+
+    def mean(a: float) -> float:
+        w = np.exp(a * d - b * d * d - np.max(a * d - b * d * d))
+        return float((w * d).sum() / w.sum())
+
+    a = 0.0 if d.min() == -spread else optimize.brentq(mean, -50.0, 50.0)
+    w = np.exp(a * d - b * d * d - np.max(a * d - b * d * d))
+    return d, w / w.sum()
+
+
+@lru_cache(maxsize=64)
+def _spread_for_variance(spread: int, variance: float) -> float:
+    """Return the ``b`` of ``exp(-b d**2)`` over ``-spread..spread`` giving ``variance`` (maximum entropy)."""
+    d = np.arange(-spread, spread + 1, dtype=float)
+
+    def var(b: float) -> float:
+        w = np.exp(-b * d * d)
+        return float((w * d * d).sum() / w.sum()) - variance
+
+    uniform = float((d * d).mean())
+    if variance >= uniform:
+        return 0.0 if variance - uniform < 1e-12 else optimize.brentq(var, -20.0, 0.0)
+    return optimize.brentq(var, 0.0, 50.0)
+
+
+def _cell_key(secret: bytes, cell: str) -> float:
+    """Return a keyed hash of ``cell`` as a number uniform in [0, 1)."""
+    digest = hmac.new(secret, cell.encode("utf-8"), hashlib.sha256).digest()
+    return int.from_bytes(digest[:8], "big") / 2.0 ** 64
+
+
+def _secret(method: DisclosureMethod) -> bytes:
+    if method.secret is not None:
+        return method.secret
+    env = os.environ.get(KEY_ENV)
+    if env:
+        return env.encode("utf-8")
+    return _cached_secret(_key_file())
+
+
+def _key_file() -> Path:
+    from geo.settings import get_settings
+
+    return get_settings().cache_dir / "disclosure.key"
+
+
+@lru_cache(maxsize=8)
+def _cached_secret(path: Path) -> bytes:
+    """Return the random key kept at ``path``, made (readable by its owner only) the first time."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32))
+        try:
+            os.link(tmp, path)  # atomic: of two processes making a key at once, the first one's is kept
+            logger.info("made a new cell-key key at %s: keep it, and use it for every release", path)
+        except FileExistsError:
+            pass
+        finally:
+            tmp.unlink()
+    key = path.read_text(encoding="ascii").strip()
+    if not key:
+        raise DisclosureError(f"{path}: the cell-key key file is empty; delete it to make a new key, or set {KEY_ENV}")
+    return key.encode("ascii")

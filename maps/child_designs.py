@@ -14,7 +14,7 @@ import pandas as pd
 from distance.child_models import ChildEffectResult
 from distance.move_study import EventStudyResult, move_event_study
 from distance.within_child import WithinChildResult, within_child_effect
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, count_text
 from geo.errors import ModelNotIdentifiedError
 from maps import report
 from maps.effect_figures import write_design_outputs
@@ -106,5 +106,5 @@ def _verdict(low: float, high: float, *, more: str, less: str) -> str:
 
 
 def _count(n: int) -> str:
-    """Format a count as published: below 5 it is suppressed."""
-    return f"{n:,}" if n >= 5 else "fewer than 5"
+    """Format a count as published (:func:`geo.disclosure.count_text`): suppressed below 5, else the method's value."""
+    return count_text(n)

@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import DISTANCE_BANDS
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_cells
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, publish_counts, suppress_cells_detail
 from geo.errors import InputError
 from maps.summary import BAND_COLUMNS, TOTAL_ROW, band_table
 
@@ -169,11 +169,11 @@ def _suppress(grid: pd.DataFrame, *, region_of: pd.Series, bands: pd.DataFrame |
             unshown[np.asarray(la_cells)[~region_zero[la_region]]] = True
     if alone:
         unshown[offset:] |= np.concatenate(alone)
-    hidden = suppress_cells(v, relations, hidden=unshown)
-    primary = (v >= 1) & (v < 5) & ~unshown
+    hidden, primary = suppress_cells_detail(v, relations, hidden=unshown, exact=True)
 
     def frame(block: slice, index: pd.Index, columns: list[str]) -> dict[str, pd.DataFrame]:
-        vals, h, p = v[block], hidden[block], primary[block]
+        h, p = hidden[block], primary[block]
+        vals = np.where(h, v[block], np.nan_to_num(publish_counts(v[block]), nan=0.0))  # as published (cell key)
         text = np.where(p, SUPPRESSED_LABEL, np.where(h, SECONDARY_LABEL, vals.astype(int).astype(str)))
         shape = (len(index), len(columns))
         numbers = pd.DataFrame(np.where(h, np.nan, vals).reshape(shape), index=index, columns=columns)

@@ -16,13 +16,22 @@ from distance.straight import DISTANCE_BAND_EDGES_MILES, DISTANCE_BANDS
 from distance.within_child import WithinChildResult
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION, OSM_ATTRIBUTION
 from geo.csvsafe import to_csv
-from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, suppress_counts, suppress_table
+from geo.disclosure import (
+    SUPPRESSED_LABEL,
+    SYNTHETIC_LABEL,
+    count_text,
+    publish_counts,
+    publish_magnitude,
+    suppress_counts,
+    suppress_table,
+)
 from geo.errors import InputError
 from maps.static import fit_footer, save_all
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["plot_ecological", "write_ecological_outputs", "plot_dose_response", "write_child_outputs",
+__all__ = ["protect_rate_table",
+           "plot_ecological", "write_ecological_outputs", "plot_dose_response", "write_child_outputs",
            "plot_designs", "plot_event_study", "write_design_outputs"]
 
 
@@ -128,7 +137,8 @@ def plot_dose_response(result: ChildEffectResult) -> Any:
     attribution = [OS_ATTRIBUTION, OGL_ATTRIBUTION]
     if result.distance_measure == "road":
         attribution.append(OSM_ATTRIBUTION)
-    _footer(fig, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "") + f"{result.n_placements:,} placements.\n"
+    _footer(fig, (f"{SYNTHETIC_LABEL}. " if result.synthetic else "")
+            + f"{count_text(result.n_placements, 'placements')}.\n"
             + ". ".join(attribution) + ".")
     return fig
 
@@ -154,9 +164,9 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
     (out / "figures").mkdir(parents=True, exist_ok=True)
     prefix = "synthetic_" if result.synthetic else ""
     written = []
-    rate = suppress_table(result.rate_table, min_count=min_count, column_totals=True)
+    rate = protect_rate_table(suppress_table(result.rate_table, min_count=min_count, column_totals=True))
     small = set(rate.loc[~rate["placements"].str.isdigit() | ~rate["children"].str.isdigit(), "distance_band"])
-    safe = dataclasses.replace(result, rate_ratios=_safe_ratios(result.rate_ratios, small),
+    safe = dataclasses.replace(result, rate_ratios=_published_n(_safe_ratios(result.rate_ratios, small)),
                                dose_response=_safe_dose_response(result, min_count, distances),
                                inside_outside=_safe_inside_outside(result.inside_outside, min_count))
     tables = {"effect_rate_by_distance_band": rate,
@@ -184,6 +194,59 @@ def write_child_outputs(result: ChildEffectResult, out: Path, *, data_quality: p
     return written
 
 
+def protect_rate_table(table: pd.DataFrame) -> pd.DataFrame:
+    """Recompute a suppressed rate table's derived numbers from its published counts (the method in force).
+
+    ``table`` is :func:`geo.disclosure.suppress_table` of :attr:`ChildEffectResult.rate_table` (counts as text).
+    Placement days are published with :func:`geo.disclosure.publish_magnitude` (cell-key noise, rounded); the
+    percentage with a missing episode, the rate per 1,000 days and its exact Poisson interval are then computed
+    from the published counts and days, so that none of them carries an exact count the table does not show.
+    Rows whose counts are hidden keep them blank.
+    """
+    from scipy import stats
+
+    out = table.copy()
+    days = pd.to_numeric(out.get("placement_days"), errors="coerce") if "placement_days" in out else None
+    if days is None:
+        return out
+    days = days.map(lambda d: publish_magnitude(float(d)) if pd.notna(d) else np.nan)
+    out["placement_days"] = days
+    k = pd.to_numeric(out.get("missing_incidents"), errors="coerce")
+    n = pd.to_numeric(out.get("placements"), errors="coerce")
+    m = pd.to_numeric(out.get("placements_with_missing"), errors="coerce")
+    per = days.where(days > 0)
+    if "incidents_per_1000_days" in out:
+        out["incidents_per_1000_days"] = 1000 * k / per
+    if {"ci_low", "ci_high"} <= set(out.columns):
+        kv = k.to_numpy(float)
+        with np.errstate(invalid="ignore"):
+            lo = np.where(kv > 0, stats.chi2.ppf(0.025, 2 * kv) / 2, 0.0)
+            hi = stats.chi2.ppf(0.975, 2 * kv + 2) / 2
+        out["ci_low"] = pd.Series(1000 * lo, index=out.index).where(k.notna()) / per
+        out["ci_high"] = pd.Series(1000 * hi, index=out.index).where(k.notna()) / per
+    if "pct_placements_with_missing" in out:
+        out["pct_placements_with_missing"] = 100 * m / n.where(n > 0)
+    return out
+
+
+def _published_n(ratios: pd.DataFrame) -> pd.DataFrame:
+    """Return the ratio table as published: numbers of placements by the method, ratios and intervals to 2 decimals.
+
+    The exact number of placements modelled moves with every child (two releases a child apart give it away);
+    ratios to 2 decimals and p-values to 3 are what a report quotes, and carry less of any one child.
+    """
+    if ratios.empty:
+        return ratios
+    out = ratios.copy()
+    if "n_placements" in out:
+        counts = pd.to_numeric(out["n_placements"], errors="coerce").fillna(0)
+        out["n_placements"] = pd.Series(publish_counts(counts), index=out.index).astype("Int64")
+    for col, digits in (("ratio", 2), ("ci_low", 2), ("ci_high", 2), ("p_value", 3)):
+        if col in out:
+            out[col] = pd.to_numeric(out[col], errors="coerce").round(digits)
+    return out
+
+
 def _safe_ratios(ratios: pd.DataFrame, small: set[str]) -> pd.DataFrame:
     """Blank the band and logistic ratios of a band (or against a reference band) with fewer than 5 placements."""
     if ratios.empty or not small:
@@ -205,7 +268,8 @@ def _safe_inside_outside(table: pd.DataFrame, min_count: int) -> pd.DataFrame:
     small = (inside < min_count) | (outside < min_count)
     out = table.copy()
     for c in ("placements_inside", "placements_outside"):
-        out[c] = out[c].astype(object).mask(small, SUPPRESSED_LABEL)
+        shown = pd.Series(publish_counts(pd.to_numeric(out[c], errors="coerce").fillna(0)), index=out.index)
+        out[c] = shown.astype("Int64").astype(str).astype(object).mask(small, SUPPRESSED_LABEL)
     cols = [c for c in ("ratio", "ci_low", "ci_high", "p_value", "effective_sample_size") if c in out]
     out.loc[small, cols] = np.nan
     return out
@@ -267,10 +331,11 @@ def plot_designs(within: WithinChildResult, *, between: ChildEffectResult | None
     rows = []
     if between is not None:
         b = between.per_10_miles()
-        rows.append(("Between children\n(children placed further vs nearer)", b, f"{between.n_children:,} children"))
+        rows.append(("Between children\n(children placed further vs nearer)", b,
+                     count_text(between.n_children, "children")))
     w = within.per_10_miles()
     rows.append(("Within children\n(the same child's further vs nearer placements)", w,
-                 f"{within.n_children:,} children" if within.n_children >= 5 else "fewer than 5 children"))
+                 count_text(within.n_children, "children")))
     fig, ax = plt.subplots(figsize=(9, 2.2 + 1.1 * len(rows)), layout="constrained")
     for i, (_label, r, who) in enumerate(rows):
         ax.errorbar([r["ratio"]], [i], xerr=[[r["ratio"] - r["ci_low"]], [r["ci_high"] - r["ratio"]]], fmt="o",
@@ -347,6 +412,8 @@ def write_design_outputs(within: WithinChildResult | None, event: EventStudyResu
         small = comparison["children"] < min_count
         if small.any() or contributions["suppressed"].any():  # the groups add up to the children of both rows
             comparison["children"] = np.where(small, f"fewer than {min_count}", "suppressed")
+        else:
+            comparison["children"] = publish_counts(comparison["children"]).astype(int)
         comparison.loc[small, [c for c in comparison.columns if c not in ("group", "children")]] = np.nan
         tables["within_child_who_it_rests_on"] = comparison
         fig = plot_designs(within, between=between)
@@ -355,7 +422,7 @@ def write_design_outputs(within: WithinChildResult | None, event: EventStudyResu
     if event is not None:
         tables["event_study_bins"] = _suppress(event.bins, ["moves", "missing_incidents"], min_count, by="group")
         tables["event_study_contrasts"] = event.contrasts.assign(
-            moves=[m if m >= min_count else f"fewer than {min_count}" for m in event.contrasts["moves"]])
+            moves=[count_text(int(m)) for m in event.contrasts["moves"]])
         tables["event_study_moves"] = _suppress(event.moves, ["moves"], min_count)
         fig = plot_event_study(event)
         written += _save(fig, out / "figures" / f"{prefix}effect_event_study")

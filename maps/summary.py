@@ -9,7 +9,7 @@ import pandas as pd
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import DISTANCE_BANDS, KM_PER_MILE
-from geo.disclosure import SYNTHETIC_LABEL, suppress_table
+from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, active_method, publish_count, suppress_table
 from geo.errors import InputError
 from provision.homes import PublishedTotals
 
@@ -63,7 +63,7 @@ def band_table(bands: pd.DataFrame, *, min_count: int = 5, labels: pd.DataFrame 
         if safe.isna().any().any():
             raise InputError("band table: the published labels do not cover every band and distance")
         safe.insert(0, "distance_band", t["distance_band"].to_numpy())
-    total = {"distance_band": TOTAL_ROW, **{c: f"{int(t[c].sum()):,}".replace(",", "") for c in cols}}
+    total = {"distance_band": TOTAL_ROW, **{c: _published_text(int(t[c].sum())) for c in cols}}
     out = pd.concat([safe[["distance_band", *cols]], pd.DataFrame([total])], ignore_index=True)
     return out.assign(counts=counts)
 
@@ -154,15 +154,22 @@ def child_sentences(result: ChildEffectResult, *, synthetic: bool) -> list[str]:
 def _over_20_sentence(result: ChildEffectResult) -> str:
     """Share of placements with a missing episode over 20 miles from home against within 20, in percentage points.
 
-    Empty when either side has fewer than 5 placements or 5 placements with a missing episode. The interval is a
+    Computed from the rate table **as published** (:func:`geo.disclosure.suppress_table` with the column totals,
+    under the disclosure method in force): the sums of the visible bands' counts, bands with hidden counts left
+    out (and said to be), so that the percentages and their denominators give back no hidden band. Empty when
+    either side has fewer than 5 published placements or placements with a missing episode. The interval is a
     normal approximation for a difference of two proportions, ignoring that one child has several placements.
     """
     t = result.rate_table
     if t.empty or not {"distance_band", "placements", "placements_with_missing"} <= set(t.columns):
         return ""
+    pub = suppress_table(t, min_count=_MIN_GROUP, column_totals=True)
+    placements = pd.to_numeric(pub["placements"], errors="coerce")
+    with_missing = pd.to_numeric(pub["placements_with_missing"], errors="coerce")
+    shown = placements.notna() & with_missing.notna()
     far = t["distance_band"].astype(str).isin(DISTANCE_BANDS[2:])  # 20 miles and over: the DfE threshold
-    n1, k1 = float(t.loc[far, "placements"].sum()), float(t.loc[far, "placements_with_missing"].sum())
-    n0, k0 = float(t.loc[~far, "placements"].sum()), float(t.loc[~far, "placements_with_missing"].sum())
+    n1, k1 = float(placements[far & shown].sum()), float(with_missing[far & shown].sum())
+    n0, k0 = float(placements[~far & shown].sum()), float(with_missing[~far & shown].sum())
     if min(n1, n0, k1, k0) < _MIN_GROUP:
         return ""
     p1, p0 = k1 / n1, k0 / n0
@@ -176,9 +183,13 @@ def _over_20_sentence(result: ChildEffectResult) -> str:
         head = "Children placed over 20 miles away went missing less often"
     else:
         head = "Children placed over 20 miles away went missing about as often as those placed nearer"
+    left_out = sorted(t.loc[~shown, "distance_band"].astype(str))
+    note = (f"; bands with fewer than {_MIN_GROUP} placements or children left out: {', '.join(left_out)}"
+            if left_out else "")
+    counted = "published counts, perturbed" if active_method().perturbs else "published counts"
     return (f"{head} ({measure}): {p1 * 100:.1f}% of their placements had a missing episode against {p0 * 100:.1f}% "
             f"within 20 miles, a difference of {diff:+.1f} percentage points (95% CI {lo:+.1f} to {hi:+.1f}; "
-            "unadjusted).")
+            f"unadjusted; from the {counted}{note}).")
 
 
 def _verdict(low: float, high: float, *, null: float, more: str, less: str) -> str:
@@ -207,3 +218,9 @@ def _places_range(frame: pd.DataFrame) -> str:
                      f"{rest.max():.1f} ({names[rest.idxmax()]}); the median of these LAs is {rest.median():.1f}")
     text = "; ".join(parts)
     return text[0].upper() + text[1:] + "."
+
+
+def _published_text(count: int) -> str:
+    """Return a count as published (:func:`geo.disclosure.publish_count`): the number, or "fewer than 5"."""
+    p = publish_count(count)
+    return SUPPRESSED_LABEL if p is None else str(p)

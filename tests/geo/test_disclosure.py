@@ -9,13 +9,22 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from geo.disclosure import (
+    DFE,
     SECONDARY_LABEL,
     SUPPRESSED_LABEL,
     SUPPRESSION_RULE,
     check_no_small_counts,
     suppress_counts,
+    use_disclosure,
 )
 from geo.errors import DisclosureError, InputError, MissingColumnsError
+
+
+@pytest.fixture(autouse=True)
+def _suppression_only() -> object:
+    """These tests are of the suppression rule: exact counts shown (DfE's method); perturbation has its own tests."""
+    with use_disclosure(DFE):
+        yield
 
 
 @pytest.mark.parametrize("n", [1, 2, 3, 4])

@@ -8,8 +8,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_cells, suppress_hierarchy
+from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_cells, suppress_hierarchy, use_disclosure
 from geo.errors import InputError, MissingColumnsError
+
+
+@pytest.fixture(autouse=True)
+def _suppression_only() -> object:
+    """These tests are of the suppression rule: exact counts shown (DfE's method); perturbation has its own tests."""
+    with use_disclosure(DFE):
+        yield
 
 
 def _flows() -> pd.DataFrame:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -27,8 +28,9 @@ import pytest
 from scipy.optimize import linprog
 from typer.testing import CliRunner
 
+from geo import disclosure
 from geo.cli import app
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, active_method, ptable
 from maps import pipeline
 from maps.outputs import QUALITY_FILE_COLUMNS
 from maps.steps import StepOutput
@@ -38,6 +40,52 @@ from .conftest import decoded
 pytestmark = pytest.mark.slow  # one full run on a return of ~600 children (about 40 s)
 runner = CliRunner()
 HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
+KEY = "disclosure run test key"  # the run's cell-key key (FARFROMHOME_DISCLOSURE_KEY)
+
+
+def _support() -> dict[int, set[int]]:
+    """For each true count the method may change (the ptable), the counts it may publish."""
+    with disclosure.use_disclosure(disclosure.DisclosureMethod("cell-key", secret=KEY.encode())) as m:
+        table = ptable(m, up_to=2000)
+    return {int(n): set(g["published"].astype(int)) for n, g in table.groupby("count")}
+
+
+SUPPORT = _support()
+
+
+def bounds(shown: str) -> tuple[float, float]:
+    """The least and greatest true count behind a published text, for a reader who knows the method (cell key)."""
+    if shown == SUPPRESSED_LABEL:
+        return 1.0, 4.0
+    if shown == SECONDARY_LABEL:
+        return 0.0, np.inf
+    v = int(float(shown))
+    if v == 0 or not active_method().perturbs:
+        return float(v), float(v)
+    possible = [n for n, published in SUPPORT.items() if v in published] or [v]
+    return float(min(possible)), float(max(possible))
+
+
+def cell_bounds(c: Cell) -> tuple[float, float]:
+    """:func:`bounds` of a cell; an exact cell is its value."""
+    return (float(c.value), float(c.value)) if c.exact and not c.hidden else bounds(c.shown)
+
+
+def text_of(frame: pd.DataFrame, column: str, truth: pd.Series | None = None) -> pd.Series:
+    """A CSV's column as the text a reader has: the number, or the label behind DfE's symbol "c".
+
+    The CSVs write "c" for both small and secondary-suppressed counts; the maps say which, so the reader is given
+    "fewer than 5" where the true count is 1-4 (``truth``), "suppressed" otherwise.
+    """
+    values = frame[column].astype(str)
+    sym = f"{column}_symbol"
+    if sym not in frame.columns:
+        return values
+    c = frame[sym].astype(str).eq("c")
+    small = (truth.reindex(frame.index).between(1, 4) if truth is not None
+             else pd.Series(False, index=frame.index))
+    label = np.where(small.to_numpy(), SUPPRESSED_LABEL, SECONDARY_LABEL)
+    return values.mask(c, pd.Series(label, index=frame.index)).str.replace(r"\.0$", "", regex=True)
 
 
 # -- the run ---------------------------------------------------------------------------------------------------
@@ -45,6 +93,15 @@ HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 class Run:
     out: Path
     truth: dict[str, Any] = field(default_factory=dict)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _cell_key_key() -> Iterator[None]:
+    """The run's cell-key key (FARFROMHOME_DISCLOSURE_KEY), known to the test so that it can read the ptable."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv(disclosure.KEY_ENV, KEY)
+    yield
+    mp.undo()
 
 
 @pytest.fixture(scope="module")
@@ -127,6 +184,7 @@ class Cell:
     where: str
     shown: str  # the published text
     true: int
+    exact: bool = False  # a number the run publishes exactly (a denominator), or one a reader is given
 
     @property
     def hidden(self) -> bool:
@@ -148,45 +206,45 @@ class Relation:
 
 
 def attack(relations: list[Relation]) -> list[str]:
-    """Every way a suppressed cell comes out: one unknown in a relation (subtraction), or all exact relations at
-    once (a linear programme: a cell whose least and greatest feasible values meet is recovered)."""
+    """Every way a suppressed cell comes out, for a reader who knows the method: each published text bounds its
+    true count (:func:`bounds`: exact under DfE's method; the ptable's range under the cell key; 1-4 for "fewer than
+    5"), and the exact relations hold between the true counts. One linear programme per hidden cell (its least and
+    greatest feasible value): a cell whose two meet is recovered. A relation that is only about right (distinct
+    children) is used alone: its one hidden cell is recovered when the others pin it to the true value."""
     found = []
     for r in relations:
         unknown = [c for c in [r.total, *r.parts] if c.hidden]
-        if len(unknown) == 1:
+        if len(unknown) == 1 and not r.exact:
             c = unknown[0]
-            shown = [p for p in r.parts if not p.hidden]
-            guess = (sum(p.value for p in shown) if c is r.total
-                     else r.total.value - sum(p.value for p in shown))
-            how = "exactly" if guess == c.true else f"about ({guess}; true {c.true})"
-            if guess == c.true or r.exact:
-                found.append(f"{r.name}: {c.where} = {how} by subtraction")
+            lo_t, hi_t = cell_bounds(r.total) if c is not r.total else (0.0, 0.0)
+            lo_p = sum(cell_bounds(p)[0] for p in r.parts if p is not c)
+            hi_p = sum(cell_bounds(p)[1] for p in r.parts if p is not c)
+            lo, hi = ((lo_p, hi_p) if c is r.total else (lo_t - hi_p, hi_t - lo_p))
+            if np.isfinite(hi) and round(lo) == round(hi) == c.true:
+                found.append(f"{r.name}: {c.where} = {c.true} exactly by subtraction")
     exact = [r for r in relations if r.exact]
     cells: dict[int, Cell] = {}
     for r in exact:
         for c in [r.total, *r.parts]:
-            if c.hidden:
-                cells[id(c)] = c
-    if not cells:
+            cells[id(c)] = c
+    if not any(c.hidden for c in cells.values()):
         return found
     order = list(cells)
     pos = {k: i for i, k in enumerate(order)}
     a_eq, b_eq = [], []
     for r in exact:
         row = np.zeros(len(order))
-        b = 0.0
         for sign, c in [(1.0, r.total)] + [(-1.0, p) for p in r.parts]:
-            if c.hidden:
-                row[pos[id(c)]] += sign
-            else:
-                b -= sign * c.value
+            row[pos[id(c)]] += sign
         if row.any():
             a_eq.append(row)
-            b_eq.append(b)
-    bounds = [(1, 4) if cells[k].shown == SUPPRESSED_LABEL else (0, None) for k in order]
+            b_eq.append(0.0)
+    bnds = [(lo, None if not np.isfinite(hi) else hi) for lo, hi in (cell_bounds(cells[k]) for k in order)]
     for i, k in enumerate(order):
-        lo = linprog(np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
-        hi = linprog(-np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bounds)
+        if not cells[k].hidden:
+            continue
+        lo = linprog(np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bnds)
+        hi = linprog(-np.eye(len(order))[i], A_eq=a_eq or None, b_eq=b_eq or None, bounds=bnds)
         assert lo.status in (0, 3) and hi.status in (0, 3), "the published numbers are inconsistent"
         if lo.status == 0 and hi.status == 0 and np.ceil(lo.fun - 1e-6) >= np.floor(-hi.fun + 1e-6):
             found.append(f"{cells[k].where} = {round(lo.fun)} from the published totals taken together")
@@ -194,7 +252,8 @@ def attack(relations: list[Relation]) -> list[str]:
 
 
 def _cells(frame: pd.DataFrame, column: str, truth: pd.Series, where: str) -> dict[Any, Cell]:
-    return {k: Cell(f"{where} {k!r} {column}", str(frame.loc[k, column]), int(truth.loc[k])) for k in frame.index}
+    text = text_of(frame, column, truth)
+    return {k: Cell(f"{where} {k!r} {column}", str(text.loc[k]), int(truth.loc[k])) for k in frame.index}
 
 
 # -- tables -----------------------------------------------------------------------------------------------------
@@ -209,6 +268,23 @@ def test_every_table_is_read(run: Run) -> None:
                                                                           "sufficiency.html"]
 
 
+
+def test_every_csv_reads_as_numbers(run: Run) -> None:
+    """DfE's open-data layout: no column mixes numbers with text; the symbols are in ``<column>_symbol``."""
+    files = [run.out / "data_quality.csv", *sorted((run.out / "tables").glob("*.csv"))]
+    for path in files:
+        frame = pd.read_csv(path)
+        for col in frame.columns:
+            values = frame[col].dropna()
+            numbers = pd.to_numeric(values.astype(str), errors="coerce")
+            assert numbers.notna().all() or numbers.isna().all(), (path.name, col, values[numbers.isna()].head())
+            if col.endswith("_symbol"):
+                assert set(values.astype(str)) <= {"c", "x", "z", "k"}, (path.name, col)
+                assert frame.loc[frame[col].notna(), col.removesuffix("_symbol")].isna().all(), (path.name, col)
+    flows = pd.read_csv(run.out / "tables" / "flows.csv")
+    assert pd.api.types.is_numeric_dtype(flows["children"]) and flows["children_symbol"].eq("c").sum() >= 10
+
+
 def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
     t = run.out / "tables"
     effect = run.truth["write_child_outputs"][0][0]
@@ -217,26 +293,30 @@ def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
                         ).set_index("distance_band")
     ratios = pd.read_csv(t / "effect_rate_ratios.csv")
     n_placements = int(ratios["n_placements"].iloc[0])
-    assert n_placements == effect.n_placements
+    low, high = bounds(str(n_placements))  # published by the cell key: about the number modelled
+    assert low <= effect.n_placements <= high
     small = truth_bands.index[truth_bands["placements"] < 5]
     assert len(small) >= 2, "the return must have small distance bands"
     relations = []
     cells = _cells(bands, "placements", truth_bands["placements"], "band")
     assert all(cells[b].hidden for b in small)
-    total = Cell("placements modelled", str(n_placements), n_placements)
+    total = Cell("placements modelled", str(n_placements), effect.n_placements)
     relations.append(Relation("rate table: placements down the bands = placements modelled", total,
                               list(cells.values())))
     io = pd.read_csv(t / "effect_inside_vs_outside_la.csv", dtype=str, keep_default_na=False)
     truth_io = effect.inside_outside
+    inside = text_of(io, "placements_inside", truth_io["placements_inside"])
+    outside = text_of(io, "placements_outside", truth_io["placements_outside"])
     for i in io.index:
         relations.append(Relation(f"inside + outside ({io.loc[i, 'model_id']})", total, [
-            Cell("inside", io.loc[i, "placements_inside"], int(truth_io.loc[i, "placements_inside"])),
-            Cell("outside", io.loc[i, "placements_outside"], int(truth_io.loc[i, "placements_outside"]))]))
+            Cell("inside", inside.loc[i], int(truth_io.loc[i, "placements_inside"])),
+            Cell("outside", outside.loc[i], int(truth_io.loc[i, "placements_outside"]))]))
     for col in ("children", "missing_incidents", "placements_with_missing"):
         c = _cells(bands, col, truth_bands[col], "band")
         # their totals are not published; were they, no column may have exactly one hidden cell
         relations.append(Relation(f"rate table: {col} down the bands", Cell(f"all {col}", str(
-            int(truth_bands[col].sum())), int(truth_bands[col].sum())), list(c.values()), exact=col != "children"))
+            int(truth_bands[col].sum())), int(truth_bands[col].sum()), exact=True), list(c.values()),
+            exact=col != "children"))
     found = attack(relations)
     assert not found, "recovered:\n" + "\n".join(found)
     # the statistics of a small band are blank: its median distance (one child's), days, rates and ratios
@@ -244,7 +324,8 @@ def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
         row = bands.loc[b]
         assert row[["placement_days", "median_distance_miles", "incidents_per_1000_days", "ci_low",
                     "ci_high"]].eq("").all(), row.to_dict()
-        assert row[["placements", "children", "missing_incidents", "placements_with_missing"]].isin(HIDDEN).all()
+        assert row[[f"{c}_symbol" for c in ("placements", "children", "missing_incidents",
+                                            "placements_with_missing")]].eq("c").all()
         assert ratios.loc[ratios["term"].str.startswith(b), "ratio"].isna().all()
     dose = pd.read_csv(t / "effect_dose_response.csv")
     # the distances of the placements the run gave the models (the fitted models keep no data)
@@ -256,15 +337,16 @@ def test_no_suppressed_count_recoverable_from_the_tables(run: Run) -> None:
 
 def _quality_relations(frame: pd.DataFrame, truth: pd.DataFrame, where: str) -> list[Relation]:
     """Relations data_quality.csv states itself: each group of counts adds up to the total its ``out_of`` names."""
-    cells = [Cell(f"{where} {r.stage} / {r.reason}", str(r.rows), int(t)) for r, t in
-             zip(frame.itertuples(), truth["rows"], strict=True)]
+    text = text_of(frame, "rows", pd.Series(truth["rows"].to_numpy(), index=frame.index))
+    cells = [Cell(f"{where} {r.stage} / {r.reason}", str(text.loc[i]), int(t)) for (i, r), t in
+             zip(frame.iterrows(), truth["rows"], strict=True)]
     relations = []
     for (stage, out_of), idx in frame.groupby(["stage", "out_of"]).groups.items():
         parts = [cells[frame.index.get_loc(i)] for i in idx]
         m = re.fullmatch(r"the ([\d,]+) episodes", str(out_of))
         if m:
             n = int(m.group(1).replace(",", ""))
-            relations.append(Relation(f"{stage}: {out_of}", Cell(out_of, str(n), n), parts))
+            relations.append(Relation(f"{stage}: {out_of}", Cell(out_of, str(n), n, exact=True), parts))
         elif out_of == "episodes with both postcodes located":
             both = frame.index[frame["reason"].str.startswith("both postcodes located")
                                & frame["stage"].str.startswith("locate")]
@@ -274,25 +356,28 @@ def _quality_relations(frame: pd.DataFrame, truth: pd.DataFrame, where: str) -> 
 
 def test_no_suppressed_count_recoverable_from_data_quality(run: Run) -> None:
     published = pd.read_csv(run.out / "data_quality.csv", dtype=str, keep_default_na=False)
-    assert list(published.columns) == QUALITY_FILE_COLUMNS
+    assert [c for c in published.columns if not c.endswith("_symbol")] == QUALITY_FILE_COLUMNS
+    assert pd.to_numeric(published["rows"].replace("", np.nan)).notna().sum() > 0  # numbers, DfE's symbols beside
     assert published["out_of"].ne("").all()  # every count says what it is counted among
     counts = run.truth["write_quality"][0][0]
     truth = pd.DataFrame([vars(c) for c in counts])
     assert published["reason"].tolist() == truth["reason"].tolist()
-    assert (published["rows"] == SUPPRESSED_LABEL).sum() >= 3, "the return must have small data-quality counts"
+    assert truth["rows"].between(1, 4).sum() >= 3, "the return must have small data-quality counts"
+    assert published.loc[truth["rows"].between(1, 4).to_numpy(), "rows_symbol"].eq("c").all()
     relations = _quality_relations(published, truth, "data_quality.csv")
     assert len(relations) >= 2  # all episodes; those located (by road status)
     found = attack(relations)
     assert not found, "recovered:\n" + "\n".join(found)
-    # every subtraction of one published count from another: none gives a count from 1 to 4
-    shown = published[~published["rows"].isin(HIDDEN)]
-    values = shown["rows"].astype(int)
+    # every subtraction of one published count from another: none pins a count from 1 to 4
+    shown = published[published["rows_symbol"].ne("c")]
+    span = {i: bounds(str(shown.loc[i, "rows"])) for i in shown.index}
     group_of = {r: g for g, rows in shown.groupby(["stage", "out_of"]).groups.items() for r in rows}
     for a in shown.index:
         for b in shown.index:
-            diff = int(values[a]) - int(values[b])
-            assert not (group_of[a] != group_of[b] and 1 <= diff < 5), (
-                f"{shown.loc[a, 'reason']} ({values[a]}) - {shown.loc[b, 'reason']} ({values[b]}) = {diff}")
+            lo, hi = span[a][0] - span[b][1], span[a][1] - span[b][0]
+            assert not (group_of[a] != group_of[b] and lo == hi and 1 <= lo < 5), (
+                f"{shown.loc[a, 'reason']} ({shown.loc[a, 'rows']}) - {shown.loc[b, 'reason']} "
+                f"({shown.loc[b, 'rows']}) = {lo:g}")
     # the audit's case: road counts are among the located episodes, not beside the locate counts
     road = published[published["stage"].str.startswith("road")]
     assert set(road["out_of"]) == {"episodes with both postcodes located"}
@@ -317,6 +402,10 @@ def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
     truth = flows_truth.set_index(key)["children"]
     table = pd.read_csv(run.out / "tables" / "flows.csv", dtype=str, keep_default_na=False).set_index(key)
     assert {"home_la_name", "pl_la_name"} <= set(table.columns)  # names beside the codes
+    table["children"] = text_of(table, "children", truth)
+    shown = table["children"][~table["children"].isin(HIDDEN)]
+    assert (shown != truth.reindex(shown.index).astype(str)).any(), "the run publishes counts perturbed (cell key)"
+    assert all(bounds(v)[0] <= truth[k] <= bounds(v)[1] for k, v in shown.items())
     assert table["children"].isin([SUPPRESSED_LABEL]).sum() >= 10, "the return must place few children in many LAs"
     relations = []
     for (home, pl), part in table.groupby(level=["home_la", "pl_la"]):
@@ -381,17 +470,22 @@ def test_no_suppressed_count_recoverable_from_sufficiency(run: Run) -> None:
         "region_code")
     region_truth = by_la_truth.groupby("region_code")[counts].sum()
 
-    def label(frame: pd.DataFrame, key: str, col: str) -> str:
-        return str(frame.loc[key, f"{col}_label"] if f"{col}_label" in frame.columns else frame.loc[key, col])
+    def label(frame: pd.DataFrame, key: str, col: str, true: int = -1) -> str:
+        if f"{col}_label" in frame.columns:
+            return str(frame.loc[key, f"{col}_label"])
+        if frame.loc[key, f"{col}_symbol"] if f"{col}_symbol" in frame.columns else "":
+            return SUPPRESSED_LABEL if 1 <= true <= 4 else SECONDARY_LABEL
+        return str(frame.loc[key, col]).removesuffix(".0")
 
     relations = []
-    la_cells = {(la, c): Cell(f"sufficiency {la} {c}", label(by_la, la, c), int(by_la_truth.loc[la, c]))
-                for la in by_la.index for c in counts}
+    la_cells = {(la, c): Cell(f"sufficiency {la} {c}", label(by_la, la, c, int(by_la_truth.loc[la, c])),
+                              int(by_la_truth.loc[la, c])) for la in by_la.index for c in counts}
     for la in by_la.index:
         relations.append(Relation(f"sufficiency {la}: placements = over + within", la_cells[(la, "placements")],
                                   [la_cells[(la, "over_20_miles_beyond")], la_cells[(la, "within_20_miles_beyond")]]))
     for region in by_region.index:
-        cells = {c: Cell(f"sufficiency region {region} {c}", label(by_region, region, c),
+        cells = {c: Cell(f"sufficiency region {region} {c}", label(by_region, region, c,
+                                                                    int(region_truth.loc[region, c])),
                          int(region_truth.loc[region, c])) for c in counts}
         relations.append(Relation(f"sufficiency region {region}: placements = over + within", cells["placements"],
                                   [cells["over_20_miles_beyond"], cells["within_20_miles_beyond"]]))

@@ -142,7 +142,7 @@ def test_no_point_markers_and_no_table_of_homes_or_placements(outputs):
     assert list(by_la.index) == ["E08000007"]  # one aggregate row: the LA, never a placement
     assert (by_la["placements"] >= 5).all()
     quality = pd.read_csv(outputs / "excess_quality.csv")
-    assert set(quality.columns) <= {"stage", "reason", "rows", "data", "rows_label"}
+    assert set(quality.columns) <= {"stage", "reason", "rows", "data", "rows_label", "rows_symbol"}
 
 
 def _trilaterate(band: np.ndarray, transform, res: float) -> np.ndarray:
