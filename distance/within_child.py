@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from distance.glm import build_design, check_design, drop_collinear, fit_poisson, ratio_row
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, count_text
 from geo.errors import ModelNotIdentifiedError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -128,17 +128,20 @@ def within_child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | li
     if varied.empty:
         raise ModelNotIdentifiedError(
             f"the within-child design is not identified: no child has placements at different distances "
-            f"({n_single:,} child(ren) with a single placement, {n_same:,} with every placement at one distance), "
+            f"({count_text(n_single, 'children')} with a single placement, {count_text(n_same)} with every placement "
+            "at one distance), "
             "so distance never changes within a child")
     if int(varied["missing_incidents"].sum()) == 0:
         raise ModelNotIdentifiedError(
-            f"the within-child design is not identified: none of the {varied['child'].nunique():,} children with "
-            "placements at different distances had a missing incident")
+            "the within-child design is not identified: none of the "
+            f"{count_text(varied['child'].nunique(), 'children')} with placements at different distances had a "
+            "missing incident")
     n_quiet = int(contributions.loc[contributions["contribution"].eq(GROUPS[2]), "children"].iloc[0])
-    notes.append(f"{n_single:,} child(ren) with a single placement and {n_same:,} with every placement at one "
+    notes.append(f"{count_text(n_single, 'children')} with a single placement and {count_text(n_same)} with every "
+                 "placement at one "
                  f"distance contribute nothing to the within-child design (counted, not an error); nor do the "
-                 f"{n_quiet:,} with placements at different distances but no missing incident (their conditional "
-                 "likelihood does not depend on distance).")
+                 f"{count_text(n_quiet)} with placements at different distances but no missing incident (their "
+                 "conditional likelihood does not depend on distance).")
     varied = varied.loc[varied["contribution"].eq(GROUPS[3])].copy()  # the children it rests on
     for c in covariates:
         if c == "placement_type":

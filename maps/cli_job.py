@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -30,6 +31,18 @@ _FocusOpt = Annotated[str | None, typer.Option(
 _NetworkOpt = Annotated[str, typer.Option(
     "--network", help="Road distances: 'backbone' (national approximate network), a network file (.npz from "
     "'farfromhome network build', or an OSM extract), or 'none' (straight-line only).")]
+class Disclosure(StrEnum):
+    """Values of ``--disclosure`` (:data:`geo.disclosure.METHODS`)."""
+
+    cell_key = "cell-key"
+    dfe = "dfe"
+
+
+_DisclosureOpt = Annotated[Disclosure, typer.Option(
+    "--disclosure",
+    help="Disclosure control of every published number: 'cell-key' (counts under 5 suppressed as DfE does, then "
+    "every count perturbed by at most 3 with a key, as ONS did for the 2021 Census, so two releases a child apart "
+    "do not reveal the child) or 'dfe' (suppression only: exact counts). The method is recorded in run.json.")]
 _SUPPLY_SERIES = ("ofsted_providers", "dfe_cla_la", "la_boundaries")
 """The :mod:`geo.years` series behind the job's public supply and demand figures."""
 _SYNTHETIC_SERIES = "characteristics"
@@ -55,6 +68,7 @@ def demo(
         "of England on 2 cores).")] = 5000,
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
+    disclosure: _DisclosureOpt = Disclosure.cell_key,
 ) -> None:
     """Run the main job: real public data + synthetic child-level data → out/index.html.
 
@@ -69,13 +83,14 @@ def demo(
     from provision.homes import latest_complete_year
     from provision.returns import synthetic_return
 
-    year = year if year is not None else latest_complete_year(synth.YEARS)
+    year = year if year is not None else latest_complete_year(list(synth.YEARS))
     focus_code = boundaries.resolve_la(focus or "Stockport")
     la_codes = [boundaries.resolve_la(x) for x in (las or [])]
     if la_codes and focus_code not in la_codes:
         la_codes.append(focus_code)
     options = JobOptions(year=year, focus=focus_code, network=network, tiles=tiles, inline_assets=inline_assets,
-                         effect_children=effect_children, seed=seed, label="farfromhome demo")
+                         effect_children=effect_children, seed=seed, label="farfromhome demo",
+                         disclosure=disclosure.value)
     err_console.print("· Synthetic child-level data, located offline …")
     children = synthetic_return(year=year, seed=seed, las=la_codes or None)
     _run(children, out, options)
@@ -102,6 +117,7 @@ def run(
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first data-quality problem.")] = False,
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
+    disclosure: _DisclosureOpt = Disclosure.cell_key,
 ) -> None:
     """Run the main job on your own SSDA903 return: validate, locate offline, distances, maps, statistics.
 
@@ -116,6 +132,7 @@ def run(
     """
     _check_inputs(episodes=episodes, header=header, missing=missing)  # before the heavy imports: fail in a second
     import boundaries
+    from geo.disclosure import use_disclosure
     from maps.pipeline import JobOptions
     from provision.homes import latest_complete_year
     from provision.returns import read_return
@@ -124,9 +141,11 @@ def run(
     la_code = boundaries.resolve_la(la) if la else None
     focus_code = boundaries.resolve_la(focus) if focus else la_code
     options = JobOptions(year=year, focus=focus_code, network=network, tiles=tiles, inline_assets=inline_assets,
-                         effect_children=0, label="farfromhome run")
+                         effect_children=0, label="farfromhome run",
+                         disclosure=disclosure.value)
     err_console.print("· Your SSDA903 return, validated and located offline …")
-    children = read_return(episodes, header=header, missing=missing, la=la_code, strict=strict)
+    with use_disclosure(disclosure.value):  # the input's description is published too
+        children = read_return(episodes, header=header, missing=missing, la=la_code, strict=strict)
     _run(children, out, options)
 
 

@@ -25,6 +25,7 @@ import pandas as pd
 
 from geo.catalogue import originals_used
 from geo.csvsafe import to_csv
+from geo.disclosure import disclosure_record, use_disclosure
 from geo.errors import InputError
 from maps import report
 from maps.job import child, ecological, la_report, national, placements, plan, roads, sufficiency, supply, trends
@@ -134,7 +135,7 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions | 
     ctx = resolve_context(children, options)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
-    with staged_output(Path(out)) as stage:
+    with use_disclosure(options.disclosure), staged_output(Path(out)) as stage:
         for sub in ("maps", "figures", "tables"):
             (stage / sub).mkdir()
         for rel, frame in children.files.items():
@@ -167,7 +168,8 @@ def run_job(children: ChildLevelData, *, out: str | Path, options: JobOptions | 
                      for s in planned]
         write_run_json(stage, settings=settings, timings=timings, synthetic=ctx.synthetic,
                        skipped=[(s.step, s.reason) for s in skipped],
-                       extra={"steps": steps_run, "originals": originals_used(), **facts})
+                       extra={"steps": steps_run, "originals": originals_used(),
+                              "disclosure": disclosure_record(), **facts})
     out = Path(out)
     return JobResult(out=out, index=out / index.name, summary=sentences, skipped=skipped, timings=timings,
                      focus=ctx.focus, data_quality=quality)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from geo.disclosure import is_synthetic
+from geo.disclosure import count_text, is_synthetic
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 from provision import placements, ssda903, synth
@@ -128,13 +128,14 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
         raise InputError(f"{episodes}: no episode has a known English responsible LA (no LA column, or none of "
                          "its values is an LA); give --la")
     quality += _locate_quality(located, synthetic=False)
-    description = (f"{located['CHILD'].nunique():,} children and {len(located):,} placement episodes from "
-                   f"{paths['episodes'].name}; located offline with Code-Point Open.")
+    description = (f"{count_text(located['CHILD'].nunique(), 'children')} and "
+                   f"{count_text(len(located), 'placement episodes')} from {paths['episodes'].name}; located offline "
+                   "with Code-Point Open (counts as published: see the disclosure control in run.json).")
     if data.missing is not None and data.missing.empty:
         description += " The missing table has no rows: no child went missing."
     if la is not None and located.attrs.get("la_conflicts"):
-        description += (f" --la {la} is used for every episode; {located.attrs['la_conflicts']:,} episode(s) had an "
-                        "LA column naming another LA (counted in data_quality.csv).")
+        description += (f" --la {la} is used for every episode; {count_text(located.attrs['la_conflicts'], 'episodes')}"
+                        " had an LA column naming another LA (counted in data_quality.csv).")
     missing_name = data.files.get("missing", "not given")
     return ChildLevelData(
         located=located, header=data.header, missing=data.missing, synthetic=False, description=description,

@@ -18,6 +18,7 @@ import pandas as pd
 import boundaries
 from distance.network import RoadNetwork
 from distance.network_option import LoadedNetwork, NetworkOption, parse_network_option
+from geo.disclosure import method_named
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 from provision.flows import focus_la
@@ -49,6 +50,9 @@ class JobOptions:
         Children drawn at random (with ``seed``) for the child-level models; 0 for all.
     label
         Name of the job in progress messages (``"farfromhome demo"``).
+    disclosure
+        Disclosure control of every published number (:data:`geo.disclosure.METHODS`): ``"cell-key"`` (DfE's
+        suppression of counts under 5, then ONS-style cell-key perturbation) or ``"dfe"`` (suppression only).
     steps
         Names of the steps to run (``maps.pipeline.STEP_NAMES``); empty: all of them. The others are listed
         as left out ("not requested").
@@ -62,6 +66,7 @@ class JobOptions:
     effect_children: int = 0
     seed: int = 7
     label: str = "farfromhome run"
+    disclosure: str = "cell-key"
     steps: tuple[str, ...] = ()
 
 
@@ -123,7 +128,8 @@ class JobContext:
         return {"year": self.year, **self.children.settings,
                 "children in the child-level models": self.options.effect_children or "all",
                 "road network": str(self.network_option), "tiles": self.options.tiles,
-                "inline assets": self.options.inline_assets, "focus LA": self.focus}
+                "inline assets": self.options.inline_assets, "focus LA": self.focus,
+                "disclosure": self.options.disclosure}
 
     def with_changes(self, changes: dict[str, Any]) -> JobContext:
         """Return a copy with the fields a step hands on (``StepOutput.context``); unknown names are a bug."""
@@ -150,6 +156,7 @@ def check_options(options: JobOptions, children: ChildLevelData) -> tuple[int, N
     """Validate the options against the input in milliseconds; return the year, network option and focus LA."""
     year = resolve_year(options.year)
     network = parse_network_option(options.network)
+    method_named(options.disclosure)
     if options.effect_children < 0:
         raise InputError(f"--effect-children {options.effect_children}: give 0 (all) or a positive number")
     return year, network, focus_la(children.located, focus=options.focus)
