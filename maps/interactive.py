@@ -18,8 +18,6 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 
 from geo.attribution import ATTRIBUTION
 from geo.errors import MissingColumnsError

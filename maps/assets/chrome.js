@@ -262,7 +262,8 @@
           if (sw) {
             var st = window.getComputedStyle(sw);
             ctx.fillStyle = st.backgroundColor && st.backgroundColor !== 'rgba(0, 0, 0, 0)' ? st.backgroundColor : st.borderTopColor;
-            ctx.fillRect(lx, ly + 1, 16, 10); ctx.fillStyle = '#222';
+            var sh = sw.tagName === 'SPAN' ? Math.max(Math.min(sw.offsetHeight, 10), 1.5) : 10;
+            ctx.fillRect(lx, ly + 6 - sh / 2, 16, sh); ctx.fillStyle = '#222';
           }
           l.lines.forEach(function (t, k) { ctx.fillText(t, lx + (sw ? 22 : 0), ly + k * 14); });
           ly += Math.max(l.lines.length * 14, 15);
