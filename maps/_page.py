@@ -285,7 +285,8 @@ def _legend_html(title: str, note: str, edges: list[float], colours: list[str], 
 
     rows = []
     for i in range(len(edges) - 1):
-        rows.append((colours[i], f"{label(edges[i])} – {label(edges[i + 1])}"))
+        same = label(edges[i]) == label(edges[i + 1])  # one value (e.g. 9): not "9 – 9"
+        rows.append((colours[i], label(edges[i]) if same else f"{label(edges[i])} – {label(edges[i + 1])}"))
     if not rows and edges:
         rows.append((colours[0], label(edges[0])))
     if missing:

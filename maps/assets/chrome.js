@@ -2,10 +2,11 @@
    Dependency-free; needs only Leaflet. window.ffhChrome(map, options) returns an API the supply map extends. */
 (function () {
   'use strict';
-  var SKIP = {fill: 1, colour: 1, weight: 1, dash: 1, index: 1};
+  var SKIP = {fill: 1, colour: 1, weight: 1, dash: 1, index: 1, counted: 1};
   var LABELS = {la_code: 'LA code', la_name: 'Local authority', region_name: 'Region', from: 'Home LA',
                 to: 'Placed in', children: 'Children', type: 'Placement type', value: 'Value', rank: 'Rank',
-                label: 'Label', cluster: 'Cluster'};
+                label: 'Label', cluster: 'Cluster', region_children: 'Children in its region',
+                band: 'Distance band', arc: 'Arc'};
 
   function esc(s) {
     return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
