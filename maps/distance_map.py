@@ -191,7 +191,8 @@ class PhoneLayout(MacroElement):
  .ffh-panel{max-height:30vh;width:auto}
  .leaflet-control-attribution{max-width:calc(50vw - 10px);font-size:9px}
  .leaflet-bottom.leaflet-left .leaflet-control-scale{display:none}
- .ffh-flowpanel{max-width:calc(100vw - 20px)!important;max-height:32vh}
+ .ffh-flowpanel{max-height:32vh}
+ .ffh-la-picked .ffh-flowpanel{max-width:calc(100vw - 20px)!important}
  .ffh-la-picked .ffh-legend{display:none}
  .leaflet-control-layers{max-height:none}
 }

@@ -182,7 +182,8 @@ class _FlowPanel(MacroElement):
     _template = Template("""
 {% macro header(this, kwargs) %}
 <style>
-.ffh-flowpanel{max-height:40vh;overflow:auto;width:auto;min-width:240px;max-width:min(460px,calc(100vw - 30px))}
+.ffh-flowpanel{max-height:40vh;overflow:auto;width:auto;max-width:min(460px,calc(100vw - 30px))}
+@media (min-width:601px){.ffh-flowpanel{min-width:240px}}
 .ffh-flowpanel table{border-collapse:collapse;width:100%;font-size:11px}
 .ffh-flowpanel th{cursor:pointer;text-align:left;border-bottom:1px solid #999;white-space:nowrap}
 .ffh-flowpanel td{border-bottom:1px solid #eee;padding:1px 3px}
