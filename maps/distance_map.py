@@ -215,7 +215,8 @@ def _region_labels(regions: gpd.GeoDataFrame, labels: pd.Series, first: bool) ->
             continue
         folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
             html=f'<div class="ffh-region-label">{html.escape(str(region))}: {html.escape(text)}</div>',
-            icon_size=(140, 16), icon_anchor=(70, 8), class_name="ffh-label")).add_to(group)
+            icon_size=(140, 16), icon_anchor=(70, 8), class_name="ffh-label"), interactive=False,
+            keyboard=False).add_to(group)
     return group
 
 
@@ -234,7 +235,8 @@ def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
         lon, lat = max(ring.coords, key=lambda c: c[1])
         folium.Marker([lat, lon], icon=folium.DivIcon(html=f'<div class="ffh-ring-label">{m} mi</div>',
                                                      icon_size=(44, 14), icon_anchor=(22, 7),
-                                                     class_name="ffh-label")).add_to(group)
+                                                     class_name="ffh-label"),
+                      interactive=False, keyboard=False).add_to(group)
     return group
 
 

@@ -248,7 +248,7 @@ def flow_figure(
                                              alpha=0.75))
     handles = [Line2D([], [], color="#b2182b", linewidth=0.4 + 4.0 * v / top, label=f"{v:,.0f} children")
                for v in sorted({top, max(round(top / 2), 5), 5}, reverse=True) if v <= top]
-    _map_legend(ax, handles, "Children placed")
+    _map_legend(ax, handles, "Children placed", handlelength=2.4)
     note = (f"Arrows point to the placement LA. {n_sup} flow(s) of {SUPPRESSED_LABEL} children, or hidden by "
             "secondary suppression, are not drawn; nor are placements inside the home LA or outside England.")
     if left:
@@ -449,10 +449,10 @@ def _figure(*, width: str = "double", share: float = 1.0) -> tuple[Figure, Axes]
     return fig, ax
 
 
-def _map_legend(ax: Axes, handles: list[Any], title: str) -> None:
+def _map_legend(ax: Axes, handles: list[Any], title: str, *, handlelength: float = 1.2) -> None:
     """Legend in the sea west of northern England (upper left of the map), at the figures' smallest text size."""
     ax.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.97), fontsize=MIN_FONT_PT,
-              title_fontsize=MIN_FONT_PT + 0.5, frameon=False, borderaxespad=0.0, handlelength=1.2,
+              title_fontsize=MIN_FONT_PT + 0.5, frameon=False, borderaxespad=0.0, handlelength=handlelength,
               handletextpad=0.4, labelspacing=0.3)
 
 

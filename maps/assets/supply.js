@@ -245,7 +245,7 @@
     var wide = map.getContainer().getBoundingClientRect().width > 600;
     var box = L.control({position: wide ? 'topleft' : 'topright'});
     box.onAdd = function () {
-      var d = L.DomUtil.create('div', 'ffh-box ffh-panel'); d.style.display = 'none';
+      var d = L.DomUtil.create('div', 'ffh-box ffh-panel ffh-lapanel'); d.style.display = 'none';
       d.setAttribute('role', 'region'); d.setAttribute('aria-label', 'Selected local authority');
       L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d); return d;
     };
