@@ -351,8 +351,8 @@ def _area_changes(codes: Sequence[str]) -> dict[str, Any]:
         change = boundaries.successors(str(old))
         if change is None or str(old) in shown:
             continue
-        year, new = change
-        new = [c for c in new if c in shown]
+        year, successors = change
+        new = [c for c in successors if c in shown]
         if not new:
             continue
         former.append({"code": str(old), "name": str(name), "year": int(year), "to": new})

@@ -35,8 +35,9 @@ from maps.summary import TOTAL_ROW
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FIGSIZE_IN", "FIGURE_WIDTHS_MM", "MIN_FONT_PT", "DPI", "FIGURE_FORMATS", "supply_figure", "lisa_figure",
-           "flow_figure", "distance_figure", "save_figure", "save_all", "fit_footer", "diverging_classes", "DIVERGING_COLUMNS"]
+__all__ = ["FIGSIZE_IN", "FIGURE_WIDTHS_MM", "MIN_FONT_PT", "DPI", "FIGURE_FORMATS", "supply_figure",
+           "lisa_figure", "flow_figure", "distance_figure", "save_figure", "save_all", "fit_footer",
+           "diverging_classes", "DIVERGING_COLUMNS"]
 
 FIGURE_WIDTHS_MM = {"single": 85.0, "double": 180.0}
 """Printed widths of the figures: an A4 page's single column (85 mm) and double column (180 mm)."""
@@ -241,10 +242,10 @@ def flow_figure(
         axes.append(inset)
     for o, d, n in zip(drawn[origin], drawn[destination], drawn[count], strict=True):
         p0, p1 = centre[o].coords[0], centre[d].coords[0]
-        width = 0.4 + 4.0 * float(n) / top
+        lw = 0.4 + 4.0 * float(n) / top
         for target in axes:
             target.add_patch(FancyArrowPatch(p0, p1, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>",
-                                             mutation_scale=6 + 2 * width, linewidth=width, color="#b2182b",
+                                             mutation_scale=6 + 2 * lw, linewidth=lw, color="#b2182b",
                                              alpha=0.75))
     handles = [Line2D([], [], color="#b2182b", linewidth=0.4 + 4.0 * v / top, label=f"{v:,.0f} children")
                for v in sorted({top, max(round(top / 2), 5), 5}, reverse=True) if v <= top]

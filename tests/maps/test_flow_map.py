@@ -24,7 +24,7 @@ HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 
 
 def _panel_data(html: str) -> dict[str, Any]:
-    m = re.search(r"var D = (\{.*?\});\n", decoded(html))
+    m = re.search(r"window\.ffhFlows\(\w+, ffh_chrome, (\{.*?\}), ffh_flow_groups", decoded(html))
     assert m is not None
     return json.loads(m.group(1))
 

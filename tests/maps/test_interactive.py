@@ -115,7 +115,7 @@ def test_flow_map_suppresses_and_has_no_child_data(located: pd.DataFrame, las: g
     html = decoded(render_html(flow_map(flows, las=las, la="E08000007", subtitle="SYNTHETIC"), inline_assets=True))
     assert "Stockport" in html and "Hartlepool" in html
     # the 3 children placed in Hartlepool are shown only as "fewer than 5"
-    data = json.loads(re.search(r"var D = (\{.*?\});\n", html).group(1))  # type: ignore[union-attr]
+    data = json.loads(re.search(r"window\.ffhFlows\(\w+, ffh_chrome, (\{.*?\}), ffh_flow_groups", html).group(1))  # type: ignore[union-attr]
     types = data["types"]
     hartlepool = [(r[3], r[4]) for r in data["rows"] if r[0] == "E08000007" and r[1] == "E06000001"
                   and types[r[2]] == "All placements"]
