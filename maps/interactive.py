@@ -229,8 +229,8 @@ def supply_map(
         specs.append({"key": ly.column, "label": ly.label, "fmt": ly.fmt, "note": ly.note, "edges": edges_by,
                       "colours": colours_by, "legends": legend_by, "total": ly.total,
                       "years": [str(y) for y in with_data],
-                      "why": {str(y): str(year_notes.get((ly.column, y), year_notes.get(y, "")))
-                              for y in order if y not in with_data} if year_notes else {},
+                      "why": {str(y): _why(ly.column, y, series[y], year_notes) for y in order
+                              if y not in with_data},
                       "values": {str(y): [_num(v) for v in table[y]] for y in order}, "region": region})
     lisa = None
     if has_lisa:
@@ -277,7 +277,8 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
     -------
     dict
         ``{year: DataFrame}`` indexed by ``la_code`` with ``homes``, ``places``, ``places_per_10k``,
-        ``gap_index``, ``net_gain``, ``pct_outside_la``.
+        ``gap_index``, ``net_gain``, ``pct_outside_la``; each frame's ``attrs["notes"]`` says why a column has
+        no value that year (``{column: reason}``), which :func:`supply_map` shows beside its year control.
     """
     import boundaries
     from geo.errors import SplitAreaError, UnknownAreaCodeError
@@ -293,6 +294,12 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
             mapped[code] = boundaries.harmonise_code(code)
         except (SplitAreaError, UnknownAreaCodeError):  # a split or non-LA row: no one-to-one value
             mapped[code] = None
+    why_pct = {}
+    gaps_table = pct.attrs.get("gaps")
+    if gaps_table is not None and len(gaps_table):
+        for spans, reason in zip(gaps_table["years"], gaps_table["reason"], strict=True):
+            for y in _span_years(str(spans)):
+                why_pct[y] = str(reason)
     pct = pct.assign(la_code=pct["area_code"].astype(str).map(mapped)).dropna(subset=["la_code"])
     out: dict[int, pd.DataFrame] = {}
     for y in years:
@@ -303,6 +310,17 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
         p = pct[pct["time_period"] == y]
         merged = p["la_code"].duplicated(keep=False)  # several old LAs into one: a % is not recomputable
         part["pct_outside_la"] = p[~merged].set_index("la_code")["value"].reindex(part.index)
+        notes = {}
+        for col in part.columns:
+            if part[col].notna().any():
+                continue
+            if col == "pct_outside_la" and y in why_pct:
+                notes[col] = why_pct[y]
+            elif col in ("places_per_10k", "gap_index") and g["population_0_17"].isna().all():
+                notes[col] = "no population estimate of children aged 0-17 is staged"
+            elif col == "places" and g["homes"].notna().any():
+                notes[col] = "that year's Ofsted provider list gives no registered places"
+        part.attrs["notes"] = notes
         out[y] = part
     logger.info("supply series: %d years, %d LAs", len(out), len(next(iter(out.values()))))
     return out
@@ -338,6 +356,24 @@ def _layer_classes(table: pd.DataFrame, ly: Layer, *, scheme: str, k: int,
     pooled = pd.Series(table.to_numpy().ravel()).dropna()
     _, edges, colours = layer_classes(pooled, cmap=ly.cmap, diverging=ly.diverging, scheme=scheme, k=k, bins=bins)
     return edges, colours
+
+
+def _why(column: str, year: int, frame: pd.DataFrame, notes: Mapping[Any, str] | None) -> str:
+    """Why a layer has no value in a year: the caller's note, else the year's frame's, else that none is staged."""
+    if notes and ((column, year) in notes or year in notes):
+        return str(notes.get((column, year), notes.get(year)))
+    own = frame.attrs.get("notes", {}) if hasattr(frame, "attrs") else {}
+    return str(own.get(column) or f"no figure is staged for {year}")
+
+
+def _span_years(text: str) -> list[int]:
+    """Years of a span such as ``"2025"``, ``"2012-2013"`` or ``"2012-2013, 2025"``."""
+    out: list[int] = []
+    for part in text.replace("–", "-").split(","):
+        ends = [int(x) for x in part.strip().split("-") if x.strip().isdigit()]
+        if ends:
+            out += list(range(ends[0], ends[-1] + 1))
+    return out
 
 
 def _area_changes(codes: Sequence[str]) -> dict[str, Any]:
