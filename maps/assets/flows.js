@@ -10,7 +10,21 @@
   function esc(s){ return window.ffhEsc(s); }
   function keep(r){ return r.miles >= state.min && r.type === state.type &&
     (!state.la || r.home === state.la || r.pl === state.la); }
-  function width(n){ return Math.min(14, 1.5 + 8.5 * Math.sqrt(Math.max(n, 0) / Math.max(D.top, 1))); }
+  var scale = D.top;  // the largest arc drawn: flows drawn together can exceed the largest single flow
+  function width(n){ return Math.min(14, 1.5 + 8.5 * Math.sqrt(Math.max(n, 0) / Math.max(scale, 1))); }
+  function legend(){  // the widths drawn now (the scale follows the largest arc in view)
+    var small = drawn.reduce(function(a, it){ return it.n === null ? a : Math.min(a, it.n); }, Infinity);
+    var picks = [scale, Math.max(Math.round(scale / 4), 5), isFinite(small) ? small : 5].filter(function(v, k, a){
+      return v <= scale && a.indexOf(v) === k; }).sort(function(a, b){ return b - a; });
+    var dashed = drawn.some(function(it){ return it.n === null; });
+    return '<div class="ffh-legend-block"><b>Children placed (width)</b><div class="ffh-note">Arrow points to the ' +
+      'placement LA; arcs bend right of travel' + (state.la ? '' : '; zoomed out, nearby flows are drawn together') +
+      '. Distance: straight line between the LAs, miles</div>' + picks.map(function(v){
+        return '<div><span class="ffh-line" style="height:' + width(v).toFixed(1) + 'px"></span>' +
+          v.toLocaleString('en-GB') + ' children</div>'; }).join('') +
+      (dashed ? '<div><span class="ffh-line ffh-dash"></span>fewer than 5</div>' : '') + '</div>';
+  }
+  chrome.legendHtml = function(){ return legend(); };
   function arc(a, b, w, dashed, tip){  // quadratic Bezier bending right of travel, in screen space, and its head
     var p0 = map.latLngToLayerPoint(a), p2 = map.latLngToLayerPoint(b);
     var dx = p2.x - p0.x, dy = p2.y - p0.y, len = Math.sqrt(dx * dx + dy * dy);
@@ -25,7 +39,7 @@
     var bx = end.x - ex * sz, by = end.y - ey * sz, sx = -ey * sz * 0.5, sy = ex * sz * 0.5;
     var colour = dashed ? '#9e9e9e' : '#b2182b';
     var ll = function(p){ return map.layerPointToLatLng(p); };
-    var line = L.polyline(pts.map(ll), {color: colour, weight: w, opacity: 0.85, dashArray: dashed ? '4 4' : null,
+    var line = L.polyline(pts.map(ll), {color: colour, weight: w, opacity: 0.7, dashArray: dashed ? '4 4' : null,
       className: 'ffh-flow', interactive: true});
     var head = L.polygon([end, L.point(bx + sx, by + sy), L.point(bx - sx, by - sy)].map(ll), {color: colour,
       weight: 1, fillColor: colour, fillOpacity: 0.9, className: 'ffh-flow-head', interactive: false});
@@ -60,6 +74,7 @@
     items.sort(function(x, y){ return (y.n || 0) - (x.n || 0); });
     var hidden = 0;
     if (!state.la && items.length > D.max_arcs) { hidden = items.length - D.max_arcs; items = items.slice(0, D.max_arcs); }
+    scale = items.reduce(function(a, it){ return Math.max(a, it.n || 0); }, 0) || D.top;
     items.reverse().forEach(function(it){  // widest drawn last, on top
       var r = it.rows[0], dashed = it.n === null;
       var tip = it.rows.length === 1 ? '<b>' + esc(D.names[r.home]) + ' → ' + esc(D.names[r.pl]) + '</b><br>' +
@@ -74,6 +89,7 @@
       drawn.push(it);
     });
     status(hidden);
+    chrome.redraw();
     (state.la ? L.DomUtil.addClass : L.DomUtil.removeClass)(map.getContainer(), 'ffh-la-picked');
     list(); outline(); chrome.refresh();
   }
