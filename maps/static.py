@@ -323,8 +323,11 @@ def distance_figure(
                                     centre.y + miles * METRES_PER_MILE * np.sin(angle)),
                     fontsize=MIN_FONT_PT, color="#08306b", ha="left" if bearing == 0 else "center", va="bottom",
                     path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-    handles = [Patch(facecolor=colours[i], edgecolor="#999999",
-                     label=f"{edges[i]:,.0f} – {edges[i + 1]:,.0f}") for i in range(len(edges) - 1)]
+    def span(lo: float, hi: float) -> str:  # one value reads "5", not "5 – 5"
+        return f"{lo:,.0f}" if f"{lo:,.0f}" == f"{hi:,.0f}" else f"{lo:,.0f} – {hi:,.0f}"
+
+    handles = [Patch(facecolor=colours[i], edgecolor="#999999", label=span(edges[i], edges[i + 1]))
+               for i in range(len(edges) - 1)]
     handles += [Patch(facecolor="#bdbdbd", edgecolor="#999999", label=f"{SUPPRESSED_LABEL} (or suppressed)"),
                 Patch(facecolor="#f7f7f7", edgecolor="#999999", label="none")]
     name = str(las.loc[la, "la_name"]) if "la_name" in las.columns else la
@@ -334,7 +337,7 @@ def distance_figure(
     else:
         _map_legend(ax, handles, f"{name}'s children placed")
     if pub.bands is not None:
-        _band_chart(ax, pub.bands, rect=(1.08, 0.70, 0.5, 0.28) if width == "double" else (0.08, -0.42, 0.88, 0.3))
+        _band_chart(ax, pub.bands, rect=(1.1, 0.70, 0.44, 0.28) if width == "double" else (0.08, -0.42, 0.88, 0.3))
     note = "Rings: straight-line distance from a point inside the home LA."
     if bands is not None:
         counts = str(bands.attrs.get("counts", "placements"))
@@ -582,6 +585,8 @@ def _band_chart(ax: Axes, published: pd.DataFrame, *, rect: tuple[float, float, 
     axb.set_xticks(x, labels, fontsize=MIN_FONT_PT)
     axb.tick_params(axis="y", labelsize=MIN_FONT_PT)
     axb.set_title("Placements by distance from home (miles)", fontsize=MIN_FONT_PT + 0.5)
-    axb.legend(fontsize=MIN_FONT_PT, frameon=False)
+    top = axb.get_ylim()[1]
+    axb.set_ylim(0, top * 1.4)  # headroom: the legend sits above the bars
+    axb.legend(fontsize=MIN_FONT_PT, frameon=False, loc="upper right")
     for s in ("top", "right"):
         axb.spines[s].set_visible(False)
