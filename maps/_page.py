@@ -29,9 +29,12 @@ from geo.errors import InputError, require_columns
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["classify", "colour_ramp", "format_value", "display_geometries", "render_html", "save_map"]
+__all__ = ["classify", "layer_classes", "colour_ramp", "format_value", "display_geometries", "render_html",
+           "save_map", "NO_DATA"]
 
 _NO_DATA = "#d9d9d9"
+NO_DATA = _NO_DATA
+"""Fill of an area without a value (maps and figures alike)."""
 _LA_CLASS = "ffh-la"
 _ASSETS = resources.files("maps").joinpath("assets")
 
@@ -87,6 +90,70 @@ def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
         return out, [float(y.min()), float(y.max())]
     out.iloc[np.flatnonzero(ok)] = np.asarray(cls.yb, dtype=int)
     return out, [float(y.min()), *map(float, cls.bins)]
+
+
+def layer_classes(values: pd.Series, *, cmap: str, diverging: bool = False, scheme: str = "quantiles", k: int = 5,
+                  bins: Sequence[float] | None = None) -> tuple[pd.Series, list[float], list[str]]:
+    """Classes, edges and colours of one measure: the one classification of the interactive maps and the figures.
+
+    Every edge lies within the data's range (the first is its minimum, the last its maximum). A signed measure
+    (``diverging``) is centred on zero only where its values span zero: zero is then a class edge (values of
+    exactly zero fall in the class ending at zero), the classes below zero are classed among the negative values
+    and those above among the positive ones, and the colours take the two halves of a diverging ``cmap``. Data
+    wholly on one side of zero is classed like any other measure, in the half of the ramp of its sign.
+
+    Parameters
+    ----------
+    values
+        The numbers to class (any units); missing values get class -1.
+    cmap
+        Matplotlib colormap name (sequential, or diverging for a signed measure).
+    diverging
+        A signed measure (e.g. the supply-gap index, net gain).
+    scheme, k, bins
+        As :func:`classify`; user-defined ``bins`` are never centred and their top edge is cut to the maximum.
+
+    Returns
+    -------
+    (classes, edges, colours)
+        Integer classes indexed like ``values`` (a value ``v`` is in class ``i`` when ``edges[i] <= v <=
+        edges[i + 1]``, the lowest such ``i``), ``len(colours) + 1`` edges and the hex colours.
+    """
+    v = pd.to_numeric(values, errors="coerce").astype(float)
+    ok = v.dropna()
+    out = pd.Series(-1, index=values.index, dtype=int)
+    if ok.empty:
+        return out, [], []
+    lo, hi = float(ok.min()), float(ok.max())
+    user = scheme.lower().replace("_", "").replace(" ", "").replace("-", "") == "userdefined"
+    cm = colormaps[cmap]
+    if diverging and not user and lo < 0 < hi:
+        side = max(2, (k + 1) // 2)
+        neg = classify(ok[ok <= 0], scheme=scheme, k=side)[1]
+        pos = classify(ok[ok > 0], scheme=scheme, k=side)[1]
+        edges = [*neg[:-1], 0.0, *pos[1:]] if len(pos) > 1 else [*neg[:-1], 0.0, hi]
+        n_neg = len(neg) - 1 if len(neg) > 1 else 1
+        n_pos = len(edges) - 1 - n_neg
+        colours = [to_hex(cm(x)) for x in np.linspace(0.05, 0.4, n_neg)] + \
+                  [to_hex(cm(x)) for x in np.linspace(0.6, 0.95, n_pos)]
+    else:
+        _, edges = classify(ok, scheme=scheme, k=k, bins=bins)
+        if user:  # bins above the data are not classes of it
+            top = next(i for i, e in enumerate(edges) if e >= hi or i == len(edges) - 1)
+            edges = [*edges[:top], hi] if top else [lo, hi]
+        n = max(len(edges) - 1, 1)
+        if diverging and not user:  # one side of zero: that half of the diverging ramp, darker away from zero
+            xs = np.linspace(0.6, 0.95, n) if lo >= 0 else np.linspace(0.05, 0.4, n)
+            colours = [to_hex(cm(x)) for x in xs]
+        else:
+            colours = colour_ramp(cmap, n)
+    edges = [float(e) for e in edges]
+    if len(edges) == 1:
+        edges = [edges[0], edges[0]]
+    upper = np.asarray(edges[1:], dtype=float)
+    cls = np.minimum(np.searchsorted(upper, ok.to_numpy(), side="left"), len(upper) - 1)
+    out.iloc[np.flatnonzero(v.notna().to_numpy())] = cls.astype(int)
+    return out, edges, colours
 
 
 def display_geometries(frame: gpd.GeoDataFrame, *, tolerance_m: float = 500.0,
@@ -218,7 +285,8 @@ def _legend_html(title: str, note: str, edges: list[float], colours: list[str], 
 
     rows = []
     for i in range(len(edges) - 1):
-        rows.append((colours[i], f"{label(edges[i])} – {label(edges[i + 1])}"))
+        same = label(edges[i]) == label(edges[i + 1])  # one value (e.g. 9): not "9 – 9"
+        rows.append((colours[i], label(edges[i]) if same else f"{label(edges[i])} – {label(edges[i + 1])}"))
     if not rows and edges:
         rows.append((colours[0], label(edges[0])))
     if missing:

@@ -122,22 +122,18 @@ def distance_map(
         reg_lab = region_labels["labels"][col].reindex(regions.index).fillna("0")
         few = (reg_lab == SUPPRESSED_LABEL).to_numpy()
         if reg_vals.notna().any() or few.any():
-            r_classes, r_edges = classify(reg_vals, scheme="quantiles", k=4)
-            r_colours = colour_ramp("Blues", max(len(r_edges) - 1, 1))
+            # regions are outlined and labelled with their count, never painted: a region's colour under an LA
+            # with fewer than 5 would read as that LA's (one colour ramp: the LAs')
             rdata = regions[["geometry"]].copy()
             rdata["region_name"] = regions.index
             rdata["children"] = reg_lab.to_numpy()
-            rdata["fill"] = [r_colours[c] if c >= 0 else (_PALE if f else _NO_FILL)
-                             for c, f in zip(r_classes, few, strict=True)]
-            rdata["counted"] = r_classes.to_numpy() >= 0
+            rdata["fill"] = _NO_FILL
+            rdata["counted"] = reg_vals.notna().to_numpy()
             folium.GeoJson(rdata.to_json(), style_function=_region_style, interactive=False).add_to(group)
-            rows = [(r_colours[k], f"{r_edges[k]:,.0f} – {r_edges[k + 1]:,.0f}") for k in range(len(r_edges) - 1)]
-            if len(r_edges) == 2 and r_edges[0] == r_edges[1]:
-                rows = [(r_colours[0], f"{r_edges[0]:,.0f}")]
-            if few.any():
-                rows.append((_PALE, SUPPRESSED_LABEL))
-            blocks.append(_swatch_legend(f"{label}: by region", f"Children from {name} in each region (outlined),"
-                                         " under the LAs too small to show · classes: quantiles", rows))
+            _region_labels(regions, reg_lab, col == count).add_to(group)
+            blocks.append(_swatch_legend(f"{label}: by region", f"Children from {name} in each region: the number "
+                                         "on the region (outlined), which counts the LAs too small to show",
+                                         [("transparent", "region total, e.g. 37")]))
         region_child = shown["region_name"].map(region_labels["labels"][col]) if "region_name" in shown.columns \
             else pd.Series("", index=shown.index)
         data = shown[["la_name", "geometry"]].copy()
@@ -182,6 +178,11 @@ class PhoneLayout(MacroElement):
 {% macro header(this, kwargs) %}
 <style>
 .leaflet-bottom.leaflet-right .leaflet-control-attribution{max-width:calc(50vw - 10px)}
+.ffh-label{background:none;border:none}
+.ffh-ring-label{font:bold 11px system-ui,Arial,sans-serif;color:#08306b;text-align:center;
+ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff}
+.ffh-region-label{font:11px system-ui,Arial,sans-serif;color:#252525;text-align:center;white-space:nowrap;
+ text-shadow:0 0 2px #fff,0 0 2px #fff,0 0 3px #fff;pointer-events:none}
 @media (max-width:600px){
  .leaflet-control-layers,.ffh-box{max-width:calc(50vw - 22px)!important;box-sizing:border-box;font-size:11px}
  .leaflet-control-layers{max-height:28vh;overflow:auto}
@@ -190,6 +191,10 @@ class PhoneLayout(MacroElement):
  .ffh-panel{max-height:30vh;width:auto}
  .leaflet-control-attribution{max-width:calc(50vw - 10px);font-size:9px}
  .leaflet-bottom.leaflet-left .leaflet-control-scale{display:none}
+ .ffh-flowpanel{max-height:32vh}
+ .ffh-la-picked .ffh-flowpanel{max-width:calc(100vw - 20px)!important}
+ .ffh-la-picked .ffh-legend{display:none}
+ .leaflet-control-layers{max-height:none}
 }
 </style>
 {% endmacro %}
@@ -198,6 +203,21 @@ class PhoneLayout(MacroElement):
     def __init__(self) -> None:
         super().__init__()
         self._name = "FarFromHomePhone"
+
+
+def _region_labels(regions: gpd.GeoDataFrame, labels: pd.Series, first: bool) -> folium.FeatureGroup:
+    """Each region's published count as a label at a point inside it (EPSG:4326 display)."""
+    group = folium.FeatureGroup(name="Region totals", control=False)
+    points = regions.geometry.representative_point()
+    for region, pt in points.items():
+        text = str(labels.get(region, "0"))
+        if text in ("0", "none", ""):
+            continue
+        folium.Marker([pt.y, pt.x], icon=folium.DivIcon(
+            html=f'<div class="ffh-region-label">{html.escape(str(region))}: {html.escape(text)}</div>',
+            icon_size=(140, 16), icon_anchor=(70, 8), class_name="ffh-label"), interactive=False,
+            keyboard=False).add_to(group)
+    return group
 
 
 def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
@@ -211,6 +231,12 @@ def _rings(las: gpd.GeoDataFrame, la: str) -> folium.FeatureGroup:
     folium.GeoJson(to_display(rings).to_json(), tooltip=folium.GeoJsonTooltip(["label"], labels=False),
                    style_function=lambda _: {"color": "#08306b", "weight": 1.2, "dashArray": "6 4",
                                              "className": "ffh-ring"}).add_to(group)
+    for m, ring in zip(_BAND_EDGES_MILES, to_display(rings).geometry, strict=True):  # radii shown, not on hover
+        lon, lat = max(ring.coords, key=lambda c: c[1])
+        folium.Marker([lat, lon], icon=folium.DivIcon(html=f'<div class="ffh-ring-label">{m} mi</div>',
+                                                     icon_size=(44, 14), icon_anchor=(22, 7),
+                                                     class_name="ffh-label"),
+                      interactive=False, keyboard=False).add_to(group)
     return group
 
 

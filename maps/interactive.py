@@ -18,8 +18,6 @@ import numpy as np
 import pandas as pd
 from branca.element import MacroElement
 from jinja2 import Template
-from matplotlib import colormaps
-from matplotlib.colors import to_hex
 
 from geo.attribution import ATTRIBUTION
 from geo.errors import MissingColumnsError
@@ -38,6 +36,7 @@ from maps._page import (  # noqa: F401  (re-exported: maps.sufficiency and the t
     colour_ramp,
     display_geometries,
     format_value,
+    layer_classes,
     render_html,
     save_map,
 )
@@ -130,6 +129,7 @@ def supply_map(
     years: Mapping[int, pd.DataFrame] | None = None,
     region_values: pd.DataFrame | None = None,
     neighbours: Mapping[str, Sequence[str]] | None = None,
+    year_notes: Mapping[Any, str] | None = None,
 ) -> folium.Map:
     """Choropleth of England's LAs with one switchable layer (and legend) per measure, a year control and search.
 
@@ -170,6 +170,12 @@ def supply_map(
         The region's value of each layer column for ``year``, indexed by ``region_name``.
     neighbours
         Statistical neighbours by LA code; without them the panel says none are staged.
+    year_notes
+        Why a year has no data for a layer: ``{(column, year): text}`` or ``{year: text}`` (every layer). The year
+        control offers each layer only the years with data; a missing year's note is shown when the layer is
+        picked at that year. An LA created by a split (Cumberland and Westmorland and Furness, 2023) says, in its
+        tooltip and panel, that its figures before the split were its predecessor's; the search finds it by the
+        predecessor's name.
 
     Returns
     -------
@@ -206,15 +212,25 @@ def supply_map(
         table = pd.DataFrame({y: pd.to_numeric(series[y][ly.column], errors="coerce").reindex(frame.index)
                               if ly.column in series[y].columns else pd.Series(float("nan"), index=frame.index)
                               for y in order})
-        edges, colours = _layer_classes(table, ly, scheme=scheme, k=k, bins=bins)
-        legends[ly.label] = _legend_html(ly.label, ly.note + (f" · classes over {order[0]}-{order[-1]}"
-                                                              if len(order) > 1 else ""),
-                                         edges, colours, ly.fmt, "zero-centred " + scheme if ly.diverging and
-                                         scheme != "userdefined" else scheme, missing=bool(table.isna().any().any()))
+        with_data = [y for y in order if table[y].notna().any()]
+        sch = ("zero-centred " + scheme) if ly.diverging and scheme != "userdefined" else scheme
+        edges_by, colours_by, legend_by = {}, {}, {}
+        for y in with_data:  # each year classed on its own values: the classes of that year's figure
+            _, edges, colours = layer_classes(table[y], cmap=ly.cmap, diverging=ly.diverging, scheme=scheme,
+                                              k=k, bins=bins)
+            edges_by[str(y)], colours_by[str(y)] = edges, colours
+            legend_by[str(y)] = _legend_html(ly.label, ly.note + (f" · 31 March {y}" if y else ""), edges, colours,
+                                             ly.fmt, sch if edges[0] < 0 < edges[-1] or not ly.diverging else scheme,
+                                             missing=bool(table[y].isna().any()))
+        shown_year = year if year in with_data else (with_data[-1] if with_data else None)
+        legends[ly.label] = legend_by.get(str(shown_year), _swatch_legend(ly.label, ly.note, [(_NO_DATA, "no data")]))
         region = {} if region_values is None or ly.column not in region_values.columns else {
             str(r): _num(v) for r, v in region_values[ly.column].items()}
-        specs.append({"key": ly.column, "label": ly.label, "fmt": ly.fmt, "note": ly.note, "edges": edges,
-                      "colours": colours, "total": ly.total,
+        specs.append({"key": ly.column, "label": ly.label, "fmt": ly.fmt, "note": ly.note, "edges": edges_by,
+                      "colours": colours_by, "legends": legend_by, "total": ly.total,
+                      "years": [str(y) for y in with_data],
+                      "why": {str(y): _why(ly.column, y, series[y], year_notes) for y in order
+                              if y not in with_data},
                       "values": {str(y): [_num(v) for v in table[y]] for y in order}, "region": region})
     lisa = None
     if has_lisa:
@@ -238,7 +254,7 @@ def supply_map(
                 for v in dfe],
         "years": order if order != [0] else [], "year": year, "layers": specs, "lisa": lisa, "initial": first,
         "neighbours": {str(c): list(v) for c, v in neighbours.items()} if neighbours else None,
-        "neighbours_note": _NEIGHBOURS_NOTE, "title": title,
+        "neighbours_note": _NEIGHBOURS_NOTE, "title": title, **_area_changes(codes),
     }
     if regions is not None:
         _region_outlines(regions, tolerance_m=tolerance_m).add_to(m)
@@ -261,7 +277,8 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
     -------
     dict
         ``{year: DataFrame}`` indexed by ``la_code`` with ``homes``, ``places``, ``places_per_10k``,
-        ``gap_index``, ``net_gain``, ``pct_outside_la``.
+        ``gap_index``, ``net_gain``, ``pct_outside_la``; each frame's ``attrs["notes"]`` says why a column has
+        no value that year (``{column: reason}``), which :func:`supply_map` shows beside its year control.
     """
     import boundaries
     from geo.errors import SplitAreaError, UnknownAreaCodeError
@@ -277,6 +294,12 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
             mapped[code] = boundaries.harmonise_code(code)
         except (SplitAreaError, UnknownAreaCodeError):  # a split or non-LA row: no one-to-one value
             mapped[code] = None
+    why_pct = {}
+    gaps_table = pct.attrs.get("gaps")
+    if gaps_table is not None and len(gaps_table):
+        for spans, reason in zip(gaps_table["years"], gaps_table["reason"], strict=True):
+            for y in _span_years(str(spans)):
+                why_pct[y] = str(reason)
     pct = pct.assign(la_code=pct["area_code"].astype(str).map(mapped)).dropna(subset=["la_code"])
     out: dict[int, pd.DataFrame] = {}
     for y in years:
@@ -287,6 +310,17 @@ def supply_series(years: Iterable[int]) -> dict[int, pd.DataFrame]:
         p = pct[pct["time_period"] == y]
         merged = p["la_code"].duplicated(keep=False)  # several old LAs into one: a % is not recomputable
         part["pct_outside_la"] = p[~merged].set_index("la_code")["value"].reindex(part.index)
+        notes = {}
+        for col in part.columns:
+            if part[col].notna().any():
+                continue
+            if col == "pct_outside_la" and y in why_pct:
+                notes[col] = why_pct[y]
+            elif col in ("places_per_10k", "gap_index") and g["population_0_17"].isna().all():
+                notes[col] = "no population estimate of children aged 0-17 is staged"
+            elif col == "places" and g["homes"].notna().any():
+                notes[col] = "that year's Ofsted provider list gives no registered places"
+        part.attrs["notes"] = notes
         out[y] = part
     logger.info("supply series: %d years, %d LAs", len(out), len(next(iter(out.values()))))
     return out
@@ -318,25 +352,50 @@ def _num(v: Any) -> float | None:
 
 def _layer_classes(table: pd.DataFrame, ly: Layer, *, scheme: str, k: int,
                    bins: Sequence[float] | None) -> tuple[list[float], list[str]]:
-    """Class edges over every year's values and their colours; diverging layers get zero as an edge."""
+    """Class edges and colours of a layer over every value of ``table`` (:func:`maps._page.layer_classes`)."""
     pooled = pd.Series(table.to_numpy().ravel()).dropna()
-    if ly.diverging and scheme.lower() != "userdefined" and len(pooled):
-        side = max(2, (k + 1) // 2)
-        neg, pos = pooled[pooled < 0], pooled[pooled > 0]
-        edges_neg = classify(neg, scheme=scheme, k=side)[1] if len(neg) else []
-        edges_pos = classify(pos, scheme=scheme, k=side)[1] if len(pos) else []
-        edges = ([*edges_neg[:-1], 0.0] if edges_neg else [0.0]) + (edges_pos[1:] if len(edges_pos) > 1 else
-                                                                  ([max(edges_pos[0], 0.0)] if edges_pos else []))
-        if len(edges) == 1:  # every value is zero
-            edges = [0.0, 0.0]
-        n_neg = max(len(edges_neg) - 1, 1) if edges_neg else 0
-        n_pos = len(edges) - 1 - n_neg
-        cm = colormaps[ly.cmap]
-        colours = [to_hex(cm(x)) for x in np.linspace(0.05, 0.4, n_neg)] + \
-                  [to_hex(cm(x)) for x in np.linspace(0.6, 0.95, n_pos)]
-        return [float(e) for e in edges], colours
-    _, edges = classify(pooled, scheme=scheme, k=k, bins=bins)
-    return edges, colour_ramp(ly.cmap, max(len(edges) - 1, 1))
+    _, edges, colours = layer_classes(pooled, cmap=ly.cmap, diverging=ly.diverging, scheme=scheme, k=k, bins=bins)
+    return edges, colours
+
+
+def _why(column: str, year: int, frame: pd.DataFrame, notes: Mapping[Any, str] | None) -> str:
+    """Why a layer has no value in a year: the caller's note, else the year's frame's, else that none is staged."""
+    if notes and ((column, year) in notes or year in notes):
+        return str(notes.get((column, year), notes.get(year)))
+    own = frame.attrs.get("notes", {}) if hasattr(frame, "attrs") else {}
+    return str(own.get(column) or f"no figure is staged for {year}")
+
+
+def _span_years(text: str) -> list[int]:
+    """Years of a span such as ``"2025"``, ``"2012-2013"`` or ``"2012-2013, 2025"``."""
+    out: list[int] = []
+    for part in text.replace("–", "-").split(","):
+        ends = [int(x) for x in part.strip().split("-") if x.strip().isdigit()]
+        if ends:
+            out += list(range(ends[0], ends[-1] + 1))
+    return out
+
+
+def _area_changes(codes: Sequence[str]) -> dict[str, Any]:
+    """Former LAs whose area is now shown as other LAs (for the search), and each LA's predecessor (for notes)."""
+    import boundaries
+
+    lookup = boundaries.la_lookup().drop_duplicates("la_code").set_index("la_code")["la_name"]
+    shown = set(codes)
+    former, split = [], {}
+    for old, name in lookup.items():
+        change = boundaries.successors(str(old))
+        if change is None or str(old) in shown:
+            continue
+        year, successors = change
+        new = [c for c in successors if c in shown]
+        if not new:
+            continue
+        former.append({"code": str(old), "name": str(name), "year": int(year), "to": new})
+        if len(new) > 1:  # a split: the successors' figures before it were the predecessor's, not theirs
+            for c in new:
+                split[c] = {"code": str(old), "name": str(name), "year": int(year)}
+    return {"former": former, "split": split}
 
 
 def _lisa_key(value: Any) -> str:

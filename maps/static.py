@@ -6,6 +6,7 @@ import logging
 import textwrap
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import geopandas as gpd
 import matplotlib
@@ -26,6 +27,7 @@ from geo.attribution import ATTRIBUTION, OSM_ATTRIBUTION
 from geo.crs import check_bng
 from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_counts
 from geo.errors import InputError, MissingColumnsError, require_columns
+from maps._page import NO_DATA, layer_classes
 from maps.distance_tables import HIDDEN_LABELS, DistancePublication, publish_distances
 from maps.interactive import _LISA_COLOURS as LISA_COLOURS  # one set of cluster colours for map and figure
 from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
@@ -33,11 +35,18 @@ from maps.summary import TOTAL_ROW
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["FIGSIZE_IN", "DPI", "FIGURE_FORMATS", "supply_figure", "lisa_figure", "flow_figure", "distance_figure",
-           "save_figure", "save_all", "fit_footer", "diverging_classes", "DIVERGING_COLUMNS"]
+__all__ = ["FIGSIZE_IN", "FIGURE_WIDTHS_MM", "MIN_FONT_PT", "DPI", "FIGURE_FORMATS", "supply_figure",
+           "lisa_figure", "flow_figure", "distance_figure", "save_figure", "save_all", "fit_footer",
+           "diverging_classes", "DIVERGING_COLUMNS"]
 
-FIGSIZE_IN = (7.5, 9.0)
-"""Figure size in inches: at :data:`DPI` a PNG is 2250 × 2700 pixels."""
+FIGURE_WIDTHS_MM = {"single": 85.0, "double": 180.0}
+"""Printed widths of the figures: an A4 page's single column (85 mm) and double column (180 mm)."""
+
+MIN_FONT_PT = 7.0
+"""No text of a figure is smaller than this at its printed width."""
+
+FIGSIZE_IN = (FIGURE_WIDTHS_MM["double"] / 25.4, FIGURE_WIDTHS_MM["double"] / 25.4 * 1.2)
+"""Nominal size in inches of a double-column figure (its height follows its content)."""
 
 DPI = 300
 """Resolution of PNG output (dots per inch)."""
@@ -63,6 +72,7 @@ def supply_figure(
     title: str | None = None,
     subtitle: str = "",
     source: str = "",
+    width: str = "double",
 ) -> Figure:
     """Choropleth of one LA measure for England, with a London inset.
 
@@ -82,20 +92,22 @@ def supply_figure(
         or another ``scheme`` is given.
     title, subtitle, source
         Title, a line under it (e.g. the year), and the data sources; the licence attribution is always added.
+    width
+        ``"double"`` (180 mm, A4 double column) or ``"single"`` (85 mm): text is at least :data:`MIN_FONT_PT`
+        at that width.
+
+    The classes are those of the interactive map's layer for the same year (:func:`maps._page.layer_classes`):
+    within the data's range, centred on zero only where a signed measure spans zero.
     """
     check_bng(frame, name="supply figure frame")
     ly = layer or next((x for x in SUPPLY_LAYERS if x.column == column), Layer(column, column))
     if ly.column not in frame.columns:
         raise MissingColumnsError("supply figure frame", [ly.column], [str(c) for c in frame.columns])
     values = pd.to_numeric(frame[ly.column], errors="coerce")
-    if ly.column in DIVERGING_COLUMNS and bins is None and scheme == "quantiles":
-        classes, edges = diverging_classes(values)
-        colours = _diverging_colours(ly.cmap, edges)
-    else:
-        classes, edges = classify(values, scheme=scheme, k=k, bins=bins)
-        colours = colour_ramp(ly.cmap, max(len(edges) - 1, 1))
-    fills = np.array([colours[c] if c >= 0 else "#d9d9d9" for c in classes])
-    fig, ax = _figure()
+    classes, edges, colours = layer_classes(values, cmap=ly.cmap, diverging=ly.diverging or ly.column in
+                                            DIVERGING_COLUMNS, scheme=scheme, k=k, bins=bins)
+    fills = np.array([colours[c] if c >= 0 else NO_DATA for c in classes])
+    fig, ax = _figure(width=width)
     frame.plot(ax=ax, color=fills, edgecolor="white", linewidth=0.25)
     if regions is not None:
         check_bng(regions, name="regions")
@@ -106,9 +118,8 @@ def supply_figure(
     handles = [Patch(facecolor=colours[i], edgecolor="#999999", label=f"{edge(edges[i])} – {edge(edges[i + 1])}")
                for i in range(len(edges) - 1)]
     if (classes < 0).any():
-        handles.append(Patch(facecolor="#d9d9d9", edgecolor="#999999", label="no data"))
-    ax.legend(handles=handles, title=ly.label, loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
-              title_fontsize=7.5, frameon=False)
+        handles.append(Patch(facecolor=NO_DATA, edgecolor="#999999", label="no data"))
+    _map_legend(ax, handles, ly.label)
     if "region_code" in frame.columns and (frame["region_code"] == _LONDON).any():
         london = frame["region_code"] == _LONDON
         inset = _inset(fig, ax, frame[london])
@@ -127,6 +138,7 @@ def lisa_figure(
     source: str = "",
     note: str = ("LISA clusters of places per 10,000 children, queen contiguity, 999 permutations, p < 0.05: "
                  "a hot spot is an LA with many places among neighbours with many."),
+    width: str = "double",
 ) -> Figure:
     """Map of LISA cluster labels (``HH``, ``LL``, ``HL``, ``LH``, ``ns``) for England, with a London inset.
 
@@ -146,15 +158,14 @@ def lisa_figure(
         raise InputError(f"LISA figure: unknown cluster label(s) {unknown}; expected High-High, Low-Low, High-Low, "
                          "Low-High, not significant, no neighbours or no data (or HH, LL, HL, LH, ns)")
     fills = np.array([_LISA_EXTRA.get(k, LISA_COLOURS.get(k, ("", "")))[0] for k in labels])
-    fig, ax = _figure()
+    fig, ax = _figure(width=width)
     frame.plot(ax=ax, color=fills, edgecolor="#bdbdbd", linewidth=0.25)
     if regions is not None:
         check_bng(regions, name="regions")
         regions.boundary.plot(ax=ax, color="#252525", linewidth=0.6)
     handles = [Patch(facecolor=colour, edgecolor="#999999", label=f"{name} ({int((labels == k).sum())} LAs)")
                for k, (colour, name) in {**LISA_COLOURS, **_LISA_EXTRA}.items() if (labels == k).any()]
-    ax.legend(handles=handles, title="LISA cluster", loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
-              title_fontsize=7.5, frameon=False)
+    _map_legend(ax, handles, "LISA cluster")
     if "region_code" in frame.columns and (frame["region_code"] == _LONDON).any():
         london = (frame["region_code"] == _LONDON).to_numpy()
         inset = _inset(fig, ax, frame[london])
@@ -164,27 +175,13 @@ def lisa_figure(
 
 
 def diverging_classes(values: pd.Series, *, k_side: int = 3) -> tuple[pd.Series, list[float]]:
-    """Class signed values symmetrically about zero: ``k_side`` classes below zero, ``k_side`` above.
+    """Class a signed measure as the maps do (:func:`maps._page.layer_classes`): ``k_side`` classes each side of zero.
 
-    The edges are ``-m, …, 0, …, m`` with ``m`` the largest absolute value and the inner edges at quantiles of the
-    absolute values (rounded to two significant figures), the same on both sides, so equal colours mean equal
-    sizes of deficit and surplus. Missing values get class -1. Returns (classes indexed like ``values``, edges).
+    Zero is a class edge only where the values span zero; every edge lies within the values' range. Missing
+    values get class -1. Returns (classes indexed like ``values``, edges).
     """
-    v = pd.to_numeric(values, errors="coerce").astype(float)
-    out = pd.Series(-1, index=values.index, dtype=int)
-    ok = v.notna()
-    if not ok.any():
-        return out, []
-    a = np.abs(v[ok].to_numpy())
-    top = float(a.max()) or 1.0
-    inner = sorted({_round_sig(float(q)) for q in np.quantile(a[a > 0] if (a > 0).any() else a,
-                                                                np.linspace(0, 1, k_side + 1)[1:-1])} - {0.0})
-    inner = [e for e in inner if e < top]
-    pos = [*inner, top]
-    edges = [-e for e in reversed(pos)] + [0.0] + pos
-    cls = np.searchsorted(np.asarray(edges[1:-1]), v[ok].to_numpy(), side="right")
-    out[ok] = cls.astype(int)
-    return out, edges
+    classes, edges, _ = layer_classes(values, cmap="RdBu_r", diverging=True, k=2 * k_side)
+    return classes, edges
 
 
 def flow_figure(
@@ -199,6 +196,7 @@ def flow_figure(
     title: str = "Where children are placed: home LA to placement LA",
     subtitle: str = "",
     source: str = "",
+    width: str = "double",
 ) -> Figure:
     """Draw curved arrows from home LA to placement LA, width by the number of children.
 
@@ -231,7 +229,7 @@ def flow_figure(
     n_sup = int(safe[count].isna().sum())
     left = max(len(drawn) - max_arrows, 0)
     drawn = drawn.head(max_arrows).iloc[::-1]  # largest drawn last, on top
-    fig, ax = _figure()
+    fig, ax = _figure(width=width)
     fills = ["#fde0b6" if c == la else "#eeeeee" for c in las.index]
     las.plot(ax=ax, color=fills, edgecolor="#a0a0a0", linewidth=0.25)
     top = float(drawn[count].max()) if len(drawn) else 1.0
@@ -244,15 +242,14 @@ def flow_figure(
         axes.append(inset)
     for o, d, n in zip(drawn[origin], drawn[destination], drawn[count], strict=True):
         p0, p1 = centre[o].coords[0], centre[d].coords[0]
-        width = 0.4 + 4.0 * float(n) / top
+        lw = 0.4 + 4.0 * float(n) / top
         for target in axes:
             target.add_patch(FancyArrowPatch(p0, p1, connectionstyle="arc3,rad=-0.18", arrowstyle="-|>",
-                                             mutation_scale=6 + 2 * width, linewidth=width, color="#b2182b",
+                                             mutation_scale=6 + 2 * lw, linewidth=lw, color="#b2182b",
                                              alpha=0.75))
     handles = [Line2D([], [], color="#b2182b", linewidth=0.4 + 4.0 * v / top, label=f"{v:,.0f} children")
                for v in sorted({top, max(round(top / 2), 5), 5}, reverse=True) if v <= top]
-    ax.legend(handles=handles, title="Children placed", loc="upper left", bbox_to_anchor=(0.0, 0.86), fontsize=7,
-              title_fontsize=7.5, frameon=False)
+    _map_legend(ax, handles, "Children placed", handlelength=2.4)
     note = (f"Arrows point to the placement LA. {n_sup} flow(s) of {SUPPRESSED_LABEL} children, or hidden by "
             "secondary suppression, are not drawn; nor are placements inside the home LA or outside England.")
     if left:
@@ -273,6 +270,7 @@ def distance_figure(
     source: str = "",
     roads: bool = False,
     published: DistancePublication | None = None,
+    width: str = "double",
 ) -> Figure:
     """Where one LA's children are placed (by placement LA), with distance rings and a band chart.
 
@@ -305,12 +303,12 @@ def distance_figure(
     colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
     hidden = pub.la_labels[count].reindex(las.index).isin(HIDDEN_LABELS).to_numpy()
     fills = [colours[c] if c >= 0 else ("#bdbdbd" if h else "#f7f7f7") for c, h in zip(classes, hidden, strict=True)]
-    fig, ax = _figure((0.0, 0.09, 0.68, 0.80))
+    fig, ax = _figure(width=width, share=0.64 if width == "double" else 1.0)
     las.plot(ax=ax, color=fills, edgecolor="#b0b0b0", linewidth=0.25)
     las.loc[[la]].boundary.plot(ax=ax, color="black", linewidth=1.4)
     if "region_code" in las.columns and (las["region_code"] == _LONDON).any():
         london = (las["region_code"] == _LONDON).to_numpy()
-        inset = _inset(fig, ax, las[london], rect=(0.72, 0.12, 0.25, 0.19))
+        inset = _inset(fig, ax, las[london], rect=(1.05, 0.02, 0.5, 0.3) if width == "double" else None)
         las[london].plot(ax=inset, color=[f for f, keep in zip(fills, london, strict=True) if keep],
                          edgecolor="#b0b0b0", linewidth=0.3)
         if london[las.index.get_loc(la)]:
@@ -323,17 +321,23 @@ def distance_figure(
         angle = np.radians(bearing)
         ax.annotate(f"{miles} mi", (centre.x + miles * METRES_PER_MILE * np.cos(angle),
                                     centre.y + miles * METRES_PER_MILE * np.sin(angle)),
-                    fontsize=6, color="#08306b", ha="left" if bearing == 0 else "center", va="bottom",
+                    fontsize=MIN_FONT_PT, color="#08306b", ha="left" if bearing == 0 else "center", va="bottom",
                     path_effects=[patheffects.withStroke(linewidth=2, foreground="white")])
-    handles = [Patch(facecolor=colours[i], edgecolor="#999999",
-                     label=f"{edges[i]:,.0f} – {edges[i + 1]:,.0f}") for i in range(len(edges) - 1)]
+    def span(lo: float, hi: float) -> str:  # one value reads "5", not "5 – 5"
+        return f"{lo:,.0f}" if f"{lo:,.0f}" == f"{hi:,.0f}" else f"{lo:,.0f} – {hi:,.0f}"
+
+    handles = [Patch(facecolor=colours[i], edgecolor="#999999", label=span(edges[i], edges[i + 1]))
+               for i in range(len(edges) - 1)]
     handles += [Patch(facecolor="#bdbdbd", edgecolor="#999999", label=f"{SUPPRESSED_LABEL} (or suppressed)"),
                 Patch(facecolor="#f7f7f7", edgecolor="#999999", label="none")]
     name = str(las.loc[la, "la_name"]) if "la_name" in las.columns else la
-    fig.legend(handles=handles, title=f"{name}'s children placed", loc="upper left",
-               bbox_to_anchor=(0.69, 0.52), fontsize=7, title_fontsize=7.5, frameon=False)
+    if width == "double":
+        ax.legend(handles=handles, title=f"{name}'s children placed", loc="upper left", bbox_to_anchor=(1.03, 0.62),
+                  fontsize=MIN_FONT_PT, title_fontsize=MIN_FONT_PT + 0.5, frameon=False)
+    else:
+        _map_legend(ax, handles, f"{name}'s children placed")
     if pub.bands is not None:
-        _band_chart(fig, pub.bands)
+        _band_chart(ax, pub.bands, rect=(1.1, 0.70, 0.44, 0.28) if width == "double" else (0.08, -0.42, 0.88, 0.3))
     note = "Rings: straight-line distance from a point inside the home LA."
     if bands is not None:
         counts = str(bands.attrs.get("counts", "placements"))
@@ -370,7 +374,7 @@ def save_figure(fig: Figure, path: str | Path, *, fmt: str | None = None, dpi: i
 
 
 def fit_footer(fig: Figure, text: str, *, x: float = 0.01, y: float = 0.005, fontsize: float = 6.5,
-               va: str = "bottom", reserve: bool = True, color: str = "#333333") -> Text:
+               va: str = "bottom", reserve: bool = True, color: str = "#333333", weight: str = "normal") -> Text:
     """Write a footer (sources, attribution) wrapped so that every line fits inside the figure; return it.
 
     Each paragraph (between newlines) is wrapped at the most characters whose rendered line still ends inside the
@@ -380,7 +384,7 @@ def fit_footer(fig: Figure, text: str, *, x: float = 0.01, y: float = 0.005, fon
     renderer = _renderer(fig)
     fig_w = fig.bbox.width
     limit = fig_w * (1 - 2 * x)
-    t = fig.text(x, y, text, fontsize=fontsize, ha="left", va=va, color=color)
+    t = fig.text(x, y, text, fontsize=fontsize, ha="left", va=va, color=color, fontweight=weight)
     width = max(int(limit / (fontsize * fig.dpi / 72 * 0.45)), 20)  # a generous first guess, then shrink
     while True:
         t.set_text("\n".join(textwrap.fill(p, width) if p else "" for p in text.split("\n")))
@@ -432,22 +436,38 @@ def _renderer(fig: Figure) -> RendererBase:
     return canvas.get_renderer()
 
 
-def _figure(rect: tuple[float, float, float, float] = (0.02, 0.09, 0.96, 0.80)) -> tuple[Figure, Axes]:
-    fig = Figure(figsize=FIGSIZE_IN)  # no pyplot: no global state, no GUI backend
-    ax = fig.add_axes(rect)
+def _figure(*, width: str = "double", share: float = 1.0) -> tuple[Figure, Axes]:
+    """Make a figure of a printed width (:data:`FIGURE_WIDTHS_MM`) whose map axes take ``share`` of it.
+
+    The height is set by :func:`_decorate` from the map's aspect and the wrapped title and footer.
+    """
+    if width not in FIGURE_WIDTHS_MM:
+        raise InputError(f"figure width {width!r}: expected one of {', '.join(FIGURE_WIDTHS_MM)}")
+    w_in = FIGURE_WIDTHS_MM[width] / 25.4
+    fig = Figure(figsize=(w_in, w_in * 1.2))  # no pyplot: no global state, no GUI backend
+    margin = 0.03
+    ax = fig.add_axes((margin, 0.1, (1 - 2 * margin) * share, 0.8))
     ax.set_axis_off()
     ax.set_aspect("equal")
+    fig._ffh_width = width  # type: ignore[attr-defined]
     return fig, ax
 
 
+def _map_legend(ax: Axes, handles: list[Any], title: str, *, handlelength: float = 1.2) -> None:
+    """Legend in the sea west of northern England (upper left of the map), at the figures' smallest text size."""
+    ax.legend(handles=handles, title=title, loc="upper left", bbox_to_anchor=(0.0, 0.97), fontsize=MIN_FONT_PT,
+              title_fontsize=MIN_FONT_PT + 0.5, frameon=False, borderaxespad=0.0, handlelength=handlelength,
+              handletextpad=0.4, labelspacing=0.3)
+
+
 def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame,
-           rect: tuple[float, float, float, float] = (0.71, 0.61, 0.27, 0.21)) -> Axes:
-    """Add a London inset (upper right by default), with a box on the main map showing where it is."""
+           rect: tuple[float, float, float, float] | None = None) -> Axes:
+    """Add a London inset (upper right of the map, in the map's axes fraction), boxed where it is on the map."""
     minx, miny, maxx, maxy = london.total_bounds
     pad = 3000
     ax.add_patch(Rectangle((minx - pad, miny - pad), maxx - minx + 2 * pad, maxy - miny + 2 * pad, fill=False,
                            edgecolor="#444444", linewidth=0.6))
-    inset = fig.add_axes(rect)
+    inset = ax.inset_axes(rect or (0.72, 0.66, 0.28, 0.24))
     inset.set_xlim(minx - pad, maxx + pad)
     inset.set_ylim(miny - pad, maxy + pad)
     inset.set_aspect("equal")
@@ -458,7 +478,7 @@ def _inset(fig: Figure, ax: Axes, london: gpd.GeoDataFrame,
     for s in inset.spines.values():
         s.set_edgecolor("#444444")
         s.set_linewidth(0.6)
-    inset.set_title("London", fontsize=7, pad=2)
+    inset.set_title("London", fontsize=MIN_FONT_PT, pad=2)
     return inset
 
 
@@ -472,35 +492,74 @@ def _scale_bar(ax: Axes, *, length_m: float = 100_000) -> None:
     for i, colour in enumerate(("black", "white")):
         ax.add_patch(Rectangle((x + i * length_m / 2, y), length_m / 2, h, facecolor=colour, edgecolor="black",
                                linewidth=0.6))
-    for dx, text in ((0, "0"), (length_m / 2, f"{length_m / 2000:g}"), (length_m, f"{length_m / 1000:g} km")):
-        ax.text(x + dx, y + 1.8 * h, text, fontsize=6.5, ha="center", va="bottom")
-    ax.text(x + length_m / 2, y - 1.2 * h, f"{length_m / METRES_PER_MILE:.0f} miles", fontsize=6, ha="center", va="top")
+    for dx, text in ((0, "0"), (length_m, f"{length_m / 1000:g} km")):
+        ax.text(x + dx, y + 1.8 * h, text, fontsize=MIN_FONT_PT, ha="center", va="bottom")
+    ax.text(x + length_m / 2, y - 1.2 * h, f"{length_m / METRES_PER_MILE:.0f} miles", fontsize=MIN_FONT_PT,
+            ha="center", va="top")
 
 
 def _north_arrow(ax: Axes) -> None:
-    ax.annotate("N", xy=(0.05, 0.99), xytext=(0.05, 0.91), xycoords="axes fraction", ha="center", va="center",
-                fontsize=10, fontweight="bold",
-                arrowprops={"facecolor": "black", "width": 3, "headwidth": 9, "headlength": 10})
+    ax.annotate("N", xy=(0.96, 0.60), xytext=(0.96, 0.53), xycoords="axes fraction", ha="center", va="center",
+                fontsize=9, fontweight="bold",
+                arrowprops={"facecolor": "black", "width": 2.5, "headwidth": 8, "headlength": 8})
 
 
 def _decorate(fig: Figure, ax: Axes, *, title: str, subtitle: str, source: str, note: str = "",
               roads: bool = False) -> None:
-    fig.text(0.03, 0.975, title, fontsize=13, fontweight="bold", va="top")
+    """Title, subtitle, footer (note, source, attribution), scale bar and north arrow; then size the figure.
+
+    The title and footer are wrapped to the figure's width and the figure's height is set so that the map keeps
+    its aspect between them: nothing is cut, whatever the width.
+    """
+    single = getattr(fig, "_ffh_width", "double") == "single"
+    _scale_bar(ax)
+    _north_arrow(ax)
+    margin = 0.03
+    t = fit_footer(fig, title, x=margin, y=0.99, fontsize=10.5 if single else 13, va="top", reserve=False,
+                   color="#000000", weight="bold")
+    sub = None
     if subtitle:
         synthetic = "SYNTHETIC" in subtitle.upper()
-        fig.text(0.03, 0.945, subtitle, fontsize=8.5, va="top", color="#b30000" if synthetic else "#333333",
-                 fontweight="bold" if synthetic else "normal")
+        sub = fit_footer(fig, subtitle, x=margin, y=0.9, fontsize=8.0, va="top", reserve=False,
+                         color="#b30000" if synthetic else "#333333", weight="bold" if synthetic else "normal")
     attribution = ATTRIBUTION + (f"; {OSM_ATTRIBUTION}" if roads else "")
     parts = (note, f"Source: {source}" if source else "", attribution)
     text = " ".join(x.rstrip(".") + "." for x in parts if x)
     fig._ffh_source = text  # type: ignore[attr-defined]
-    fit_footer(fig, text, x=0.03, y=0.075, fontsize=5.6, va="top", reserve=False)
-    _scale_bar(ax)
-    _north_arrow(ax)
+    foot = fit_footer(fig, text, x=margin, y=0.05, fontsize=MIN_FONT_PT, va="top", reserve=False)
+    renderer = _renderer(fig)
+    w_in = fig.get_figwidth()
+    inch = fig.dpi
+
+    def height(artist: Text | None) -> float:
+        return 0.0 if artist is None else artist.get_window_extent(renderer).height / inch
+
+    h_title, h_sub, h_foot = height(t), height(sub), height(foot)
+    x0, y0, x1, y1 = ax.get_xlim()[0], ax.get_ylim()[0], ax.get_xlim()[1], ax.get_ylim()[1]
+    pos = ax.get_position()
+    map_w = pos.width * w_in
+    map_h = map_w * (y1 - y0) / (x1 - x0)
+    extra = getattr(fig, "_ffh_below", 0.0) * map_h
+    gap = 0.08
+    total = gap + h_title + (gap / 2 + h_sub if sub is not None else 0) + gap + map_h + extra + gap + h_foot + gap
+    fig.set_size_inches(w_in, total)
+    y = 1 - gap / total
+    t.set_y(y)
+    y -= h_title / total
+    if sub is not None:
+        y -= gap / 2 / total
+        sub.set_y(y)
+        y -= h_sub / total
+    y -= gap / total
+    ax.set_position((pos.x0, y - map_h / total, pos.width, map_h / total))
+    foot.set_y((gap + h_foot) / total)
 
 
-def _band_chart(fig: Figure, published: pd.DataFrame) -> None:
-    """Bars of the distance bands as published (:func:`maps.distance_tables.publish_distances`, as the map's table)."""
+def _band_chart(ax: Axes, published: pd.DataFrame, *, rect: tuple[float, float, float, float]) -> None:
+    """Bars of the distance bands as published (:func:`maps.distance_tables.publish_distances`, as the map's table).
+
+    ``rect`` is in the map's axes fraction (below the map, a negative ``y``; beside it, ``x`` above 1).
+    """
     cols = [c for c in ("straight_line", "road") if c in published.columns]
     if not cols:
         return
@@ -508,7 +567,9 @@ def _band_chart(fig: Figure, published: pd.DataFrame) -> None:
     safe = table.drop(index=TOTAL_ROW)
     check_no_small_counts(safe[cols].apply(pd.to_numeric, errors="coerce"), count_columns=cols,
                           source="distance bands")
-    axb = fig.add_axes((0.73, 0.62, 0.25, 0.16))
+    if rect[1] < 0:
+        ax.figure._ffh_below = -rect[1] + 0.04  # type: ignore[union-attr]  # room under the map (_decorate)
+    axb = ax.inset_axes(rect)
     x = np.arange(len(safe))
     w = 0.8 / len(cols)
     for j, c in enumerate(cols):
@@ -518,12 +579,14 @@ def _band_chart(fig: Figure, published: pd.DataFrame) -> None:
                 label=f"{'Straight line' if c == 'straight_line' else 'Road'} (total {int(total):,})")
         for xi, lab in zip(x, safe[c], strict=True):
             if lab in HIDDEN_LABELS:
-                axb.text(xi + j * w - 0.4 + w / 2, 0, "<5" if lab == SUPPRESSED_LABEL else "s", fontsize=5,
+                axb.text(xi + j * w - 0.4 + w / 2, 0, "<5" if lab == SUPPRESSED_LABEL else "s", fontsize=MIN_FONT_PT,
                          ha="center", va="bottom")
     labels = [str(i).replace(" miles", "").replace("over ", ">") for i in safe.index]
-    axb.set_xticks(x, labels, fontsize=5.5)
-    axb.tick_params(axis="y", labelsize=5.5)
-    axb.set_title("Placements by distance from home (miles)", fontsize=6.5)
-    axb.legend(fontsize=5.5, frameon=False)
+    axb.set_xticks(x, labels, fontsize=MIN_FONT_PT)
+    axb.tick_params(axis="y", labelsize=MIN_FONT_PT)
+    axb.set_title("Placements by distance from home (miles)", fontsize=MIN_FONT_PT + 0.5)
+    top = axb.get_ylim()[1]
+    axb.set_ylim(0, top * 1.4)  # headroom: the legend sits above the bars
+    axb.legend(fontsize=MIN_FONT_PT, frameon=False, loc="upper right")
     for s in ("top", "right"):
         axb.spines[s].set_visible(False)

@@ -26,7 +26,7 @@ from maps.interactive import Layer
 logger = logging.getLogger(__name__)
 
 __all__ = ["EXCESS_LAYERS", "SYNTHETIC_SUBTITLE", "SurfaceLayer", "SufficiencyReport", "excess_frame", "excess_map",
-           "excess_figure", "surface_layer", "surface_map", "sufficiency_report"]
+           "excess_figure", "surface_layer", "surface_map", "sufficiency_report", "whatif_sentence"]
 
 SYNTHETIC_SUBTITLE = "SYNTHETIC data: generated records, not real children"
 """Subtitle of every output built from synthetic child-level data."""
@@ -277,10 +277,46 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
                        f"the nearest children's-home place (straight-line); {share:.0f}% were more than 20 miles "
                        "beyond it.")
     if wi is not None:
-        summary.append(wi.summary())
+        summary.append(whatif_sentence(wi))
     notes += ["Excess = distance travelled minus distance to the nearest children's-home place; it can be negative "
               "where places are located only by LA.", *([wi.assumption] if wi is not None else [])]
     return SufficiencyReport(fig, m, by_la, by_region, wi, summary, notes, synthetic)
+
+
+def whatif_sentence(wi: Any) -> str:
+    """Say what a what-if changes (:class:`provision.whatif.WhatIf`): the change, not a total, in one sentence.
+
+    "Adding 4 places in Stockport would bring 6 more of Stockport's 104 children's-home placements within 20 miles
+    (straight line): 81 instead of 75; the median placement distance would fall by 0.08 miles (4.52 to 4.44)."
+    Counts are the what-if table's published labels (suppressed as DfE); no number is shown that the table does not
+    publish. Distances are straight-line, miles.
+    """
+    t = wi.table
+    tag = "SYNTHETIC: " if wi.synthetic else ""
+    gain = str(t.loc["change", "within_20_miles_label"])
+    before, after = str(t.loc["before", "within_20_miles_label"]), str(t.loc["after", "within_20_miles_label"])
+    total = str(t.loc["before", "placements_label"])
+    who = f"{wi.la_name}'s {total} children's-home placements" if total.isdigit() else \
+        f"{wi.la_name}'s children's-home placements"
+    where = f"{wi.add_places} more place{'s' if wi.add_places != 1 else ''} {wi.at}"
+    if gain == "0":
+        change = f"would bring none more of {who} within 20 miles (straight line)"
+        if after.isdigit():
+            change += f": {after} are within 20 miles already"
+    else:
+        change = f"would bring {gain} more of {who} within 20 miles (straight line)"
+        if after.isdigit() and before.isdigit():
+            change += f": {after} instead of {before}"
+    med_b, med_a = t.loc["before", "median_placement_miles"], t.loc["after", "median_placement_miles"]
+    if pd.isna(med_b) or pd.isna(med_a):
+        med = "the median placement distance is not published (fewer than 5 placements)"
+    elif round(float(med_a) - float(med_b), 2) == 0:
+        med = f"the median placement distance would not change ({float(med_b):.2f} miles)"
+    else:
+        d = float(med_a) - float(med_b)
+        med = (f"the median placement distance would {'fall' if d < 0 else 'rise'} by {abs(d):.2f} miles "
+               f"({float(med_b):.2f} to {float(med_a):.2f})")
+    return f"{tag}Adding {where} {change}; {med}. {wi.assumption}"
 
 
 # -- private helpers ------------------------------------------------------------------------------------

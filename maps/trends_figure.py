@@ -19,12 +19,19 @@ from maps.static import DPI, fit_footer, save_figure
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["Series", "PANELS", "trends_figure", "write_trends_figure"]
+__all__ = ["Series", "Panel", "PANELS", "MISSING_2015", "A4_LANDSCAPE_IN", "trends_figure", "write_trends_figure"]
 
 TITLE = "England over time: children in care placed away from home, children's homes and going missing"
 SOURCE = ("Source: DfE, Children looked after in England (SFR 2012-2017; EES releases 2022-2025; FOI 2024-0040813); "
           "Ofsted, Children's social care data in England (provider lists 2014-2025; published totals 2012-2025). "
           "Years end 31 March.")
+
+
+MISSING_2015 = ("2015: DfE's missing collection changed (2014-15);\nearlier years are not comparable")
+"""The mark on the missing panel: how missing episodes were recorded changed in the year to 31 March 2015."""
+
+A4_LANDSCAPE_IN = (297 / 25.4, 210 / 25.4)
+"""The figure's size: A4 landscape, in inches."""
 
 
 @dataclass(frozen=True)
@@ -34,13 +41,18 @@ class Series:
     measure: str
     label: str
     colour: str
+    right: bool = False
 
 
 @dataclass(frozen=True)
 class Panel:
+    """One panel: its title, the unit of its left axis (and of its right axis, for series drawn on the right)."""
+
     title: str
     unit: str
     series: tuple[Series, ...]
+    right_unit: str = ""
+    marks: tuple[tuple[int, str], ...] = ()
 
 
 PANELS: tuple[Panel, ...] = (
@@ -55,14 +67,15 @@ PANELS: tuple[Panel, ...] = (
         Series("homes_la_run_pct", "run by local authorities", "#1b7837"),
         Series("homes_share_london_pct", "in London", "#8c510a"),
         Series("cla_share_london_pct", "London's share of children looked after", "#7f7f7f"))),
-    Panel("Going missing (incidents) and children's homes (× 10)", "incidents; homes × 10", (
+    Panel("Going missing (incidents) and children's homes", "missing incidents in the year", (
         Series("missing_incidents", "missing incidents in the year", "#d6604d"),
         Series("missing_incidents_outside_la", "of which from placements outside the boundary", "#b2182b"),
-        Series("homes", "children's homes (Ofsted's published total) × 10", "#4d4d4d"))),
+        Series("homes", "children's homes (Ofsted's published total; right axis)", "#4d4d4d", right=True)),
+        right_unit="children's homes",
+        marks=((2015, MISSING_2015),)),
 )
 """The four panels: each measure drawn with the inquiry's values for it (diamonds) where it quoted any."""
 
-_SCALE = {"homes": 10.0}  # drawn × 10 to share the incidents axis (the legend says so)
 
 
 def trends_figure(table: pd.DataFrame, *, inquiry: pd.DataFrame | None = None, panels: Sequence[Panel] = PANELS,
@@ -86,7 +99,7 @@ def trends_figure(table: pd.DataFrame, *, inquiry: pd.DataFrame | None = None, p
     """
     require_columns(table, ["time_period", "measure", "value"], "trends table")
     nat = table[table["geographic_level"] == "National"] if "geographic_level" in table.columns else table
-    fig = Figure(figsize=(11.0, 8.5), layout="constrained")
+    fig = Figure(figsize=A4_LANDSCAPE_IN, layout="constrained")
     axes = fig.subplots(2, 2, sharex=True).ravel()
     drawn = 0
     for ax, panel in zip(axes, panels, strict=False):
@@ -98,7 +111,7 @@ def trends_figure(table: pd.DataFrame, *, inquiry: pd.DataFrame | None = None, p
     fig.suptitle(TITLE + (f"\n{subtitle}" if subtitle else ""), fontsize=11, fontweight="bold")
     fit_footer(fig, f"◆ value quoted by the 2019 inquiry 'No Place at Home' (APPGs for Runaway and Missing Children "
                f"and for Looked After Children). Lines: the newest staged release of each figure.\n{SOURCE}\n"
-               f"{OGL_ATTRIBUTION} (Department for Education; Ofsted).", x=0.01, y=0.005, fontsize=6.5)
+               f"{OGL_ATTRIBUTION} (Department for Education; Ofsted).", x=0.01, y=0.005, fontsize=7)
     fig._ffh_source = SOURCE  # type: ignore[attr-defined]  # read by maps.static.save_figure (PDF subject)
     return fig
 
@@ -111,12 +124,21 @@ def write_trends_figure(fig: Figure, stem: str | Path) -> list[Path]:
 
 def _panel(ax: Axes, nat: pd.DataFrame, panel: Panel, inquiry: pd.DataFrame | None) -> int:
     drawn = 0
+    right: Axes | None = None
+    handles = []
+    left_ax = ax
     for s in panel.series:
         rows = nat[(nat["measure"] == s.measure) & nat["value"].notna()].sort_values("time_period")
-        scale = _SCALE.get(s.measure, 1.0)
+        scale = 1.0
+        if s.right and right is None:
+            right = ax.twinx()
+            right.set_ylabel(panel.right_unit, fontsize=8)
+            right.tick_params(labelsize=7.5)
+            right.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
+        ax = right if s.right and right is not None else left_ax
         if len(rows):
-            ax.plot(rows["time_period"], rows["value"] * scale, marker="o", ms=3, lw=1.8, color=s.colour,
-                    label=s.label)
+            handles += ax.plot(rows["time_period"], rows["value"] * scale, marker="o", ms=3, lw=1.8, color=s.colour,
+                               label=s.label, ls="--" if s.right else "-")
             drawn += 1
         if inquiry is None:
             continue
@@ -126,6 +148,14 @@ def _panel(ax: Axes, nat: pd.DataFrame, panel: Panel, inquiry: pd.DataFrame | No
                     mew=0.8, ls="none", zorder=5)
             ax.annotate(_fmt(q.inquiry_figure, s.measure), (q.year, q.inquiry_figure * scale),
                         xytext=(4, 5), textcoords="offset points", fontsize=7, color=s.colour)
+    ax = left_ax
+    for year, text in panel.marks:
+        ax.axvline(year - 0.5, color="#555555", lw=0.9, ls=":")
+        ax.annotate(text, (year - 0.5, 0.97), xycoords=("data", "axes fraction"), xytext=(3, 0),
+                    textcoords="offset points", fontsize=7, color="#333333", va="top", ha="left")
+    if right is not None:
+        lo, hi = right.get_ylim()
+        right.set_ylim(0, hi * 1.15 if np.isfinite(hi) else hi)
     ax.set_title(panel.title, fontsize=9.5, loc="left")
     ax.set_ylabel(panel.unit, fontsize=8)
     ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _pos: f"{v:,.0f}"))
@@ -134,7 +164,7 @@ def _panel(ax: Axes, nat: pd.DataFrame, panel: Panel, inquiry: pd.DataFrame | No
     ax.grid(True, color="#dddddd", lw=0.6)
     ax.tick_params(labelsize=7.5)
     if drawn:
-        ax.legend(fontsize=7, loc="best", frameon=False)
+        ax.legend(handles=handles, fontsize=7, loc="best", frameon=False)
         lo, hi = ax.get_ylim()
         ax.set_ylim(min(0, lo), hi * 1.08 if np.isfinite(hi) else hi)
     return drawn

@@ -2,10 +2,11 @@
    Dependency-free; needs only Leaflet. window.ffhChrome(map, options) returns an API the supply map extends. */
 (function () {
   'use strict';
-  var SKIP = {fill: 1, colour: 1, weight: 1, dash: 1, index: 1};
+  var SKIP = {fill: 1, colour: 1, weight: 1, dash: 1, index: 1, counted: 1};
   var LABELS = {la_code: 'LA code', la_name: 'Local authority', region_name: 'Region', from: 'Home LA',
                 to: 'Placed in', children: 'Children', type: 'Placement type', value: 'Value', rank: 'Rank',
-                label: 'Label', cluster: 'Cluster'};
+                label: 'Label', cluster: 'Cluster', region_children: 'Children in its region',
+                band: 'Distance band', arc: 'Arc'};
 
   function esc(s) {
     return String(s == null ? '' : s).replace(/[&<>"']/g, function (c) {
@@ -72,7 +73,7 @@
 
     api.redraw = function () {
       var h = '';
-      for (var k in o.legends) { if (api.active[k]) h += o.legends[k]; }
+      for (var k in o.legends) { if (api.active[k]) h += (api.legendHtml && api.legendHtml(k)) || o.legends[k]; }
       legendDiv.innerHTML = h; legendDiv.style.display = h ? 'block' : 'none';
       if (api.fit) api.fit();
     };
@@ -175,52 +176,116 @@
     L.DomEvent.on(api.tools.querySelector('.ffh-csv'), 'click', function () {
       var c = api.csv(); download(c.name, new Blob(['\ufeff' + c.text], {type: 'text/csv;charset=utf-8'}));
     });
+    api.pngName = function () {
+      var caption = api.caption ? api.caption() : api.activeBase();
+      return slug(o.title + ' ' + caption) + '.png';
+    };
     L.DomEvent.on(api.tools.querySelector('.ffh-png'), 'click', function () {
-      api.png(function (blob) { download(slug(o.title + ' ' + api.activeBase()) + '.png', blob); });
+      api.png(function (blob) { download(api.pngName(), blob); });
     });
 
-    // PNG of the view without libraries: the SVG overlay drawn on a canvas, then the title, legend and attribution
+    function wrap(ctx, text, width) {  // lines of text no wider than width (in the context's current font)
+      var words = String(text).split(/\s+/), lines = [], line = '';
+      words.forEach(function (w) {
+        var t = line ? line + ' ' + w : w;
+        if (line && ctx.measureText(t).width > width) { lines.push(line); line = w; } else { line = t; }
+      });
+      if (line) lines.push(line);
+      return lines;
+    }
+    function niceLength(m) {  // the largest 1, 2 or 5 × 10^n metres not above m
+      var p = Math.pow(10, Math.floor(Math.log(m) / Math.LN10)), f = m / p;
+      return (f >= 5 ? 5 : f >= 2 ? 2 : 1) * p;
+    }
+    // PNG of the view without libraries: a title band, the map's SVG drawn unobstructed, the legend beside it and
+    // a footer with a scale bar and the attribution, so no title, legend or control hides part of the map
     api.png = function (done) {
-      var size = map.getSize(), scale = 2, box = map.getContainer().getBoundingClientRect();
+      var size = map.getSize(), scale = 2, box = map.getContainer().getBoundingClientRect(), pad = 10;
+      var caption = api.caption ? api.caption() : api.activeBase();
+      var subtitle = api.subtitle ? api.subtitle(o.subtitle || '') : (o.subtitle || '');
+      var rows = Array.prototype.slice.call(legendDiv.querySelectorAll('.ffh-legend-block > b, .ffh-legend-block > div'))
+        .filter(function (r) { return r.textContent.trim() && r.offsetParent !== null || r.tagName === 'B'; });
+      var probe = document.createElement('canvas').getContext('2d');
+      probe.font = '11px system-ui, Arial, sans-serif';
+      var legendW = 0;
+      rows.forEach(function (r) { legendW = Math.max(legendW, Math.min(probe.measureText(r.textContent).width + 30, 260)); });
+      legendW = rows.length ? legendW + 2 * pad : 0;
+      var width = size.x + legendW;
+      probe.font = 'bold 16px system-ui, Arial, sans-serif';
+      var titleLines = wrap(probe, o.title + (caption ? ' — ' + caption : ''), width - 2 * pad - 8);
+      probe.font = '11px system-ui, Arial, sans-serif';
+      var subLines = subtitle ? wrap(probe, subtitle, width - 2 * pad - 8) : [];
+      var legendLines = [];
+      rows.forEach(function (r) {
+        var lines = wrap(probe, r.textContent, legendW - 2 * pad - (r.querySelector && r.querySelector('i, span') ? 22 : 0));
+        legendLines.push({row: r, lines: lines});
+      });
+      probe.font = '10px system-ui, Arial, sans-serif';
+      var attrLines = wrap(probe, o.attribution, width - 2 * pad);
+      var headH = pad + titleLines.length * 20 + subLines.length * 14 + pad;
+      var footH = 34 + attrLines.length * 13 + pad;
+      var legendH = legendLines.reduce(function (a, l) { return a + Math.max(l.lines.length * 14, 15); }, 0) + 2 * pad;
+      var bodyH = Math.max(size.y, legendH);
       var canvas = document.createElement('canvas');
-      canvas.width = size.x * scale; canvas.height = size.y * scale;
+      canvas.width = width * scale; canvas.height = (headH + bodyH + footH) * scale;
       var ctx = canvas.getContext('2d');
-      ctx.scale(scale, scale); ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, size.x, size.y);
-      var svgs = Array.prototype.slice.call(map.getContainer().querySelectorAll('.leaflet-pane svg'));
+      ctx.scale(scale, scale); ctx.fillStyle = '#ffffff'; ctx.fillRect(0, 0, width, headH + bodyH + footH);
+      var svgs = Array.prototype.slice.call(map.getContainer().querySelectorAll('.leaflet-pane svg, .leaflet-pane img.leaflet-image-layer'));
       var i = 0;
+      ctx.save(); ctx.beginPath(); ctx.rect(0, headH, size.x, size.y); ctx.clip();
       function next() {
-        if (i >= svgs.length) { overlay(); canvas.toBlob(done, 'image/png'); return; }
-        var svg = svgs[i++], r = svg.getBoundingClientRect();
-        var copy = svg.cloneNode(true);
+        if (i >= svgs.length) { ctx.restore(); overlay(); canvas.toBlob(done, 'image/png'); return; }
+        var el = svgs[i++], r = el.getBoundingClientRect();
+        var img = new Image();
+        img.onload = function () { ctx.drawImage(img, r.left - box.left, headH + r.top - box.top, r.width, r.height); next(); };
+        img.onerror = next;
+        if (el.tagName.toLowerCase() === 'img') { img.src = el.src; return; }
+        var copy = el.cloneNode(true);
         copy.setAttribute('xmlns', 'http://www.w3.org/2000/svg');
         copy.setAttribute('width', r.width); copy.setAttribute('height', r.height);
-        var img = new Image();
-        img.onload = function () { ctx.drawImage(img, r.left - box.left, r.top - box.top, r.width, r.height); next(); };
-        img.onerror = next;
         img.src = 'data:image/svg+xml;charset=utf-8,' + encodeURIComponent(new XMLSerializer().serializeToString(copy));
       }
       function overlay() {
-        ctx.textBaseline = 'top'; ctx.font = 'bold 15px system-ui, Arial, sans-serif'; ctx.fillStyle = '#222';
-        var y = 8;
-        var caption = api.caption ? api.caption() : api.activeBase();
-        ctx.fillStyle = 'rgba(255,255,255,0.85)'; ctx.fillRect(4, 4, Math.min(size.x - 8, 620), o.subtitle ? 38 : 24);
-        ctx.fillStyle = '#222';
-        ctx.fillText(o.title + (caption ? ' — ' + caption : ''), 10, y); y += 20;
+        ctx.textBaseline = 'top'; ctx.fillStyle = '#222';
+        var y = pad;
+        ctx.font = 'bold 16px system-ui, Arial, sans-serif';
+        titleLines.forEach(function (t) { ctx.fillText(t, pad, y); y += 20; });
         ctx.font = '11px system-ui, Arial, sans-serif';
-        if (o.subtitle) { ctx.fillText(o.subtitle, 10, y); y += 15; }
-        var rows = legendDiv.querySelectorAll('.ffh-legend-block > div');
-        var ly = size.y - 30 - rows.length * 15;
-        var lw = 0;
-        Array.prototype.forEach.call(rows, function (row) { lw = Math.max(lw, ctx.measureText(row.textContent).width); });
-        ctx.fillStyle = 'rgba(255,255,255,0.9)'; ctx.fillRect(4, ly - 4, lw + 34, rows.length * 15 + 6);
-        ctx.fillStyle = '#222';
-        Array.prototype.forEach.call(rows, function (row) {
-          var sw = row.querySelector('i');
-          if (sw) { ctx.fillStyle = sw.style.background || '#ccc'; ctx.fillRect(10, ly, 14, 11); ctx.fillStyle = '#222'; }
-          ctx.fillText(row.textContent, 30, ly); ly += 15;
+        ctx.fillStyle = /SYNTHETIC/i.test(subtitle) ? '#b30000' : '#444';
+        subLines.forEach(function (t) { ctx.fillText(t, pad, y); y += 14; });
+        ctx.strokeStyle = '#999'; ctx.lineWidth = 1;
+        ctx.strokeRect(0.5, headH + 0.5, size.x - 1, size.y - 1);
+        var ly = headH + pad, lx = size.x + pad;
+        legendLines.forEach(function (l) {
+          var sw = l.row.querySelector && l.row.querySelector('i, span');
+          ctx.fillStyle = '#222';
+          ctx.font = (l.row.tagName === 'B' ? 'bold ' : '') + '11px system-ui, Arial, sans-serif';
+          if (sw) {
+            var st = window.getComputedStyle(sw);
+            ctx.fillStyle = st.backgroundColor && st.backgroundColor !== 'rgba(0, 0, 0, 0)' ? st.backgroundColor : st.borderTopColor;
+            var sh = sw.tagName === 'SPAN' ? Math.max(Math.min(sw.offsetHeight, 10), 1.5) : 10;
+            ctx.fillRect(lx, ly + 6 - sh / 2, 16, sh); ctx.fillStyle = '#222';
+          }
+          l.lines.forEach(function (t, k) { ctx.fillText(t, lx + (sw ? 22 : 0), ly + k * 14); });
+          ly += Math.max(l.lines.length * 14, 15);
         });
-        ctx.fillStyle = '#444'; ctx.font = '10px system-ui, Arial, sans-serif';
-        ctx.fillText(o.attribution, 10, size.y - 14);
+        // scale bar: metres per pixel across the middle of the view
+        var mid = size.y / 2, a = map.containerPointToLatLng([0, mid]), b2 = map.containerPointToLatLng([100, mid]);
+        var mpp = a.distanceTo(b2) / 100, metres = niceLength(mpp * Math.min(160, size.x / 3)), px = metres / mpp;
+        var sy = headH + bodyH + 10;
+        ctx.fillStyle = '#222'; ctx.fillRect(pad, sy + 8, px / 2, 5);
+        ctx.strokeStyle = '#222'; ctx.strokeRect(pad + 0.5, sy + 8.5, px - 1, 5);
+        ctx.font = '10px system-ui, Arial, sans-serif'; ctx.textBaseline = 'top';
+        ctx.fillText('0', pad, sy - 3);
+        ctx.fillText((metres >= 1000 ? (metres / 1000) + ' km' : metres + ' m') + ' (' +
+          (metres / 1609.344).toFixed(metres / 1609.344 >= 10 ? 0 : 1) + ' miles)', pad + px + 6, sy + 5);
+        ctx.fillStyle = '#444';
+        attrLines.forEach(function (t, k) { ctx.fillText(t, pad, headH + bodyH + 28 + k * 13); });
+        api.lastPng = {width: width, height: headH + bodyH + footH, headH: headH, titleLines: titleLines.length,
+                       titleWidth: Math.max.apply(null, titleLines.map(function (t) {
+                         ctx.font = 'bold 16px system-ui, Arial, sans-serif'; return ctx.measureText(t).width; })),
+                       subtitle: subLines.join(' '), title: titleLines.join(' '), scaleMetres: metres,
+                       legendRows: legendLines.length, mapTop: headH, mapHeight: size.y};
       }
       next();
     };

@@ -35,9 +35,23 @@
     }
     function fill(i) {
       if (isLisa()) return D.lisa.colours[D.lisa.keys[i]];
-      var l = byLabel[state.layer]; if (!l) return NO_DATA;
-      var c = klass(l.edges, l.values[state.year][i]);
-      return c < 0 ? NO_DATA : l.colours[Math.min(c, l.colours.length - 1)];
+      var l = byLabel[state.layer]; if (!l || !l.edges[state.year]) return NO_DATA;
+      var cols = l.colours[state.year], c = klass(l.edges[state.year], l.values[state.year][i]);
+      return c < 0 ? NO_DATA : cols[Math.min(c, cols.length - 1)];
+    }
+    // the years the shown layer has data for (the LISA layer: its one year); the year control offers only these
+    function layerYears() {
+      if (isLisa()) return D.year != null ? [String(D.year)] : ykeys;
+      var l = byLabel[state.layer];
+      return l && l.years.length ? l.years : ykeys;
+    }
+    function whyMissing(i) {  // an LA made by a split: before it, the figures were its predecessor's
+      var s = D.split && D.split[D.codes[i]];
+      if (s && Number(state.year) <= s.year) {
+        return 'part of ' + s.name + ' until 31 March ' + s.year + ": " + s.name + "'s figures cannot be divided " +
+          'between the LAs that replaced it';
+      }
+      return '';
     }
     function rankOf(l, year, i) {
       var vals = l.values[year], v = vals[i];
@@ -81,7 +95,9 @@
         h += esc(D.lisa.label) + ': ' + esc(lisaText(i));
       } else {
         var l = byLabel[state.layer], v = l.values[state.year][i], r = rankOf(l, state.year, i);
-        h += esc(l.label) + (D.years.length ? ' (' + state.year + ')' : '') + ': <b>' + esc(fmt(l.fmt, v)) + '</b><br>' +
+        var why = v == null ? whyMissing(i) : '';
+        h += esc(l.label) + (D.years.length ? ' (' + state.year + ')' : '') + ': <b>' + esc(fmt(l.fmt, v)) + '</b>' +
+          (why ? ' <i>(' + esc(why) + ')</i>' : '') + '<br>' +
           'Rank (1 = highest): ' + (r ? r.rank + ' of ' + r.of : 'no data') + '<br>' + spark(l, i);
       }
       return h + '<br>Region: ' + esc(D.regions[i]);
@@ -101,7 +117,28 @@
     function restyle() {
       paths.forEach(function (p, i) { p.setStyle({fillColor: fill(i)}); });
       if (state.sel != null) panel();
+      chrome.redraw();
       chrome.refresh();
+      heading();
+    }
+    // the legend follows the layer and the year (each year is classed on its own values)
+    chrome.legendHtml = function (name) {
+      var l = byLabel[name];
+      return l && l.legends[state.year] ? l.legends[state.year] : null;
+    };
+    // the title box and the exported picture say the year shown
+    var titleBox = map.getContainer().querySelector('.ffh-title');
+    var view = document.createElement('div'); view.className = 'ffh-view';
+    var h1 = titleBox && titleBox.querySelector('h1');
+    if (h1) h1.parentNode.insertBefore(view, h1.nextSibling);
+    var subNotes = titleBox ? Array.prototype.filter.call(titleBox.querySelectorAll('.ffh-note'), function (e) {
+      return D.year != null && e.textContent.indexOf('31 March ' + D.year) >= 0; }) : [];
+    var subTexts = subNotes.map(function (e) { return e.textContent; });
+    function yearText(t) { return D.year == null ? t : t.split('31 March ' + D.year).join('31 March ' + state.year); }
+    chrome.subtitle = function (s) { return yearText(s); };
+    function heading() {
+      view.textContent = state.layer + (D.years.length ? ', 31 March ' + (isLisa() ? D.year : state.year) : '');
+      subNotes.forEach(function (e, k) { e.textContent = yearText(subTexts[k]); });
     }
 
     // the layer switcher: one radio per measure, all colouring the one set of polygons
@@ -110,7 +147,7 @@
       bases[name] = L.layerGroup(); chrome.control.addBaseLayer(bases[name], name);
     });
     bases[state.layer].addTo(map);
-    map.on('baselayerchange', function (e) { if (bases[e.name]) { state.layer = e.name; restyle(); } });
+    map.on('baselayerchange', function (e) { if (bases[e.name]) { state.layer = e.name; setYears(); restyle(); } });
 
     // search and year controls, first in the tools box
     var slot = chrome.slot;
@@ -121,15 +158,47 @@
       '<datalist id="ffh-la-list">' + opts + '</datalist><div class="ffh-note ffh-status" role="status" aria-live="polite"></div>' +
       (ykeys.length > 1 ? '<label>Year (31 March): <b class="ffh-year-label">' + state.year + '</b><input type="range" ' +
         'class="ffh-year" min="0" max="' + (ykeys.length - 1) + '" step="1" value="' + ykeys.indexOf(state.year) +
-        '" aria-valuetext="' + state.year + '"></label><div class="ffh-note">' + ykeys[0] + '–' + ykeys[ykeys.length - 1] +
-        '; the LISA layer is for ' + esc(D.year) + ' only</div>' : '');
+        '" aria-valuetext="' + state.year + '"></label><div class="ffh-note ffh-years" role="status"></div>' : '');
     var search = slot.querySelector('.ffh-search'), status = slot.querySelector('.ffh-status');
-    var range = slot.querySelector('.ffh-year');
+    var range = slot.querySelector('.ffh-year'), yearsNote = slot.querySelector('.ffh-years');
+    var shownYears = ykeys;
+    function span(list) {  // "2016–2025" or "2014, 2016–2025"
+      var out = [], a = 0;
+      for (var k = 1; k <= list.length; k++) {
+        if (k === list.length || Number(list[k]) !== Number(list[k - 1]) + 1) {
+          out.push(a === k - 1 ? list[a] : list[a] + '–' + list[k - 1]); a = k;
+        }
+      }
+      return out.join(', ');
+    }
+    function setYears() {  // the slider steps over the shown layer's years only; a year without data says why
+      shownYears = layerYears();
+      var said = '';
+      if (shownYears.indexOf(state.year) < 0) {
+        var want = Number(state.year), best = shownYears[0];
+        shownYears.forEach(function (y) { if (Math.abs(Number(y) - want) < Math.abs(Number(best) - want)) best = y; });
+        var l = byLabel[state.layer], why = l && l.why ? l.why[state.year] : '';
+        said = 'No ' + state.layer + ' for ' + state.year + (why ? ' (' + why + ')' : '') + ': showing ' + best + '. ';
+        state.year = best;
+      }
+      if (!range) return;
+      range.max = String(Math.max(shownYears.length - 1, 0));
+      range.value = String(shownYears.indexOf(state.year));
+      range.disabled = shownYears.length < 2;
+      range.setAttribute('aria-valuetext', state.year);
+      slot.querySelector('.ffh-year-label').textContent = state.year;
+      var missing = ykeys.filter(function (y) { return shownYears.indexOf(y) < 0; });
+      var l2 = byLabel[state.layer];
+      yearsNote.textContent = said + (isLisa() ? 'The LISA layer is for ' + D.year + ' only.' :
+        state.layer + ': ' + span(shownYears) + (missing.length ? '; no data for ' + span(missing) +
+        (l2 && l2.why && l2.why[missing[0]] ? ' (' + l2.why[missing[0]] + ')' : '') : '') + '.');
+    }
     if (range) {
       var onYear = function () {
-        state.year = ykeys[Number(range.value)];
+        state.year = shownYears[Number(range.value)];
         range.setAttribute('aria-valuetext', state.year);
         slot.querySelector('.ffh-year-label').textContent = state.year;
+        setYears();
         restyle();
       };
       range.addEventListener('input', onYear); range.addEventListener('change', onYear);
@@ -150,8 +219,21 @@
       }
       return starts >= 0 ? starts : within;
     }
+    function former(q) {  // an LA that no longer exists (Cumbria): the LAs that replaced it
+      var k = norm(q);
+      if (!k) return null;
+      return (D.former || []).filter(function (f) { return norm(f.name) === k || f.code === q.trim().toUpperCase() ||
+        (k.length >= 4 && norm(f.name).indexOf(k) === 0); })[0] || null;
+    }
     function go() {
-      var i = find(search.value);
+      var f = former(search.value), i = f ? -1 : find(search.value);
+      if (f) {
+        var to = f.to.map(function (c) { return D.names[idx[c]]; });
+        status.innerHTML = esc(f.name) + ' was replaced on 1 April ' + f.year + ' by ' + to.map(function (t, k) {
+          return '<a href="#la=' + f.to[k] + '" class="ffh-goto">' + esc(t) + '</a>'; }).join(' and ') + '.';
+        select(idx[f.to[0]]);
+        return;
+      }
       if (i < 0) { status.textContent = search.value ? 'No LA matches "' + search.value + '"' : ''; return; }
       status.textContent = ''; select(i);
     }
@@ -163,7 +245,7 @@
     var wide = map.getContainer().getBoundingClientRect().width > 600;
     var box = L.control({position: wide ? 'topleft' : 'topright'});
     box.onAdd = function () {
-      var d = L.DomUtil.create('div', 'ffh-box ffh-panel'); d.style.display = 'none';
+      var d = L.DomUtil.create('div', 'ffh-box ffh-panel ffh-lapanel'); d.style.display = 'none';
       d.setAttribute('role', 'region'); d.setAttribute('aria-label', 'Selected local authority');
       L.DomEvent.disableClickPropagation(d); L.DomEvent.disableScrollPropagation(d); return d;
     };
@@ -180,11 +262,13 @@
       D.layers.forEach(function (l) {
         var r = rankOf(l, y, i), rv = l.region[region];
         h += '<tr><td>' + esc(l.label) + (ykeys.length > 1 ? '<div class="ffh-spark-inline">' + spark(l, i) + '</div>' : '') +
-          '</td><td class="num">' + esc(fmt(l.fmt, l.values[y][i])) + '</td><td class="num">' +
+          '</td><td class="num"' + (l.values[y][i] == null && whyMissing(i) ? ' title="' + esc(whyMissing(i)) + '"' : '') +
+          '>' + esc(fmt(l.fmt, l.values[y][i])) + '</td><td class="num">' +
           (r ? r.rank + ' of ' + r.of : '–') + '</td><td class="num">' + (rv == null ? '–' : esc(fmt(l.fmt, rv))) + '</td>' +
           (ykeys.length > 1 ? '<td class="ffh-spark-col">' + spark(l, i) + '</td>' : '') + '</tr>';
       });
       h += '</tbody></table>';
+      if (whyMissing(i)) h += '<div class="ffh-note">No data for ' + esc(y) + ': ' + esc(whyMissing(i)) + '.</div>';
       if (D.lisa) h += '<div>' + esc(D.lisa.label) + (D.year ? ' (' + D.year + ')' : '') + ': ' + esc(lisaText(i)) + '</div>';
       if (D.neighbours && D.neighbours[D.codes[i]]) {
         h += '<div>Statistical neighbours: ' + D.neighbours[D.codes[i]].map(function (c) {
@@ -270,6 +354,7 @@
       return t;
     };
     chrome.caption = function () { return state.layer + (D.years.length && !isLisa() ? ', 31 March ' + state.year : ''); };
+    setYears();
     restyle();
     chrome.outlinesOnTop();
     fromHash();

@@ -45,42 +45,66 @@ def _shot(page: Any, tmp_path: Path, name: str) -> None:
     shutil.copy(path, SHOTS / name)
 
 
-def test_clicking_an_la_filters_the_flows(browser: Any, pages: dict[str, Path], tmp_path: Path) -> None:
+def test_clicking_or_searching_an_la_draws_all_its_flows(browser: Any, pages: dict[str, Path], tmp_path: Path) -> None:
     page, errors, requests = _open(browser, pages["flows"])
     try:
         page.select_option(".ffh-dist", "All distances")
         page.wait_for_timeout(200)
-        every = page.evaluate(ARCS)
-        assert every > 0
-        page.select_option(".ffh-dist", "Over 20 miles")
-        page.wait_for_timeout(200)
-        assert page.evaluate(ARCS) < every  # the default filter leaves next-door flows out
-        page.select_option(".ffh-dist", "All distances")
+        assert page.evaluate(ARCS) > 0
         # click Manchester (E08000003): a home LA of the fixture's other children and Stockport's biggest flow
         page.evaluate("""() => { for (const k in window) { const v = window[k];
             if (v && v.eachLayer && v.getLayers && k.startsWith('geo_json')) { v.eachLayer(l => {
               if (l.feature && l.feature.properties.la_code === 'E08000003' && l.feature.properties.fill)
                 l.fire('click'); }); } } }""")
         page.wait_for_timeout(300)
-        rows = page.locator(".ffh-panel tr.ffh-row")
-        assert rows.count() > 0
         pairs = page.evaluate("Array.from(document.querySelectorAll('.ffh-panel tr.ffh-row')).map("
                               "r => [r.dataset.home, r.dataset.pl])")
-        assert all("E08000003" in p for p in pairs)
+        assert pairs and all("E08000003" in p for p in pairs)
         assert {"E08000003"} < {p[0] for p in pairs} | {p[1] for p in pairs}  # flows in and out
-        filtered = page.evaluate(ARCS)
-        assert 0 < filtered < every
-        _shot(page, tmp_path, "flows_clicked_1280.png")
-        # sort by children: the counts shown go down
+        assert page.evaluate(ARCS) == len(pairs)  # every listed flow is drawn, suppressed ones dashed
+        # search (the keyboard way): every published flow of Stockport, of the type shown, at any distance
+        page.locator(".ffh-flowpanel .ffh-search").fill("Stockport")
+        page.locator(".ffh-flowpanel .ffh-search").press("Enter")
+        page.wait_for_timeout(400)
+        expected = page.evaluate("""() => { const f = Object.values(window).find(v => v && v._ffhFlows)._ffhFlows;
+            return f.rows.filter(r => r.type === 'All placements' &&
+              (r.home === 'E08000007' || r.pl === 'E08000007')).length; }""")
+        assert expected > 1
+        assert page.evaluate(ARCS) == expected == page.locator(".ffh-panel tr.ffh-row").count()
+        assert page.evaluate("document.querySelectorAll('path.ffh-flow[stroke-dasharray]').length") >= 1
+        _shot(page, tmp_path, "flows_searched_1280.png")
         page.locator(".ffh-panel th[data-k=miles]").click()
         miles = [float(x) for x in page.evaluate("Array.from(document.querySelectorAll('.ffh-panel tr.ffh-row "
                                                  "td:last-child')).map(c => c.textContent)")]
         assert miles == sorted(miles, reverse=True)
+        page.locator(".ffh-flowpanel .ffh-search").fill("Nowhere at all")
+        page.locator(".ffh-flowpanel .ffh-search").press("Enter")
+        assert "No LA with flows matches" in page.locator(".ffh-flowpanel .ffh-status").inner_text()
         page.select_option(".ffh-type", "Children's homes")
         page.wait_for_timeout(200)
         assert page.locator("input.leaflet-control-layers-selector:checked + span").first.inner_text().strip() \
             == "Children's homes"
         assert errors == [] and requests == []
+    finally:
+        page.close()
+
+
+def test_exported_png_has_its_title_inside_the_picture(browser: Any, pages: dict[str, Path], tmp_path: Path) -> None:
+    from PIL import Image
+
+    page, errors, _ = _open(browser, pages["flows"], (390, 844))
+    try:
+        with page.expect_download() as d:
+            page.locator(".ffh-png").click()
+        path = tmp_path / d.value.suggested_filename
+        d.value.save_as(path)
+        info = page.evaluate("window.ffh_chrome.lastPng")
+        assert info["titleWidth"] <= info["width"] - 20  # wrapped inside the picture, with its margin
+        assert info["mapTop"] >= info["titleLines"] * 20  # the map starts below the title: nothing under it
+        assert info["scaleMetres"] > 0 and info["legendRows"] > 0
+        with Image.open(path) as im:
+            assert abs(im.size[0] - info["width"] * 2) <= 1 and abs(im.size[1] - info["height"] * 2) <= 1
+        assert errors == []
     finally:
         page.close()
 

@@ -12,14 +12,16 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 from PIL import Image
 
 from distance.straight import DISTANCE_BANDS
 from geo.csvsafe import tidy_numbers, to_csv
 from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, publish_count, use_disclosure
+from geo.errors import InputError
 from maps import static
 from maps.outputs import QUALITY_FILE_COLUMNS, quality_frame
-from maps.static import DPI, diverging_classes, fit_footer, lisa_figure, save_all, supply_figure
+from maps.static import DPI, fit_footer, lisa_figure, save_all, supply_figure
 from maps.summary import TOTAL_ROW, _places_range, band_table
 from provision.flows import distances_by_la
 from provision.returns import QualityCount
@@ -127,25 +129,62 @@ def test_dose_response_starts_where_the_data_are_dense(dose_files: dict[str, Pat
     assert hi <= min(np.quantile(miles, 0.95), miles[-5])
 
 
-@pytest.mark.parametrize("column", ["gap_index", "net_gain"])
-def test_gap_and_net_gain_figures_are_zero_centred(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame,
-                                                   column: str, tmp_path: Path) -> None:
-    classes, edges = diverging_classes(supply_frame[column])
-    assert 0.0 in edges and edges[0] == -edges[-1]
-    neg = [e for e in edges if e < 0]
-    pos = [e for e in edges if e > 0]
-    assert [-e for e in reversed(neg)] == pos  # the same class sizes either side of zero
-    v = supply_frame[column].to_numpy(float)
-    zero = edges.index(0.0)
-    assert ((classes.to_numpy() < zero) == (v < 0)).all()
-    fig = supply_figure(supply_frame, column=column, regions=regions, source="test source")
-    texts = " ".join(t.get_text() for ax in fig.axes for leg in [ax.get_legend()] if leg for t in leg.get_texts())
-    assert "– 0" in texts and "0 –" in texts
-    paths = save_all(fig, tmp_path / column)
-    assert [p.suffix for p in paths] == [".png", ".svg", ".pdf"] and paths[2].read_bytes()[:4] == b"%PDF"
-    svg = paths[1].read_text(encoding="utf-8")
-    for needle in ("100 km", "Contains OS data", "Source: test source", ">N<"):
-        assert needle in svg, needle
+@pytest.mark.parametrize("column", ["gap_index", "net_gain", "places_per_10k"])
+def test_figure_classes_lie_within_the_data_and_are_the_maps(mirror: Path, regions: gpd.GeoDataFrame,
+                                                              column: str) -> None:
+    """Real 2025 data: every class range within the data's range, zero an edge only where the data spans zero,
+    and the same classes (edges and colours) as the interactive map's layer for that year."""
+    from matplotlib.colors import to_hex
+
+    from maps._page import layer_classes
+    from maps.interactive import SUPPLY_LAYERS
+    from provision.measures import la_measures
+
+    frame, _ = la_measures(2025)
+    v = pd.to_numeric(frame[column], errors="coerce").dropna()
+    ly = next(x for x in SUPPLY_LAYERS if x.column == column)
+    classes, edges, colours = layer_classes(frame[column], cmap=ly.cmap, diverging=ly.diverging)
+    assert edges[0] == v.min() and edges[-1] == v.max() and edges == sorted(edges)
+    assert (0.0 in edges[1:-1]) == (ly.diverging and v.min() < 0 < v.max())  # zero an inner edge
+    lo = np.asarray(edges)[classes[v.index].to_numpy()]
+    hi = np.asarray(edges)[classes[v.index].to_numpy() + 1]
+    assert ((lo <= v.to_numpy()) & (v.to_numpy() <= hi)).all()
+    fig = supply_figure(frame, column=column, regions=regions, source="test source")
+    legend = fig.axes[0].get_legend()
+    fills = [to_hex(h.get_facecolor()) for h in legend.legend_handles][:len(colours)]
+    assert fills == colours
+    one_side = layer_classes(v.abs() + 1, cmap=ly.cmap, diverging=ly.diverging)[1]
+    assert 0.0 not in one_side[1:-1] and one_side[0] == (v.abs() + 1).min()
+
+
+def test_figure_text_is_at_least_7_pt_at_85_mm(mirror: Path, regions: gpd.GeoDataFrame, las: gpd.GeoDataFrame,
+                                                located: pd.DataFrame) -> None:
+    """A single-column (85 mm) figure: every text at least 7 pt, the title inside the figure's width."""
+    from maps.static import FIGURE_WIDTHS_MM, MIN_FONT_PT, _renderer, distance_figure, flow_figure
+    from provision.flows import placement_flows
+    from provision.measures import la_measures
+
+    frame, _ = la_measures(2025)
+    by_la, bands = distances_by_la(located, "E08000007")
+    flows = placement_flows(located)
+    figs = [supply_figure(frame, column="gap_index", regions=regions, width="single",
+                          title="A long title that must wrap inside a single column of an A4 page"),
+            flow_figure(flows[flows["placement_type"] == "All placements"], las=las, width="single",
+                        title="Where children are placed: home LA to placement LA over 20 miles away"),
+            distance_figure(by_la, las=las, la="E08000007", bands=bands, width="single")]
+    for fig in figs:
+        assert fig.get_figwidth() == pytest.approx(FIGURE_WIDTHS_MM["single"] / 25.4)
+        renderer = _renderer(fig)
+        texts = [t for t in fig.findobj(Text) if t.get_text().strip() and t.get_visible()]
+        assert texts
+        small = [(t.get_text(), t.get_fontsize()) for t in texts if t.get_fontsize() < MIN_FONT_PT]
+        assert not small
+        for t in fig.texts:
+            box = t.get_window_extent(renderer)
+            assert box.x0 >= 0 and box.x1 <= fig.bbox.width + 0.5, t.get_text()[:40]
+            assert box.y0 >= 0 and box.y1 <= fig.bbox.height + 0.5, t.get_text()[:40]
+    with pytest.raises(InputError, match="figure width 'a5'"):
+        supply_figure(frame, column="gap_index", width="a5")
 
 
 def test_lisa_figure(supply_frame: gpd.GeoDataFrame, regions: gpd.GeoDataFrame, tmp_path: Path) -> None:
@@ -303,7 +342,8 @@ def test_distances_figure_bars_follow_the_published_table(las: gpd.GeoDataFrame)
     published = publish_distances(by_la, las=las, bands=bands).bands
     assert published is not None
     body = published[published["distance_band"] != TOTAL_ROW]
-    marks = sorted(t.get_text() for ax in fig.axes for t in ax.texts if t.get_text() in ("<5", "s"))
+    axes = [a for ax in fig.axes for a in (ax, *ax.child_axes)]
+    marks = sorted(t.get_text() for ax in axes for t in ax.texts if t.get_text() in ("<5", "s"))
     expected = sorted("<5" if lab == SUPPRESSED_LABEL else "s" for lab in body["straight_line"] if lab in HIDDEN)
     assert marks == expected and marks
 

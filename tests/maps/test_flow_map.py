@@ -7,12 +7,13 @@ import re
 from typing import Any
 
 import geopandas as gpd
-import numpy as np
 import pandas as pd
+import pytest
 
 from distance.straight import DISTANCE_BANDS
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL
-from maps.flow_map import _arc_frame
+from geo.errors import InputError
+from maps.flow_map import flow_width
 from maps.interactive import distance_map, flow_map, render_html
 from provision.flows import distances_by_la, placement_flows, published_flows
 
@@ -23,49 +24,49 @@ HIDDEN = {SUPPRESSED_LABEL, SECONDARY_LABEL}
 
 
 def _panel_data(html: str) -> dict[str, Any]:
-    m = re.search(r"var D = (\{.*?\});\n", decoded(html))
+    m = re.search(r"window\.ffhFlows\(\w+, ffh_chrome, (\{.*?\}), ffh_flow_groups", decoded(html))
     assert m is not None
     return json.loads(m.group(1))
 
 
-def test_legend_shows_only_what_is_drawn(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+def test_legend_widths_are_the_drawn_scale(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
     flows = placement_flows(located)
-    everyone = decoded(render_html(flow_map(flows, las=las), inline_assets=True))
-    assert "ffh-line ffh-dash" not in everyone.split("</style>", 2)[-1]  # no dashed arc drawn, none in the legend
-    one = decoded(render_html(flow_map(flows, las=las, la="E08000007"), inline_assets=True))
-    assert '"dash": "4 4"' in one and "ffh-line ffh-dash" in one.split("</style>", 2)[-1]
-    widths = [float(w) for w in re.findall(r'class=\\"ffh-line\\" style=\\"height:([\d.]+)px', everyone)]
-    drawn = {f["weight"] for fs in _geojson_layers(everyone).values() for f in fs if f.get("weight", 1) > 1}
-    assert widths and max(widths) <= max(drawn) + 0.1 and min(widths) >= min(drawn) - 0.1
+    html = decoded(render_html(flow_map(flows, las=las), inline_assets=True))
+    data = _panel_data(html)
+    published = [r[4] for r in data["rows"] if r[4] is not None]
+    assert data["top"] == max(published)
+    widths = [float(w) for w in re.findall(r'class=\\"ffh-line\\" style=\\"height:([\d.]+)px', html)]
+    assert widths and max(widths) == round(flow_width(max(published), data["top"]), 1)
+    assert min(widths) == round(flow_width(5, data["top"]), 1)  # the smallest published count
+    dash = 'class=\\"ffh-line ffh-dash\\"'  # in the legend the page opens with (JSON in the chrome's options)
+    assert any(r[4] is None for r in data["rows"]) == (dash in html)
+    hidden = flow_map(flows, las=las, show_suppressed=False)
+    assert dash not in decoded(render_html(hidden, inline_assets=True))
 
 
 def test_map_drawn_from_the_published_table_is_the_same_map(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
-    """The pipeline hands the map the flows it published in its table: the same panel data and layers."""
+    """The pipeline hands the map the flows it published in its table: the same panel data."""
     flows = placement_flows(located)
     own = decoded(render_html(flow_map(flows, las=las), inline_assets=True))
     given = decoded(render_html(flow_map(flows, las=las, published=published_flows(flows, las=las)),
                                 inline_assets=True))
     assert _panel_data(own) == _panel_data(given)
-    def layers(html: str) -> list[str]:  # folium names each layer afresh on every render
-        return sorted(json.dumps(v, sort_keys=True) for v in _geojson_layers(html).values())
-
-    assert layers(own) == layers(given)
 
 
-def test_arrowheads_stay_small(las: gpd.GeoDataFrame) -> None:
-    safe = published_flows(pd.DataFrame({"home_la": ["E08000007", "E08000007"], "pl_la": ["E08000003", "E09000033"],
-                                         "placement_type": "All placements", "children": [40, 8]}), las=las)
-    arcs = _arc_frame(safe, origin="home_la", destination="pl_la", count="children", by="placement_type",
-                      centre=las.geometry.representative_point(), top=40.0)
-    bng = arcs.to_crs(27700)
-    heads = bng[bng.geom_type == "Polygon"]
-    lines = bng[bng.geom_type == "LineString"]
-    assert len(heads) == len(lines) == 2
-    for head, line in zip(heads.geometry, lines.geometry, strict=True):
-        corners = np.array(head.exterior.coords)
-        size = max(np.hypot(*(a - b)) for a in corners for b in corners)
-        assert size <= 1.2 * min(3000.0, 0.2 * line.length)
-    assert set(arcs["arc"]) == set(safe.index)
+def test_every_flow_end_has_a_point_inside_its_la(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    """The page draws arcs between one point inside each LA (EPSG:4326): every flow's two ends have one."""
+    import shapely
+
+    data = _panel_data(decoded(render_html(flow_map(placement_flows(located), las=las), inline_assets=True)))
+    shown = las.to_crs(4326)
+    for code in {r[0] for r in data["rows"]} | {r[1] for r in data["rows"]}:
+        lat, lon = data["points"][code]
+        assert shown.loc[code, "geometry"].buffer(0.01).contains(shapely.Point(lon, lat)), code
+
+
+def test_flow_map_refuses_an_la_without_flows(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
+    with pytest.raises(InputError, match="no placements out of LA 'E06000047'"):
+        flow_map(placement_flows(located), las=las, la="E06000047")
 
 
 def test_panel_embeds_only_the_published_flows(located: pd.DataFrame, las: gpd.GeoDataFrame) -> None:
@@ -75,7 +76,7 @@ def test_panel_embeds_only_the_published_flows(located: pd.DataFrame, las: gpd.G
     safe = published_flows(flows, las=las)
     between = safe[(safe["home_la"] != safe["pl_la"])]
     assert len(data["rows"]) == len(between)
-    labels = {(h, p, data["types"][t]): (lab, n) for h, p, t, lab, n, _, _ in data["rows"]}
+    labels = {(h, p, data["types"][t]): (lab, n) for h, p, t, lab, n, _ in data["rows"]}
     for r in between.itertuples():
         lab, n = labels[(r.home_la, r.pl_la, r.placement_type)]
         assert lab == r.children_label and (n is None) == (lab in HIDDEN)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from html import escape
 from pathlib import Path
@@ -115,10 +116,14 @@ def test_flow_map_suppresses_and_has_no_child_data(located: pd.DataFrame, las: g
     html = decoded(render_html(flow_map(flows, las=las, la="E08000007", subtitle="SYNTHETIC"), inline_assets=True))
     assert "Stockport" in html and "Hartlepool" in html
     # the 3 children placed in Hartlepool are shown only as "fewer than 5"
-    hartlepool = re.findall(r'"children": "([^"]+)", "colour": "[^"]+", "dash": "[^"]*", "from": "Stockport", '
-                            r'"to": "Hartlepool", "type": "All placements"', html)
-    assert hartlepool and set(hartlepool) == {"fewer than 5"}
-    assert f'"children": "{publish_count(40)}"' in html  # as published (cell key)
+    data = json.loads(re.search(r"window\.ffhFlows\(\w+, ffh_chrome, (\{.*?\}), ffh_flow_groups", html).group(1))  # type: ignore[union-attr]
+    types = data["types"]
+    hartlepool = [(r[3], r[4]) for r in data["rows"] if r[0] == "E08000007" and r[1] == "E06000001"
+                  and types[r[2]] == "All placements"]
+    assert hartlepool == [("fewer than 5", None)]
+    big = [(r[3], r[4]) for r in data["rows"] if r[0] == "E08000007" and r[1] == "E08000003"
+           and types[r[2]] == "All placements"]  # the fixture's 40 children, as published
+    assert len(big) == 1 and big[0][1] == publish_count(40) and big[0][0] == f"{big[0][1]:,}"  # cell key
     for secret in [*TEST_CHILD_IDS[:50], *TEST_POSTCODES, TEST_DOB, "390000.5"]:
         assert secret not in html
     for kind in ("All placements", "Children's homes", "Foster care"):
@@ -198,6 +203,18 @@ def test_diverging_layers_have_zero_as_a_class_edge(supply_frame: gpd.GeoDataFra
     neg = sum(1 for hi in edges[1:] if hi <= 0)
     assert 2 <= neg <= len(colours) - 2  # classes on both sides, diverging colours split at zero
     assert colours[:neg] != colours[neg:]
+    positive = _layer_classes(values.abs() + 1, layer, scheme="quantiles", k=5, bins=None)[0]
+    assert 0.0 not in positive and positive[0] == (values.abs() + 1).to_numpy().min()  # not centred: no zero
+
+
+def test_user_bins_are_cut_to_the_data() -> None:
+    from maps._page import layer_classes
+
+    values = pd.Series([1.0, 2.0, 7.0, 12.0])
+    _, edges, colours = layer_classes(values, cmap="Blues", scheme="userdefined", bins=[5, 10, 20, 50])
+    assert edges == [1.0, 5.0, 10.0, 12.0] and len(colours) == 3
+    with pytest.raises(InputError, match="needs bins"):
+        layer_classes(values, cmap="Blues", scheme="userdefined")
 
 
 def test_supply_page_embeds_one_geometry_and_every_year(supply_frame: gpd.GeoDataFrame,
@@ -225,3 +242,36 @@ def test_supply_series_matches_the_published_year(mirror: Path) -> None:
     pd.testing.assert_series_equal(series["pct_outside_la"], demand["chomes_outside_la_pct"].reindex(series.index),
                                    check_names=False, check_dtype=False)
     pd.testing.assert_series_equal(series["gap_index"], gaps[GAP_INDEX].astype(float), check_names=False)
+
+
+def test_supply_series_says_why_a_year_has_no_value(mirror: Path) -> None:
+    from maps.interactive import supply_series
+
+    series = supply_series([2015, 2025])
+    assert "population" in series[2015].attrs["notes"]["places_per_10k"]
+    assert "FOI" in series[2025].attrs["notes"]["pct_outside_la"]
+    for year, frame in series.items():
+        for column, _ in frame.attrs["notes"].items():
+            assert frame[column].isna().all(), (year, column)  # a note only where the whole year is missing
+
+
+def test_supply_map_offers_each_layer_its_years_and_classes_each_year(supply_frame: gpd.GeoDataFrame) -> None:
+    """A layer empty in a year is not offered that year and says why; each year is classed on its own values."""
+    from maps._page import layer_classes
+
+    years = {2016: supply_frame[["homes", "places_per_10k"]].assign(places_per_10k=np.nan, homes=supply_frame["homes"]
+                                                                    * 2)}
+    years[2016].attrs["notes"] = {"places_per_10k": "no population estimate of children aged 0-17 is staged"}
+    html_ = decoded(render_html(supply_map(supply_frame, year=2025, years=years), inline_assets=True))
+    data = json.loads(re.search(r"window\.ffhSupply\(\w+, ffh_chrome, (\{.*\})\);", html_).group(1))  # type: ignore[union-attr]
+    layers = {ly["key"]: ly for ly in data["layers"]}
+    assert layers["places_per_10k"]["years"] == ["2025"]
+    assert layers["places_per_10k"]["why"] == {"2016": "no population estimate of children aged 0-17 is staged"}
+    assert layers["homes"]["years"] == ["2016", "2025"]
+    for year, factor in (("2016", 2), ("2025", 1)):
+        edges = layer_classes(supply_frame["homes"] * factor, cmap="Blues")[1]
+        assert layers["homes"]["edges"][year] == edges
+        assert f"31 March {year}" in layers["homes"]["legends"][year]
+    assert "Cumbria" in [f["name"] for f in data["former"]]
+    assert {c for f in data["former"] if f["name"] == "Cumbria" for c in f["to"]} == {"E06000063", "E06000064"}
+    assert data["split"]["E06000063"]["year"] == 2023

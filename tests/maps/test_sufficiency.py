@@ -55,12 +55,14 @@ def test_publication_figure_states_the_distance_units_and_sources(la_table, las,
     from maps.sufficiency import excess_figure
 
     fig = excess_figure(la_table, las=las, regions=regions, synthetic=True, rule="each LA's places at its centroid")
-    svg = save_figure(fig, tmp_path / "f.svg").read_text()
+    from .test_static import _svg_text
+
+    svg = _svg_text(save_figure(fig, tmp_path / "f.svg"))
     for text in ("Median excess distance, straight-line (miles)", "SYNTHETIC", "Contains OS data",
                  "each LA", "Ofsted"):
-        assert text in svg.replace("&#39;", "'")
+        assert text in svg
     pdf = save_figure(fig, tmp_path / "f.pdf")
-    assert "Contains OS data" in "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "Contains OS data" in " ".join(" ".join(p.extract_text() for p in PdfReader(pdf).pages).split())
     road = excess_figure(la_table, las=las, measure="road")
     assert "OpenStreetMap" in road._ffh_source and "road (miles)" in save_figure(road, tmp_path / "r.svg").read_text()
     with pytest.raises(InputError, match="unknown measure 'walking'"):
@@ -125,3 +127,27 @@ def test_report_section_in_one_call(mirror, las, regions):
     assert any("postcode-weighted centroid" in n for n in rep.notes)
     assert any(n.startswith("Road excess not measured") for n in rep.notes)  # the job's default network
     assert rep.figure is not None and rep.map is not None
+
+
+def _whatif(within: tuple[str, str, str], medians: tuple[float, float]) -> object:
+    from provision.whatif import WhatIf
+
+    table = pd.DataFrame({"placements": [104, 104, 104], "within_20_miles": [np.nan, 81.0, np.nan],
+                          "median_placement_miles": [medians[0], medians[1], medians[1] - medians[0]],
+                          "placements_label": ["104", "104", "104"], "within_20_miles_label": list(within)},
+                         index=pd.Index(["before", "after", "change"], name="scenario"))
+    return WhatIf("E08000007", "Stockport", 4, "in Stockport", (390000.0, 390000.0), table, synthetic=True)
+
+
+def test_whatif_sentence_says_what_changes_not_a_total():
+    from maps.sufficiency import whatif_sentence
+
+    some = whatif_sentence(_whatif(("75", "81", "6"), (4.52, 4.44)))
+    assert some.startswith("SYNTHETIC: Adding 4 more places in Stockport would bring 6 more of Stockport's 104 ")
+    assert "81 instead of 75" in some and "would fall by 0.08 miles (4.52 to 4.44)" in some
+    assert "in all" not in some
+    none = whatif_sentence(_whatif(("81", "81", "0"), (4.52, 4.52)))
+    assert "would bring none more" in none and "81 are within 20 miles already" in none
+    assert "would not change (4.52 miles)" in none
+    hidden = whatif_sentence(_whatif(("suppressed", "81", "fewer than 5"), (4.52, 4.44)))
+    assert "fewer than 5 more" in hidden and "instead of" not in hidden  # no number the table does not publish
