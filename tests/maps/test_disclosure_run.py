@@ -415,18 +415,15 @@ def test_no_suppressed_count_recoverable_from_flows_and_maps(run: Run) -> None:
             relations.append(Relation(f"flows {home}->{pl}: All vs types", cells.pop("All placements"),
                                       list(cells.values()), exact=False))
     # the maps: every number they show must be the table's, and the distances map's totals must hold
-    flows_html = _geojson_layers((run.out / "maps" / "flows.html").read_text(encoding="utf-8"))
-    import boundaries
-
-    names = boundaries.load_las(year=2024)["la_name"]
-    for layer, features in flows_html.items():
-        for f in features:
-            if "children" not in f:
-                continue
-            home = names[names == f["from"]].index[0]
-            pl = names[names == f["to"]].index[0]
-            shown = table.loc[(home, pl, f["type"]), "children"]
-            assert f["children"] == shown or f["children"] in HIDDEN, (layer, f, shown)
+    # the flow map's page draws its flows from one table of rows [home, pl, type, label, published count, miles]
+    page = decoded((run.out / "maps" / "flows.html").read_text(encoding="utf-8"))
+    found = re.search(r"window\.ffhFlows\(\w+, ffh_chrome, (\{.*?\}), ffh_flow_groups", page)
+    assert found is not None, "the flow map's data was not found: this check must read it"
+    data = json.loads(found.group(1))
+    assert len(data["rows"]) >= 10
+    for home, pl, kind, label, _count, _miles in data["rows"]:
+        shown = table.loc[(home, pl, data["types"][kind]), "children"]
+        assert label == shown or label in HIDDEN, (home, pl, label, shown)
     args, kwargs, (by_la, bands) = run.truth["distances_by_la"]
     dist_html = _geojson_layers((run.out / "maps" / "distances.html").read_text(encoding="utf-8"))
     band_names = {f"Placed {b} away (straight line)": b for b in bands.index}
