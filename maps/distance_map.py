@@ -111,12 +111,13 @@ def distance_map(
         vals = vals.mask(vals == 0)
         classes, edges = classify(vals.astype(float), scheme="quantiles", k=5)
         colours = colour_ramp("YlOrRd", max(len(edges) - 1, 1))
-        if col != count and not vals.notna().any() and not reg_vals.notna().any() and band_labels is not None \
+        # regions are only outlined and labelled: with no LA shown, the band's part of England is shaded
+        if col != count and not vals.notna().any() and band_labels is not None \
                 and col in band_labels.index and band_labels.loc[col, "straight_line"] not in HIDDEN_LABELS \
                 and band_labels.loc[col, "straight_line"] != "0":
             _band_area(las, la, col, band_labels.loc[col, "straight_line"], name).add_to(group)
-            blocks.append(_swatch_legend(f"{label}: the band", "No LA or region holds 5 or more of these "
-                                         "children: the area of England in the band is shaded",
+            blocks.append(_swatch_legend(f"{label}: the band", "No LA can show these children's count: the "
+                                         "area of England in the band is shaded",
                                          [(_BAND_FILL, f"{band_labels.loc[col, 'straight_line']} children "
                                            f"placed {col} away")]))
         reg_lab = region_labels["labels"][col].reindex(regions.index).fillna("0")

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 
 from distance.straight import KM_PER_MILE
-from geo.errors import InputError
+from geo.errors import InputError, ModelNotIdentifiedError
 from provision._sufficiency_geo import check_network, over_20_miles
 from provision.plan_model import ASSIGNMENT_MODEL, ORDERS, assign
 from provision.plan_sites import Candidates, Group, candidate_sites
@@ -204,7 +204,8 @@ def plan_children(located: pd.DataFrame, *, places: Places, group: Group, networ
                         "current_km": latest[f"actual_{kind}_km"].to_numpy(float),
                         "nearest_km": latest[f"nearest_{kind}_km"].to_numpy(float)}, index=latest.index)
     if out.empty:
-        raise InputError(f"no children's-home (PLACE {PLACE_CODE}) placement of {group.label} with both postcodes "
+        raise ModelNotIdentifiedError(f"no children's-home (PLACE {PLACE_CODE}) placement of {group.label} with "
+                                      "both postcodes "
                          "located" + (" and a road distance" if network is not None else ""))
     return out, pd.DataFrame(quality, columns=["stage", "reason", "rows"])
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 import geo.cli
 from distance import fetch
 from distance.network import build_network
+from geo.cache import sha256_file
 from geo.errors import DataUnavailableError, InputError
 
 
@@ -52,7 +53,7 @@ def test_fetch_records_provenance_and_feeds_the_network(osm_server: Path, tmp_pa
     assert path == cache / "osm" / "rutland-latest.osm.pbf"
     assert path.read_bytes() == osm_server.read_bytes()
     record = json.loads((path.parent / (path.name + ".json")).read_text())
-    assert record["sha256"] == fetch._sha256(osm_server) and record["bytes"] == osm_server.stat().st_size
+    assert record["sha256"] == sha256_file(osm_server) and record["bytes"] == osm_server.stat().st_size
     assert record["url"].startswith("http://127.0.0.1:") and record["url"].endswith("england/rutland-latest.osm.pbf")
     assert record["downloaded"][:2] == "20" and "OpenStreetMap" in record["attribution"]
     assert not list(path.parent.glob(".download-*"))  # the temporary download folder is gone
@@ -97,7 +98,7 @@ def test_cli_fetch(osm_server: Path, tmp_path: Path, monkeypatch: pytest.MonkeyP
     res = runner.invoke(geo.cli.app, ["network", "fetch", "rutland"])
     assert res.exit_code == 0, res.output
     shown = "".join(res.output.split())  # rich wraps long paths and hashes at the terminal's width
-    assert "sha256" + fetch._sha256(osm_server) in shown and "OSMdata2022-07-20" in shown
+    assert "sha256" + sha256_file(osm_server) in shown and "OSMdata2022-07-20" in shown
     assert (tmp_path / "cache" / "osm" / "rutland-latest.osm.pbf").is_file()
     res = runner.invoke(geo.cli.app, ["network", "fetch", "--list"])
     assert res.exit_code == 0 and "greater-manchester" in res.output and "north-west" in res.output

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from geo.disclosure import check_no_small_counts
+from geo.disclosure import active_method, check_no_small_counts, publish_count
 from geo.errors import InputError
 
 FINER_THAN_DISTRICT = re.compile(r"\b[A-Z]{1,2}[0-9][A-Z0-9]? [0-9]\b|\b[A-Z]{1,2}[0-9][A-Z0-9]? ?[0-9][A-Z]{2}\b")
@@ -189,7 +189,9 @@ def test_plan_on_synthetic_children_never_increases_excess_and_greedy_is_within_
     assert solver["greedy_objective_value"] <= solver["bound"] + 1e-6
     assert solver["objective_value"] <= solver["bound"] + 1e-6
     assert 0 <= solver["greedy_gap_pct"] < 100
-    assert plan.flows.loc["group", "children"] == plan.flows.drop(index="group")["children"].sum()
+    parts = plan.flows.drop(index="group")["children"]  # each count perturbed on its own (cell key): at most
+    spread = active_method().max_perturbation * (len(parts) + 1)  # this far from adding up
+    assert abs(plan.flows.loc["group", "children"] - parts.sum()) <= spread
 
 
 def test_plan_outputs_show_no_site_finer_than_a_district_and_no_child(stockport_plan, tmp_path):
@@ -359,7 +361,7 @@ def test_plan_by_road_says_so_everywhere(mirror):
     assert all(t["distance"].str.startswith("road distance").all() for t in plan.tables().values())
     assert plan.notes[1].startswith("Distances: road distance (shortest drive on the given network), miles")
     assert plan.summary.loc["change", "total_excess_miles"] < 0
-    assert plan.summary.loc["after", "children"] == 8
+    assert plan.summary.loc["after", "children"] == publish_count(8)  # as published (cell key)
 
 
 def test_plan_report_falls_back_to_straight_line_when_no_place_is_on_the_network(mirror):
