@@ -32,11 +32,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["classify", "layer_classes", "colour_ramp", "format_value", "display_geometries", "render_html",
            "save_map", "NO_DATA"]
 
-_NO_DATA = "#d9d9d9"
-NO_DATA = _NO_DATA
+NO_DATA = "#d9d9d9"
 """Fill of an area without a value (maps and figures alike)."""
 _LA_CLASS = "ffh-la"
-_ASSETS = resources.files("maps").joinpath("assets")
+ASSETS = resources.files("maps").joinpath("assets")
 
 
 def classify(values: pd.Series, *, scheme: str = "quantiles", k: int = 5,
@@ -191,10 +190,10 @@ def render_html(m: folium.Map, *, inline_assets: bool = False) -> str:
     text = _page_head(m.get_root().render(), getattr(m, "_ffh_title", "farfromhome map"))
     if not inline_assets:
         return text
-    js = _ASSETS.joinpath("leaflet.js").read_text(encoding="utf-8")
-    css = _ASSETS.joinpath("leaflet.css").read_text(encoding="utf-8")
+    js = ASSETS.joinpath("leaflet.js").read_text(encoding="utf-8")
+    css = ASSETS.joinpath("leaflet.css").read_text(encoding="utf-8")
     for img in ("layers.png", "layers-2x.png"):
-        b64 = base64.b64encode(_ASSETS.joinpath(img).read_bytes()).decode("ascii")
+        b64 = base64.b64encode(ASSETS.joinpath(img).read_bytes()).decode("ascii")
         css = css.replace(f"url(images/{img})", f"url(data:image/png;base64,{b64})")
 
     def script(match: re.Match[str]) -> str:
@@ -227,7 +226,7 @@ def save_map(m: folium.Map, path: str | Path, *, inline_assets: bool = False) ->
     return path
 
 
-def _require(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
+def require_geometry(frame: pd.DataFrame, columns: Sequence[str], source: str) -> None:
     require_columns(frame, columns, source)
 
 
@@ -242,16 +241,16 @@ def colour_ramp(cmap: str, n: int) -> list[str]:
     return [to_hex(cm(x)) for x in (np.linspace(0.15, 0.95, n) if n > 1 else [0.6])]
 
 
-def _fill_style(feature: Mapping[str, Any]) -> dict[str, Any]:
+def fill_style(feature: Mapping[str, Any]) -> dict[str, Any]:
     return {"fillColor": feature["properties"]["fill"], "fillOpacity": 0.8, "color": "#ffffff", "weight": 0.6,
             "className": _LA_CLASS}
 
 
-def _highlight(_: Any) -> dict[str, Any]:
+def highlight_style(_: Any) -> dict[str, Any]:
     return {"weight": 2.5, "color": "#000000"}
 
 
-def _base_map(shown: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
+def base_map(shown: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
     no_tiles = tiles is None or str(tiles).lower() == "none"
     m = folium.Map(tiles=None if no_tiles else tiles, control_scale=True, zoom_snap=0.25, prefer_canvas=False)
     minx, miny, maxx, maxy = shown.total_bounds
@@ -259,7 +258,7 @@ def _base_map(shown: gpd.GeoDataFrame, *, tiles: str | None) -> folium.Map:
     return m
 
 
-def _region_outlines(regions: gpd.GeoDataFrame, *, tolerance_m: float) -> folium.GeoJson:
+def region_outlines(regions: gpd.GeoDataFrame, *, tolerance_m: float) -> folium.GeoJson:
     shown = display_geometries(regions[["geometry"]], tolerance_m=tolerance_m)
     return folium.GeoJson(
         shown.reset_index().to_json(), name="Region outlines", interactive=False,
@@ -267,7 +266,7 @@ def _region_outlines(regions: gpd.GeoDataFrame, *, tolerance_m: float) -> folium
     )
 
 
-def _la_background(shown: gpd.GeoDataFrame, *, highlight: str | None) -> folium.GeoJson:
+def la_background(shown: gpd.GeoDataFrame, *, highlight: str | None) -> folium.GeoJson:
     data = shown[["la_name", "geometry"]].copy()
     data["fill"] = ["#fde0b6" if code == highlight else "#f2f2f2" for code in data.index]
     return folium.GeoJson(
@@ -278,7 +277,7 @@ def _la_background(shown: gpd.GeoDataFrame, *, highlight: str | None) -> folium.
     )
 
 
-def _legend_html(title: str, note: str, edges: list[float], colours: list[str], fmt: str, scheme: str, *,
+def legend_html(title: str, note: str, edges: list[float], colours: list[str], fmt: str, scheme: str, *,
                  missing: bool) -> str:
     def label(v: float) -> str:  # zero, a class edge of signed measures, reads "0" (not "+0.0")
         return "0" if v == 0 else format_value(fmt, v)
@@ -290,13 +289,13 @@ def _legend_html(title: str, note: str, edges: list[float], colours: list[str], 
     if not rows and edges:
         rows.append((colours[0], label(edges[0])))
     if missing:
-        rows.append((_NO_DATA, "no data"))
+        rows.append((NO_DATA, "no data"))
     sch = {"quantiles": "quantiles", "naturalbreaks": "natural breaks (Fisher-Jenks)",
            "userdefined": "user-defined bins"}.get(scheme.lower().replace("_", "").replace(" ", ""), scheme)
-    return _swatch_legend(title, f"{note} · classes: {sch}" if note else f"classes: {sch}", rows)
+    return swatch_legend(title, f"{note} · classes: {sch}" if note else f"classes: {sch}", rows)
 
 
-def _swatch_legend(title: str, note: str, rows: Sequence[tuple[str, str]]) -> str:
+def swatch_legend(title: str, note: str, rows: Sequence[tuple[str, str]]) -> str:
     items = "".join(f'<div><i style="background:{c}"></i>{html.escape(t)}</div>' for c, t in rows)
     return (f'<div class="ffh-legend-block" data-layer="{html.escape(title)}"><b>{html.escape(title)}</b>'
             f'<div class="ffh-note">{html.escape(note)}</div>{items}</div>')
@@ -334,11 +333,11 @@ var ffh_chrome = window.ffhChrome({{ this._parent.get_name() }}, {
         self.control = control
         self.title = title
         self.subtitle = subtitle
-        self.css = _ASSETS.joinpath("chrome.css").read_text(encoding="utf-8")
-        self.js = _ASSETS.joinpath("chrome.js").read_text(encoding="utf-8")
+        self.css = ASSETS.joinpath("chrome.css").read_text(encoding="utf-8")
+        self.js = ASSETS.joinpath("chrome.js").read_text(encoding="utf-8")
 
 
-def _finish(m: folium.Map, *, title: str, subtitle: str, legends: dict[str, str], base_names: list[str],
+def finish_map(m: folium.Map, *, title: str, subtitle: str, legends: dict[str, str], base_names: list[str],
             initial: list[str], attribution: str, notes: Sequence[str] = (), raw_notes: int = 0) -> None:
     heading = f"<h1>{html.escape(title)}</h1>"
     parts = []

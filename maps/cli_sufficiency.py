@@ -285,6 +285,7 @@ def plan_cmd(
     for note in cands.notes():
         err_console.print(f"note: {note}")
     net = _network(network)
+    year = _ofsted_year(year)
     places, _ = _places(homes_list, year, rule, seed)
     located, synthetic = _group_children(episodes or [], group, year, seed)
     with err_console.status(f"planning {add_places} place(s) for {group.label}…"):
@@ -369,7 +370,8 @@ def _group_children(paths: list[Path], group: Any, year: int, seed: int) -> tupl
     if not paths:
         from provision import synth
 
-        syn_year = min(max(year, 2021), 2024)
+        first, last = years.span(_SYNTH_SERIES)
+        syn_year = min(max(year, first), last)
         with err_console.status(f"generating SYNTHETIC placements for {group.label} ({syn_year})…"):
             data = synth.generate(year=syn_year, seed=seed, las=list(group.codes))
         err_console.print(f"SYNTHETIC: {len(data.episodes):,} generated episodes for {group.label} ({syn_year}); "

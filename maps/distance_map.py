@@ -20,15 +20,15 @@ from geo.crs import check_bng, to_display
 from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts
 from geo.errors import InputError
 from maps._page import (
-    _base_map,
-    _finish,
-    _highlight,
-    _legend_html,
-    _require,
-    _swatch_legend,
+    base_map,
     classify,
     colour_ramp,
     display_geometries,
+    finish_map,
+    highlight_style,
+    legend_html,
+    require_geometry,
+    swatch_legend,
 )
 from maps.distance_tables import HIDDEN_LABELS, DistancePublication, publish_distances
 from maps.summary import BAND_COLUMNS
@@ -79,7 +79,7 @@ def distance_map(
         :func:`maps.distance_tables.publish_distances` of these inputs, when the caller has it already (a run
         draws the figure and writes the band table from the same one); otherwise computed here.
     """
-    _require(by_la, [count], "placements by LA")
+    require_geometry(by_la, [count], "placements by LA")
     check_bng(las, name="LA polygons")
     if la not in las.index:
         raise InputError(f"distance map: LA {la!r} has no polygon; expected an English LA code such as "
@@ -97,7 +97,7 @@ def distance_map(
     shown = display_geometries(las[["la_name", "region_name", "geometry"]] if "region_name" in las.columns
                                else las[["la_name", "geometry"]], tolerance_m=tolerance_m)
     regions = _region_shapes(las, tolerance_m=tolerance_m)
-    m = _base_map(shown, tiles=tiles)
+    m = base_map(shown, tiles=tiles)
     legends: dict[str, str] = {}
     base_names = []
     for i, col in enumerate(cols):
@@ -116,7 +116,7 @@ def distance_map(
                 and col in band_labels.index and band_labels.loc[col, "straight_line"] not in HIDDEN_LABELS \
                 and band_labels.loc[col, "straight_line"] != "0":
             _band_area(las, la, col, band_labels.loc[col, "straight_line"], name).add_to(group)
-            blocks.append(_swatch_legend(f"{label}: the band", "No LA can show these children's count: the "
+            blocks.append(swatch_legend(f"{label}: the band", "No LA can show these children's count: the "
                                          "area of England in the band is shaded",
                                          [(_BAND_FILL, f"{band_labels.loc[col, 'straight_line']} children "
                                            f"placed {col} away")]))
@@ -132,7 +132,7 @@ def distance_map(
             rdata["counted"] = reg_vals.notna().to_numpy()
             folium.GeoJson(rdata.to_json(), style_function=_region_style, interactive=False).add_to(group)
             _region_labels(regions, reg_lab, col == count).add_to(group)
-            blocks.append(_swatch_legend(f"{label}: by region", f"Children from {name} in each region: the number "
+            blocks.append(swatch_legend(f"{label}: by region", f"Children from {name} in each region: the number "
                                          "on the region (outlined), which counts the LAs too small to show",
                                          [("transparent", "region total, e.g. 37")]))
         region_child = shown["region_name"].map(region_labels["labels"][col]) if "region_name" in shown.columns \
@@ -144,11 +144,11 @@ def distance_map(
         data["counted"] = classes.to_numpy() >= 0
         tips = ["la_name", "children"] + (["region_children"] if "region_name" in shown.columns else [])
         folium.GeoJson(
-            data.reset_index().to_json(), style_function=_la_style, highlight_function=_highlight,
+            data.reset_index().to_json(), style_function=_la_style, highlight_function=highlight_style,
             tooltip=folium.GeoJsonTooltip(tips, aliases=["Placed in", f"{name}'s children", "In its region"]),
         ).add_to(group)
         group.add_to(m)
-        blocks.insert(0, _legend_html(label, f"Children from {name} by LA; LAs without a colour: "
+        blocks.insert(0, legend_html(label, f"Children from {name} by LA; LAs without a colour: "
                                       f"{SUPPRESSED_LABEL}, suppressed or none", edges, colours,
                                       "{:,.0f}", "quantiles", missing=False))
         legends[label] = "".join(blocks)
@@ -162,7 +162,7 @@ def distance_map(
     notes = [SUPPRESSION_RULE]
     if pub.bands is not None:
         notes.insert(0, _bands_table(pub.bands))
-    _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[base_names[0]],
+    finish_map(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[base_names[0]],
             attribution=attribution + (f"; {OSM_ATTRIBUTION}" if roads else ""), notes=notes, raw_notes=1
             if bands is not None else 0)
     return m

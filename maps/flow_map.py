@@ -15,7 +15,7 @@ from geo.attribution import ATTRIBUTION
 from geo.crs import check_bng, to_display
 from geo.disclosure import SUPPRESSED_LABEL, SUPPRESSION_RULE, check_no_small_counts
 from geo.errors import InputError
-from maps._page import _ASSETS, _base_map, _finish, _la_background, _require, display_geometries
+from maps._page import ASSETS, base_map, display_geometries, finish_map, la_background, require_geometry
 from maps.distance_map import PhoneLayout
 from provision.flows import ALL_PLACEMENTS, FLOW_DISTANCE_FILTERS, published_flows
 
@@ -79,9 +79,9 @@ def flow_map(
     """
     show_suppressed = True if show_suppressed is None else show_suppressed
     need = [origin, destination, count] + ([by] if by else [])
-    _require(flows, need, "flows")
+    require_geometry(flows, need, "flows")
     check_bng(las, name="LA polygons")
-    _require(las, ["la_name"], "LA polygons")
+    require_geometry(las, ["la_name"], "LA polygons")
     data = flows[need].copy()
     if by is None:
         by = "_layer"
@@ -90,7 +90,7 @@ def flow_map(
         data = data[data[count].fillna(0) > 0]
         safe = published_flows(data, las=las, origin=origin, destination=destination, count=count, by=by)
     else:
-        _require(published, [*need, f"{count}_label", "straight_distance_miles"], "published flows")
+        require_geometry(published, [*need, f"{count}_label", "straight_distance_miles"], "published flows")
         safe = published if by in published.columns else published.assign(**{by: ALL_PLACEMENTS})
     if la is not None:
         safe = safe[safe[origin] == la]
@@ -98,8 +98,8 @@ def flow_map(
             raise InputError(f"flows: no placements out of LA {la!r}")
     check_no_small_counts(safe, count_columns=[count], source="flows")
     shown = display_geometries(las[["la_name", "geometry"]], tolerance_m=tolerance_m)
-    m = _base_map(shown, tiles=tiles)
-    background = _la_background(shown, highlight=la)
+    m = base_map(shown, tiles=tiles)
+    background = la_background(shown, highlight=la)
     background.add_to(m)
     centre = las.geometry.representative_point()
     within = safe[origin] == safe[destination]
@@ -138,7 +138,7 @@ def flow_map(
     legend = _flow_legend(top, dashed=bool(show_suppressed) and bool((~visible).any()))
     legends = {n: legend for n in layer_names}
     m.add_child(PhoneLayout())
-    _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=layer_names,
+    finish_map(m, title=title, subtitle=subtitle, legends=legends, base_names=layer_names,
             initial=[layer_names[0]], attribution=attribution, notes=notes + [SUPPRESSION_RULE])
     points = to_display(gpd.GeoDataFrame(geometry=centre, crs=las.crs))
     m.add_child(_FlowPanel(listed, default=default, origin=origin, destination=destination, count=count, by=by,
@@ -222,4 +222,4 @@ var ffh_flow_groups = {};
         self.data["focus"] = focus
         self.groups = groups
         self.background = background
-        self.js = _ASSETS.joinpath("flows.js").read_text(encoding="utf-8")
+        self.js = ASSETS.joinpath("flows.js").read_text(encoding="utf-8")

@@ -22,23 +22,23 @@ from jinja2 import Template
 from geo.attribution import ATTRIBUTION
 from geo.errors import MissingColumnsError
 from maps._page import (  # noqa: F401  (re-exported: maps.sufficiency and the tests use these names)
-    _ASSETS,
-    _NO_DATA,
-    _base_map,
-    _fill_style,
-    _finish,
-    _highlight,
-    _legend_html,
-    _region_outlines,
-    _require,
-    _swatch_legend,
+    ASSETS,
+    NO_DATA,
+    base_map,
     classify,
     colour_ramp,
     display_geometries,
+    fill_style,
+    finish_map,
     format_value,
+    highlight_style,
     layer_classes,
+    legend_html,
+    region_outlines,
     render_html,
+    require_geometry,
     save_map,
+    swatch_legend,
 )
 from maps.distance_map import distance_map
 from maps.flow_map import flow_map
@@ -101,10 +101,10 @@ SUPPLY_LAYERS: tuple[Layer, ...] = (
 """The supply map's default layers; those whose column is absent are left out (and logged)."""
 
 
-_LISA_COLOURS = {"HH": ("#d7191c", "Hot spot (high-high)"), "LL": ("#2c7bb6", "Cold spot (low-low)"),
+LISA_COLOURS = {"HH": ("#d7191c", "Hot spot (high-high)"), "LL": ("#2c7bb6", "Cold spot (low-low)"),
                  "HL": ("#fdae61", "High among low (high-low)"), "LH": ("#abd9e9", "Low among high (low-high)"),
                  "ns": ("#f0f0f0", "Not significant (p ≥ 0.05)"), "nn": ("#bdbdbd", "No neighbours (not tested)"),
-                 "nd": (_NO_DATA, "no data")}
+                 "nd": (NO_DATA, "no data")}
 _LISA_NAME = "LISA hot and cold spots"
 _INITIAL = "places_per_10k"
 _NEIGHBOURS_NOTE = ("Statistical neighbours: not in the staged data (the DfE's LAIT publishes only their median), "
@@ -182,7 +182,7 @@ def supply_map(
     folium.Map
         Save with :func:`save_map`.
     """
-    _require(frame, ["la_name", "region_name"], "supply map frame")
+    require_geometry(frame, ["la_name", "region_name"], "supply map frame")
     explicit = layers is not None
     layers = list(layers if layers is not None else SUPPLY_LAYERS)
     absent = [ly.column for ly in layers if ly.column not in frame.columns]
@@ -204,7 +204,7 @@ def supply_map(
         series = {0: frame}  # one unnamed year: no year control
     order = sorted(series)
     shown = display_geometries(frame[["geometry"]], tolerance_m=tolerance_m)
-    m = _base_map(shown, tiles=tiles)
+    m = base_map(shown, tiles=tiles)
     codes = [str(c) for c in frame.index]
     legends: dict[str, str] = {}
     specs = []
@@ -219,11 +219,11 @@ def supply_map(
             _, edges, colours = layer_classes(table[y], cmap=ly.cmap, diverging=ly.diverging, scheme=scheme,
                                               k=k, bins=bins)
             edges_by[str(y)], colours_by[str(y)] = edges, colours
-            legend_by[str(y)] = _legend_html(ly.label, ly.note + (f" · 31 March {y}" if y else ""), edges, colours,
+            legend_by[str(y)] = legend_html(ly.label, ly.note + (f" · 31 March {y}" if y else ""), edges, colours,
                                              ly.fmt, sch if edges[0] < 0 < edges[-1] or not ly.diverging else scheme,
                                              missing=bool(table[y].isna().any()))
         shown_year = year if year in with_data else (with_data[-1] if with_data else None)
-        legends[ly.label] = legend_by.get(str(shown_year), _swatch_legend(ly.label, ly.note, [(_NO_DATA, "no data")]))
+        legends[ly.label] = legend_by.get(str(shown_year), swatch_legend(ly.label, ly.note, [(NO_DATA, "no data")]))
         region = {} if region_values is None or ly.column not in region_values.columns else {
             str(r): _num(v) for r, v in region_values[ly.column].items()}
         specs.append({"key": ly.column, "label": ly.label, "fmt": ly.fmt, "note": ly.note, "edges": edges_by,
@@ -235,12 +235,12 @@ def supply_map(
     lisa = None
     if has_lisa:
         keys = frame[lisa_column].map(_lisa_key)
-        present = [k_ for k_ in _LISA_COLOURS if (keys == k_).any()]
-        legends[_LISA_NAME] = _swatch_legend(
+        present = [k_ for k_ in LISA_COLOURS if (keys == k_).any()]
+        legends[_LISA_NAME] = swatch_legend(
             _LISA_NAME, f"Local Moran's I of places per 10,000 children{f', {year}' if year else ''}; "
-            "permutation p < 0.05; queen contiguity", [_LISA_COLOURS[k_] for k_ in present])
-        lisa = {"label": _LISA_NAME, "keys": list(keys), "colours": {k_: v[0] for k_, v in _LISA_COLOURS.items()},
-                "names": {k_: v[1] for k_, v in _LISA_COLOURS.items()},
+            "permutation p < 0.05; queen contiguity", [LISA_COLOURS[k_] for k_ in present])
+        lisa = {"label": _LISA_NAME, "keys": list(keys), "colours": {k_: v[0] for k_, v in LISA_COLOURS.items()},
+                "names": {k_: v[1] for k_, v in LISA_COLOURS.items()},
                 "i": [_num(v) for v in frame["lisa_i"]] if "lisa_i" in frame.columns else None,
                 "p": [_num(v) for v in frame["lisa_p"]] if "lisa_p" in frame.columns else None}
     base_names = [ly.label for ly in layers] + ([_LISA_NAME] if has_lisa else [])
@@ -257,8 +257,8 @@ def supply_map(
         "neighbours_note": _NEIGHBOURS_NOTE, "title": title, **_area_changes(codes),
     }
     if regions is not None:
-        _region_outlines(regions, tolerance_m=tolerance_m).add_to(m)
-    _finish(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[first],
+        region_outlines(regions, tolerance_m=tolerance_m).add_to(m)
+    finish_map(m, title=title, subtitle=subtitle, legends=legends, base_names=base_names, initial=[first],
             attribution=attribution)
     m.add_child(_SupplyScript(data))
     return m
@@ -342,7 +342,7 @@ window.ffhSupply({{ this._parent.get_name() }}, ffh_chrome, {{ this.data }});
         super().__init__()
         self._name = "FarFromHomeSupply"
         self.data = json.dumps(data, separators=(",", ":"), allow_nan=False).replace("</", "<\\/")
-        self.js = _ASSETS.joinpath("supply.js").read_text(encoding="utf-8")
+        self.js = ASSETS.joinpath("supply.js").read_text(encoding="utf-8")
 
 
 def _num(v: Any) -> float | None:

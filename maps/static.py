@@ -29,8 +29,14 @@ from geo.disclosure import SUPPRESSED_LABEL, check_no_small_counts, suppress_cou
 from geo.errors import InputError, MissingColumnsError, require_columns
 from maps._page import NO_DATA, layer_classes
 from maps.distance_tables import HIDDEN_LABELS, DistancePublication, publish_distances
-from maps.interactive import _LISA_COLOURS as LISA_COLOURS  # one set of cluster colours for map and figure
-from maps.interactive import SUPPLY_LAYERS, Layer, classify, colour_ramp, format_value
+from maps.interactive import (
+    LISA_COLOURS,  # one set of cluster colours for map and figure
+    SUPPLY_LAYERS,
+    Layer,
+    classify,
+    colour_ramp,
+    format_value,
+)
 from maps.summary import TOTAL_ROW
 
 logger = logging.getLogger(__name__)

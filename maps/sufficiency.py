@@ -195,7 +195,7 @@ def surface_layer(path: str | Path, *, band: str = "nearest_place_straight_km", 
                                                 name=title, interactive=False, zindex=2)
     unit = "miles" if band_tags.get("units") == "km" else "registered places"
     note = f"{unit}; cells of {float(tags.get('resolution_m', 0)) / 1000:g} km; places: {tags.get('places', '')}"
-    legend = interactive._swatch_legend(title, note, rows)
+    legend = interactive.swatch_legend(title, note, rows)
     logger.info("surface layer %s: %d x %d px PNG, %.0f kB", band, w, h, len(png) / 1e3)
     return SurfaceLayer(overlay, legend, title, tags.get("attribution", ATTRIBUTION), len(png))
 
@@ -205,12 +205,12 @@ def surface_map(path: str | Path, *, las: gpd.GeoDataFrame, band: str = "nearest
     """Build a standalone offline map of the surface over LA outlines, with its legend."""
     layer = surface_layer(path, band=band)
     shown = interactive.display_geometries(las[["la_name", "geometry"]])
-    m = interactive._base_map(shown, tiles="none")
+    m = interactive.base_map(shown, tiles="none")
     folium.GeoJson(shown.reset_index().to_json(), name="Local authorities", control=False,
                    style_function=lambda _: {"fill": False, "color": "#666666", "weight": 0.6},
                    tooltip=folium.GeoJsonTooltip(["la_name"], aliases=["Local authority"])).add_to(m)
     layer.overlay.add_to(m)
-    interactive._finish(m, title=layer.name, subtitle=subtitle, legends={layer.name: layer.legend_html},
+    interactive.finish_map(m, title=layer.name, subtitle=subtitle, legends={layer.name: layer.legend_html},
                         base_names=[], initial=[layer.name], attribution=layer.attribution)
     return m
 

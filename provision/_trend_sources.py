@@ -59,7 +59,8 @@ class Source:
 
 
 # -------------------------------------------------------------------------------------------------- helpers
-def _regions() -> dict[str, str]:
+def region_names() -> dict[str, str]:
+    """Return region code → name (England's nine regions, from the boundaries lookup; read once)."""
     if not REGION_NAMES:
         REGION_NAMES.update(_region_names())
     return REGION_NAMES
@@ -200,7 +201,7 @@ def read_lait(path: Path | None) -> pd.DataFrame:
     raw = raw[raw["short_desc"].isin(["LACnum", "LAC"])]
     number = raw["la_number"].astype("string").str.strip().str.zfill(3)
     year = pd.to_numeric(raw["year"], errors="raise").astype(int)
-    regions = {boundaries.normalise_name(n): c for c, n in _regions().items()}
+    regions = {boundaries.normalise_name(n): c for c, n in region_names().items()}
     lk = boundaries.la_lookup()
     by_number: dict[str, list[tuple[str, int, int]]] = {}
     for c, n, a, b in zip(lk["la_code"], lk["dfe_la_number"], lk["first_year"], lk["last_year"], strict=True):
@@ -284,7 +285,7 @@ def _sfr_tidy(raw: pd.DataFrame, year: int) -> pd.DataFrame:
     code = raw["New_geog_code"]
     name = raw["geog_n"].astype("string").str.strip()
     reg = level == REGIONAL
-    name = name.where(~reg, code.map(_regions()))
+    name = name.where(~reg, code.map(region_names()))
     return pd.DataFrame({"time_period": year, "geographic_level": level, "region_code": code, "region_name": name,
                          "new_la_code": code, "la_name": name}, index=raw.index)
 
@@ -479,7 +480,7 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
         has_places = bool(h["places"].notna().any())
         frame = h.assign(country=ENGLAND[0], private=h["sector"].eq("private"),
                          la_run=h["sector"].eq("local_authority"), places=h["places"].astype("Float64"))
-        levels = ((NATIONAL, "country", {ENGLAND[0]: ENGLAND[1]}), (REGIONAL, "region_code", _regions()),
+        levels = ((NATIONAL, "country", {ENGLAND[0]: ENGLAND[1]}), (REGIONAL, "region_code", region_names()),
                   (LA, "la_code", las["la_name"].astype(str).to_dict()))
         for level, key, names in levels:
             g = frame.groupby(key).agg(n=("urn", "size"), places=("places", "sum"), private=("private", "sum"),
@@ -506,9 +507,9 @@ def read_provider_list(year: int) -> Callable[[Path | None], pd.DataFrame]:
         extra = (f"of the {len(las)} LAs in force at 31 March {year} (City of London and the Isles of Scilly "
                  "included)" + (f"; {unresolved} home(s) could not be placed in an LA" if unresolved else ""))
         add(NATIONAL, *ENGLAND, "las_without_la_run_home", len(without), extra)
-        for rc in sorted(_regions()):
+        for rc in sorted(region_names()):
             n = sum(1 for c in without if las.at[c, "region_code"] == rc)
-            add(REGIONAL, rc, _regions()[rc], "las_without_la_run_home", n, extra)
+            add(REGIONAL, rc, region_names()[rc], "las_without_la_run_home", n, extra)
         out = pd.DataFrame(rows, columns=ROW)
         out.loc[out["value"].isna(), "note"] = "no children's homes in the list"
         return out

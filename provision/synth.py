@@ -67,10 +67,10 @@ from geo.csvsafe import to_csv
 from geo.disclosure import SYNTHETIC_LABEL
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
-from provision.synth_cohort import _cohort, _episodes, _header
-from provision.synth_geography import DECAY_GAMMA, DECAY_SCALE_MILES, _geography
-from provision.synth_missing import MissingEffect, _missing, parse_effect
-from provision.synth_targets import _targets
+from provision.synth_cohort import draw_cohort, draw_episodes, draw_header
+from provision.synth_geography import DECAY_GAMMA, DECAY_SCALE_MILES, load_geography
+from provision.synth_missing import MissingEffect, draw_missing, parse_effect
+from provision.synth_targets import la_targets
 
 logger = logging.getLogger(__name__)
 
@@ -173,7 +173,7 @@ def generate(*, year: int | None = None, seed: int = 7, las: list[str] | None = 
         year, SERIES, what="synthetic SSDA903 (it needs DfE's LA figures by characteristics)")
     eff = effect if isinstance(effect, MissingEffect) else parse_effect(effect)
     rng = np.random.default_rng(seed)
-    targets = _targets(year).copy()
+    targets = la_targets(year).copy()
     if las:
         import boundaries
 
@@ -187,14 +187,14 @@ def generate(*, year: int | None = None, seed: int = 7, las: list[str] | None = 
             raise InputError(f"no published {year} figures for LA(s) {', '.join(unknown)}")
         targets = targets.loc[list(dict.fromkeys(wanted))]
     targets = targets[targets["children_looked_after"] > 0]
-    geo = _geography(year, tuple(targets.index))
-    children = _cohort(targets, geo, year, rng)
-    episodes = _episodes(children, targets, geo, year, rng)
-    missing, base, latent = _missing(children, episodes, targets, eff, year, rng)
+    geo = load_geography(year, tuple(targets.index))
+    children = draw_cohort(targets, geo, year, rng)
+    episodes = draw_episodes(children, targets, geo, year, rng)
+    missing, base, latent = draw_missing(children, episodes, targets, eff, year, rng)
     truth = targets.copy()
     truth.attrs = {}
     truth["missing_base_rate"] = base
-    header = _header(children, rng)
+    header = draw_header(children, rng)
     out_episodes = episodes[["CHILD", "DECOM", "RNE", "LS", "CIN", "PLACE", "PLACE_PROVIDER", "DEC", "REC",
                              "REASON_PLACE_CHANGE", "HOME_POST", "PL_POST", "URN", "LA"]].reset_index(drop=True)
     model = {"year": year, "seed": seed, "effect": eff, "rr": eff.rr, "per_miles": eff.per_miles, "k": eff.k,

@@ -10,19 +10,19 @@ import pandas as pd
 
 from distance.straight import DFE_KM_PER_MILE
 from geo.errors import InputError
-from provision.synth_geography import _cell_reach, _Geo, _place, _residential_attraction
+from provision.synth_geography import Geography, cell_reach, place_children, residential_attraction
 from provision.synth_targets import (
-    _AGE_RANGE,
-    _AGE_SEED,
-    _CAT_BAND,
-    _CAT_INSIDE,
-    _LEGAL,
-    _impute,
-    _impute_categories,
-    _integer_table,
-    _ipf,
-    _male_count,
-    _round_to,
+    AGE_RANGE,
+    AGE_SEED,
+    CAT_BAND,
+    CAT_INSIDE,
+    LEGAL_STATUSES,
+    impute,
+    impute_categories,
+    integer_table,
+    ipf,
+    male_count,
+    round_to,
 )
 
 logger = logging.getLogger(__name__)
@@ -65,25 +65,25 @@ def _choice(rng: np.random.Generator, spec: tuple[Sequence[str], Sequence[float]
     return np.asarray(codes, dtype=object)[rng.choice(len(codes), size=size, p=p / p.sum())]
 
 
-def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generator) -> pd.DataFrame:
+def draw_cohort(targets: pd.DataFrame, geo: Geography, year: int, rng: np.random.Generator) -> pd.DataFrame:
     """One row per child looked after during the year (at 31 March, or left during the year)."""
     seed = targets.attrs["national_seed"]
     frames = []
     la_pos = {code: i for i, code in enumerate(geo.la_codes)}
     nat_place = seed.sum(axis=1)
-    nat_age = _AGE_SEED.sum(axis=0)
+    nat_age = AGE_SEED.sum(axis=0)
     nat_cat = seed.sum(axis=0)
     for la_code, t in targets.iterrows():
         n = int(t["children_looked_after"])
         if la_code not in la_pos:
             logger.warning("LA %s has no postcodes in Code-Point Open; skipped", la_code)
             continue
-        place = _round_to(_impute(targets.attrs["placement"].loc[la_code].to_numpy(float), n, nat_place), n)
+        place = round_to(impute(targets.attrs["placement"].loc[la_code].to_numpy(float), n, nat_place), n)
         cats_raw = targets.attrs["categories"].loc[la_code].to_numpy(float)
-        cats = _round_to(_impute_categories(cats_raw, n, t, nat_cat), n)
-        joint = _integer_table(_ipf(seed, place.astype(float), cats.astype(float)), place, cats)
-        ages = _round_to(_impute(targets.attrs["age"].loc[la_code].to_numpy(float), n, nat_age), n)
-        joint_age = _integer_table(_ipf(_AGE_SEED, place.astype(float), ages.astype(float)), place, ages)
+        cats = round_to(impute_categories(cats_raw, n, t, nat_cat), n)
+        joint = integer_table(ipf(seed, place.astype(float), cats.astype(float)), place, cats)
+        ages = round_to(impute(targets.attrs["age"].loc[la_code].to_numpy(float), n, nat_age), n)
+        joint_age = integer_table(ipf(AGE_SEED, place.astype(float), ages.astype(float)), place, ages)
         group = np.repeat(np.arange(8), place)
         cat = np.concatenate([rng.permutation(np.repeat(np.arange(6), joint[g])) for g in range(8)])
         age = np.concatenate([rng.permutation(np.repeat(np.arange(5), joint_age[g])) for g in range(8)])
@@ -98,7 +98,7 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
             "age_group": np.concatenate([age, rng.choice(5, size=leavers, p=age_share)]),
             "at_31_march": np.r_[np.ones(n, bool), np.zeros(leavers, bool)],
             "uasc_target": int(np.nan_to_num(t["uasc"], nan=0)),
-            "male_target": _male_count(targets.attrs["sex"].loc[la_code].to_numpy(float), n),
+            "male_target": male_count(targets.attrs["sex"].loc[la_code].to_numpy(float), n),
             "legal_row": [targets.attrs["legal"].loc[la_code].to_numpy(float)] * (n + leavers),
         }))
     if not frames:
@@ -112,7 +112,7 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     leave = start + pd.to_timedelta(rng.integers(0, (end - start).days, len(kids)), unit="D")
     kids["leave"] = pd.Series(leave).where(~now).to_numpy()
     ref = pd.Series(leave).where(~now, end)
-    lo, hi = _AGE_RANGE[kids["age_group"].to_numpy()].T
+    lo, hi = AGE_RANGE[kids["age_group"].to_numpy()].T
     age_years = lo + rng.random(len(kids)) * (hi - lo) * 0.999
     kids["DOB"] = (ref - pd.to_timedelta(np.round(age_years * 365.25), unit="D")).to_numpy()
     kids["age_years"] = age_years
@@ -120,7 +120,7 @@ def _cohort(targets: pd.DataFrame, geo: _Geo, year: int, rng: np.random.Generato
     # home: a real postcode of the LA (hidden for distance-not-known children; always hidden for UASC).
     # A child whose placement is "outside, <= 20 miles" lives where another English LA is within reach, and
     # "inside, > 20 miles" where the LA stretches that far: the home is drawn among cells where it can be.
-    near_out, far_in = _cell_reach(geo, np.concatenate([geo.la_cells[i] for i in kids["la_i"].unique()]))
+    near_out, far_in = cell_reach(geo, np.concatenate([geo.la_cells[i] for i in kids["la_i"].unique()]))
     home_unit = np.empty(len(kids), dtype=np.int64)
     cats = kids["cat"].to_numpy()
     for la_i, idx in kids.groupby("la_i").indices.items():
@@ -165,7 +165,7 @@ def _assign_uasc_and_sex(kids: pd.DataFrame, rng: np.random.Generator) -> None:
     kids["male"] = male
 
 
-def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
+def draw_episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: Geography, year: int,
               rng: np.random.Generator) -> pd.DataFrame:
     start_y = pd.Timestamp(year=year - 1, month=4, day=1)
     end_y = pd.Timestamp(year=year, month=3, day=31)
@@ -216,10 +216,10 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     # geography
     home_unit = kids["home_unit"].to_numpy()[child_of]
     home_e, home_n = geo.east[home_unit], geo.north[home_unit]
-    attract_res = _residential_attraction(geo, targets)
-    unit = _place(geo, home_unit, la_i, _CAT_INSIDE[cat], _CAT_BAND[cat], _RESIDENTIAL[group],
+    attract_res = residential_attraction(geo, targets)
+    unit = place_children(geo, home_unit, la_i, CAT_INSIDE[cat], CAT_BAND[cat], _RESIDENTIAL[group],
                   attract_res, rng)
-    ep["HOME_POST"] = np.where((_CAT_BAND[cat] == 2) | kids["uasc"].to_numpy()[child_of], "",
+    ep["HOME_POST"] = np.where((CAT_BAND[cat] == 2) | kids["uasc"].to_numpy()[child_of], "",
                                geo.postcode[home_unit])
     ep["PL_POST"] = geo.postcode[unit]
     ep["true_miles"] = np.round(np.hypot(geo.east[unit] - home_e, geo.north[unit] - home_n) / 1000 / DFE_KM_PER_MILE, 1)
@@ -245,11 +245,11 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     reason = np.where(~last, _choice(rng, _CHANGE_REASON, len(ep)), "")
     ep["REASON_PLACE_CHANGE"] = reason
     legal = np.empty(len(kids), dtype=object)
-    specs = list(_LEGAL.values())
+    specs = list(LEGAL_STATUSES.values())
     for _, idx in kids.groupby("la").indices.items():
         row = kids["legal_row"].iloc[idx[0]]
         shares = np.nan_to_num(row, nan=2.0) + 0.01
-        groups = rng.choice(len(_LEGAL), size=len(idx), p=shares / shares.sum())
+        groups = rng.choice(len(LEGAL_STATUSES), size=len(idx), p=shares / shares.sum())
         for g, legal_spec in enumerate(specs):
             m = groups == g
             legal[idx[m]] = _choice(rng, legal_spec, int(m.sum()))
@@ -267,7 +267,7 @@ def _episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: _Geo, year: int,
     return ep
 
 
-def _urns(place: np.ndarray, pl_la: np.ndarray, geo: _Geo, year: int, rng: np.random.Generator) -> np.ndarray:
+def _urns(place: np.ndarray, pl_la: np.ndarray, geo: Geography, year: int, rng: np.random.Generator) -> np.ndarray:
     """Ofsted URN per residential placement: a real children's home of the placement LA (by places) for K2.
 
     Other residential codes (K1, S1, R1) and LAs with no home on Ofsted's list get a made-up ``SC`` number.
@@ -328,7 +328,7 @@ def _redraw(kids: pd.DataFrame, child_rows: np.ndarray, targets: pd.DataFrame,
     return groups, cats
 
 
-def _header(kids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
+def draw_header(kids: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
     n = len(kids)
     ethnic = _choice(rng, _ETHNIC, n)
     uasc = kids["uasc"].to_numpy()

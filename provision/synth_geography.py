@@ -20,7 +20,7 @@ logger = logging.getLogger(__name__)
 
 # -- geography --------------------------------------------------------------------------------------------
 @dataclass
-class _Geo:
+class Geography:
     east: np.ndarray  # unit postcodes of England with an LA, sorted by cell
     north: np.ndarray
     postcode: np.ndarray
@@ -33,7 +33,7 @@ class _Geo:
     la_cells: list[np.ndarray]
 
 
-def _geography(year: int, codes: tuple[str, ...] = ()) -> _Geo:
+def load_geography(year: int, codes: tuple[str, ...] = ()) -> Geography:
     """England's postcode cells with the LA codes of the vintage the published figures use (``codes``).
 
     DfE's file for a year may still use the previous codes (the 2025 release names Barnsley and Sheffield by
@@ -59,7 +59,7 @@ def _geography(year: int, codes: tuple[str, ...] = ()) -> _Geo:
 
 
 @lru_cache(maxsize=2)
-def _geography_cached(path: str, vintage: int) -> _Geo:
+def _geography_cached(path: str, vintage: int) -> Geography:
     """England's unit postcodes grouped in (district × LA) cells; cached as parquet beside Code-Point's."""
     from geo.cache import read_verified_parquet
 
@@ -78,7 +78,7 @@ def _geography_cached(path: str, vintage: int) -> _Geo:
     la_cells = [np.flatnonzero(cell_la == i) for i in range(len(la_codes))]
     codes = table["postcode"].to_numpy(dtype=object)
     logger.debug("synthetic geography: %d unit postcodes in %d district x LA cells", len(east), len(counts))
-    return _Geo(east, north, codes, cell_la, cell_e, cell_n, start, counts, la_codes, la_cells)
+    return Geography(east, north, codes, cell_la, cell_e, cell_n, start, counts, la_codes, la_cells)
 
 
 def _build_geography(target: Path, vintage: int) -> None:
@@ -129,7 +129,7 @@ def _gamma(band: np.ndarray, residential: np.ndarray) -> np.ndarray:
     return table[band.astype(int), residential.astype(int)]
 
 
-def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
+def place_children(geo: Geography, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
            band: np.ndarray, residential: np.ndarray, attract_res: np.ndarray, rng: np.random.Generator
            ) -> np.ndarray:
     """Draw a placement unit postcode (index into geo arrays) per row; see the module docstring."""
@@ -166,7 +166,7 @@ def _place(geo: _Geo, home_unit: np.ndarray, la: np.ndarray, inside: np.ndarray,
     return result
 
 
-def _draw_outside(geo: _Geo, rows: np.ndarray, home_cells: np.ndarray,
+def _draw_outside(geo: Geography, rows: np.ndarray, home_cells: np.ndarray,
                   band: np.ndarray, residential: np.ndarray, attract_pop: np.ndarray, attract_res: np.ndarray,
                   relax: bool, rng: np.random.Generator) -> np.ndarray:
     """Cell per row outside the row's LA; rows are grouped by home cell (weights use its centroid)."""
@@ -204,7 +204,7 @@ def _draw_outside(geo: _Geo, rows: np.ndarray, home_cells: np.ndarray,
     return result
 
 
-def _draw(geo: _Geo, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, home_n: np.ndarray,
+def _draw(geo: Geography, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, home_n: np.ndarray,
           band: np.ndarray, residential: np.ndarray, attract_pop: np.ndarray, attract_res: np.ndarray,
           relax: bool, rng: np.random.Generator, exclude_la: np.ndarray | None = None) -> np.ndarray:
     """Position in ``cand`` of one cell per row, weighted by attraction × distance decay within the band."""
@@ -235,7 +235,7 @@ def _draw(geo: _Geo, rows: np.ndarray, cand: np.ndarray, home_e: np.ndarray, hom
     return np.minimum((cum < u[:, None]).sum(axis=1), len(cand) - 1)
 
 
-def _cell_reach(geo: _Geo, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def cell_reach(geo: Geography, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For ``cells``: another LA's cell within 15 miles? its own LA's cell beyond 25 miles? (centroids)."""
     n = len(geo.cell_la)
     near_out = np.zeros(n)
@@ -250,7 +250,7 @@ def _cell_reach(geo: _Geo, cells: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return near_out, far_in
 
 
-def _residential_attraction(geo: _Geo, targets: pd.DataFrame) -> np.ndarray:
+def residential_attraction(geo: Geography, targets: pd.DataFrame) -> np.ndarray:
     supply = targets.attrs.get("supply_places")
     if supply is None:
         return geo.cell_count.astype(float)

@@ -19,7 +19,7 @@ import pandas as pd
 
 from distance.straight import DFE_KM_PER_MILE
 from geo.errors import InputError
-from provision.synth_targets import _CAT_BAND
+from provision.synth_targets import CAT_BAND
 
 logger = logging.getLogger(__name__)
 
@@ -91,7 +91,7 @@ def parse_effect(spec: str | None) -> MissingEffect:
     return MissingEffect(rr=rr, per_miles=step, k=k, confounder=confounder)
 
 
-def _missing(kids: pd.DataFrame, ep: pd.DataFrame, targets: pd.DataFrame, eff: MissingEffect, year: int,
+def draw_missing(kids: pd.DataFrame, ep: pd.DataFrame, targets: pd.DataFrame, eff: MissingEffect, year: int,
              rng: np.random.Generator) -> tuple[pd.DataFrame, pd.Series, pd.DataFrame]:
     """Missing incidents per episode (module docstring of :mod:`provision.synth`), the base rates and latent risks."""
     start_y = np.datetime64(pd.Timestamp(year=year - 1, month=4, day=1))
@@ -108,7 +108,7 @@ def _missing(kids: pd.DataFrame, ep: pd.DataFrame, targets: pd.DataFrame, eff: M
     w_fit = w
     if eff.confounder:  # drawn only when asked for, so the data without it stay exactly as they were
         last = ep["last"].to_numpy()
-        p = np.array(PRIOR_MISSING_SHARE)[_CAT_BAND[ep["cat"].to_numpy()[last]]]  # each child's last placement
+        p = np.array(PRIOR_MISSING_SHARE)[CAT_BAND[ep["cat"].to_numpy()[last]]]  # each child's last placement
         prior[ep["child"].to_numpy()[last]] = rng.random(len(p)) < p
         conf = np.where(prior, eff.confounder, 1.0)
         w_fit = w * conf  # the confounder enters the base-rate fit; the frailty is integrated out below

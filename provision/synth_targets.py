@@ -32,12 +32,12 @@ CATEGORIES = [  # DfE's "Distance between home and placement and locality of pla
     "5. Placed inside the LA boundary, distance not known or not recorded",
     "6. Placed outside the LA boundary, distance not known or not recorded",
 ]
-_CAT_INSIDE = np.array([True, False, True, False, True, False])
-_CAT_BAND = np.array([0, 0, 1, 1, 2, 2])  # 0: <=20 miles, 1: >20 miles, 2: not known
+CAT_INSIDE = np.array([True, False, True, False, True, False])
+CAT_BAND = np.array([0, 0, 1, 1, 2, 2])  # 0: <=20 miles, 1: >20 miles, 2: not known
 AGE_GROUPS = ["Under 1 year", "1 to 4 years", "5 to 9 years", "10 to 15 years", "16 years and over"]
-_AGE_RANGE = np.array([[0, 1], [1, 5], [5, 10], [10, 16], [16, 18]], dtype=float)
+AGE_RANGE = np.array([[0, 1], [1, 5], [5, 10], [10, 16], [16, 18]], dtype=float)
 # placement × age seed (rows PLACEMENT_GROUPS, columns AGE_GROUPS), roughly DfE's national pattern
-_AGE_SEED = np.array([
+AGE_SEED = np.array([
     [4, 14, 22, 40, 20], [0.1, 0.1, 2, 58, 40], [0.1, 0.1, 0.1, 2, 98], [8, 4, 4, 34, 50],
     [0.1, 0.1, 12, 60, 28], [20, 70, 10, 0.1, 0.1], [8, 25, 27, 30, 10], [5, 10, 15, 40, 30],
 ]) + 0.01
@@ -47,7 +47,7 @@ _NATIONAL_SEED_2024 = np.array([
     [1580, 890, 130, 360, 2200, 1090], [700, 400, 80, 500, 400, 250], [300, 250, 50, 300, 100, 100],
     [260, 490, 120, 840, 100, 90], [4230, 620, 50, 380, 10, 10], [640, 280, 50, 300, 200, 150],
 ], dtype=float)
-_LEGAL = {  # DfE legal status group -> SSDA903 LS codes
+LEGAL_STATUSES = {  # DfE legal status group -> SSDA903 LS codes
     "Full care order": (["C2"], [1]), "Interim care order": (["C1"], [1]),
     "Placement order granted": (["E1"], [1]), "Voluntary agreements under S20 CA 1989": (["V2"], [1]),
     "Detained for child protection": (["L1", "L2", "L3"], [40, 55, 5]),
@@ -57,7 +57,7 @@ _LEGAL = {  # DfE legal status group -> SSDA903 LS codes
 
 # -- published targets -----------------------------------------------------------------------------------
 @lru_cache(maxsize=4)
-def _targets(year: int) -> pd.DataFrame:
+def la_targets(year: int) -> pd.DataFrame:
     chars = pd.read_csv(data_path(years.datasets("characteristics", year)[-1]), dtype=str)
     chars = chars[chars["geographic_level"].eq("Local authority")]
     num = pd.to_numeric(chars["number"], errors="coerce")
@@ -80,7 +80,7 @@ def _targets(year: int) -> pd.DataFrame:
     age, _ = block("Age group", AGE_GROUPS)
     sex, _ = block("Sex", ["Male", "Female"])
     uasc, _ = block("Unaccompanied asylum-seeking children", ["UASC"])
-    legal, _ = block("Legal status", list(_LEGAL))
+    legal, _ = block("Legal status", list(LEGAL_STATUSES))
     names = chars.drop_duplicates("new_la_code").set_index("new_la_code")[["la_name", "old_la_code"]]
     out = pd.DataFrame(index=pd.Index(sorted(total.dropna().index), name="la_code"))
     out["la_name"] = names["la_name"]
@@ -170,7 +170,7 @@ def _national_seed(year: int) -> np.ndarray:
     return seed + 1.0
 
 
-def _impute(values: np.ndarray, total: int, prior: np.ndarray, cap: float = 4.0) -> np.ndarray:
+def impute(values: np.ndarray, total: int, prior: np.ndarray, cap: float = 4.0) -> np.ndarray:
     """Fill suppressed (NaN) counts so the row sums to ``total``, proportional to ``prior``, each <= cap."""
     vals = values.astype(float).copy()
     gaps = np.isnan(vals)
@@ -187,7 +187,7 @@ def _impute(values: np.ndarray, total: int, prior: np.ndarray, cap: float = 4.0)
     return vals
 
 
-def _round_to(values: np.ndarray, total: int) -> np.ndarray:
+def round_to(values: np.ndarray, total: int) -> np.ndarray:
     """Largest-remainder rounding of non-negative ``values`` to integers summing to ``total``."""
     if total <= 0 or values.sum() <= 0:
         out = np.zeros(len(values), dtype=int)
@@ -202,7 +202,7 @@ def _round_to(values: np.ndarray, total: int) -> np.ndarray:
     return base
 
 
-def _ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 60) -> np.ndarray:
+def ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 60) -> np.ndarray:
     table = seed.astype(float).copy()
     for _ in range(iters):
         rs = table.sum(axis=1)
@@ -212,7 +212,7 @@ def _ipf(seed: np.ndarray, rows: np.ndarray, cols: np.ndarray, iters: int = 60) 
     return table
 
 
-def _integer_table(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+def integer_table(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
     """Round a fractional table to integers with exactly the given row and column totals."""
     out = np.floor(table).astype(int)
     frac = table - out
@@ -228,7 +228,7 @@ def _integer_table(table: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.
         col_def[j] -= 1
     return out
 
-def _impute_categories(raw: np.ndarray, n: int, t: pd.Series, prior: np.ndarray) -> np.ndarray:
+def impute_categories(raw: np.ndarray, n: int, t: pd.Series, prior: np.ndarray) -> np.ndarray:
     """Fill suppressed locality × distance cells consistently with the published locality and distance totals."""
     vals = raw.copy()
     if not np.isnan(vals).any():
@@ -239,9 +239,9 @@ def _impute_categories(raw: np.ndarray, n: int, t: pd.Series, prior: np.ndarray)
     gaps = np.isnan(vals)
     fill = np.where(gaps, prior / prior.sum() * n, 0.0)
     for _ in range(50):  # scale the unknown cells to the known margins (known cells stay fixed)
-        for mask, total in ((~_CAT_INSIDE, out_total), (_CAT_INSIDE, n - out_total if pd.notna(out_total) else np.nan),
-                            (_CAT_BAND == 1, over_total), (_CAT_BAND == 2, nk_total),
-                            (_CAT_BAND == 0, np.nan)):
+        for mask, total in ((~CAT_INSIDE, out_total), (CAT_INSIDE, n - out_total if pd.notna(out_total) else np.nan),
+                            (CAT_BAND == 1, over_total), (CAT_BAND == 2, nk_total),
+                            (CAT_BAND == 0, np.nan)):
             if pd.isna(total):
                 continue
             known = np.nansum(np.where(mask & ~gaps, vals, 0.0))
@@ -256,7 +256,7 @@ def _impute_categories(raw: np.ndarray, n: int, t: pd.Series, prior: np.ndarray)
     return vals
 
 
-def _male_count(sex: np.ndarray, n: int) -> int:
+def male_count(sex: np.ndarray, n: int) -> int:
     male, female = sex
     if not np.isnan(male):
         return int(male)

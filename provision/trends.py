@@ -339,7 +339,7 @@ def _read_cached(key: str, override: str, file: str, size: int, mtime_ns: int) -
 
 def _tidy_areas(rows: pd.DataFrame) -> pd.DataFrame:
     """Keep the nine regions (not Inner/Outer London); give recoded LAs one code across releases."""
-    regions = set(src._regions())
+    regions = set(src.region_names())
     rows = rows[(rows["geographic_level"] != src.REGIONAL) | rows["area_code"].isin(regions)]
     la = rows["geographic_level"] == src.LA
     codes = {c: src.recode(str(c)) for c in pd.unique(rows.loc[la, "area_code"])}

@@ -169,7 +169,7 @@ def test_leaflet_assets_are_vendored_with_licence() -> None:
     assets = resources.files("maps").joinpath("assets")
     assert "BSD 2-Clause" in assets.joinpath("LICENSE-leaflet.txt").read_text(encoding="utf-8")
     assert assets.joinpath("leaflet.js").read_text(encoding="utf-8").startswith("/* @preserve")
-    assert _page._ASSETS.joinpath("leaflet.css").is_file()
+    assert _page.ASSETS.joinpath("leaflet.css").is_file()
 
 
 # ------------------------------------------------------------------------- page chrome and the supply page (#12)
