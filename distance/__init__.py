@@ -7,7 +7,7 @@ __getattr__, __dir__, __all__ = lazy_loader.attach(
     __name__,
     submod_attrs={
         "straight": ["DISTANCE_BANDS", "DISTANCE_BAND_EDGES_MILES", "KM_PER_MILE", "DFE_KM_PER_MILE",
-                     "distance_band", "dfe_miles", "straight_distance"],
+                     "distance_band", "dfe_miles", "dfe_miles_from_km", "straight_distance", "OVER_MILES"],
         "network": ["RoadNetwork", "build_network", "load_network", "save_network"],
         "engine": ["shortest_path_lengths"],
         "road": ["road_distances", "snap", "road_source_summary", "backbone_agreement"],

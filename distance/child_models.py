@@ -26,7 +26,7 @@ from distance.glm import (
 )
 from distance.ipw import ipw_inside_outside
 from distance.straight import DISTANCE_BANDS
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, is_synthetic
 from geo.errors import InputError, ModelNotIdentifiedError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -121,7 +121,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
                             *covariates], "placement frame")
     if family not in ("poisson", "negbin"):
         raise InputError(f"family must be 'poisson' or 'negbin', not {family!r}")
-    synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
+    synthetic = is_synthetic(frame) if synthetic is None else synthetic
     data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
     complete = data.dropna(subset=["exposure_days", "distance_miles", *covariates])
     complete = complete.loc[complete["exposure_days"] > 0].copy()

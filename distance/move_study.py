@@ -22,7 +22,7 @@ import pandas as pd
 from scipy import stats
 
 from distance.glm import Design, fit_poisson
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, is_synthetic
 from geo.errors import InputError, ModelNotIdentifiedError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -142,7 +142,7 @@ def move_event_study(frame: pd.DataFrame, *, window_days: int = 90, bin_days: in
     ModelNotIdentifiedError
         No move further away (or no comparison move), or no missing incident around the moves.
     """
-    synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
+    synthetic = is_synthetic(frame) if synthetic is None else synthetic
     measure = str(frame["distance_measure"].iloc[0]) if "distance_measure" in frame and len(frame) else "straight-line"
     data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
     win, moves = move_windows(data, window_days=window_days, bin_days=bin_days, threshold_miles=threshold_miles,

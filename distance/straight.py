@@ -14,7 +14,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DFE_KM_PER_MILE", "KM_PER_MILE", "METRES_PER_MILE", "OVER_MILES", "DISTANCE_BAND_EDGES_MILES", "DISTANCE_BANDS",
-    "distance_band", "dfe_miles", "straight_distance",
+    "distance_band", "dfe_miles", "dfe_miles_from_km", "straight_distance",
 ]
 
 DFE_KM_PER_MILE = 1.6093
@@ -60,8 +60,12 @@ def dfe_miles(e1: Any, n1: Any, e2: Any, n2: Any) -> np.ndarray:
         Miles rounded to one decimal place (NumPy rounds halves to even, as pandas and the D2I validator do);
         NaN where any coordinate is NaN.
     """
-    km = _km(e1, n1, e2, n2)
-    return np.round(km / DFE_KM_PER_MILE, 1)
+    return dfe_miles_from_km(_km(e1, n1, e2, n2))
+
+
+def dfe_miles_from_km(km: Any) -> np.ndarray:
+    """Miles as DfE's ``PL_DISTANCE`` words them: ``round(km / 1.6093, 1)`` (halves to even), NaN kept."""
+    return np.round(np.asarray(km, dtype=float) / DFE_KM_PER_MILE, 1)
 
 
 def straight_distance(

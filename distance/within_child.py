@@ -23,7 +23,8 @@ import numpy as np
 import pandas as pd
 
 from distance.glm import build_design, check_design, drop_collinear, fit_poisson, ratio_row
-from geo.disclosure import SYNTHETIC_LABEL, count_text
+from distance.straight import OVER_MILES
+from geo.disclosure import SYNTHETIC_LABEL, count_text, is_synthetic
 from geo.errors import ModelNotIdentifiedError, require_columns
 
 logger = logging.getLogger(__name__)
@@ -110,7 +111,7 @@ def within_child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | li
     need = ["child", "start", "exposure_days", "missing_incidents", "distance_miles"]
     need += ["days_in_care_at_start" if c == "time_in_care" else c for c in covariates]
     require_columns(frame, need, "placement frame")
-    synthetic = bool(frame.attrs.get("synthetic", False)) if synthetic is None else synthetic
+    synthetic = is_synthetic(frame) if synthetic is None else synthetic
     notes: list[str] = []
     data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
     data = data.dropna(subset=need).loc[lambda d: d["exposure_days"] > 0].copy()
@@ -204,7 +205,7 @@ def _comparison(data: pd.DataFrame) -> pd.DataFrame:
     """Compare the children the within-child estimate rests on with the others, child by child."""
     d = data.assign(rests_on=data["contribution"].eq(GROUPS[3]),
                     home=data.get("placement_type", pd.Series("", index=data.index)).astype(str).eq("children's home"),
-                    far=data["distance_miles"] > 20)
+                    far=data["distance_miles"] > OVER_MILES)
     g = d.groupby("child")
     per_child = pd.DataFrame({
         "rests_on": g["rests_on"].first(), "placements": g.size(),

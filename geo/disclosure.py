@@ -37,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "SUPPRESSION_RULE", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "SYNTHETIC_LABEL", "SYNTHETIC_ID_PREFIX",
+    "SYNTHETIC_README",
     "suppress_counts", "suppress_table", "suppress_cells", "suppress_cells_detail", "suppress_hierarchy",
     "check_no_small_counts", "is_synthetic",
     "DisclosureMethod", "METHODS", "CELL_KEY", "DFE", "KEY_ENV", "SYMBOLS", "method_named", "use_disclosure",
@@ -48,6 +49,8 @@ SYNTHETIC_LABEL = "SYNTHETIC data: generated records, not real children; not fin
 """The one label on every output (map, figure, table, report) built from synthetic child-level data."""
 
 SYNTHETIC_ID_PREFIX = "SYN"
+SYNTHETIC_README = "README_SYNTHETIC.txt"
+"""The notice ``farfromhome synth`` writes beside the files it generates (a folder of synthetic data)."""
 """Every child identifier made by ``provision.synth`` starts with this."""
 
 SUPPRESSED_LABEL = "fewer than 5"
@@ -801,10 +804,13 @@ def is_synthetic(*frames: pd.DataFrame | None, path: object = None) -> bool:
     """Tell whether child-level data is synthetic: the one test every command and the pipeline use.
 
     Markers: ``attrs['synthetic']``; a truthy ``synthetic`` column, or a ``data`` column saying SYNTHETIC; every
-    ``CHILD`` identifier starting with :data:`SYNTHETIC_ID_PREFIX`; or a file name containing "synthetic".
+    ``CHILD`` identifier starting with :data:`SYNTHETIC_ID_PREFIX`; a file name containing "synthetic", or a file
+    in a folder that ``farfromhome synth`` wrote (it holds ``README_SYNTHETIC.txt``).
     """
-    if path is not None and "synthetic" in str(path).lower().rsplit("/", 1)[-1]:
-        return True
+    if path is not None:
+        p = Path(str(path))
+        if "synthetic" in p.name.lower() or (p.parent / SYNTHETIC_README).is_file():
+            return True
     for f in frames:
         if f is None:
             continue

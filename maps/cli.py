@@ -12,7 +12,7 @@ import typer
 
 from geo import years
 from geo.cli_common import FarFromHomeGroup, err_console
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, is_synthetic
 from geo.errors import InputError, MissingColumnsError
 
 logger = logging.getLogger(__name__)
@@ -272,7 +272,7 @@ def _read(path: Path, synthetic: bool):  # type: ignore[no-untyped-def]
     from provision.placements import read_located
 
     located = read_located(path)
-    return located, synthetic or bool(located.attrs.get("synthetic"))
+    return located, synthetic or is_synthetic(located, path=path)
 
 
 def _supply_year(year: int | None) -> int:

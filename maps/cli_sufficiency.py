@@ -13,6 +13,7 @@ import typer
 
 from geo import years
 from geo.cli_common import FarFromHomeGroup, console, err_console, print_table, progress, write_table
+from geo.disclosure import is_synthetic
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 
@@ -356,8 +357,7 @@ def _children(path: Path | None, la: str | None, year: int, seed: int) -> tuple[
         frame = frame[frame["responsible_la"] == code]
     if frame.empty:
         raise InputError(f"{path.name}: no placements{f' of LA {code}' if code else ''}")
-    child = frame["CHILD"].astype(str) if "CHILD" in frame.columns else pd.Series([], dtype=str)
-    synthetic = bool(frame.attrs.get("synthetic")) or (len(child) > 0 and bool(child.str.startswith("SYN").all()))
+    synthetic = is_synthetic(frame, path=path)
     if synthetic:
         err_console.print("SYNTHETIC: these placements are generated records (CHILD IDs start with SYN)")
     return frame, synthetic

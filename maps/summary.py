@@ -8,7 +8,7 @@ import pandas as pd
 
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
-from distance.straight import DISTANCE_BANDS, KM_PER_MILE
+from distance.straight import DISTANCE_BANDS, KM_PER_MILE, OVER_MILES
 from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, active_method, publish_count, suppress_table
 from geo.errors import InputError
 from provision.homes import PublishedTotals
@@ -103,7 +103,7 @@ def placement_sentences(located: pd.DataFrame, name: str, *, synthetic: bool, ro
     miles = located["straight_distance_miles"].astype(float)
     known = miles.notna()
     if int(known.sum()) >= _MIN_GROUP:
-        over = (miles[known] > 20).mean() * 100
+        over = (miles[known] > OVER_MILES).mean() * 100
         out.append(f"{tag}{over:.0f}% of {kind}placement episodes were more than 20 miles from home "
                    f"(straight line, DfE method); median {miles[known].median():.1f} miles.")
     if "road_distance_km" in located.columns:

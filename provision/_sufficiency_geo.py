@@ -12,7 +12,7 @@ import scipy.sparse as sp
 from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
-from distance.straight import DFE_KM_PER_MILE, OVER_MILES
+from distance.straight import OVER_MILES, dfe_miles_from_km
 from geo.attribution import OGL_ATTRIBUTION, OS_ATTRIBUTION
 from geo.errors import InputError, ModelNotIdentifiedError, UnknownAreaCodeError
 from geo.settings import LA_VINTAGE
@@ -202,7 +202,7 @@ def nearest_km(points: pd.DataFrame, xy: np.ndarray) -> np.ndarray:
 
 def over_20_miles(km: np.ndarray) -> np.ndarray:
     """Tell which distances (km) are more than 20 miles by DfE's method (1.6093 km a mile, miles rounded to 1 dp)."""
-    return np.round(km / DFE_KM_PER_MILE, 1) > OVER_MILES
+    return dfe_miles_from_km(km) > OVER_MILES
 
 
 

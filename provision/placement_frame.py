@@ -260,8 +260,7 @@ def load_placement_frame(episodes: PathOrPaths, *, header: PathOrPaths, missing:
     eps, hdr, mis = _stack_years(sets) if len(sets) > 1 else sets[0][1:]
     uasc_frame = _read_uasc(Path(uasc)) if uasc is not None else None
     is_synth = synthetic or is_synthetic(eps, hdr, mis) or any(
-        is_synthetic(path=p) or (Path(p).parent / "README_SYNTHETIC.txt").is_file()
-        for p in (*eps_paths, *hdr_paths, *mis_paths))
+        is_synthetic(path=p) for p in (*eps_paths, *hdr_paths, *mis_paths))
     located = eps if "straight_distance_miles" in eps.columns else locate(eps, responsible_la=la)
     if network is not None and "road_distance_km" not in located.columns:
         from distance.road import road_distances

@@ -64,7 +64,7 @@ import pandas as pd
 
 from geo import years
 from geo.csvsafe import to_csv
-from geo.disclosure import SYNTHETIC_LABEL
+from geo.disclosure import SYNTHETIC_LABEL, SYNTHETIC_README
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 from provision.synth_cohort import draw_cohort, draw_episodes, draw_header
@@ -138,7 +138,7 @@ class SyntheticSSDA903:
                  "Contains OS data (c) Crown copyright and database right 2025; Royal Mail data (c) Royal Mail "
                  "copyright and database right 2025. Contains public sector information licensed under the "
                  "Open Government Licence v3.0 (Department for Education; Ofsted)."]
-        (out / "README_SYNTHETIC.txt").write_text("\n".join(lines) + "\n", encoding="utf-8")
+        (out / SYNTHETIC_README).write_text("\n".join(lines) + "\n", encoding="utf-8")
         logger.info("wrote synthetic SSDA903 to %s", out)
         return out
 

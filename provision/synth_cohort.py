@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from distance.straight import DFE_KM_PER_MILE
+from distance.straight import dfe_miles
 from geo.errors import InputError
 from provision.synth_geography import Geography, cell_reach, place_children, residential_attraction
 from provision.synth_targets import (
@@ -222,7 +222,7 @@ def draw_episodes(kids: pd.DataFrame, targets: pd.DataFrame, geo: Geography, yea
     ep["HOME_POST"] = np.where((CAT_BAND[cat] == 2) | kids["uasc"].to_numpy()[child_of], "",
                                geo.postcode[home_unit])
     ep["PL_POST"] = geo.postcode[unit]
-    ep["true_miles"] = np.round(np.hypot(geo.east[unit] - home_e, geo.north[unit] - home_n) / 1000 / DFE_KM_PER_MILE, 1)
+    ep["true_miles"] = dfe_miles(geo.east[unit], geo.north[unit], home_e, home_n)
     # codes
     place = np.empty(len(ep), dtype=object)
     for g, spec in _PLACE_CODES.items():

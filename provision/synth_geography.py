@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from distance.straight import DFE_KM_PER_MILE
+from distance.straight import DFE_KM_PER_MILE, OVER_MILES, dfe_miles
 from geo import years
 from geo.settings import LA_VINTAGE
 
@@ -157,10 +157,9 @@ def place_children(geo: Geography, home_unit: np.ndarray, la: np.ndarray, inside
             cells[out] = _draw_outside(geo, todo[out], home_cell, band, residential, attract_pop,
                                        attract_res, relax, rng)
         unit = geo.cell_start[cells] + np.floor(rng.random(len(todo)) * geo.cell_count[cells]).astype(np.int64)
-        miles = np.round(np.hypot(geo.east[unit] - home_e[todo], geo.north[unit] - home_n[todo])
-                         / 1000 / DFE_KM_PER_MILE, 1)
+        miles = dfe_miles(geo.east[unit], geo.north[unit], home_e[todo], home_n[todo])
         b = band[todo]
-        fits = (b == 2) | ((b == 0) & (miles <= 20)) | ((b == 1) & (miles > 20)) | relax
+        fits = (b == 2) | ((b == 0) & (miles <= OVER_MILES)) | ((b == 1) & (miles > OVER_MILES)) | relax
         result[todo[fits]] = unit[fits]
         todo = todo[~fits]
     return result
