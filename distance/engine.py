@@ -295,10 +295,11 @@ def route_candidates(
         raise InputError(f"times has {arc_s.size} values; the network has {network.n_arcs} arcs")
     if arc_s.size and not (np.isfinite(arc_s).all() and arc_s.min() >= 0):
         raise InputError("arc times must be finite and >= 0 seconds")
-    shape = (src.shape[0], src.shape[1], dst.shape[1])
+    dims: tuple[int, ...] = tuple(src.shape) + tuple(dst.shape)
+    shape = (dims[0], dims[1], dims[3])
     length = np.full(shape, np.nan)
     time_ = np.full(shape, np.nan)
-    if src.shape[0] == 0:
+    if shape[0] == 0:
         return length, time_
     if method == "auto":
         few = np.unique(src).size <= _SCIPY_MAX_ORIGINS
@@ -399,7 +400,7 @@ def _grouped_matrix(network: RoadNetwork, src: np.ndarray, dst: np.ndarray, *, m
 
 
 def _custom_metric(network: RoadNetwork, metric_key: str, units: Any, k: int) -> Any:
-    """The ``k``-th customized CCH metric for ``metric_key`` (one per query thread), weights from ``units()``."""
+    """Return the ``k``-th customized CCH metric for ``metric_key`` (one per query thread), weighted by ``units()``."""
     from pyroutingkit import CCHMetric
 
     cache = network._cache

@@ -79,9 +79,9 @@ class RoadNetwork:
     time_s: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
     crs: str = "EPSG:27700"
-    road_class: np.ndarray | None = None
-    maxspeed_kmh: np.ndarray | None = None
-    signals: np.ndarray | None = None
+    road_class: np.ndarray = field(default_factory=lambda: np.empty(0))
+    maxspeed_kmh: np.ndarray = field(default_factory=lambda: np.empty(0))
+    signals: np.ndarray = field(default_factory=lambda: np.empty(0))
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -91,10 +91,11 @@ class RoadNetwork:
         object.__setattr__(self, "length_m", np.round(np.asarray(self.length_m, float) * 1000) / 1000)
         object.__setattr__(self, "time_s", np.round(np.asarray(self.time_s, float) * 1000) / 1000)
         m = self.tail.size
-        for name, dtype, empty in (("road_class", np.int8, -1), ("maxspeed_kmh", np.float32, np.nan),
-                                   ("signals", np.int16, 0)):
-            value = getattr(self, name)
-            object.__setattr__(self, name, np.full(m, empty, dtype) if value is None else np.asarray(value, dtype))
+        arc_fields: tuple[tuple[str, Any, float], ...] = (
+            ("road_class", np.int8, -1), ("maxspeed_kmh", np.float32, np.nan), ("signals", np.int16, 0))
+        for attr, kind, empty in arc_fields:
+            value = np.asarray(getattr(self, attr))
+            object.__setattr__(self, attr, np.full(m, empty, kind) if value.size == 0 else value.astype(kind))
         n = self.x.size
         if not (self.y.size == self.osmid.size == n and self.tail.size == self.head.size == self.length_m.size
                 == self.time_s.size == self.road_class.size == self.maxspeed_kmh.size == self.signals.size):

@@ -41,8 +41,8 @@ from geo.errors import NetworkError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DRIVE_HIGHWAYS", "ROAD_CLASSES", "UK_DEFAULT_SPEEDS_KMH", "FALLBACK_SPEED_KMH", "ProgressCallback", "StreamedGraph",
-    "is_drivable", "oneway_direction", "parse_maxspeed", "read_pbf",
+    "DRIVE_HIGHWAYS", "ROAD_CLASSES", "UK_DEFAULT_SPEEDS_KMH", "FALLBACK_SPEED_KMH", "ProgressCallback",
+    "StreamedGraph", "is_drivable", "oneway_direction", "parse_maxspeed", "read_pbf",
 ]
 
 DRIVE_HIGHWAYS: frozenset[str] = frozenset({
@@ -106,9 +106,9 @@ class StreamedGraph:
     length_m: np.ndarray
     time_s: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
-    road_class: np.ndarray | None = None    # index into ROAD_CLASSES (int8)
-    maxspeed_kmh: np.ndarray | None = None  # tagged speed limit, NaN where untagged (float32)
-    signals: np.ndarray | None = None       # traffic signals passed along the arc, head included (int16)
+    road_class: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))  # index into ROAD_CLASSES
+    maxspeed_kmh: np.ndarray = field(default_factory=lambda: np.empty(0))  # tagged limit, NaN where untagged
+    signals: np.ndarray = field(default_factory=lambda: np.empty(0, np.int16))  # signals passed, head included
 
 
 def is_drivable(tags: Mapping[str, str] | Any) -> bool:

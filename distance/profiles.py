@@ -127,7 +127,7 @@ def get_profile(profile: str | Profile) -> Profile:
 
 
 def make_profile(base: str, *, name: str, **changes: Any) -> Profile:
-    """A new profile from a named ``base`` with some fields changed (speed tables are merged by class).
+    """Return a new profile: a named ``base`` with some fields changed (speed tables are merged by class).
 
     Example: ``make_profile("typical", name="slow-towns", urban_kmh={"primary": 30}, signal_s=20)``.
     """

@@ -311,8 +311,10 @@ def _routes(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray,
 
 
 def _part(values: np.ndarray, arc: np.ndarray, fraction: np.ndarray) -> np.ndarray:
-    """``fraction`` of each arc's value; NaN where the arc does not exist (that direction cannot be driven),
-    except that a point at the node itself (fraction 0) needs no driving at all."""
+    """Return ``fraction`` of each arc's value; NaN where the arc does not exist (cannot be driven that way).
+
+    A point at the node itself (fraction 0) needs no driving at all, whichever way the edge runs.
+    """
     return np.where(arc >= 0, fraction * values[np.maximum(arc, 0)], np.where(fraction == 0, 0.0, np.nan))
 
 

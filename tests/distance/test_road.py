@@ -188,11 +188,14 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "road.csv"
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
-                                      "--out", str(out)])
+                                      "--out", str(out), "--compare-backbone", "--shortest"])
     assert res.exit_code == 0, res.output
+    assert "quickest route by road, km; typical profile" in " ".join(res.output.split())
     assert "off_network" in res.output and "SYNTHETIC" in res.output and "OpenStreetMap" in res.output
     table = pd.read_csv(out, index_col=0)
     assert table["road_status"].tolist() == ["ok", "ok", "ok"]
+    assert (table.loc[table["road_source"] == "network", "road_shortest_km"]
+            <= table.loc[table["road_source"] == "network", "road_distance_km"] + 1e-9).all()
     assert table["road_source"].tolist() == ["network", "backbone", "network"]
     text = " ".join(res.output.split())
     assert "road distances: 67% on the OpenStreetMap network, 33% on the approximate backbone" in text
@@ -201,6 +204,13 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
                                       "--fallback", "none", "--max-snap-m", "500", "--out", str(out)])
     assert res.exit_code == 0, res.output
     assert pd.read_csv(out, index_col=0)["road_status"].tolist() == ["ok", "off_network", "ok"]
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--out", str(out)])
+    assert res.exit_code == 0 and "network vs backbone" not in res.output  # compared only when asked
+    assert "road_shortest_km" not in pd.read_csv(out, index_col=0).columns
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--profile", "sunday"])
+    assert res.exit_code == 1 and "unknown travel-time profile 'sunday'" in res.output
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
                                       "--fallback", "straight"])
     assert res.exit_code == 1 and "--fallback 'straight': expected backbone or none" in res.output
