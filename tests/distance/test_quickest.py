@@ -198,3 +198,22 @@ def test_older_network_file_is_refused_in_one_line(rutland: RoadNetwork, tmp_pat
     np.testing.assert_array_equal(again.road_class, rutland.road_class)
     np.testing.assert_array_equal(again.signals, rutland.signals)
     np.testing.assert_array_equal(again.maxspeed_kmh, rutland.maxspeed_kmh)
+
+
+def test_snapping_finds_the_nearest_edge(rutland: RoadNetwork) -> None:
+    """The sampled KD-tree search gives the same distance as shapely's exact nearest-line search."""
+    import shapely
+
+    rng = np.random.default_rng(3)
+    pts = np.c_[rng.uniform(rutland.x.min() - 3000, rutland.x.max() + 3000, 3000),
+                rng.uniform(rutland.y.min() - 3000, rutland.y.max() + 3000, 3000)]
+    pts[0] = np.nan
+    got = snap_to_edges(pts, network=rutland)
+    a, b = np.minimum(rutland.tail, rutland.head), np.maximum(rutland.tail, rutland.head)
+    lines = shapely.linestrings(np.stack([np.c_[rutland.x[a], rutland.y[a]], np.c_[rutland.x[b], rutland.y[b]]],
+                                         axis=1))
+    _, exact = shapely.STRtree(lines).query_nearest(shapely.points(pts[1:]), return_distance=True)
+    np.testing.assert_allclose(got.snap_m[1:], exact, atol=1e-6)
+    assert np.isnan(got.snap_m[0]) and got.a[0] == -1
+    # the joining point lies on its edge, at the distance reported
+    np.testing.assert_allclose(np.hypot(got.x - pts[:, 0], got.y - pts[:, 1])[1:], got.snap_m[1:], atol=1e-6)
