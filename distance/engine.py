@@ -131,7 +131,7 @@ path (to the time unit) and, among equally quick paths, the shortest; the sum al
 (quotient) and its length (remainder), so one query answers both. 32-bit weights leave 16 bits for time, so
 each tier covers trips up to ``2**16`` time units (11 min, 55 min, 4.5 h, 18 h) and ``2**15`` length units
 (20, 98, 491, 1,966 km). A pair starts in the finest tier its straight-line distance allows and is asked again
-in the next one when its route does not fit."""
+in the next one when its route does not fit. Each tier in use costs one customization per query thread."""
 
 _LEN_BITS = 15
 _TIME_RANGE = 2 ** (31 - _LEN_BITS)  # time units that fit below RoutingKit's infinity

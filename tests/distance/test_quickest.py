@@ -79,7 +79,7 @@ def test_cch_and_scipy_agree_and_long_trips_use_coarser_units(rutland: RoadNetwo
     got = quickest_routes(rutland, o, d, times=times, key="typical", method="cch")
     exact = quickest_routes(rutland, o, d, times=times, key="typical", method="scipy")
     np.testing.assert_allclose(got[1], exact[1], rtol=0.005, atol=0.5)
-    # a network 1000x slower: routes of days do not fit the finer tiers and are answered by the coarsest
+    # a network 20x slower: routes of hours do not fit the finer tiers and are answered by the coarsest
     slow = quickest_routes(rutland, o[:50], d[:50], times=times * 20, key="slow", method="cch")
     assert np.nanmax(slow[1]) > 4.5 * 3600
     np.testing.assert_allclose(slow[1], exact[1][:50] * 20, rtol=0.005, atol=20)
