@@ -250,7 +250,7 @@ def synthetic_road_graph(n: int, seed: int = 0) -> RoadNetwork:
                        report={"source": f"SYNTHETIC road-like graph, seed {seed}"})
 
 
-def workload(junctions: int, pairs: int) -> None:
+def workload(junctions: int, pairs: int, uniform_pairs: int) -> None:
     """Run the placement workload on a hierarchical and (if the generator is there) a uniform SYNTHETIC grid."""
     import subprocess
     import tempfile
@@ -264,12 +264,12 @@ def workload(junctions: int, pairs: int) -> None:
         placement_workload(hier, "road hierarchy (neighbourhoods joined by A roads)", pairs=pairs, homes=10_000,
                            cache=Path(tmp))
         tool = Path(__file__).resolve().parents[2] / "shared" / "tools" / "synth_pbf.py"
-        if tool.is_file():
+        if tool.is_file() and uniform_pairs:
             uniform = Path(tmp) / "SYNTHETIC-uniform.osm.pbf"
             side = int(round(junctions ** 0.5))
             subprocess.run([sys.executable, str(tool), str(uniform), str(side), "2", "0"], check=True,
                            capture_output=True)
-            placement_workload(uniform, "uniform grid (every street joins its neighbours)", pairs=pairs,
+            placement_workload(uniform, "uniform grid (every street joins its neighbours)", pairs=uniform_pairs,
                                homes=10_000, cache=Path(tmp))
         else:
             print(f"(uniform grid skipped: {tool} is not there)")
@@ -284,7 +284,9 @@ def main() -> None:
     p.add_argument("--nx-budget", type=float, default=60.0, help="seconds of networkx timing per graph at most")
     p.add_argument("--workload-junctions", type=int, default=250_000,
                    help="junctions of the SYNTHETIC networks for the placement workload (0 skips it)")
-    p.add_argument("--workload-pairs", type=int, default=1_000_000)
+    p.add_argument("--workload-pairs", type=int, default=1_000_000, help="pairs on the road-hierarchy grid")
+    p.add_argument("--uniform-pairs", type=int, default=100_000,
+                   help="pairs on the uniform grid (10x slower per pair at 90,000 junctions; 0 skips it)")
     args = p.parse_args()
     print(f"engine: contraction hierarchies available: {engine.cch_available()}; 2-core machine; "
           f"pairs={args.pairs:,}")
@@ -306,7 +308,7 @@ def main() -> None:
               f"90th percentile {acc['p90_rel_error']:.1%}, median bias {acc['median_bias']:+.1%}")
 
     if args.workload_junctions:
-        workload(args.workload_junctions, args.workload_pairs)
+        workload(args.workload_junctions, args.workload_pairs, args.uniform_pairs)
     if args.nodes:
         net, secs = timed(synthetic_road_graph, args.nodes)
         print(f"\nSYNTHETIC graph generated in {secs:.1f} s (numpy/scipy; not real roads)")
