@@ -272,7 +272,7 @@ def workload(junctions: int, pairs: int, uniform_pairs: int) -> None:
             placement_workload(uniform, "uniform grid (every street joins its neighbours)", pairs=uniform_pairs,
                                homes=10_000, cache=Path(tmp))
         else:
-            print(f"(uniform grid skipped: {tool} is not there)")
+            print(f"(uniform grid skipped: --uniform-pairs 0, or {tool} is not there)")
 
 
 def main() -> None:
