@@ -1,12 +1,21 @@
 """Benchmark the road-distance engine against networkx: Rutland (real OSM) and a 1M-node SYNTHETIC graph.
 
 Run:  FARFROMHOME_MIRROR=../shared/data python benchmarks/bench_engine.py [--nodes 1000000] [--pairs 100000]
+      ... --workload-junctions 250000 --workload-pairs 1000000   (the placement workload; 0 skips it)
 
 Prints, for each graph: build / preprocessing time, pairs per second for random origin–destination pairs
 (every pair a distinct origin: the hard case) and for pairs with ~10,000 distinct origins (as when
-placements are grouped by home postcode sector), peak memory, and the speed ratio against networkx's
-per-pair ``shortest_path_length`` measured on a small sample in the same run. Also prints the accuracy of the
-national backbone against the full Rutland network. Figures, not assertions: nothing here is a test.
+placements are grouped by home postcode sector), the quickest route (time and the same path's length from one
+combined query) against the plain baseline of two separate queries (length, then time), peak memory, and the
+speed ratio against networkx measured on a small sample in the same run. Also prints the accuracy of the
+national backbone against the full Rutland network.
+
+The placement workload is the whole ``road_distances`` call (edge snapping, quickest routes, fallback) for
+pairs from 10,000 home points to placements anywhere, as ``farfromhome distances`` runs it, on two SYNTHETIC
+networks of the same junction count: one with a road hierarchy (``bench_build.generate``: neighbourhoods of
+residential streets reached through one entrance a side, joined by arterial A roads) and, when
+``../shared/tools/synth_pbf.py`` is there, the uniform grid (every street joins every neighbour), where
+separator-based engines such as CCH do much worse. Figures, not assertions: nothing here is a test.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from scipy.sparse.csgraph import connected_components, minimum_spanning_tree
 from scipy.spatial import Delaunay
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from distance import backbone, engine  # noqa: E402
 from distance.network import RoadNetwork, build_network  # noqa: E402
@@ -104,11 +114,71 @@ def bench_graph(label: str, net: RoadNetwork, *, pairs: int, origins: int, nx_sa
           f"(graph conversion {nx_build:.1f} s; peak memory now {peak_gb():.2f} GB)")
     for name, rate in rates.items():
         print(f"ratio CCH/networkx, {name}: {rate / nx_rate:,.0f}x")
+    quickest_vs_baseline(net, pairs=pairs, origins=origins, nx_sample=nx_sample, nx_budget=nx_budget)
     r = rates[cases[0][0]]
     print(f"targets: >=10,000x networkx: {'met' if r / nx_rate >= 10_000 else 'NOT met'} "
           f"(random pairs); {pairs:,} pairs < 10 s after preprocessing: "
           f"{'met' if pairs / r < 10 else 'NOT met'} ({pairs / r:.1f} s random, "
           f"{pairs / rates[cases[1][0]]:.1f} s grouped); peak < 8 GB: {'met' if engine_peak < 8 else 'NOT met'}")
+
+
+def quickest_vs_baseline(net: RoadNetwork, *, pairs: int, origins: int, nx_sample: int, nx_budget: float) -> None:
+    """Quickest route (one combined query) against two separate queries, and against networkx's quickest path."""
+    o, d = od_pairs(net.n_nodes, pairs, min(origins, net.n_nodes // 2), seed=5)
+    engine.quickest_routes(net, o[:1000], d[:1000])  # metrics customized before timing
+    (length, secs_q) = timed(engine.quickest_routes, net, o, d)
+    _, secs_l = timed(engine.shortest_path_lengths, net, o, d, weight="length")
+    _, secs_t = timed(engine.shortest_path_lengths, net, o, d, weight="travel_time")
+    print(f"quickest route, length and time in one combined query: {secs_q:.2f} s = {pairs / secs_q:,.0f} pairs/s; "
+          f"baseline, two queries (shortest length {secs_l:.2f} s + quickest time {secs_t:.2f} s, and no length "
+          f"of the quickest path): {pairs / (secs_l + secs_t):,.0f} pairs/s; ratio {(secs_l + secs_t) / secs_q:.2f}x")
+    g = nx.DiGraph()
+    order = np.argsort(-net.time_s)
+    g.add_edges_from((int(u), int(v), {"t": float(t), "length": float(w)}) for u, v, t, w in
+                     zip(net.tail[order], net.head[order], net.time_s[order], net.length_m[order], strict=True))
+    o, d = od_pairs(net.n_nodes, nx_sample, None, seed=6)
+    done, t0 = 0, time.perf_counter()
+    for a, b in zip(o.tolist(), d.tolist(), strict=True):
+        path = nx.shortest_path(g, a, b, weight="t")
+        sum(g[u][v]["length"] for u, v in zip(path[:-1], path[1:], strict=True))
+        done += 1
+        if time.perf_counter() - t0 > nx_budget:
+            break
+    nx_rate = done / (time.perf_counter() - t0)
+    print(f"networkx quickest path + its length: {nx_rate:,.2f} pairs/s on {done} pairs; ratio CCH/networkx "
+          f"{pairs / secs_q / nx_rate:,.0f}x")
+
+
+def placement_workload(pbf: Path, label: str, *, pairs: int, homes: int, cache: Path) -> None:
+    """Time ``road_distances`` (the whole distances computation) for placement-like pairs on a SYNTHETIC pbf."""
+    import pandas as pd
+
+    from distance.road import road_distances
+
+    net, secs_build = timed(build_network, pbf, cache_dir=cache)
+    _, secs_prep = timed(engine.prepare, net)
+    rng = np.random.default_rng(1)
+    x0, x1, y0, y1 = net.x.min(), net.x.max(), net.y.min(), net.y.max()
+    hx, hy = rng.uniform(x0, x1, homes), rng.uniform(y0, y1, homes)
+    h = rng.integers(0, homes, pairs)
+    frame = pd.DataFrame({"home_easting": hx[h], "home_northing": hy[h], "pl_easting": rng.uniform(x0, x1, pairs),
+                          "pl_northing": rng.uniform(y0, y1, pairs)})
+    road_distances(frame.iloc[:2000], network=net)  # metrics customized, snapping tree built: a warm process
+    out, secs = timed(road_distances, frame, network=net)
+    ok = int((out["road_status"] == "ok").sum())
+    print(f"{label}: {net.n_nodes:,} junctions, {net.n_arcs:,} arcs (build {secs_build:.0f} s, CCH order "
+          f"{secs_prep:.0f} s); road_distances for {pairs:,} pairs from {homes:,} homes to placements anywhere: "
+          f"{secs:.1f} s warm = {pairs / secs:,.0f} pairs/s ({ok:,} ok; quickest route length and time); "
+          f"peak {peak_gb():.2f} GB")
+    sample = frame.iloc[: min(pairs, 100_000)]
+    from distance.road import snap
+
+    hn, _ = snap(sample[["home_easting", "home_northing"]].to_numpy(), network=net)
+    pn, _ = snap(sample[["pl_easting", "pl_northing"]].to_numpy(), network=net)
+    _, secs_l = timed(engine.shortest_path_lengths, net, hn, pn, weight="length")
+    _, secs_t = timed(engine.shortest_path_lengths, net, hn, pn, weight="travel_time")
+    print(f"  baseline (the previous method: nearest node, two separate metrics) on {len(sample):,} of the pairs: "
+          f"{len(sample) / (secs_l + secs_t):,.0f} pairs/s")
 
 
 EXTRA_SHARE = 0.30
@@ -180,6 +250,31 @@ def synthetic_road_graph(n: int, seed: int = 0) -> RoadNetwork:
                        report={"source": f"SYNTHETIC road-like graph, seed {seed}"})
 
 
+def workload(junctions: int, pairs: int, uniform_pairs: int) -> None:
+    """Run the placement workload on a hierarchical and (if the generator is there) a uniform SYNTHETIC grid."""
+    import subprocess
+    import tempfile
+
+    from bench_build import generate
+
+    print(f"\n=== Placement workload: {pairs:,} pairs, SYNTHETIC networks of {junctions:,} junctions ===")
+    with tempfile.TemporaryDirectory(prefix="farfromhome-bench-") as tmp:
+        hier = Path(tmp) / "SYNTHETIC-hierarchy.osm.pbf"
+        generate(hier, junctions=junctions, shape=2, building_nodes=0)
+        placement_workload(hier, "road hierarchy (neighbourhoods joined by A roads)", pairs=pairs, homes=10_000,
+                           cache=Path(tmp))
+        tool = Path(__file__).resolve().parents[2] / "shared" / "tools" / "synth_pbf.py"
+        if tool.is_file() and uniform_pairs:
+            uniform = Path(tmp) / "SYNTHETIC-uniform.osm.pbf"
+            side = int(round(junctions ** 0.5))
+            subprocess.run([sys.executable, str(tool), str(uniform), str(side), "2", "0"], check=True,
+                           capture_output=True)
+            placement_workload(uniform, "uniform grid (every street joins its neighbours)", pairs=uniform_pairs,
+                               homes=10_000, cache=Path(tmp))
+        else:
+            print(f"(uniform grid skipped: --uniform-pairs 0, or {tool} is not there)")
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--nodes", type=int, default=1_000_000, help="synthetic graph size (0 to skip)")
@@ -187,6 +282,11 @@ def main() -> None:
     p.add_argument("--origins", type=int, default=10_000, help="distinct origins in the grouped case")
     p.add_argument("--nx-sample", type=int, default=300, help="networkx pairs at most (Rutland)")
     p.add_argument("--nx-budget", type=float, default=60.0, help="seconds of networkx timing per graph at most")
+    p.add_argument("--workload-junctions", type=int, default=250_000,
+                   help="junctions of the SYNTHETIC networks for the placement workload (0 skips it)")
+    p.add_argument("--workload-pairs", type=int, default=1_000_000, help="pairs on the road-hierarchy grid")
+    p.add_argument("--uniform-pairs", type=int, default=100_000,
+                   help="pairs on the uniform grid (10x slower per pair at 90,000 junctions; 0 skips it)")
     args = p.parse_args()
     print(f"engine: contraction hierarchies available: {engine.cch_available()}; 2-core machine; "
           f"pairs={args.pairs:,}")
@@ -207,6 +307,8 @@ def main() -> None:
         print(f"{name}: {acc['pairs']:.0f} pairs ≥ 1 km: median {acc['median_rel_error']:.1%}, "
               f"90th percentile {acc['p90_rel_error']:.1%}, median bias {acc['median_bias']:+.1%}")
 
+    if args.workload_junctions:
+        workload(args.workload_junctions, args.workload_pairs, args.uniform_pairs)
     if args.nodes:
         net, secs = timed(synthetic_road_graph, args.nodes)
         print(f"\nSYNTHETIC graph generated in {secs:.1f} s (numpy/scipy; not real roads)")

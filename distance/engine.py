@@ -52,7 +52,8 @@ from geo.errors import InputError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["shortest_path_lengths", "prepare", "cch_available", "topology_cache_path"]
+__all__ = ["shortest_path_lengths", "quickest_routes", "route_candidates", "prepare", "cch_available",
+           "topology_cache_path", "COMBINED_TIERS"]
 
 Method = Literal["auto", "cch", "scipy"]
 
@@ -120,6 +121,21 @@ def _metric(network: RoadNetwork, weight: str, scale: float, k: int) -> Any:
         metric.customize(units.astype(np.uint32), 2)
         cache[key] = metric
     return cache[key]
+
+
+COMBINED_TIERS: tuple[tuple[float, float], ...] = ((0.01, 0.6), (0.05, 3.0), (0.25, 15.0), (1.0, 60.0))
+"""Units of the combined quickest-route metric, finest first: (seconds, metres) per integer unit.
+
+An arc's combined weight is ``time_units * 2**15 + length_units``: the minimum over paths is the quickest
+path (to the time unit) and, among equally quick paths, the shortest; the sum along it carries both its time
+(quotient) and its length (remainder), so one query answers both. 32-bit weights leave 16 bits for time, so
+each tier covers trips up to ``2**16`` time units (11 min, 55 min, 4.5 h, 18 h) and ``2**15`` length units
+(20, 98, 491, 1,966 km). A pair starts in the finest tier its straight-line distance allows and is asked again
+in the next one when its route does not fit. Each tier in use costs one customization per query thread."""
+
+_LEN_BITS = 15
+_TIME_RANGE = 2 ** (31 - _LEN_BITS)  # time units that fit below RoutingKit's infinity
+_PAIR_FACTOR = 1 << 21  # scipy's float64 combined metric: milliseconds * 2**21 + metres (exact below 2**53)
 
 
 def _threads(n_origins: int) -> int:
@@ -205,7 +221,227 @@ def shortest_path_lengths(
     return result if back is None else result[back.ravel()]
 
 
+def quickest_routes(
+    network: RoadNetwork,
+    origins: Any,
+    destinations: Any,
+    *,
+    times: np.ndarray | None = None,
+    key: str = "free-flow",
+    method: Method = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Length (metres) and time (seconds) of the quickest route for each paired (origin, destination) node.
+
+    One query per pair answers both: the metric combines time and length (:data:`COMBINED_TIERS`), so the
+    length returned is the length of the time-optimal path itself (the shortest of equally quick ones), not
+    of another path. Times and lengths are summed in the metric's units (0.25 s and 1 m for trips up to about
+    an hour), so each is exact to a fraction of a second or a metre per arc.
+
+    Parameters
+    ----------
+    network
+        A :class:`~distance.network.RoadNetwork` (EPSG:27700).
+    origins, destinations
+        Node indices, same length.
+    times
+        Seconds per arc (e.g. :func:`distance.profiles.arc_times`); default the network's free-flow ``time_s``.
+    key
+        Names ``times`` in the engine's cache (the profile's key): a different array must have another key.
+    method
+        ``"cch"``, ``"scipy"`` or ``"auto"`` (as :func:`shortest_path_lengths`).
+
+    Returns
+    -------
+    (numpy.ndarray, numpy.ndarray)
+        Length in metres and time in seconds, float64, NaN where the destination cannot be reached.
+    """
+    o = _as_index(origins, "origins")
+    d = _as_index(destinations, "destinations")
+    length, time_ = route_candidates(network, o[:, None], d[:, None], times=times, key=key, method=method)
+    return length[:, 0, 0], time_[:, 0, 0]
+
+
+def route_candidates(
+    network: RoadNetwork,
+    sources: Any,
+    targets: Any,
+    *,
+    times: np.ndarray | None = None,
+    key: str = "free-flow",
+    method: Method = "auto",
+) -> tuple[np.ndarray, np.ndarray]:
+    """Quickest routes between every source and every target candidate of each row: (length m, time s).
+
+    ``sources`` is an (n, ks) and ``targets`` an (n, kt) array of node indices (e.g. the two ends of the road
+    edge a point snapped to); the result arrays are (n, ks, kt). Rows are grouped by their source candidates
+    and answered with one many-to-many call per group (RoutingKit pins the group's targets once: target
+    selection on the CCH), so a home with a hundred placements costs about one search per placement, and
+    repeated pairs cost once. See :func:`quickest_routes` for the metric.
+    """
+    src = np.atleast_2d(np.asarray(sources))
+    dst = np.atleast_2d(np.asarray(targets))
+    if src.ndim != 2 or dst.ndim != 2 or src.shape[0] != dst.shape[0]:
+        raise InputError(f"sources {src.shape} and targets {dst.shape} must be (n, k) arrays with the same n")
+    src = _as_index(src, "sources").reshape(src.shape)
+    dst = _as_index(dst, "targets").reshape(dst.shape)
+    n = network.n_nodes
+    if src.size and (min(src.min(), dst.min()) < 0 or max(src.max(), dst.max()) >= n):
+        raise InputError(f"node indices must be in 0..{n - 1}; got {min(src.min(), dst.min())}.."
+                         f"{max(src.max(), dst.max())}")
+    if method not in {"auto", "cch", "scipy"}:
+        raise InputError(f"unknown method {method!r}; expected 'auto', 'cch' or 'scipy'")
+    arc_s = network.time_s if times is None else np.asarray(times, float)
+    if arc_s.shape != network.length_m.shape:
+        raise InputError(f"times has {arc_s.size} values; the network has {network.n_arcs} arcs")
+    if arc_s.size and not (np.isfinite(arc_s).all() and arc_s.min() >= 0):
+        raise InputError("arc times must be finite and >= 0 seconds")
+    dims: tuple[int, ...] = tuple(src.shape) + tuple(dst.shape)
+    shape = (dims[0], dims[1], dims[3])
+    length = np.full(shape, np.nan)
+    time_ = np.full(shape, np.nan)
+    if shape[0] == 0:
+        return length, time_
+    if method == "auto":
+        few = np.unique(src).size <= _SCIPY_MAX_ORIGINS
+        method = "scipy" if (few or not cch_available()) else "cch"
+    if method == "scipy":
+        _scipy_combined(network, arc_s, src, dst, length, time_)
+        return length, time_
+    prepare(network, weight="length")  # the topology; no length metric is customized for this
+    todo = np.ones(shape, bool)
+    vmax = _max_speed(network, arc_s)
+    limits = [min(0.9 * (1 << _LEN_BITS) * um / vmax, 0.95 * _TIME_RANGE * us) for us, um in COMBINED_TIERS]
+    # the first tier worth trying: a route 1.5 times the straight line, driven at 10 m/s (36 km/h)
+    chord = np.hypot(network.x[src[:, 0]] - network.x[dst[:, 0]], network.y[src[:, 0]] - network.y[dst[:, 0]])
+    start = np.searchsorted(np.array(limits), 1.5 * chord / 10.0).clip(0, len(limits) - 1)
+    for tier, (unit_s, unit_m) in enumerate(COMBINED_TIERS):
+        rows = np.flatnonzero(todo.any(axis=(1, 2)) & (start <= tier))
+        if rows.size == 0:
+            continue
+        combined = _grouped_matrix(network, src[rows], dst[rows], metric_key=f"combined:{key}:{tier}",
+                                   units=lambda a=arc_s, us=unit_s, um=unit_m: _combined_units(network, a, us, um))
+        t_units, l_units = np.divmod(combined, np.int64(1 << _LEN_BITS))
+        secs = t_units * unit_s
+        last = tier == len(COMBINED_TIERS) - 1
+        fits = (combined < _INF_UNITS) & (secs <= limits[tier])
+        take = todo[rows] & (fits | last)
+        ok = take & (combined < _INF_UNITS)
+        sub_len, sub_time = length[rows], time_[rows]
+        sub_len[ok] = l_units[ok] * unit_m
+        sub_time[ok] = secs[ok]
+        length[rows], time_[rows] = sub_len, sub_time
+        sub_todo = todo[rows]
+        sub_todo[take] = False
+        todo[rows] = sub_todo
+        if not last and sub_todo.any():
+            logger.debug("%d route(s) longer than tier %d's range: asked again in coarser units",
+                         int(sub_todo.sum()), tier)
+    return length, time_
+
+
 # ----------------------------------------------------------------------------------------------------------
+
+
+def _max_speed(network: RoadNetwork, arc_s: np.ndarray) -> float:
+    """Fastest arc speed (m/s) of the network, for bounding a path's length by its time (at least 1 m/s)."""
+    real = (network.length_m > 1.0) & (arc_s > 0)
+    return float(max(1.0, (network.length_m[real] / arc_s[real]).max() if real.any() else 1.0))
+
+
+def _combined_units(network: RoadNetwork, arc_s: np.ndarray, unit_s: float, unit_m: float) -> np.ndarray:
+    """Per-arc combined weights (int64): time units * 2**15 + length units, capped below infinity.
+
+    Rounded stochastically (seeded, so repeatable): an arc shorter than a unit would always round to 0 and
+    bias a path's sum down; rounded up with probability equal to its fraction, each arc is unbiased and a
+    path's error grows only as the square root of its arc count.
+    """
+    rng = np.random.default_rng(20_261_206)
+    t_units = np.floor(arc_s / unit_s + rng.random(arc_s.size)).astype(np.int64)
+    l_units = np.minimum(np.floor(network.length_m / unit_m + rng.random(arc_s.size)).astype(np.int64),
+                         (1 << _LEN_BITS) - 1)
+    return np.minimum(t_units * (1 << _LEN_BITS) + l_units, _INF_UNITS - 1)
+
+
+def _grouped_matrix(network: RoadNetwork, src: np.ndarray, dst: np.ndarray, *, metric_key: str,
+                    units: Any) -> np.ndarray:
+    """Combined-metric values (int64, (n, ks, kt)) for each row's source × target candidates, via CCH."""
+    n_rows, ks = src.shape
+    kt = dst.shape[1]
+    res = np.empty((n_rows, ks, kt), np.int64)  # in group order
+    # rows grouped by their source candidates: one many-to-many call per group
+    order = np.lexsort(src.T[::-1])
+    s_sorted = src[order]
+    new = np.ones(n_rows, bool)
+    new[1:] = (s_sorted[1:] != s_sorted[:-1]).any(axis=1)
+    bounds = np.append(np.flatnonzero(new), n_rows)
+
+    src32 = s_sorted.astype(np.uint32)
+    dst32 = dst[order].astype(np.uint32)  # targets in group order: one contiguous run per group
+
+    def run(metric: Any, first: int, last: int) -> None:
+        m2m = metric.distances_many_to_many
+        for g in range(first, last):
+            a, b = bounds[g], bounds[g + 1]
+            # all of the group's target candidates in one call (a repeated target costs a column, no search)
+            mat = m2m(src32[a], dst32[a:b].ravel())  # (ks, m * kt)
+            res[a:b] = mat.reshape(ks, b - a, kt).transpose(1, 0, 2)
+
+    n_groups = bounds.size - 1
+    metrics = [_custom_metric(network, metric_key, units, k) for k in range(_threads(n_groups))]
+    if len(metrics) == 1:
+        run(metrics[0], 0, n_groups)
+    else:
+        cuts = np.searchsorted(bounds, np.linspace(0, n_rows, len(metrics) + 1)).clip(0, n_groups)
+        cuts[0], cuts[-1] = 0, n_groups
+        with ThreadPoolExecutor(len(metrics)) as pool:
+            list(pool.map(run, metrics, cuts[:-1], cuts[1:]))
+    out = np.empty_like(res)
+    out[order] = res
+    return out
+
+
+def _custom_metric(network: RoadNetwork, metric_key: str, units: Any, k: int) -> Any:
+    """Return the ``k``-th customized CCH metric for ``metric_key`` (one per query thread), weighted by ``units()``."""
+    from pyroutingkit import CCHMetric
+
+    cache = network._cache
+    full = f"cch_metric:{metric_key}" + (f":{k}" if k else "")
+    if full not in cache:
+        weights = cache.get(f"units:{metric_key}")
+        if weights is None:
+            weights = cache[f"units:{metric_key}"] = units().astype(np.uint32)
+        metric = CCHMetric(cache["cch_topology"])
+        metric.customize(weights, 2)
+        cache[full] = metric
+    return cache[full]
+
+
+def _scipy_combined(network: RoadNetwork, arc_s: np.ndarray, src: np.ndarray, dst: np.ndarray,
+                    length: np.ndarray, time_: np.ndarray) -> None:
+    """Quickest routes by Dijkstra from each distinct source on a float64 metric: ms * 2**21 + metres (exact)."""
+    t_ms = np.round(arc_s * 1000)
+    l_m = np.maximum(np.round(network.length_m), 1.0)  # a zero would vanish from the sparse matrix
+    w = t_ms * _PAIR_FACTOR + l_m
+    order = np.lexsort((w, network.head, network.tail))
+    t, h, ww = network.tail[order], network.head[order], w[order]
+    first = np.ones(t.size, bool)
+    first[1:] = (t[1:] != t[:-1]) | (h[1:] != h[:-1])
+    matrix = sp.csr_matrix((ww[first], (t[first], h[first])), shape=(network.n_nodes, network.n_nodes))
+    uniq = np.unique(src)
+    block = max(1, int(_SCIPY_BLOCK_BYTES // (8 * max(network.n_nodes, 1))))
+    for b0 in range(0, uniq.size, block):
+        these = uniq[b0:b0 + block]
+        rows = dijkstra(matrix, directed=True, indices=these)
+        for j in range(src.shape[1]):
+            pick = np.isin(src[:, j], these)
+            if not pick.any():
+                continue
+            r = np.searchsorted(these, src[pick, j])
+            vals = rows[r[:, None], dst[pick]]  # (m, kt)
+            fin = np.isfinite(vals)
+            t_part, l_part = np.divmod(np.where(fin, vals, 0), _PAIR_FACTOR)
+            length[pick, j, :] = np.where(fin, l_part, np.nan)
+            time_[pick, j, :] = np.where(fin, t_part / 1000.0, np.nan)
 
 
 def topology_cache_path(network: RoadNetwork) -> Path | None:

@@ -20,9 +20,11 @@ import scipy.sparse as sp
 from distance.osm import (
     DRIVE_HIGHWAYS,
     FALLBACK_SPEED_KMH,
+    ROAD_CLASSES,
     UK_DEFAULT_SPEEDS_KMH,
     ProgressCallback,
     is_drivable,
+    parse_maxspeed,
     read_pbf,
 )
 from geo.crs import BNG
@@ -32,6 +34,7 @@ logger = logging.getLogger(__name__)
 
 __all__ = [
     "DRIVE_HIGHWAYS",
+    "ROAD_CLASSES",
     "UK_DEFAULT_SPEEDS_KMH",
     "RoadNetwork",
     "build_network",
@@ -45,9 +48,9 @@ __all__ = [
 
 Builder = Literal["auto", "streaming", "osmnx"]
 
-_FORMAT_VERSION = 1
+_FORMAT_VERSION = 2  # 2: arcs carry road class, tagged maxspeed and traffic-signal counts (for time profiles)
 _BUILD_OPTIONS: dict[str, Any] = {"highways": sorted(DRIVE_HIGHWAYS), "speeds": UK_DEFAULT_SPEEDS_KMH,
-                                  "version": _FORMAT_VERSION, "rules": 2}
+                                  "version": _FORMAT_VERSION, "rules": 3}
 _REBUILD = "rebuild it with 'farfromhome network build --osm EXTRACT --out FILE'"
 
 
@@ -58,7 +61,12 @@ class RoadNetwork:
     Nodes are numbered ``0..n_nodes-1``; ``x``/``y`` are BNG easting/northing (metres) and ``osmid`` the OSM
     node id (or -1). Arc ``i`` goes from ``tail[i]`` to ``head[i]`` with ``length_m`` (metres, to 1 mm) and
     ``time_s`` (free-flow seconds, to 1 ms). One-way streets have one arc; two-way streets have two.
-    Parallel arcs are allowed (the engine takes the minimum). ``report`` records the source and what was
+    Parallel arcs are allowed (the engine takes the minimum). Arcs are straight lines between their end nodes
+    as far as snapping is concerned (merged chains keep their full length, never less than the chord).
+    ``road_class`` is the OSM ``highway`` class of the arc (index into :data:`ROAD_CLASSES`, -1 unknown),
+    ``maxspeed_kmh`` the tagged speed limit (km/h, NaN where untagged: the class default was used) and
+    ``signals`` the traffic signals (``highway=traffic_signals`` nodes) passed along the arc, head included;
+    :mod:`distance.profiles` turns them into travel times. ``report`` records the source and what was
     dropped while building (nodes/edges outside the largest strongly connected component).
     """
 
@@ -71,6 +79,9 @@ class RoadNetwork:
     time_s: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
     crs: str = "EPSG:27700"
+    road_class: np.ndarray = field(default_factory=lambda: np.empty(0))
+    maxspeed_kmh: np.ndarray = field(default_factory=lambda: np.empty(0))
+    signals: np.ndarray = field(default_factory=lambda: np.empty(0))
     _cache: dict[str, Any] = field(default_factory=dict, repr=False)
 
     def __post_init__(self) -> None:
@@ -79,9 +90,15 @@ class RoadNetwork:
             object.__setattr__(self, name, np.asarray(getattr(self, name), dtype))
         object.__setattr__(self, "length_m", np.round(np.asarray(self.length_m, float) * 1000) / 1000)
         object.__setattr__(self, "time_s", np.round(np.asarray(self.time_s, float) * 1000) / 1000)
+        m = self.tail.size
+        arc_fields: tuple[tuple[str, Any, float], ...] = (
+            ("road_class", np.int8, -1), ("maxspeed_kmh", np.float32, np.nan), ("signals", np.int16, 0))
+        for attr, kind, empty in arc_fields:
+            value = np.asarray(getattr(self, attr))
+            object.__setattr__(self, attr, np.full(m, empty, kind) if value.size == 0 else value.astype(kind))
         n = self.x.size
         if not (self.y.size == self.osmid.size == n and self.tail.size == self.head.size == self.length_m.size
-                == self.time_s.size):
+                == self.time_s.size == self.road_class.size == self.maxspeed_kmh.size == self.signals.size):
             raise NetworkError("RoadNetwork arrays have inconsistent lengths")
         if self.tail.size and (min(self.tail.min(), self.head.min()) < 0 or max(self.tail.max(), self.head.max()) >= n):
             raise NetworkError(f"RoadNetwork arcs refer to nodes outside 0..{n - 1}")
@@ -184,7 +201,8 @@ def build_network(
         return load_network(cached)
     if chosen == "streaming":
         g = read_pbf(path, progress=progress)
-        net = _make(g.x, g.y, g.osmid, g.tail, g.head, g.length_m, g.time_s, g.report)
+        net = _make(g.x, g.y, g.osmid, g.tail, g.head, g.length_m, g.time_s, g.report,
+                    road_class=g.road_class, maxspeed_kmh=g.maxspeed_kmh, signals=g.signals)
     elif kind == "graphml":
         import osmnx as ox
 
@@ -281,13 +299,21 @@ def network_from_graph(graph: nx.MultiDiGraph, *, source: str = "graph") -> Road
     chord = np.hypot(x[tail] - x[head], y[tail] - y[head])
     length = np.maximum(length, chord)
     hw = [d.get("highway") for _, _, d in edges]
+    road_class = np.array([_class_index(h) for h in hw], np.int8)
+    maxspeed = np.array([_tagged_speed(d.get("maxspeed"), h) for (_, _, d), h in zip(edges, hw, strict=True)],
+                        np.float32)
+    signal_node = np.array([graph.nodes[n].get("highway") == "traffic_signals" for n in nodes], bool)
+    # edges of an unsimplified-then-merged OSM file carry their own count; a GraphML's: its head node's
+    signals = np.array([int(d["signals"]) if "signals" in d else int(signal_node[index[v]]) for _, v, d in edges],
+                       np.int16)
     report = {
         "source": source, "crs": "EPSG:27700", "nodes": n1, "edges": e1,
         "nodes_dropped": n0 - n1, "edges_dropped": e0 - e1,
         "length_km": round(float(length.sum()) / 1000, 3),
         "highway_counts": _count_highways(hw),
     }
-    net = _make(x, y, osmid, tail, head, length, time_s, report)
+    net = _make(x, y, osmid, tail, head, length, time_s, report, road_class=road_class, maxspeed_kmh=maxspeed,
+                signals=signals)
     logger.info("road network %s: %d nodes, %d arcs, %.0f km", source, net.n_nodes, net.n_arcs,
                 report["length_km"])
     return net
@@ -303,6 +329,7 @@ def save_network(network: RoadNetwork, path: str | os.PathLike[str]) -> Path:
     np.savez_compressed(tmp, x=network.x, y=network.y, osmid=network.osmid, tail=network.tail,
                         head=network.head, length_mm=np.round(network.length_m * 1000).astype(np.int64),
                         time_ms=np.round(network.time_s * 1000).astype(np.int64),
+                        road_class=network.road_class, maxspeed_kmh=network.maxspeed_kmh, signals=network.signals,
                         meta=np.array(json.dumps({"format": "farfromhome-road-network", "version": _FORMAT_VERSION,
                                                   "crs": network.crs, "report": network.report})))
     os.replace(tmp, out)
@@ -320,11 +347,13 @@ def load_network(path: str | os.PathLike[str]) -> RoadNetwork:
     if meta.get("version") != _FORMAT_VERSION:
         raise NetworkError(f"{p.name}: road network file format version {meta.get('version')}; this farfromhome "
                            f"reads version {_FORMAT_VERSION}: {_REBUILD}")
-    arrays = _read_npz(p, ["x", "y", "osmid", "tail", "head", "length_mm", "time_ms"])
+    arrays = _read_npz(p, ["x", "y", "osmid", "tail", "head", "length_mm", "time_ms", "road_class", "maxspeed_kmh",
+                           "signals"])
     if meta.get("crs") != "EPSG:27700":
         raise NetworkError(f"{p.name}: network is in {meta.get('crs')}; expected EPSG:27700")
     return _make(arrays["x"], arrays["y"], arrays["osmid"], arrays["tail"], arrays["head"],
-                 arrays["length_mm"] / 1000.0, arrays["time_ms"] / 1000.0, dict(meta.get("report", {})))
+                 arrays["length_mm"] / 1000.0, arrays["time_ms"] / 1000.0, dict(meta.get("report", {})),
+                 road_class=arrays["road_class"], maxspeed_kmh=arrays["maxspeed_kmh"], signals=arrays["signals"])
 
 
 def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
@@ -345,8 +374,27 @@ def to_networkx(network: RoadNetwork) -> nx.MultiDiGraph:
 
 
 def _make(x: np.ndarray, y: np.ndarray, osmid: np.ndarray, tail: np.ndarray, head: np.ndarray,
-          length_m: np.ndarray, time_s: np.ndarray, report: dict[str, Any]) -> RoadNetwork:
-    return RoadNetwork(x=x, y=y, osmid=osmid, tail=tail, head=head, length_m=length_m, time_s=time_s, report=report)
+          length_m: np.ndarray, time_s: np.ndarray, report: dict[str, Any], *, road_class: np.ndarray,
+          maxspeed_kmh: np.ndarray, signals: np.ndarray) -> RoadNetwork:
+    return RoadNetwork(x=x, y=y, osmid=osmid, tail=tail, head=head, length_m=length_m, time_s=time_s, report=report,
+                       road_class=road_class, maxspeed_kmh=maxspeed_kmh, signals=signals)
+
+
+def _class_index(highway: Any) -> int:
+    """Index into :data:`ROAD_CLASSES` of an osmnx edge's ``highway`` (the first drivable one of a list)."""
+    for value in _as_list(highway) if highway is not None else []:
+        if value in DRIVE_HIGHWAYS:
+            return ROAD_CLASSES.index(value)
+    return -1
+
+
+def _tagged_speed(maxspeed: Any, highway: Any) -> float:
+    """Tagged speed limit (km/h) of an osmnx edge, NaN where untagged or not a speed."""
+    if maxspeed is None:
+        return float("nan")
+    cls = ROAD_CLASSES[_class_index(highway)] if _class_index(highway) >= 0 else ""
+    kmh, ok = parse_maxspeed(";".join(_as_list(maxspeed)), cls)
+    return kmh if ok else float("nan")
 
 
 def _read_npz(p: Path, keys: list[str]) -> dict[str, Any]:
@@ -414,7 +462,14 @@ def _graph_from_osm(path: Path) -> nx.MultiDiGraph:
             for way in drivable_ways():
                 writer.add(way)
         logger.info("%s: %d drivable ways", path.name, n_ways)
-        graph = ox.graph_from_xml(xml, simplify=True, retain_all=True)
+        graph = ox.graph_from_xml(xml, simplify=False, retain_all=True)
+    # a traffic signal belongs to the edge arriving at it; merged chains add their signals up (the filtered
+    # file loses node tags, so the signals are read from the source)
+    signal_ids = {n.id for n in osmium.FileProcessor(str(path), osmium.osm.NODE).with_filter(
+        osmium.filter.TagFilter(("highway", "traffic_signals")))}
+    for _, v, d in graph.edges(data=True):
+        d["signals"] = int(v in signal_ids)
+    graph = ox.simplify_graph(graph, edge_attr_aggs={"length": sum, "signals": sum})
     return graph
 
 

@@ -41,8 +41,8 @@ from geo.errors import NetworkError
 logger = logging.getLogger(__name__)
 
 __all__ = [
-    "DRIVE_HIGHWAYS", "UK_DEFAULT_SPEEDS_KMH", "FALLBACK_SPEED_KMH", "ProgressCallback", "StreamedGraph",
-    "is_drivable", "oneway_direction", "parse_maxspeed", "read_pbf",
+    "DRIVE_HIGHWAYS", "ROAD_CLASSES", "UK_DEFAULT_SPEEDS_KMH", "FALLBACK_SPEED_KMH", "ProgressCallback",
+    "StreamedGraph", "is_drivable", "oneway_direction", "parse_maxspeed", "read_pbf",
 ]
 
 DRIVE_HIGHWAYS: frozenset[str] = frozenset({
@@ -83,6 +83,8 @@ _ONEWAY_FORWARD = {"yes", "true", "1"}
 _ONEWAY_REVERSE = {"-1", "reverse"}
 _ONEWAY_NO = {"no", "false", "0"}
 _CLASSES = sorted(DRIVE_HIGHWAYS)
+ROAD_CLASSES: tuple[str, ...] = tuple(_CLASSES)
+"""The drivable ``highway`` classes in the order a network's ``road_class`` codes index them (sorted)."""
 _CLASS_INDEX = {c: i for i, c in enumerate(_CLASSES)}
 _EARTH_RADIUS_M = 6_371_009.0  # osmnx's mean Earth radius, so both builders measure alike
 # British National Grid's extent (EPSG:27700 area of use, with its false origin at 0, 0), in degrees and metres
@@ -104,6 +106,9 @@ class StreamedGraph:
     length_m: np.ndarray
     time_s: np.ndarray
     report: dict[str, Any] = field(default_factory=dict)
+    road_class: np.ndarray = field(default_factory=lambda: np.empty(0, np.int8))  # index into ROAD_CLASSES
+    maxspeed_kmh: np.ndarray = field(default_factory=lambda: np.empty(0))  # tagged limit, NaN where untagged
+    signals: np.ndarray = field(default_factory=lambda: np.empty(0, np.int16))  # signals passed, head included
 
 
 def is_drivable(tags: Mapping[str, str] | Any) -> bool:
@@ -191,8 +196,8 @@ def read_pbf(path: Path, *, progress: ProgressCallback | None = None) -> Streame
         raise NetworkError(f"{path.name}: no drivable road (highway={'|'.join(_CLASSES[:4])}…) found; is this "
                            "a road network extract?")
     logger.info("%s: %d drivable ways, %d node references", path.name, ways.n_ways, ways.refs.size)
-    node_ids, lon, lat = _read_nodes(path, _distinct(ways.refs), progress)
-    return _assemble(path.name, ways, node_ids, lon, lat)
+    node_ids, lon, lat, signal = _read_nodes(path, _distinct(ways.refs), progress)
+    return _assemble(path.name, ways, node_ids, lon, lat, signal)
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -205,6 +210,7 @@ class _Ways:
     cls: np.ndarray        # road-class index into _CLASSES (int8)
     direction: np.ndarray  # 1, -1 or 0 (int8)
     speed: np.ndarray      # km/h (float64)
+    tagged: np.ndarray     # maxspeed tagged and a speed (bool)
     counts: dict[str, Any]
 
     @property
@@ -216,7 +222,7 @@ def _read_ways(path: Path, progress: ProgressCallback | None) -> _Ways:
     import osmium
 
     refs, lengths = array("q"), array("q")
-    cls, direction, speed = array("b"), array("b"), array("d")
+    cls, direction, speed, tagged_speed = array("b"), array("b"), array("d"), array("b")
     excluded = 0
     tagged = 0
     not_speed: Counter[str] = Counter()
@@ -241,6 +247,7 @@ def _read_ways(path: Path, progress: ProgressCallback | None) -> _Ways:
             cls.append(_CLASS_INDEX[hw])
             direction.append(oneway_direction(tags))
             speed.append(kmh)
+            tagged_speed.append(raw is not None and ok)
             if progress is not None and len(lengths) % _PROGRESS_EVERY == 0:
                 progress("ways", len(lengths))
     except RuntimeError as exc:  # libosmium: not a PBF, a bad blob header, truncated or corrupt data
@@ -253,12 +260,13 @@ def _read_ways(path: Path, progress: ProgressCallback | None) -> _Ways:
     counts = {"ways_drivable": len(lengths), "ways_excluded_access": excluded, "ways_maxspeed_tagged": tagged,
               "maxspeed_not_a_speed": dict(not_speed.most_common())}
     return _Ways(np.frombuffer(refs, np.int64), np.frombuffer(lengths, np.int64), np.frombuffer(cls, np.int8),
-                 np.frombuffer(direction, np.int8), np.frombuffer(speed, np.float64), counts)
+                 np.frombuffer(direction, np.int8), np.frombuffer(speed, np.float64),
+                 np.frombuffer(tagged_speed, np.int8).astype(bool), counts)
 
 
 def _read_nodes(path: Path, wanted: np.ndarray, progress: ProgressCallback | None
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Locations of the ``wanted`` node ids found in the file: (ids sorted, lon, lat) in degrees."""
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Locations of the ``wanted`` node ids found in the file: (ids sorted, lon, lat in degrees, is a signal)."""
     import osmium
 
     if progress is not None:
@@ -273,29 +281,35 @@ def _read_nodes(path: Path, wanted: np.ndarray, progress: ProgressCallback | Non
             raise NetworkError(f"{path.name}: not a readable OpenStreetMap file ({exc})") from exc
         finally:
             writer.close()
-        ids, lon, lat = _parse_opl_nodes(opl)
+        ids, lon, lat, signal = _parse_opl_nodes(opl)
     order = np.argsort(ids, kind="stable")
     if progress is not None:
         progress("nodes", int(ids.size))
-    return ids[order], lon[order], lat[order]
+    return ids[order], lon[order], lat[order], signal[order]
 
 
-def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Parse libosmium OPL node lines ``n<id> T<tags> x<lon> y<lat>`` (tags never hold a space in OPL)."""
+def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Parse libosmium OPL node lines ``n<id> T<tags> x<lon> y<lat>`` (tags never hold a space in OPL).
+
+    Returns ids, lon, lat and whether the node is tagged ``highway=traffic_signals``.
+    """
     if opl.stat().st_size == 0:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0)
-    ids, lon, lat = [], [], []
-    reader = pd.read_csv(opl, sep=" ", header=None, names=["n", "t", "x", "y"], usecols=["n", "x", "y"],
+        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool)
+    ids, lon, lat, signal = [], [], [], []
+    reader = pd.read_csv(opl, sep=" ", header=None, names=["n", "t", "x", "y"], usecols=["n", "t", "x", "y"],
                          dtype=str, chunksize=1_000_000, keep_default_na=False)
     for chunk in reader:
         ids.append(chunk["n"].str.slice(1).astype(np.int64).to_numpy())
+        tags = "," + chunk["t"].str.slice(1) + ","
+        signal.append(tags.str.contains(",highway=traffic_signals,", regex=False).to_numpy(bool))
         # a node without a valid location is written with an empty 'x' / 'y' field: NaN
         lon.append(pd.to_numeric(chunk["x"].str.slice(1), errors="coerce").to_numpy(float))
         lat.append(pd.to_numeric(chunk["y"].str.slice(1), errors="coerce").to_numpy(float))
-    return np.concatenate(ids), np.concatenate(lon), np.concatenate(lat)
+    return np.concatenate(ids), np.concatenate(lon), np.concatenate(lat), np.concatenate(signal)
 
 
-def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray) -> StreamedGraph:
+def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray,
+              signal: np.ndarray) -> StreamedGraph:
     refs = ways.refs
     if node_ids.size == 0:
         raise NetworkError(f"{name}: none of the {_distinct(refs).size:,} nodes its drivable ways use is in the "
@@ -356,12 +370,15 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     speed_ms = ways.speed[w] / 3.6
     time_s = length / np.concatenate([speed_ms[fwd], speed_ms[bwd]])
     arc_cls = np.concatenate([ways.cls[w][fwd], ways.cls[w][bwd]])
-    del speed_ms, direction, fwd, bwd, w
+    tagged = np.where(ways.tagged[w], ways.speed[w], np.nan).astype(np.float32)
+    arc_speed = np.concatenate([tagged[fwd], tagged[bwd]])
+    arc_signals = signal[used][head].astype(np.int16)  # a signal at the node an arc arrives at
+    del speed_ms, direction, fwd, bwd, w, tagged
     counts["segment_nodes"] = int(used.size)
     counts["segment_arcs"] = int(tail.size)
     # 3. merge degree-2 chains, 4. keep the largest strongly connected component
-    keep_node, tail, head, length, time_s, arc_cls, ring_arcs = _simplify(used.size, tail, head, length, time_s,
-                                                                          arc_cls)
+    keep_node, tail, head, length, time_s, arc_cls, arc_speed, arc_signals, ring_arcs = _simplify(
+        used.size, tail, head, length, time_s, arc_cls, arc_speed, arc_signals)
     counts["ring_arcs_dropped"] = ring_arcs
     nodes = used[keep_node]  # rows of the node table
     n_simple, a_simple = int(nodes.size), int(tail.size)
@@ -370,6 +387,7 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     renumber = np.cumsum(labels) - 1
     tail, head = renumber[tail[in_arc]], renumber[head[in_arc]]
     length, time_s, arc_cls = length[in_arc], time_s[in_arc], arc_cls[in_arc]
+    arc_speed, arc_signals = arc_speed[in_arc], arc_signals[in_arc]
     nodes = nodes[labels]
     if tail.size == 0:
         raise NetworkError(f"{name}: no strongly connected part of the road graph has an arc")
@@ -388,15 +406,16 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     }
     _log_counts(name, report)
     return StreamedGraph(x=x, y=y, osmid=node_ids[nodes], tail=tail, head=head, length_m=length, time_s=time_s,
-                         report=report)
+                         report=report, road_class=arc_cls, maxspeed_kmh=arc_speed, signals=arc_signals)
 
 
 def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, time_s: np.ndarray,
-              arc_cls: np.ndarray) -> tuple[Any, ...]:
-    """Merge chains through degree-2 nodes (osmnx's ``simplify_graph`` rule); lengths and times add up.
+              arc_cls: np.ndarray, arc_speed: np.ndarray, arc_signals: np.ndarray) -> tuple[Any, ...]:
+    """Merge chains through degree-2 nodes (osmnx's ``simplify_graph`` rule); lengths, times and signals add up.
 
-    Returns (mask of kept nodes, tail, head, length, time, class of the first arc, arcs dropped in rings that
-    have no kept node). Kept-node indices in the returned arcs are renumbered 0..kept-1.
+    Returns (mask of kept nodes, tail, head, length, time, class and tagged speed of the first arc, signals,
+    arcs dropped in rings that have no kept node). Kept-node indices in the returned arcs are renumbered
+    0..kept-1.
     """
     indeg = np.bincount(head, minlength=n)
     outdeg = np.bincount(tail, minlength=n)
@@ -432,6 +451,7 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     starts = np.flatnonzero(~interior[tail])
     cur = starts.copy()
     acc_len, acc_time = length[starts].copy(), time_s[starts].copy()
+    acc_signals = arc_signals[starts].copy()
     end = np.empty(starts.size, np.int64)
     visited = np.zeros(tail.size, bool)
     visited[starts] = True
@@ -444,11 +464,13 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
         visited[step] = True
         acc_len[active] += length[step]
         acc_time[active] += time_s[step]
+        acc_signals[active] += arc_signals[step]
         cur[active] = step
     keep = ~interior
     renumber = np.cumsum(keep) - 1
     ring_arcs = int((~visited).sum())
-    return (keep, renumber[tail[starts]], renumber[end], acc_len, acc_time, arc_cls[starts], ring_arcs)
+    return (keep, renumber[tail[starts]], renumber[end], acc_len, acc_time, arc_cls[starts], arc_speed[starts],
+            acc_signals, ring_arcs)
 
 
 def _largest_scc(n: int, tail: np.ndarray, head: np.ndarray) -> np.ndarray:

@@ -1,14 +1,22 @@
-"""Road distance and travel time for every placement: snap both ends to the network, one batch of paths.
+"""Road distance and travel time for every placement: snap both ends to the road, one batch of quickest routes.
+
+``road_distance_km`` is the length of the **quickest** route (what a satnav or a mileage claim reports) and
+``road_time_min`` its time under a travel-time profile (:mod:`distance.profiles`, ``"typical"`` by default),
+both from one query (:func:`distance.engine.route_candidates`). The shortest-by-length distance is there on
+request (``shortest=True``: ``road_shortest_km``). Each point joins the nearest point of the nearest road edge
+(a straight line between the edge's junctions) with a straight access leg, so two points on one road get their
+separation along it.
 
 Where a point lies beyond ``max_snap_m`` of the network (a regional extract; placements in Wales or Scotland),
 the row falls back to the approximate national backbone (:mod:`distance.backbone`), and ``road_source`` says
-which answered. Neither models turn restrictions, time-of-day speeds or ferries: times are free-flow.
+which answered. Turn restrictions, time-of-day speeds and ferries are not modelled.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import networkx as nx
@@ -18,29 +26,59 @@ from scipy.spatial import cKDTree
 
 from distance._points import POINT_COLUMNS, points
 from distance.backbone import backbone_distances
-from distance.engine import shortest_path_lengths
+from distance.engine import route_candidates, shortest_path_lengths
 from distance.network import RoadNetwork, build_network, network_from_graph
+from distance.profiles import DEFAULT_PROFILE, Profile, arc_times, get_profile
 from geo.crs import check_bng
 from geo.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["road_distances", "snap", "road_source_summary", "backbone_agreement", "STATUSES", "SOURCES",
-           "ACCESS_SPEED_KMH"]
+__all__ = ["road_distances", "snap", "snap_to_edges", "EdgeSnap", "road_source_summary", "backbone_agreement",
+           "STATUSES", "SOURCES", "ACCESS_SPEED_KMH", "COLUMN_DOCS"]
 
-STATUSES = ("ok", "off_network", "unreachable", "same_node")
-"""Values of ``road_status``: distance computed; an end lies farther than ``max_snap_m`` from any network
-node (or has no location) and no fallback answered; no route between the two nodes; both ends snap to the
-same node."""
+STATUSES = ("ok", "off_network", "unreachable")
+"""Values of ``road_status``: distance computed; an end lies farther than ``max_snap_m`` from any road (or
+has no location) and no fallback answered; no route between the two points."""
 
 SOURCES = ("network", "backbone", "none")
 """Values of ``road_source``: the distance comes from the OpenStreetMap network, from the approximate
 backbone (the row fell back, or ``network="backbone"``), or there is none."""
 
 ACCESS_SPEED_KMH = 25.0
-"""Speed (km/h) for the straight access legs from a point to its snapped node, in ``road_time_min``."""
+"""Speed (km/h) for the straight access legs from a point to the nearest point of its road, in ``road_time_min``."""
+
+COLUMN_DOCS: dict[str, str] = {
+    "road_distance_km": "road distance in km: length of the quickest route (access legs included)",
+    "road_time_min": "driving time in minutes of that quickest route, under the travel-time profile named in "
+                     "the frame's attrs['road_profile']",
+    "road_shortest_km": "road distance in km of the shortest-by-length route (only with shortest=True)",
+    "road_status": "ok, off_network or unreachable",
+    "road_source": "network (OpenStreetMap), backbone (approximate) or none",
+    "road_method": "network, or the backbone's direct/backbone/capped; empty without a distance",
+    "home_snap_m": "metres from the home point to the nearest point of the nearest road (straight access leg)",
+    "pl_snap_m": "metres from the placement point to the nearest point of the nearest road",
+}
+"""What each column :func:`road_distances` adds holds (units, which distance)."""
 
 _MOSTLY_FELL_BACK = 0.5
+
+
+@dataclass(frozen=True, eq=False)
+class EdgeSnap:
+    """Where points join the road network (EPSG:27700 metres); one entry per point, NaN/-1 without a location.
+
+    ``a``/``b`` are the edge's end nodes (``a < b``), ``fraction`` the position of the joining point along
+    the straight edge from ``a`` (0..1), ``snap_m`` the straight access leg in metres and ``x``/``y`` the
+    joining point.
+    """
+
+    a: np.ndarray
+    b: np.ndarray
+    fraction: np.ndarray
+    snap_m: np.ndarray
+    x: np.ndarray
+    y: np.ndarray
 
 
 def road_distances(
@@ -50,8 +88,10 @@ def road_distances(
     max_snap_m: float = 2000.0,
     method: str = "auto",
     fallback: Literal["backbone"] | None = "backbone",
+    profile: str | Profile = DEFAULT_PROFILE,
+    shortest: bool = False,
 ) -> pd.DataFrame:
-    """Add road distance (km) and free-flow travel time (minutes) from home to placement.
+    """Add the quickest route's road distance (km) and its travel time (minutes) from home to placement.
 
     Parameters
     ----------
@@ -59,37 +99,42 @@ def road_distances(
         Rows with ``home_easting``, ``home_northing``, ``pl_easting``, ``pl_northing`` (EPSG:27700 metres,
         NaN where a point is unknown), e.g. from ``provision.placements.locate``. Not modified.
     network
-        A :class:`~distance.network.RoadNetwork`, a projected osmnx graph (``crs`` EPSG:27700), or a path to a
-        network file or OSM extract (built with :func:`~distance.network.build_network`, cached), or the
-        string ``"backbone"`` for England-wide approximate distances only
-        (:func:`distance.backbone.backbone_distances`).
+        A :class:`~distance.network.RoadNetwork` loaded once with :func:`~distance.network.build_network`
+        (a projected osmnx graph or a network file path are also accepted), or the string ``"backbone"`` for
+        England-wide approximate distances only (:func:`distance.backbone.backbone_distances`).
     max_snap_m
-        Largest distance (metres) from a point to its nearest network node; farther → the row falls back.
+        Largest distance (metres) from a point to the nearest road; farther → the row falls back.
     method
-        Engine choice passed to :func:`~distance.engine.shortest_path_lengths`.
+        Engine choice passed to :func:`~distance.engine.route_candidates`.
     fallback
         ``"backbone"`` (default): a row with an end beyond ``max_snap_m`` gets the backbone's approximate
         distance instead, row by row; ``None``: it stays ``off_network`` with NaN.
+    profile
+        Travel-time profile (:data:`distance.profiles.PROFILES`: ``"typical"`` or ``"free-flow"``, or a
+        :class:`~distance.profiles.Profile`). It decides the times and so which route is quickest.
+    shortest
+        Also compute ``road_shortest_km``, the shortest-by-length route (one more batch of queries).
 
     Returns
     -------
     pandas.DataFrame
-        A copy of ``placements`` (same index) with ``road_distance_km``, ``road_time_min``,
-        ``road_status`` (one of :data:`STATUSES`), ``road_source`` (one of :data:`SOURCES`), ``road_method``
-        (``network``, or the backbone's ``direct``/``backbone``/``capped``; empty without a distance),
-        ``home_snap_m`` and ``pl_snap_m``.
+        A copy of ``placements`` (same index) with the columns of :data:`COLUMN_DOCS`; ``attrs`` name the
+        distance (``road_distance``) and the profile (``road_profile``).
 
-        For network rows the distance is *access leg + shortest network path + access leg*: the legs are the
-        straight lines from each point to its snapped node (so road distance ≥ straight-line distance), and
-        they add time at :data:`ACCESS_SPEED_KMH`. The time is that of the fastest route, which may differ
-        from the shortest one. ``same_node`` rows get the straight-line distance and no time (the network
-        cannot resolve them). Rows without a distance get NaN, never 0 or infinity. A warning is logged when
-        most located rows fell back (the network misses most placements).
+        For network rows the route runs: straight access leg from the home point to the nearest point of the
+        nearest road edge, along that edge (the part of it driven, in a direction it may be driven), the
+        quickest network route, the part of the placement's edge, and the access leg to the placement. Two
+        points on one edge get their separation along it. Access legs count at :data:`ACCESS_SPEED_KMH` in
+        the time. Road distance is never less than the straight line between the two joining points. Rows
+        without a distance get NaN, never 0 or infinity. A warning is logged when most located rows fell
+        back (the network misses most placements).
 
     Raises
     ------
     MissingColumnsError
         A coordinate column is absent.
+    InputError
+        ``max_snap_m`` not positive, an unknown fallback or profile.
     NetworkError
         The network is empty or not a road network; :class:`~geo.errors.CRSError` if it is not in EPSG:27700.
     """
@@ -98,35 +143,35 @@ def road_distances(
         raise InputError(f"max_snap_m must be a positive number of metres; got {max_snap_m!r}")
     if fallback not in {"backbone", None}:
         raise InputError(f"fallback must be 'backbone' or None; got {fallback!r}")
+    prof = get_profile(profile)
     if isinstance(network, str) and network == "backbone":
         out = backbone_distances(placements)
         answered = out["road_status"].isin(["ok", "same_node"]).to_numpy()
         out["road_source"] = pd.Categorical(np.where(answered, "backbone", "none"), categories=list(SOURCES))
+        out.attrs.update(road_distance="approximate road distance over the national backbone (km)")
         return out
     net = _as_network(network)
     out = placements.copy()
-    h_node, h_snap = snap(np.c_[he, hn], network=net)
-    p_node, p_snap = snap(np.c_[pe, pn], network=net)
-    straight = np.hypot(pe - he, pn - hn)
-    on = (h_snap <= max_snap_m) & (p_snap <= max_snap_m)  # NaN snaps (no location) compare False
-    same = on & (h_node == p_node)
-    todo = on & ~same
+    home = _snap_distinct(he, hn, net)  # many children share a home point: each distinct point is snapped once
+    place = _snap_distinct(pe, pn, net)
+    on = (home.snap_m <= max_snap_m) & (place.snap_m <= max_snap_m)  # NaN snaps (no location) compare False
     dist_m = np.full(len(out), np.nan)
     time_s = np.full(len(out), np.nan)
-    if todo.any():
-        o, d = h_node[todo], p_node[todo]
-        net_m = shortest_path_lengths(net, o, d, weight="length", method=method)  # type: ignore[arg-type]
-        net_s = shortest_path_lengths(net, o, d, weight="travel_time", method=method)  # type: ignore[arg-type]
-        legs = h_snap[todo] + p_snap[todo]
-        dist_m[todo] = net_m + legs
-        time_s[todo] = net_s + legs / (ACCESS_SPEED_KMH / 3.6)
-    dist_m[same] = straight[same]
+    short_m = np.full(len(out), np.nan)
+    if on.any():
+        rows = np.flatnonzero(on)
+        times = arc_times(net, prof)
+        dist_m[rows], time_s[rows] = _routes(net, home, place, rows, times, key=prof.key, method=method)
+        access = home.snap_m[rows] + place.snap_m[rows]
+        dist_m[rows] += access
+        time_s[rows] += access / (ACCESS_SPEED_KMH / 3.6)
+        if shortest:
+            short_m[rows] = _shortest(net, home, place, rows, method=method) + access
     status = np.full(len(out), "off_network", dtype=object)
-    status[same] = "same_node"
-    status[todo] = np.where(np.isnan(dist_m[todo]), "unreachable", "ok")
+    status[on] = np.where(np.isnan(dist_m[on]), "unreachable", "ok")
     source = np.where(on & (status != "unreachable"), "network", "none").astype(object)
     method_col = np.where(source == "network", "network", "").astype(object)
-    located = np.isfinite(straight)
+    located = np.isfinite(he) & np.isfinite(hn) & np.isfinite(pe) & np.isfinite(pn)
     back = located & ~on
     if fallback == "backbone" and back.any():
         bb = backbone_distances(placements.loc[back, POINT_COLUMNS])
@@ -134,19 +179,23 @@ def road_distances(
         rows = np.flatnonzero(back)[answered]
         dist_m[rows] = bb["road_distance_km"].to_numpy()[answered] * 1000
         time_s[rows] = bb["road_time_min"].to_numpy()[answered] * 60
-        status[rows] = bb["road_status"].astype(str).to_numpy()[answered]
+        short_m[rows] = dist_m[rows]
+        status[rows] = "ok"
         source[rows] = "backbone"
         method_col[rows] = bb["road_method"].to_numpy()[answered]
     out["road_distance_km"] = dist_m / 1000.0
     out["road_time_min"] = time_s / 60.0
+    if shortest:
+        out["road_shortest_km"] = short_m / 1000.0
     out["road_status"] = pd.Categorical(status, categories=list(STATUSES))
     out["road_source"] = pd.Categorical(source, categories=list(SOURCES))
     out["road_method"] = method_col
-    out["home_snap_m"] = h_snap
-    out["pl_snap_m"] = p_snap
+    out["home_snap_m"] = home.snap_m
+    out["pl_snap_m"] = place.snap_m
+    out.attrs.update(road_distance="length of the quickest route (km)", road_profile=prof.name)
     counts = out["road_status"].value_counts().to_dict()
-    logger.info("road distances for %d placements: %s; source %s", len(out), counts,
-                out["road_source"].value_counts().to_dict())
+    logger.info("road distances (quickest route, %s profile) for %d placements: %s; source %s", prof.name,
+                len(out), counts, out["road_source"].value_counts().to_dict())
     n_back = int((source == "backbone").sum())
     if n_back and n_back > _MOSTLY_FELL_BACK * max(int(located.sum()), 1):
         logger.warning("%d of %d located placements (%.0f%%) lie beyond %.0f m of the road network %s and fell back "
@@ -157,6 +206,209 @@ def road_distances(
         logger.warning("%d placement(s) have an end more than %.0f m from the road network%s (off_network)",
                        counts["off_network"], max_snap_m, " and from the backbone" if fallback else "")
     return out
+
+
+SNAP_SAMPLE_M = 50.0
+"""Spacing (metres) of the points sampled along each edge to find candidate edges for snapping."""
+
+_SNAP_CANDIDATES = 16
+
+
+def _edge_table(network: RoadNetwork) -> dict[str, Any]:
+    """Undirected edges (a < b) and a KD-tree of points sampled along them every :data:`SNAP_SAMPLE_M` (cached)."""
+    if "edge_table" not in network._cache:
+        lo = np.minimum(network.tail, network.head)
+        hi = np.maximum(network.tail, network.head)
+        keep = lo != hi  # a loop arc has no extent to snap to
+        key = np.unique(lo[keep] * network.n_nodes + hi[keep])
+        a, b = key // network.n_nodes, key % network.n_nodes
+        ax, ay, bx, by = network.x[a], network.y[a], network.x[b], network.y[b]
+        pieces = np.maximum(np.ceil(np.hypot(bx - ax, by - ay) / SNAP_SAMPLE_M), 1).astype(np.int64)
+        edge = np.repeat(np.arange(a.size), pieces + 1)
+        start = np.repeat(np.cumsum(pieces + 1) - (pieces + 1), pieces + 1)
+        f = (np.arange(edge.size) - start) / pieces[edge]
+        samples = np.c_[ax[edge] + f * (bx - ax)[edge], ay[edge] + f * (by - ay)[edge]]
+        network._cache["edge_table"] = {"a": a, "b": b, "sample_edge": edge, "tree": cKDTree(samples)}
+    table: dict[str, Any] = network._cache["edge_table"]
+    return table
+
+
+def _project(network: RoadNetwork, table: dict[str, Any], pts: np.ndarray, edges: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray]:
+    """Fraction along and distance to each candidate edge (``edges``: (n, k) indices) of each point."""
+    a, b = table["a"][edges], table["b"][edges]
+    ax, ay, bx, by = network.x[a], network.y[a], network.x[b], network.y[b]
+    dx, dy = bx - ax, by - ay
+    span = dx * dx + dy * dy
+    px, py = pts[:, :1], pts[:, 1:2]
+    f = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(span > 0, span, 1.0), 0.0, 1.0)
+    return f, np.hypot(px - (ax + f * dx), py - (ay + f * dy))
+
+
+def _nearest_edges(network: RoadNetwork, table: dict[str, Any], pts: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Nearest edge, fraction along it and distance for each point (finite coordinates), exactly.
+
+    The edges of the k nearest samples are candidates; a point is settled when its k-th sample lies beyond
+    its best distance plus half a sample spacing (no other edge can be nearer). Unsettled points are asked
+    again with 4× as many samples, and the last few by a radius search.
+    """
+    n_samples = table["sample_edge"].size
+    edge = np.zeros(len(pts), np.int64)
+    f_best = np.zeros(len(pts))
+    d_best = np.full(len(pts), np.inf)
+    todo = np.arange(len(pts))
+    for k in (_SNAP_CANDIDATES, 4 * _SNAP_CANDIDATES):
+        k = min(k, n_samples)
+        sample_d, sample_i = table["tree"].query(pts[todo], k=k, workers=-1)
+        sample_d, sample_i = sample_d.reshape(todo.size, k), sample_i.reshape(todo.size, k)
+        cand = table["sample_edge"][sample_i]
+        f, d = _project(network, table, pts[todo], cand)
+        best = np.argmin(d, axis=1)
+        rows = np.arange(todo.size)
+        edge[todo], f_best[todo], d_best[todo] = cand[rows, best], f[rows, best], d[rows, best]
+        covered = (sample_d[:, -1] > d[rows, best] + SNAP_SAMPLE_M / 2) | (k == n_samples)
+        todo = todo[~covered]
+        if todo.size == 0:
+            return edge, f_best, d_best
+    for r in todo:  # rare: more than 64 samples within reach (a point far from any road in a dense town)
+        near = table["tree"].query_ball_point(pts[r], d_best[r] + SNAP_SAMPLE_M / 2)
+        cands = np.unique(table["sample_edge"][np.asarray(near, np.int64)])[None, :]
+        ff, dd = _project(network, table, pts[r][None, :], cands)
+        j = int(np.argmin(dd[0]))
+        edge[r], f_best[r], d_best[r] = cands[0, j], ff[0, j], dd[0, j]
+    return edge, f_best, d_best
+
+
+def snap_to_edges(points: Any, *, network: RoadNetwork) -> EdgeSnap:
+    """Join each point (EPSG:27700 metres) to the nearest point of the nearest road edge.
+
+    Edges are the straight lines between the network's junction nodes (the network keeps no finer
+    geometry); the network is its largest strongly connected component, so every edge is drivable and
+    reachable. Candidate edges come from a KD-tree of points sampled along the edges every
+    :data:`SNAP_SAMPLE_M` metres; a point is exact when its candidates cover every sample within its best
+    distance plus half a spacing (the few others are searched again in that radius), so the edge found is
+    the nearest. Rows with a NaN coordinate get -1 and NaN.
+    """
+    pts = np.asarray(points, float).reshape(-1, 2)
+    table = _edge_table(network)
+    n = len(pts)
+    a = np.full(n, -1, np.int64)
+    b = np.full(n, -1, np.int64)
+    frac, dist, sx, sy = (np.full(n, np.nan) for _ in range(4))
+    ok = np.flatnonzero(np.isfinite(pts).all(axis=1))
+    if ok.size:
+        edge, f_best, d_best = _nearest_edges(network, table, pts[ok])
+        ea, eb = table["a"][edge], table["b"][edge]
+        a[ok], b[ok], frac[ok], dist[ok] = ea, eb, f_best, d_best
+        sx[ok] = network.x[ea] + f_best * (network.x[eb] - network.x[ea])
+        sy[ok] = network.y[ea] + f_best * (network.y[eb] - network.y[ea])
+    return EdgeSnap(a=a, b=b, fraction=frac, snap_m=dist, x=sx, y=sy)
+
+
+def _snap_distinct(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> EdgeSnap:
+    """:func:`snap_to_edges` of each distinct (x, y) once, spread back to every row."""
+    uniq, inverse = np.unique(x + 1j * y, return_inverse=True)
+    s = snap_to_edges(np.c_[uniq.real, uniq.imag], network=network)
+    inverse = inverse.ravel()
+    return EdgeSnap(a=s.a[inverse], b=s.b[inverse], fraction=s.fraction[inverse], snap_m=s.snap_m[inverse],
+                    x=s.x[inverse], y=s.y[inverse])
+
+
+def _directed_arcs(network: RoadNetwork, a: np.ndarray, b: np.ndarray, weight: np.ndarray
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """For each node pair, the arc index ``a → b`` of least ``weight`` (-1 where there is none)."""
+    n = network.n_nodes
+    order = np.lexsort((weight, network.head, network.tail))
+    keys = network.tail[order] * n + network.head[order]
+    first = np.ones(keys.size, bool)
+    first[1:] = keys[1:] != keys[:-1]
+    keys, arcs = keys[first], order[first]
+    want = a * n + b
+    pos = np.searchsorted(keys, want).clip(0, max(keys.size - 1, 0))
+    hit = keys[pos] == want
+    return np.where(hit, arcs[pos], -1), hit
+
+
+def _edge_parts(network: RoadNetwork, snapped: EdgeSnap, rows: np.ndarray, weight: np.ndarray,
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """(arc a→b, arc b→a) of least ``weight`` for the rows' edges, and the fractions driven to b and to a."""
+    a, b, f = snapped.a[rows], snapped.b[rows], snapped.fraction[rows]
+    fwd, _ = _directed_arcs(network, a, b, weight)
+    bwd, _ = _directed_arcs(network, b, a, weight)
+    return fwd, bwd, 1.0 - f, f
+
+
+def _routes(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, *, key: str,
+            method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Quickest (length m, time s) between the joining points of ``rows`` along edges and the network."""
+    length = net.length_m
+    h_fwd, h_bwd, h_to_b, h_to_a = _edge_parts(net, home, rows, times)
+    p_fwd, p_bwd, p_from_b, p_from_a = _edge_parts(net, place, rows, times)  # the part from b is the part to b
+    # departure: along the home edge to b (arc a→b) or to a (arc b→a); arrival: from a (a→b) or from b (b→a)
+    dep_t = np.c_[_part(times, h_fwd, h_to_b), _part(times, h_bwd, h_to_a)]
+    dep_l = np.c_[_part(length, h_fwd, h_to_b), _part(length, h_bwd, h_to_a)]
+    arr_t = np.c_[_part(times, p_fwd, p_from_a), _part(times, p_bwd, p_from_b)]
+    arr_l = np.c_[_part(length, p_fwd, p_from_a), _part(length, p_bwd, p_from_b)]
+    src = np.c_[home.b[rows], home.a[rows]]
+    dst = np.c_[place.a[rows], place.b[rows]]
+    net_l, net_t = route_candidates(net, src, dst, times=times, key=key, method=method)  # type: ignore[arg-type]
+    total_t = dep_t[:, :, None] + net_t + arr_t[:, None, :]
+    total_l = dep_l[:, :, None] + net_l + arr_l[:, None, :]
+    total_t = np.where(np.isnan(total_t), np.inf, total_t).reshape(rows.size, 4)
+    total_l = total_l.reshape(rows.size, 4)
+    # the same edge: straight along it, if that direction may be driven
+    same_t, same_l = _same_edge(home, place, rows, times, length, (h_fwd, h_bwd))
+    total_t = np.c_[total_t, same_t]
+    total_l = np.c_[total_l, same_l]
+    best = np.argmin(total_t + 1e-9 * np.nan_to_num(total_l, nan=0.0), axis=1)  # quickest; shorter on a tie
+    pick_t = total_t[np.arange(rows.size), best]
+    pick_l = total_l[np.arange(rows.size), best]
+    reached = np.isfinite(pick_t)
+    return np.where(reached, pick_l, np.nan), np.where(reached, pick_t, np.nan)
+
+
+def _part(values: np.ndarray, arc: np.ndarray, fraction: np.ndarray) -> np.ndarray:
+    """Return ``fraction`` of each arc's value; NaN where the arc does not exist (cannot be driven that way).
+
+    A point at the node itself (fraction 0) needs no driving at all, whichever way the edge runs.
+    """
+    return np.where(arc >= 0, fraction * values[np.maximum(arc, 0)], np.where(fraction == 0, 0.0, np.nan))
+
+
+def _same_edge(home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, length: np.ndarray,
+               arcs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Time and length straight along a shared edge (inf / NaN where the edges differ or it is one-way against)."""
+    fwd, bwd = arcs
+    same = (home.a[rows] == place.a[rows]) & (home.b[rows] == place.b[rows])
+    delta = place.fraction[rows] - home.fraction[rows]
+    use_fwd = same & (delta >= 0) & (fwd >= 0)
+    use_bwd = same & (delta <= 0) & (bwd >= 0)
+    arc = np.where(use_fwd, fwd, np.where(use_bwd, bwd, -1))
+    frac = np.abs(delta)
+    t = np.where(arc >= 0, frac * times[np.maximum(arc, 0)], np.inf)
+    ln = np.where(arc >= 0, frac * length[np.maximum(arc, 0)], np.nan)
+    return t, ln
+
+
+def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, *, method: str) -> np.ndarray:
+    """Shortest-by-length distance (metres) between the joining points of ``rows``, access legs excluded."""
+    length = net.length_m
+    h_fwd, h_bwd, h_to_b, h_to_a = _edge_parts(net, home, rows, length)
+    p_fwd, p_bwd, p_from_b, p_from_a = _edge_parts(net, place, rows, length)
+    dep = np.c_[_part(length, h_fwd, h_to_b), _part(length, h_bwd, h_to_a)]
+    arr = np.c_[_part(length, p_fwd, p_from_a), _part(length, p_bwd, p_from_b)]
+    src = np.c_[home.b[rows], home.a[rows]]
+    dst = np.c_[place.a[rows], place.b[rows]]
+    total = np.empty((rows.size, 5))
+    for i in range(2):
+        for j in range(2):
+            mid = shortest_path_lengths(net, src[:, i], dst[:, j], weight="length", method=method)  # type: ignore[arg-type]
+            total[:, 2 * i + j] = dep[:, i] + mid + arr[:, j]
+    _, total[:, 4] = _same_edge(home, place, rows, length, length, (h_fwd, h_bwd))
+    total = np.where(np.isnan(total), np.inf, total)
+    best = total.min(axis=1)
+    return np.where(np.isfinite(best), best, np.nan)
 
 
 def road_source_summary(result: pd.DataFrame) -> dict[str, Any]:

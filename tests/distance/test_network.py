@@ -141,7 +141,7 @@ def test_damaged_or_foreign_network_files(rutland: RoadNetwork, tmp_path: Path) 
     future = tmp_path / "future.npz"
     np.savez_compressed(future, **arrays)
     with pytest.raises(NetworkError, match="future.npz: road network file format version 99; this farfromhome "
-                                           "reads version 1: rebuild it with 'farfromhome network build"):
+                                           "reads version 2: rebuild it with 'farfromhome network build"):
         load_network(future)
     with pytest.raises(NetworkError, match="not a farfromhome road network"):
         load_network(_text_npz(tmp_path))

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 
 import geo.cli
 from distance.network import RoadNetwork, build_network, save_network
-from distance.road import STATUSES, road_distances
+from distance.road import STATUSES, road_distances, snap_to_edges
 from geo.catalogue import data_path
 from geo.errors import CRSError, InputError, MissingColumnsError, NetworkError
 
@@ -38,27 +38,34 @@ def _frame(rows: list[tuple[float, float, float, float]], index: list[object] | 
 
 def test_oakham_to_uppingham(rutland: RoadNetwork) -> None:
     oakham, uppingham = _sector("LE15 6"), _sector("LE15 9")
-    out = road_distances(_frame([(*oakham, *uppingham), (*uppingham, *oakham)]), network=rutland)
+    out = road_distances(_frame([(*oakham, *uppingham), (*uppingham, *oakham)]), network=rutland, shortest=True)
     assert (out["road_status"] == "ok").all()
-    # the A6003 is about 10.3 km; both directions agree within a few hundred metres
-    assert out["road_distance_km"].tolist() == pytest.approx([10.3, 10.3], abs=0.5)
-    assert out["road_time_min"].between(7, 16).all()
+    # town centre to town centre by the A6003 is about 10.5 km and 12 minutes by car; the quickest route is
+    # never shorter than the shortest one
+    assert out["road_distance_km"].between(10.0, 12.5).all()
+    assert out["road_time_min"].between(10, 18).all()
+    assert (out["road_shortest_km"] <= out["road_distance_km"] + 1e-9).all()
+    assert out.attrs["road_distance"] == "length of the quickest route (km)" and out.attrs["road_profile"] == "typical"
     straight = np.hypot(oakham[0] - uppingham[0], oakham[1] - uppingham[1]) / 1000
     assert (out["road_distance_km"] > straight).all()
+    free = road_distances(_frame([(*oakham, *uppingham)]), network=rutland, profile="free-flow")
+    assert free["road_time_min"].iloc[0] < out["road_time_min"].iloc[0]  # the typical profile is slower
 
 
 def test_statuses_index_and_input_untouched(rutland: RoadNetwork) -> None:
     oakham, uppingham = _sector("LE15 6"), _sector("LE15 9")
-    frame = _frame([(*oakham, *uppingham), (*oakham, oakham[0] + 3, oakham[1]), (np.nan, np.nan, *oakham),
+    frame = _frame([(*oakham, *uppingham), (*oakham, oakham[0] - 3, oakham[1]), (np.nan, np.nan, *oakham),
                     (*oakham, 400_000.0, 300_000.0)], index=["a", "b", "c", "d"])
     frame["child"] = ["x1", "x2", "x3", "x4"]
     before = frame.copy()
     out = road_distances(frame, network=rutland, fallback=None)
     pd.testing.assert_frame_equal(frame, before)
     assert list(out.index) == ["a", "b", "c", "d"]
-    assert out["road_status"].tolist() == ["ok", "same_node", "off_network", "off_network"]
-    assert list(out["road_status"].cat.categories) == list(STATUSES)
-    assert out.loc["b", "road_distance_km"] == pytest.approx(0.003)  # same node: the straight line
+    assert out["road_status"].tolist() == ["ok", "ok", "off_network", "off_network"]
+    assert list(out["road_status"].cat.categories) == list(STATUSES) == ["ok", "off_network", "unreachable"]
+    # 3 m apart beside one road (a one-way street, driven its way): both legs to the road and 3 m along it
+    legs = out.loc["b", "home_snap_m"] + out.loc["b", "pl_snap_m"]
+    assert out.loc["b", "road_distance_km"] * 1000 == pytest.approx(legs + 3.0, abs=0.5)
     assert out.loc[["c", "d"], ["road_distance_km", "road_time_min"]].isna().all().all()
     assert out.loc["d", "pl_snap_m"] > 2000
     assert out["road_source"].tolist() == ["network", "network", "none", "none"]
@@ -137,12 +144,21 @@ def test_unreachable_is_nan_not_zero() -> None:
 @given(st.lists(st.tuples(st.floats(478_000, 500_000), st.floats(296_000, 318_000),
                           st.floats(478_000, 500_000), st.floats(296_000, 318_000)), min_size=1, max_size=20))
 def test_road_at_least_straight_line(rutland: RoadNetwork, rows: list[tuple[float, float, float, float]]) -> None:
-    out = road_distances(_frame(rows), network=rutland)
+    out = road_distances(_frame(rows), network=rutland, shortest=True)
     straight = np.hypot(out["pl_easting"] - out["home_easting"], out["pl_northing"] - out["home_northing"]) / 1000
-    done = out["road_status"].isin(["ok", "same_node"])
-    assert (out.loc[done, "road_distance_km"] >= straight[done] - 1e-9).all()
-    assert out.loc[~done, "road_distance_km"].isna().all()
-    assert np.isfinite(out.loc[done, "road_distance_km"]).all()
+    done = out["road_status"].eq("ok") & out["road_source"].eq("network")
+    answered = out["road_status"].eq("ok")
+    assert (out.loc[answered, "road_distance_km"] >= straight[answered] - 1e-9).all()
+    # without the access legs: the road part is at least the straight line between the two joining points
+    home = snap_to_edges(out[["home_easting", "home_northing"]].to_numpy(), network=rutland)
+    place = snap_to_edges(out[["pl_easting", "pl_northing"]].to_numpy(), network=rutland)
+    joined = np.hypot(place.x - home.x, place.y - home.y)
+    for col in ("road_distance_km", "road_shortest_km"):
+        on_road = out[col].to_numpy() * 1000 - out["home_snap_m"].to_numpy() - out["pl_snap_m"].to_numpy()
+        # the engine sums lengths in units of at most 3 m per arc on these trips (distance.engine.COMBINED_TIERS)
+        assert (on_road[done] >= joined[done] * (1 - 0.005) - 1e-6).all()
+    assert out.loc[~answered, "road_distance_km"].isna().all()
+    assert np.isfinite(out.loc[answered, "road_distance_km"]).all()
 
 
 def test_errors(rutland: RoadNetwork) -> None:
@@ -158,6 +174,8 @@ def test_errors(rutland: RoadNetwork) -> None:
                         length_m=np.zeros(0), time_s=np.zeros(0))
     with pytest.raises(NetworkError, match="empty"):
         road_distances(_frame([(1, 1, 2, 2)]), network=empty)
+    with pytest.raises(InputError, match="unknown travel-time profile 'rush-hour'; expected one of typical, free-flow"):
+        road_distances(_frame([(1, 1, 2, 2)]), network=rutland, profile="rush-hour")
     with pytest.raises(InputError, match="RoadNetwork, an osmnx graph or a file path"):
         road_distances(_frame([(1, 1, 2, 2)]), network=42)  # type: ignore[arg-type]
 
@@ -170,11 +188,14 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "road.csv"
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
-                                      "--out", str(out)])
+                                      "--out", str(out), "--compare-backbone", "--shortest"])
     assert res.exit_code == 0, res.output
+    assert "quickest route by road, km; typical profile" in " ".join(res.output.split())
     assert "off_network" in res.output and "SYNTHETIC" in res.output and "OpenStreetMap" in res.output
     table = pd.read_csv(out, index_col=0)
-    assert table["road_status"].tolist() == ["ok", "ok", "same_node"]
+    assert table["road_status"].tolist() == ["ok", "ok", "ok"]
+    assert (table.loc[table["road_source"] == "network", "road_shortest_km"]
+            <= table.loc[table["road_source"] == "network", "road_distance_km"] + 1e-9).all()
     assert table["road_source"].tolist() == ["network", "backbone", "network"]
     text = " ".join(res.output.split())
     assert "road distances: 67% on the OpenStreetMap network, 33% on the approximate backbone" in text
@@ -182,7 +203,14 @@ def test_cli_distances(rutland: RoadNetwork, tmp_path: Path) -> None:
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
                                       "--fallback", "none", "--max-snap-m", "500", "--out", str(out)])
     assert res.exit_code == 0, res.output
-    assert pd.read_csv(out, index_col=0)["road_status"].tolist() == ["ok", "off_network", "same_node"]
+    assert pd.read_csv(out, index_col=0)["road_status"].tolist() == ["ok", "off_network", "ok"]
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--out", str(out)])
+    assert res.exit_code == 0 and "network vs backbone" not in res.output  # compared only when asked
+    assert "road_shortest_km" not in pd.read_csv(out, index_col=0).columns
+    res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
+                                      "--profile", "sunday"])
+    assert res.exit_code == 1 and "unknown travel-time profile 'sunday'" in res.output
     res = runner.invoke(geo.cli.app, ["distances", "--placements", str(placements), "--network", str(net),
                                       "--fallback", "straight"])
     assert res.exit_code == 1 and "--fallback 'straight': expected backbone or none" in res.output
