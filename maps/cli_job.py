@@ -43,6 +43,9 @@ _DisclosureOpt = Annotated[Disclosure, typer.Option(
     help="Disclosure control of every published number: 'cell-key' (counts under 5 suppressed as DfE does, then "
     "every count perturbed by at most 3 with a key, as ONS did for the 2021 Census, so two releases a child apart "
     "do not reveal the child) or 'dfe' (suppression only: exact counts). The method is recorded in run.json.")]
+_CompareOpt = Annotated[bool, typer.Option(
+    "--compare-backbone", help="With a network file, also measure every placement on the approximate national "
+    "backbone and record how far the two agree in run.json (a second road computation).")]
 _SUPPLY_SERIES = ("ofsted_providers", "dfe_cla_la", "la_boundaries")
 """The :mod:`geo.years` series behind the job's public supply and demand figures."""
 _SYNTHETIC_SERIES = "characteristics"
@@ -69,6 +72,7 @@ def demo(
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
     disclosure: _DisclosureOpt = Disclosure.cell_key,
+    compare_backbone: _CompareOpt = False,
 ) -> None:
     """Run the main job: real public data + synthetic child-level data → out/index.html.
 
@@ -90,7 +94,7 @@ def demo(
         la_codes.append(focus_code)
     options = JobOptions(year=year, focus=focus_code, network=network, tiles=tiles, inline_assets=inline_assets,
                          effect_children=effect_children, seed=seed, label="farfromhome demo",
-                         disclosure=disclosure.value)
+                         disclosure=disclosure.value, compare_backbone=compare_backbone)
     err_console.print("· Synthetic child-level data, located offline …")
     children = synthetic_return(year=year, seed=seed, las=la_codes or None)
     _run(children, out, options)
@@ -118,6 +122,7 @@ def run(
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
     disclosure: _DisclosureOpt = Disclosure.cell_key,
+    compare_backbone: _CompareOpt = False,
 ) -> None:
     """Run the main job on your own SSDA903 return: validate, locate offline, distances, maps, statistics.
 
@@ -142,7 +147,7 @@ def run(
     focus_code = boundaries.resolve_la(focus) if focus else la_code
     options = JobOptions(year=year, focus=focus_code, network=network, tiles=tiles, inline_assets=inline_assets,
                          effect_children=0, label="farfromhome run",
-                         disclosure=disclosure.value)
+                         disclosure=disclosure.value, compare_backbone=compare_backbone)
     err_console.print("· Your SSDA903 return, validated and located offline …")
     with use_disclosure(disclosure.value):  # the input's description is published too
         children = read_return(episodes, header=header, missing=missing, la=la_code, strict=strict)

@@ -50,6 +50,9 @@ class JobOptions:
         Children drawn at random (with ``seed``) for the child-level models; 0 for all.
     label
         Name of the job in progress messages (``"farfromhome demo"``).
+    compare_backbone
+        With a network file, also measure every placement on the approximate backbone and record how far the two
+        agree in ``run.json`` (a second road computation: off by default).
     disclosure
         Disclosure control of every published number (:data:`geo.disclosure.METHODS`): ``"cell-key"`` (DfE's
         suppression of counts under 5, then ONS-style cell-key perturbation) or ``"dfe"`` (suppression only).
@@ -66,6 +69,7 @@ class JobOptions:
     effect_children: int = 0
     seed: int = 7
     label: str = "farfromhome run"
+    compare_backbone: bool = False
     disclosure: str = "cell-key"
     steps: tuple[str, ...] = ()
 

@@ -36,6 +36,8 @@ def run(ctx: JobContext) -> StepOutput:
         out.quality.append(QualityCount(f"road distance ({ctx.kind})", "beyond the road network: approximate "
                                         "backbone used", sources["counts"]["backbone"], ctx.synthetic,
                                         out_of="episodes with a road distance, by network used"))
+    agreement = (backbone_agreement(located) if ctx.options.compare_backbone
+                 else "not measured (compare_backbone=False, 'farfromhome run --compare-backbone')")
     out.facts["road_network"] = {**network.report.get("source_provenance", {}), "road_sources": sources["counts"],
-                                 "backbone_agreement": backbone_agreement(located)}
+                                 "backbone_agreement": agreement}
     return out

@@ -189,7 +189,8 @@ def test_regional_network_falls_back_to_the_backbone(mirror: Path, tmp_path: Pat
 
     children = synthetic_return(year=2024, seed=2, las=["E06000017"])
     network = mirror / "roads" / "rutland-2022-07.osm.pbf"
-    result = run_job(children, out=tmp_path / "o", options=JobOptions(network=str(network), focus="E06000017"))
+    result = run_job(children, out=tmp_path / "o", options=JobOptions(network=str(network), focus="E06000017",
+                                                                       compare_backbone=True))
     run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
     facts = run["road_network"]
     assert facts["sha256"] and facts["road_sources"]["network"] > 0 and facts["road_sources"]["backbone"] > 0
