@@ -160,17 +160,18 @@ def distances_cmd(
     import pandas as pd
 
     from distance import road
-    from distance.network import build_network
+    from distance.network_option import parse_network_option
     from distance.profiles import get_profile
 
     if fallback not in {"backbone", "none"}:
         raise InputError(f"--fallback {fallback!r}: expected backbone or none")
     prof = get_profile(profile)  # an unknown name fails before any work
+    option = parse_network_option(network)  # backbone or an existing network file, checked before any work
+    if option.kind == "none":
+        raise InputError("--network none: give a network file or 'backbone' (distances measures road distance)")
     frame = _read_table(placements)
-    net: Any = network
-    if network != "backbone":
-        with err_console.status(f"loading the road network {network}…"):
-            net = build_network(network)
+    with err_console.status(f"loading the road network {network}…"):
+        net: Any = option.load()
     with err_console.status(f"road distances for {len(frame):,} placements…"):
         result = road.road_distances(frame, network=net, max_snap_m=max_snap_m,
                                      fallback="backbone" if fallback == "backbone" else None, profile=prof,

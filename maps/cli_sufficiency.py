@@ -400,14 +400,17 @@ def _places(homes_list: Path | None, year: int, rule: Rule, seed: int) -> tuple[
 
 
 def _network(path: Path | None) -> Any:
+    """Load ``--network`` once (a network file; the sufficiency measures need a real road network)."""
     if path is None:
         return None
-    if not path.is_file():
-        raise InputError(f"road network {str(path)!r}: file not found")
-    from distance.network import build_network
+    from distance.network_option import parse_network_option
 
+    option = parse_network_option(path)
+    if option.kind != "network":
+        raise InputError(f"--network {str(path)!r}: the sufficiency measures need a road-network file, not "
+                         f"'{option.kind}'")
     with err_console.status(f"loading the road network {path.name}…"):
-        return build_network(path)
+        return option.load()
 
 
 def _quality(excess: Any, homes: Any) -> pd.DataFrame:
