@@ -313,6 +313,8 @@ def open_data_columns(frame: pd.DataFrame) -> pd.DataFrame:
             out.insert(pos, f"{col[:-6]}_symbol", sym.to_numpy())
             continue
         values = out[col]
+        if col == "symbol" or col.endswith("_symbol"):  # already DfE's symbols: nothing to split
+            continue
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         text = values.astype("string").str.strip()
@@ -320,7 +322,7 @@ def open_data_columns(frame: pd.DataFrame) -> pd.DataFrame:
         numeric = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
         labelled = sym.ne("")
         blank = text.isna() | text.eq("")
-        if labelled.any() and (numeric.notna() | labelled | blank).all():
+        if labelled.any() and numeric.notna().any() and (numeric.notna() | labelled | blank).all():
             pos = out.columns.get_loc(col)
             whole = numeric.dropna()
             out[col] = numeric.astype("Int64") if len(whole) and (whole == whole.round()).all() else numeric

@@ -26,7 +26,7 @@ from filelock import FileLock, Timeout
 
 from geo.catalogue import get_catalogue
 from geo.csvsafe import to_csv
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, suppress_table
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, open_data_columns, suppress_table
 from geo.errors import InputError
 from provision.returns import QualityCount
 
@@ -35,8 +35,10 @@ logger = logging.getLogger(__name__)
 __all__ = ["staged_output", "write_quality", "quality_frame", "road_quality", "write_run_json", "REPORT_MARKER",
            "QUALITY_FILE_COLUMNS"]
 
-QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "out_of", "rows_checked", "unit", "counted_once", "synthetic"]
-"""Columns of ``data_quality.csv``: ``rows`` (``unit``s) counted among ``out_of``, of which there are
+QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "rows_symbol", "out_of", "rows_checked", "unit", "counted_once",
+                        "synthetic"]
+"""Columns of ``data_quality.csv``: ``rows`` (``unit``s; DfE's symbol in ``rows_symbol`` where a count is not
+published) counted among ``out_of``, of which there are
 ``rows_checked``; ``counted_once`` says whether the lines of that denominator exclude each other (small counts
 suppressed)."""
 
@@ -102,7 +104,10 @@ def staged_output(out: Path) -> Iterator[Path]:
 def write_quality(counts: Sequence[QualityCount], path: Path) -> pd.DataFrame:
     """Write the run's data-quality table (:func:`quality_frame`) and return what was written."""
     frame = quality_frame(counts)
-    to_csv(frame, path, index=False)
+    written = open_data_columns(frame)  # DfE's open-data layout: numeric rows, the symbol beside them
+    if "rows_symbol" not in written.columns:
+        written.insert(written.columns.get_loc("rows") + 1, "rows_symbol", "")
+    to_csv(written, path, index=False)
     return frame
 
 

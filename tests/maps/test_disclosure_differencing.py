@@ -107,6 +107,7 @@ def releases(data: Data) -> list[dict[str, Any]]:
         rows = full["frame"][children == child]
         mine = data.located[data.located["CHILD"] == child]
         out.append({"child": child, "truth": _truth(data, child),
+                    "went_missing": bool(rows["missing_incidents"].sum() > 0),
                     "incidents": rows.groupby("distance_band", observed=True)["missing_incidents"].sum(),
                     "days": rows.groupby("distance_band", observed=True)["exposure_days"].sum(),
                     "pl_las": set(mine["pl_la"].dropna()),
@@ -183,7 +184,7 @@ def _attack(releases: list[dict[str, Any]], data: Data, method: DisclosureMethod
 
 def test_two_releases_a_child_apart_do_not_reveal_the_child(releases: list[dict[str, Any]], data: Data) -> None:
     assert len(releases) == N_REMOVED
-    assert sum(int(r["incidents"].sum()) > 0 for r in releases) >= N_REMOVED // 2
+    assert sum(r["went_missing"] for r in releases) >= N_REMOVED // 2  # (some without a distance band)
     found, la_share, band_share = _attack(releases, data, KEYED)
     print(f"\ncell-key: of {N_REMOVED} children removed one at a time, the placement LA can be read from the "
           f"flows that changed for {la_share:.0%}, the straight-line band from the band counts for {band_share:.0%}")

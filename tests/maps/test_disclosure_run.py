@@ -263,8 +263,11 @@ def test_every_table_is_read(run: Run) -> None:
     assert tables == ["distance_bands.csv", "effect_data_quality.csv", "effect_dose_response.csv",
                       "effect_inside_vs_outside_la.csv",
                       "effect_ps_balance.csv", "effect_rate_by_distance_band.csv", "effect_rate_ratios.csv",
-                      "flows.csv", "sufficiency_by_la.csv", "sufficiency_by_region.csv", "sufficiency_whatif.csv"]
-    assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html",
+                      "flows.csv", "plan_curve.csv", "plan_flows.csv", "plan_notes.csv", "plan_quality.csv",
+                      "plan_sensitivity.csv", "plan_sites.csv", "plan_solver.csv", "plan_summary.csv",
+                      "sufficiency_by_la.csv", "sufficiency_by_region.csv", "sufficiency_whatif.csv"]
+    # the plan's tables are checked by tests/provision/test_plan.py (no site finer than a district, no small count)
+    assert sorted(p.name for p in (run.out / "maps").glob("*.html")) == ["distances.html", "flows.html", "plan.html",
                                                                           "sufficiency.html"]
 
 
