@@ -373,9 +373,19 @@ def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp
     issues: list[dict[str, Any]] = []
     kind = mis["MISSING"].astype(str).str.strip().str.upper()
     other = ~kind.isin(kinds)
-    for k, n in kind[other].value_counts().items():
-        label = {"A": "away from placement without authorisation (A)"}.get(k, f"MISSING code {k!r}")
-        issues.append({"source": "missing", "reason": f"{label}: not counted as missing", "rows": int(n)})
+    away = kind.eq("A") & other
+    if away.any():
+        issues.append({"source": "missing", "reason": "away from placement without authorisation (A): not counted "
+                       "as missing", "rows": int(away.sum())})
+    unknown = other & ~kind.isin(("M", "A"))
+    if unknown.any():  # the value is quoted only in the child-level detail: it may be anything a user typed
+        first = kind.index[unknown.to_numpy()][0]
+        issues.append({"source": "missing", "reason": "MISSING not a valid code (M or A): not counted as missing",
+                       "rows": int(unknown.sum()), "example": f"row {first}: {str(mis.loc[first, 'MISSING'])!r}"})
+    dropped = kind.eq("M") & other
+    if dropped.any():
+        issues.append({"source": "missing", "reason": "missing from placement (M): not counted (not asked for)",
+                       "rows": int(dropped.sum())})
     m = mis.loc[~other, ["CHILD", "_start"]].reset_index(drop=True)
     m["_mid"] = m.index
     nodate = m["_start"].isna()

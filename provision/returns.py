@@ -163,22 +163,26 @@ def _locate_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCo
     """Count located episodes as a hierarchy in which each level adds up to its total.
 
     Episodes → no distance (by reason) | both postcodes located; those located → located less precisely (by
-    reason) | both at full postcode.
+    reason: a postcode not found and a centroid used, or one given only as a sector or district such as "SK4") |
+    both at full postcode (both points at unit-postcode precision, never a sector or district centroid).
     """
     status = located["locate_status"].astype(str)
     kind = "synthetic" if synthetic else "your data"
     stage = f"locate ({kind})"
-    both = (located["home_precision"].astype(str).ne("none") & located["pl_precision"].astype(str).ne("none"))
+    home, place = located["home_precision"].astype(str), located["pl_precision"].astype(str)
+    both = home.ne("none") & place.ne("none")
+    full = both & home.eq("full") & place.eq("full")
     every = f"the {len(located):,} episodes"
     out = [QualityCount(stage, f"no distance: {reason}", int(n), synthetic, group=f"{stage}: episodes",
                         out_of=every) for reason, n in status[~both].value_counts().items()]
     out.append(QualityCount(stage, "both postcodes located (a distance is measured)", int(both.sum()), synthetic,
                             group=f"{stage}: episodes", out_of=every))
-    coarse = status[both & status.ne("ok")].value_counts()
+    given = ("HOME_POST given as a " + home + ", PL_POST as a " + place).where(status.eq("ok"), status)
+    coarse = given[both & ~full].value_counts()
     if len(coarse):
         located_ = "episodes with both postcodes located"
         out += [QualityCount(stage, f"located less precisely: {reason}", int(n), synthetic,
                              group=f"{stage}: located", out_of=located_) for reason, n in coarse.items()]
-        out.append(QualityCount(stage, "both at full postcode", int((both & status.eq("ok")).sum()), synthetic,
+        out.append(QualityCount(stage, "both at full postcode", int(full.sum()), synthetic,
                                 group=f"{stage}: located", out_of=located_))
     return out
