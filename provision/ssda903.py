@@ -347,8 +347,8 @@ def _raw_tables(paths: dict[str, Path], *, implicit: set[str]) -> dict[str, RawT
             out[table] = None
         else:
             out[table] = RawTable(None, path.name, [problem(path.name, None, "", "", "missing table",
-                                                            f"has no {table} sheet (a sheet named '{table}', or one "
-                                                            f"with the {table} table's columns)")])
+                                                            f"has no visible {table} sheet (a sheet whose name holds "
+                                                            f"'{table}'; hidden sheets are never read)")])
     return out
 
 
