@@ -295,6 +295,10 @@ def read_ssda903(*, episodes: str | os.PathLike[str] | None, header: str | os.Pa
         tables[table] = frame
         quality.append(problems)
     found = {t: r for t, r in raws.items() if r is not None}
+    if tables["episodes"] is not None and tables["missing"] is not None:
+        stray = checks.check_missing_in_episodes(tables["episodes"], tables["missing"], src=found["missing"],
+                                                 episodes_file=found["episodes"].file)
+        quality.append(_finish(None, stray, strict)[1])
     if "header" in found:
         cross = checks.cross_checks(tables, found)
         quality.append(_finish(None, cross, strict)[1])

@@ -417,7 +417,7 @@ def test_cli_child_bad_date(sim, tmp_path):
                                  str(tmp_path / "header.csv"), "--missing", str(tmp_path / "missing.csv"),
                                  "--year-end", "31/13/2024"])
     assert result.exit_code == 1
-    assert "Error: --year-end '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
+    assert "Error: --to '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
 
 
 def test_constant_covariate_is_named_with_the_intercept(placements):
