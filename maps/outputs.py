@@ -33,8 +33,8 @@ from provision.returns import QualityCount
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["staged_output", "check_replaceable", "write_quality", "quality_frame", "road_quality", "write_run_json", "REPORT_MARKER",
-           "QUALITY_FILE_COLUMNS"]
+__all__ = ["staged_output", "check_replaceable", "write_quality", "quality_frame", "road_quality", "write_run_json",
+           "REPORT_MARKER", "QUALITY_FILE_COLUMNS"]
 
 QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "out_of", "rows_checked", "unit", "counted_once", "synthetic"]
 """Columns of ``data_quality.csv``: ``rows`` (``unit``s) counted among ``out_of``, of which there are

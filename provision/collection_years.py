@@ -37,7 +37,7 @@ def year_window(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
 
 
 def return_year(start: pd.Series, end: pd.Series) -> int:
-    """The collection year a return is for: the year in which most of its episodes end, or are last seen open.
+    """Return the collection year a return is for: the year in which most of its episodes end, or are last open.
 
     A return for the year ending 31 March ``Y`` holds the episodes open during that year: every closed one ends
     in ``Y`` and every one that started in ``Y`` starts in it, so ``Y`` is the most common collection year of each
@@ -65,7 +65,7 @@ def return_year(start: pd.Series, end: pd.Series) -> int:
 def observation_window(start: pd.Series, end: pd.Series, *, observation_start: object = None,
                        reference_date: object = None, years: tuple[int, int] | None = None
                        ) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """The first and last day observed: as given (``--from``/``--to``), else whole collection years (1 April-31 March).
+    """Return the first and last day observed: as given (``--from``/``--to``), else whole collection years.
 
     Never stretched by the data: without dates given, it is the collection years the rows declare (``years``, from
     a ``YEAR`` column or one file per year), else the return's own year (:func:`return_year`). Episodes and

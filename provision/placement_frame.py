@@ -236,7 +236,8 @@ def load_placement_frame(episodes: PathOrPaths, *, header: PathOrPaths, missing:
 
     Several collection years: give one file per year for each of ``episodes``, ``header`` and ``missing`` (in the
     same order), or files holding many years with a ``YEAR`` column. A file without ``YEAR`` gets its own collection
-    year (:func:`provision.collection_years.return_year`, which a stray date cannot move); the years are then merged by :func:`provision.collection_years.combine_years`.
+    year (:func:`provision.collection_years.return_year`, which a stray date cannot move); the years are then
+    merged by :func:`provision.collection_years.combine_years`.
 
     Returns
     -------

@@ -179,8 +179,7 @@ def synthetic_return(*, year: int = 2024, seed: int = 7, las: list[str] | None =
 
 def _window_quality(episodes: pd.DataFrame, missing: pd.DataFrame | None, window: tuple[pd.Timestamp, pd.Timestamp],
                     *, files: dict[str, str]) -> list[QualityCount]:
-    """Count the episodes and missing episodes outside the observation window (kept out of exposure, never used to
-    widen it)."""
+    """Count the episodes and missing episodes outside the observation window (not observed; never widening it)."""
     first, last = window
     span = f"{first.date()} to {last.date()}"
     start, end = episodes["DECOM"], episodes["DEC"]

@@ -250,8 +250,8 @@ def check_missing_in_episodes(episodes: pd.DataFrame, missing: pd.DataFrame, *, 
     last = child.map(span["last"]).dt.strftime("%d/%m/%Y").where(~child.map(span["open"]).astype(bool), "open")
     add_problems(problems, src, rows, "MIS_START", dated.loc[rows, "MIS_START"].dt.strftime("%d/%m/%Y"),
                  "MIS_START outside any episode",
-                 f"MIS_START {{value!r}} is inside no episode of CHILD {{child!r}} in {episodes_file} (its episodes run "
-                 "from {first} to {last}): not counted in any placement, and it does not widen the observation "
+                 f"MIS_START {{value!r}} is inside no episode of CHILD {{child!r}} in {episodes_file} (its episodes "
+                 "run from {first} to {last}): not counted in any placement, and it does not widen the observation "
                  "window", severity="warning",
                  extra={"child": child.to_numpy(), "first": first.to_numpy(), "last": last.fillna("?").to_numpy()})
     return problems
