@@ -114,7 +114,9 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     if la_col is None or la_col not in episodes.columns:
         raise MissingColumnsError(source, [la_column or "la"], list(episodes.columns))
 
-    ep = episodes.copy()
+    # only the columns used: a located return has ~30 (points, postcodes, statuses), the frame needs ~12
+    used = dict.fromkeys([*need, "PL_POST", la_col, dist_col, "outside_la", "UASC", YEAR_COLUMN])
+    ep = episodes[[c for c in used if c in episodes.columns]].copy()
     ep["CHILD"] = ep["CHILD"].astype(str).str.strip()
     ep["_start"] = _dates(ep["DECOM"], "DECOM", source, issues)
     ep["_end"] = _dates(ep["DEC"], "DEC", source, issues, blank_ok=True)
@@ -122,7 +124,9 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     if bad.any():
         issues.append({"source": source, "reason": "episode with no valid DECOM (dropped)", "rows": int(bad.sum())})
         ep = ep.loc[~bad]
-    mis = missing.copy()
+    synthetic = is_synthetic(episodes, header, missing)  # before the columns that may say so are left out
+    mis = missing[[c for c in ("CHILD", "MISSING", "MIS_START", YEAR_COLUMN) if c in missing.columns]].copy()
+    header = header[[c for c in ("CHILD", "SEX", "DOB", "UASC", "uasc", YEAR_COLUMN) if c in header.columns]]
     mis["CHILD"] = mis["CHILD"].astype(str).str.strip()
     mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", [], blank_ok=True)  # counted when assigned
     years: tuple[int, int] | None = None
@@ -214,7 +218,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl["status"] = status
     for reason, n in status[status != "ok"].value_counts().items():
         issues.append({"source": source, "reason": f"placement not modelled: {reason}", "rows": int(n)})
-    pl.attrs["synthetic"] = is_synthetic(episodes, header, missing)
+    pl.attrs["synthetic"] = synthetic
     pl.attrs["observation_period"] = (obs_start, ref)
     logger.info("observation period %s to %s", obs_start.date(), ref.date())
     logger.info("%d placements of %d children (%d modelable), %d missing incidents assigned",
