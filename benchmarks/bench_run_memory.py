@@ -8,8 +8,8 @@ Each measurement runs in a fresh subprocess that reports wall time and peak resi
 50 ms, and the kernel's high-water mark ``ru_maxrss``), for two code trees:
 
 * ``new``: this checkout;
-* ``old``: the same files at ``--baseline`` (default ``main``), exported with ``git archive`` into a temporary
-  folder and put first on ``PYTHONPATH``.
+* ``old``: the same files at ``--baseline`` (default: where this branch left ``main``), exported with
+  ``git archive`` into a cache folder and put first on ``PYTHONPATH``.
 
 ``--stage child`` measures only the child-level input: ``provision.returns.read_return`` (read, validate, locate)
 and ``provision.placement_frame.placement_frame`` (the per-placement frame of the models); ``--stage run`` (the
@@ -46,7 +46,8 @@ def main() -> None:
     parser.add_argument("--stage", choices=["run", "child"], default="run")
     parser.add_argument("--network", default="none", help="road network of the run (default none)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "farfromhome-bench-run-memory")
-    parser.add_argument("--baseline", default="main", help="git revision of the old code (default main)")
+    parser.add_argument("--baseline", default=None, help="git revision of the old code (default: where this "
+                        "branch left main, git merge-base HEAD main)")
     parser.add_argument("--no-baseline", action="store_true", help="measure this checkout only")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
@@ -100,8 +101,11 @@ def _input(n: int, cache: Path) -> Path:
     return folder
 
 
-def _export(revision: str, cache: Path) -> Path:
-    """The code at ``revision``, exported (``git archive``) into the cache once."""
+def _export(revision: str | None, cache: Path) -> Path:
+    """Export the code at ``revision`` (default: the merge base with main) into the cache once (``git archive``)."""
+    if revision is None:
+        revision = subprocess.run(["git", "-C", str(REPO), "merge-base", "HEAD", "main"], capture_output=True,
+                                  text=True, check=True).stdout.strip()
     sha = subprocess.run(["git", "-C", str(REPO), "rev-parse", revision], capture_output=True, text=True,
                          check=True).stdout.strip()
     tree = cache / f"code_{sha[:12]}"
