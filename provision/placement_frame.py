@@ -99,7 +99,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
         cannot enter the models).
         ``attrs['synthetic']`` is carried over.
     data_quality
-        ``source``, ``reason``, ``rows``, ``examples`` (no child identifiers).
+        ``source``, ``reason``, ``rows``, ``examples``: the reasons quote no input value and may be published; the
+        examples quote values (child-level detail: never publish them).
     """
     need = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC"]
     require_columns(episodes, need, source)
