@@ -223,7 +223,9 @@ def _locate_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCo
                         out_of=every) for reason, n in status[~both].value_counts().items()]
     out.append(QualityCount(stage, "both postcodes located (a distance is measured)", int(both.sum()), synthetic,
                             group=f"{stage}: episodes", out_of=every))
-    given = ("HOME_POST given as a " + home + ", PL_POST as a " + place).where(status.eq("ok"), status)
+    words = {"full": "full postcode", "sector": "postcode sector", "district": "postcode district"}
+    given = ("HOME_POST given as a " + home.map(words) + ", PL_POST as a " + place.map(words)).where(status.eq("ok"),
+                                                                                                   status)
     coarse = given[both & ~full].value_counts()
     if len(coarse):
         located_ = "episodes with both postcodes located"
