@@ -12,7 +12,7 @@ import pandas as pd
 
 from geo.errors import InputError, MissingColumnsError
 from provision import ssda903_checks as checks
-from provision.ssda903_csv import RawTable, add_problems, problem, read_csv_table
+from provision.ssda903_csv import RawTable, add_problems, per_value, problem, read_csv_table
 
 logger = logging.getLogger(__name__)
 
@@ -407,7 +407,7 @@ def _validate_table(raw: RawTable, *, table: str, strict: bool, check_postcodes:
             implausible = checks.implausible_dates(problems, raw, col.name, values, dates)
             frame[col.name] = dates.mask(implausible)
         elif col.kind == "code":
-            upper = values.str.upper()
+            upper = per_value(values, str.upper)
             frame[col.name] = upper
             bad = ~blank & ~upper.isin(col.codes)
             allowed = ", ".join(col.codes) if len(col.codes) <= 30 else ", ".join(col.codes[:30]) + ", …"

@@ -31,7 +31,7 @@ from defusedxml.ElementTree import ParseError
 from defusedxml.ElementTree import fromstring as xml_fromstring
 
 from geo.errors import InputError
-from provision.ssda903_csv import RawTable, problem, tidy_columns
+from provision.ssda903_csv import RawTable, per_value, problem, tidy_columns
 
 logger = logging.getLogger(__name__)
 
@@ -301,7 +301,7 @@ def _table(rows: list[Any], file: str) -> RawTable:
     if frame.empty:
         frame = pd.DataFrame(columns=list(range(width)), index=pd.Index([], name="row", dtype="int64"), dtype=object)
     frame = tidy_columns(frame, names, file, problems)
-    frame = frame.astype(str).apply(lambda col: col.str.strip()) if len(frame) else frame
+    frame = frame.astype(str).apply(per_value, fn=str.strip) if len(frame) else frame
     frame.index.name = "row"
     where = pd.Series([f"{file}, row {i}" for i in frame.index], index=frame.index, dtype=object)
     return RawTable(frame, file, problems, where=where, layout="xlsx")
