@@ -49,6 +49,7 @@ def main() -> None:
     parser.add_argument("--baseline", default=None, help="git revision of the old code (default: where this "
                         "branch left main, git merge-base HEAD main)")
     parser.add_argument("--no-baseline", action="store_true", help="measure this checkout only")
+    parser.add_argument("--only-baseline", action="store_true", help="measure the old code only")
     parser.add_argument("--timeout", type=float, default=3600.0, help="seconds per measurement")
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--data", type=Path, help=argparse.SUPPRESS)
@@ -60,7 +61,7 @@ def main() -> None:
     print(f"input: {args.episodes:,} SYNTHETIC episodes (relabelled copies of England 2024) in {data}")
     print(f"stage: {args.stage}; network: {args.network}; machine: {os.cpu_count()} cores "
           "(figures from a shared machine are only comparable within one run)")
-    trees = {"new": REPO}
+    trees = {} if args.only_baseline else {"new": REPO}
     if not args.no_baseline:
         trees["old"] = _export(args.baseline, args.cache)
     results = {}
@@ -73,7 +74,7 @@ def main() -> None:
             print(f"{label:>4}: {res['seconds']:7.1f} s, peak {res['peak_gib']:5.2f} GiB "
                   f"(ru_maxrss {res['maxrss_gib']:.2f} GiB); stages: " + ", ".join(
                       f"{k} {v['seconds']:.0f} s / {v['peak_gib']:.2f} GiB" for k, v in res["stages"].items()))
-    if "old" in results and not results["old"].get("error") and not results["new"].get("error"):
+    if {"old", "new"} <= set(results) and not results["old"].get("error") and not results["new"].get("error"):
         print(f"peak memory new/old: {results['new']['peak_gib'] / results['old']['peak_gib']:.2f}")
 
 
