@@ -9,6 +9,7 @@ standard errors equal statsmodels' GLM with dummy columns (``tests/distance/test
 
 from __future__ import annotations
 
+import gc
 import logging
 import warnings
 from collections.abc import Sequence
@@ -379,7 +380,10 @@ def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarr
     if len(fitted) != len(y):
         raise ModelNotIdentifiedError(f"{name} model: {len(y) - len(fitted)} placement(s) separated by the "
                                       "covariates (an outcome predicted exactly); pool or drop covariates")
-    return Fit(params, cov, int(len(y)), int(np.count_nonzero(np.bincount(pd.factorize(cluster)[0]))), fitted)
+    out = Fit(params, cov, int(len(y)), int(np.count_nonzero(np.bincount(pd.factorize(cluster)[0]))), fitted)
+    del res, frame
+    gc.collect()  # pyfixest's result is held in reference cycles: freed now, not after the next fits (GBs at scale)
+    return out
 
 
 def _demean(X: np.ndarray, fe: np.ndarray, weights: np.ndarray) -> np.ndarray:

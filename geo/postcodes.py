@@ -333,7 +333,7 @@ def _geocode_unique(values: pd.Index, *, year: int) -> pd.DataFrame:
         north[hit] = sectors["northing"].to_numpy()[pos]
         la[hit] = _centroid_la(sectors, pos, year)
         precision[hit] = "sector"
-        status[hit] = "read as the sector " + guess.to_numpy()[pos >= 0].astype(object)
+        status[hit] = "a sector written without its space: read as that sector"
         parsed.loc[parsed.index[hit], "postcode"] = guess.to_numpy()[pos >= 0]
         todo[hit] = False
     return pd.DataFrame({

@@ -19,7 +19,9 @@ def quality_table(issues: Sequence[dict[str, Any]]) -> pd.DataFrame:
     -------
     pandas.DataFrame
         :data:`QUALITY_COLUMNS`: one row per source and reason, ``rows`` summed, up to five distinct
-        ``examples`` joined with "; " (examples never hold child identifiers).
+        ``examples`` joined with "; ". A ``reason`` never quotes an input value (it is published, counted); an
+        example may (``row 5: 'JANE DOE'``): it is child-level detail, for the user's own screen and the
+        validation report only, and every published table drops it.
     """
     if not issues:
         return pd.DataFrame(columns=QUALITY_COLUMNS)

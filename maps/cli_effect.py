@@ -91,11 +91,13 @@ def child_cmd(
         "--la", help="The responsible LA (code, DfE number or name) when the files hold one LA's children and "
         "have no LA column.")] = None,
     year_end: Annotated[str | None, typer.Option(
-        "--year-end", help="Last day observed (YYYY-MM-DD), closing open placements; default: the 31 March on "
-        "or after the latest date in the files.")] = None,
+        "--to", "--year-end", help="Last day observed (YYYY-MM-DD), closing open placements; default: 31 March of "
+        "the return's collection year (the year most of its episodes end in; a stray date cannot move it), or of "
+        "the last YEAR.")] = None,
     observed_from: Annotated[str | None, typer.Option(
-        "--observed-from", help="First day observed (YYYY-MM-DD): missing episodes are recorded from then; "
-        "default: the 1 April on or before the earliest MIS_START.")] = None,
+        "--from", "--observed-from", help="First day observed (YYYY-MM-DD): missing episodes are recorded from "
+        "then; default: 1 April of the return's collection year, or of the first YEAR. Episodes and missing "
+        "episodes outside --from/--to are counted in the data-quality table, never used to widen it.")] = None,
     family: Annotated[str, typer.Option(help="poisson (robust SEs) or negbin.")] = "poisson",
     synthetic: Annotated[bool, typer.Option(
         "--synthetic", help="Label every output SYNTHETIC (automatic when the files carry the generator's "
@@ -145,8 +147,8 @@ def child_cmd(
     with progress("Reading, validating and locating the placements …", total=1) as advance:
         frame, quality = load_placement_frame(
             episodes, header=header, missing=missing, uasc=uasc, la=_resolve(la), network=network,
-            synthetic=synthetic, reference_date=_date(year_end, "--year-end"),
-            observation_start=_date(observed_from, "--observed-from"))
+            synthetic=synthetic, reference_date=_date(year_end, "--to"),
+            observation_start=_date(observed_from, "--from"))
         advance()
     with progress(f"Fitting the child-level models on {len(frame):,} placements …", total=3) as advance:
         result = child_effect(frame, family=family)  # type: ignore[arg-type]

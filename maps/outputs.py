@@ -3,7 +3,8 @@
 A run never leaves a half-written report: everything is written into ``.<name>.partial`` beside ``--out`` and only
 a finished run replaces ``--out`` (an interrupted run leaves the previous report as it was). A lock file stops two
 runs writing the same folder. A folder that is not empty and is not a previous farfromhome report is refused,
-so a mistyped ``--out`` never deletes someone's files.
+so a mistyped ``--out`` never deletes someone's files: a folder is replaced only when it holds exactly the files its
+``run.json`` lists (:func:`check_replaceable`).
 """
 
 from __future__ import annotations
@@ -32,8 +33,8 @@ from provision.returns import QualityCount
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["staged_output", "write_quality", "quality_frame", "road_quality", "write_run_json", "REPORT_MARKER",
-           "QUALITY_FILE_COLUMNS"]
+__all__ = ["staged_output", "check_replaceable", "write_quality", "quality_frame", "road_quality", "write_run_json",
+           "REPORT_MARKER", "QUALITY_FILE_COLUMNS"]
 
 QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "rows_symbol", "out_of", "rows_checked", "unit", "counted_once",
                         "synthetic"]
@@ -66,9 +67,8 @@ def staged_output(out: Path) -> Iterator[Path]:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise InputError(f"--out {out}: is a file; give a folder for the report")
-    if out.is_dir() and any(out.iterdir()) and not (out / REPORT_MARKER).is_file():
-        raise InputError(f"--out {out}: the folder is not empty and holds no farfromhome report ({REPORT_MARKER}); "
-                         "give a new or empty folder")
+    if out.is_dir() and any(out.iterdir()):
+        check_replaceable(out)
     parent = out.parent if str(out.parent) else Path(".")
     lock_path = parent / f".{out.name}.lock"
     try:
@@ -89,6 +89,8 @@ def staged_output(out: Path) -> Iterator[Path]:
         if old.exists():
             shutil.rmtree(old)
         if out.exists():
+            if out.is_dir() and any(out.iterdir()):
+                check_replaceable(out)  # again: a file may have been put there while the run worked
             out.rename(old)
         staging.rename(out)
         if old.exists():
@@ -99,6 +101,45 @@ def staged_output(out: Path) -> Iterator[Path]:
         lock.release()
         # no waiter can hold this file: others try the lock once (timeout 0) and give up, so removing it is safe
         lock_path.unlink(missing_ok=True)
+
+
+def check_replaceable(out: Path) -> None:
+    """Check that the folder ``out`` holds exactly what an earlier farfromhome run wrote there, and nothing else.
+
+    Its ``run.json`` lists every file that run wrote (``outputs_sha256``): each must be there with the same
+    SHA-256, and no other file may be. Empty folders are allowed (they hold nothing to lose). A symbolic link is
+    never part of a report.
+
+    Raises
+    ------
+    InputError
+        ``out`` has no readable ``run.json`` listing its outputs, or holds a file the run did not write (a user's
+        own, or one changed since): nothing in it is touched.
+    """
+    marker = out / REPORT_MARKER
+    refuse = f"--out {out}: the folder is not empty and holds no farfromhome report only"
+    if not marker.is_file() or marker.is_symlink():
+        raise InputError(f"--out {out}: the folder is not empty and holds no farfromhome report ({REPORT_MARKER}); "
+                         "give a new or empty folder")
+    try:
+        listed = json.loads(marker.read_text(encoding="utf-8")).get("outputs_sha256")
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        raise InputError(f"{refuse} ({REPORT_MARKER} cannot be read: {type(exc).__name__}); give a new or empty "
+                         "folder") from exc
+    if not isinstance(listed, dict):
+        raise InputError(f"{refuse} ({REPORT_MARKER} lists no outputs); give a new or empty folder")
+    for path in sorted(out.rglob("*")):
+        rel = path.relative_to(out).as_posix()
+        if path.is_symlink():
+            raise InputError(f"{refuse}: {rel} is a link, which no run writes; move it, or give another folder")
+        if path.is_dir() or rel == REPORT_MARKER:
+            continue
+        if rel not in listed:
+            raise InputError(f"{refuse}: {rel} was not written by the run that wrote {REPORT_MARKER}; move it, or "
+                             "give another folder")
+        if _sha256(path) != listed[rel]:
+            raise InputError(f"{refuse}: {rel} has changed since that run wrote it; move it, or give another "
+                             "folder")
 
 
 def write_quality(counts: Sequence[QualityCount], path: Path) -> pd.DataFrame:
@@ -237,8 +278,8 @@ def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, fl
                        + ([{"more_files": len(ds.files) - 3}] if len(ds.files) > 3 else []),
                        "vintage": ds.vintage, "publisher": ds.publisher, "licence": ds.licence,
                        "location": row["location"]})
-    outputs = {p.relative_to(out).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-               for p in sorted(out.rglob("*")) if p.is_file() and p.name != REPORT_MARKER}
+    outputs = {p.relative_to(out).as_posix(): _sha256(p)
+               for p in sorted(out.rglob("*")) if p.is_file() and p.relative_to(out).as_posix() != REPORT_MARKER}
     versions = {"python": platform.python_version()}
     for pkg in _VERSIONED:
         try:
@@ -255,3 +296,12 @@ def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, fl
     path = out / REPORT_MARKER
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     return path
+
+
+def _sha256(path: Path) -> str:
+    """SHA-256 of a file, read in chunks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()

@@ -20,7 +20,7 @@ from provision.ssda903 import parse_dates
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["YEAR_COLUMN", "combine_years", "collection_year", "year_window"]
+__all__ = ["YEAR_COLUMN", "combine_years", "collection_year", "year_window", "return_year", "observation_window"]
 
 YEAR_COLUMN = "YEAR"
 """Column naming the collection year of a row (the year ending 31 March: 2024 for 2023-24)."""
@@ -34,6 +34,72 @@ def collection_year(dates: pd.Series) -> pd.Series:
 def year_window(year: int) -> tuple[pd.Timestamp, pd.Timestamp]:
     """First and last day of collection year ``year``."""
     return pd.Timestamp(year=year - 1, month=4, day=1), pd.Timestamp(year=year, month=3, day=31)
+
+
+def return_year(start: pd.Series, end: pd.Series) -> int:
+    """Return the collection year a return is for: the year in which most of its episodes end, or are last open.
+
+    A return for the year ending 31 March ``Y`` holds the episodes open during that year: every closed one ends
+    in ``Y`` and every one that started in ``Y`` starts in it, so ``Y`` is the most common collection year of each
+    episode's DEC (its DECOM while open). A few stray dates (a DEC typed as 2026, an episode from 2010) cannot
+    move it, as they would move the first or last date; ties go to the later year.
+
+    Parameters
+    ----------
+    start, end
+        Parsed DECOM and DEC (``datetime64``; DEC NaT while open).
+
+    Raises
+    ------
+    InputError
+        No episode has a date.
+    """
+    last = end.where(end.notna(), start).dropna()
+    if last.empty:
+        raise InputError("no episode has a DECOM or DEC date: the collection year of the return is unknown; give "
+                         "the observation window (--from and --to)")
+    counts = collection_year(last).value_counts()
+    return int(counts[counts == counts.max()].index.max())
+
+
+def observation_window(start: pd.Series, end: pd.Series, *, observation_start: object = None,
+                       reference_date: object = None, years: tuple[int, int] | None = None
+                       ) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """Return the first and last day observed: as given (``--from``/``--to``), else whole collection years.
+
+    Never stretched by the data: without dates given, it is the collection years the rows declare (``years``, from
+    a ``YEAR`` column or one file per year), else the return's own year (:func:`return_year`). Episodes and
+    missing episodes outside it are counted in the data-quality table, not used to widen it.
+
+    Parameters
+    ----------
+    start, end
+        Parsed DECOM and DEC of the episodes (used only when neither ``years`` nor both dates are given).
+    observation_start, reference_date
+        First and last day observed (anything ``pandas.Timestamp`` reads); one alone takes the other from the
+        collection year(s).
+    years
+        First and last collection year declared by the rows.
+
+    Raises
+    ------
+    InputError
+        A window that ends before it starts.
+    """
+    first = pd.Timestamp(observation_start) if observation_start is not None else None
+    last = pd.Timestamp(reference_date) if reference_date is not None else None
+    if first is None and last is not None:  # --to alone: the year (365 or 366 days) that ends on it
+        first = last - pd.DateOffset(years=1) + pd.Timedelta(days=1)
+    if first is None or last is None:
+        if years is None:
+            year = return_year(start, end)
+            years = (year, year)
+        first = year_window(years[0])[0] if first is None else first
+        last = year_window(max(years[1], int(collection_year(pd.Series([first])).iloc[0])))[1] if last is None \
+            else last
+    if first > last:
+        raise InputError(f"observation period is empty: starts {first.date()} after it ends {last.date()}")
+    return first, last
 
 
 def combine_years(ep: pd.DataFrame, header: pd.DataFrame, mis: pd.DataFrame, *, source: str,

@@ -19,7 +19,7 @@ from distance.straight import KM_PER_MILE, distance_band
 from geo.disclosure import is_synthetic
 from geo.errors import InputError, MissingColumnsError, require_columns
 from geo.quality import quality_table
-from provision.collection_years import YEAR_COLUMN, collection_year, combine_years, year_window
+from provision.collection_years import YEAR_COLUMN, collection_year, combine_years, observation_window, return_year
 from provision.ssda903 import parse_dates, read_ssda903
 
 logger = logging.getLogger(__name__)
@@ -32,6 +32,7 @@ PathOrPaths = str | os.PathLike[str] | Sequence[str | os.PathLike[str]]
 def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd.DataFrame,
                     uasc: pd.DataFrame | None = None, reference_date: str | pd.Timestamp | None = None,
                     observation_start: str | pd.Timestamp | None = None,
+                    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
                     distance: Literal["auto", "road", "straight"] = "auto", la_column: str | None = None,
                     missing_kinds: tuple[str, ...] = ("M",), source: str = "episodes") -> tuple[pd.DataFrame,
                                                                                                pd.DataFrame]:
@@ -41,6 +42,11 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     in ``episodes`` (and in ``header`` and ``missing`` to tell apart ids reused for different children): an
     episode or missing episode in two years is kept once, and a ``YEAR`` that disagrees with the dates is
     counted and named (see :mod:`provision.collection_years`); the observation period is then the whole span.
+
+    The observation period is never stretched by the data: it is ``window`` (or ``observation_start`` and
+    ``reference_date``) as given, else the collection years declared by ``YEAR``, else the return's own collection
+    year (:func:`provision.collection_years.return_year`: one stray DEC in 2026 or MIS_START in 2010 cannot move
+    it). Placements and missing episodes outside it are counted in the data-quality table.
 
     Consecutive episodes of a child joined by a change of legal status only (``RNE == 'L'``, same placement
     postcode, no gap) form one placement. A placement is observed from ``max(DECOM, observation_start)`` to
@@ -61,12 +67,14 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     uasc
         Optional SSDA903 UASC table: a child listed there is unaccompanied asylum-seeking.
     reference_date
-        Last day observed, closing open placements (default: the 31 March on or after the latest date in the
-        data - SSDA903 collection years end on 31 March).
+        Last day observed (``--to``), closing open placements (default: 31 March of the return's collection year,
+        or of the last ``YEAR``; given alone, the period is the year ending on it).
     observation_start
-        First day observed (default: the 1 April on or before the earliest ``MIS_START``, else one collection
-        year before ``reference_date``): missing episodes are only recorded from then, so placement days
-        before it are not exposure.
+        First day observed (``--from``; default: 1 April of the return's collection year, or of the first
+        ``YEAR``): missing episodes are only recorded from then, so placement days before it are not exposure.
+    window
+        ``(observation_start, reference_date)`` at once, as :class:`provision.returns.ChildLevelData` carries
+        it; it wins over the two.
     distance
         ``'road'`` (``road_distance_km``), ``'straight'`` (``straight_distance_miles``) or ``'auto'`` (road if
         the column is there, else straight-line). Distances are in miles in ``distance_miles``.
@@ -91,7 +99,8 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
         cannot enter the models).
         ``attrs['synthetic']`` is carried over.
     data_quality
-        ``source``, ``reason``, ``rows``, ``examples`` (no child identifiers).
+        ``source``, ``reason``, ``rows``, ``examples``: the reasons quote no input value and may be published; the
+        examples quote values (child-level detail: never publish them).
     """
     need = ["CHILD", "DECOM", "RNE", "LS", "PLACE", "DEC"]
     require_columns(episodes, need, source)
@@ -106,7 +115,9 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     if la_col is None or la_col not in episodes.columns:
         raise MissingColumnsError(source, [la_column or "la"], list(episodes.columns))
 
-    ep = episodes.copy()
+    # only the columns used: a located return has ~30 (points, postcodes, statuses), the frame needs ~12
+    used = dict.fromkeys([*need, "PL_POST", la_col, dist_col, "outside_la", "UASC", YEAR_COLUMN])
+    ep = episodes[[c for c in used if c in episodes.columns]].copy()
     ep["CHILD"] = ep["CHILD"].astype(str).str.strip()
     ep["_start"] = _dates(ep["DECOM"], "DECOM", source, issues)
     ep["_end"] = _dates(ep["DEC"], "DEC", source, issues, blank_ok=True)
@@ -114,16 +125,18 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     if bad.any():
         issues.append({"source": source, "reason": "episode with no valid DECOM (dropped)", "rows": int(bad.sum())})
         ep = ep.loc[~bad]
-    mis = missing.copy()
+    synthetic = is_synthetic(episodes, header, missing)  # before the columns that may say so are left out
+    mis = missing[[c for c in ("CHILD", "MISSING", "MIS_START", YEAR_COLUMN) if c in missing.columns]].copy()
+    header = header[[c for c in ("CHILD", "SEX", "DOB", "UASC", "uasc", YEAR_COLUMN) if c in header.columns]]
     mis["CHILD"] = mis["CHILD"].astype(str).str.strip()
     mis["_start"] = _dates(mis["MIS_START"], "MIS_START", "missing", [], blank_ok=True)  # counted when assigned
     years: tuple[int, int] | None = None
     if YEAR_COLUMN in ep:
         ep, header, mis, years = combine_years(ep, header, mis, source=source, issues=issues)
-        reference_date = year_window(years[1])[1] if reference_date is None else reference_date
-        observation_start = year_window(years[0])[0] if observation_start is None else observation_start
-    dates = [ep["_start"].max(), ep["_end"].max(), mis["_start"].max()]
-    ref, obs_start = _observation_window(dates, mis["_start"], reference_date, observation_start)
+    if window is not None:
+        observation_start, reference_date = window
+    obs_start, ref = observation_window(ep["_start"], ep["_end"], observation_start=observation_start,
+                                        reference_date=reference_date, years=years)
     end_excl = ref + pd.Timedelta(days=1)
     ep = ep.sort_values(["CHILD", "_start"], kind="stable")
 
@@ -206,7 +219,7 @@ def placement_frame(episodes: pd.DataFrame, *, header: pd.DataFrame, missing: pd
     pl["status"] = status
     for reason, n in status[status != "ok"].value_counts().items():
         issues.append({"source": source, "reason": f"placement not modelled: {reason}", "rows": int(n)})
-    pl.attrs["synthetic"] = is_synthetic(episodes, header, missing)
+    pl.attrs["synthetic"] = synthetic
     pl.attrs["observation_period"] = (obs_start, ref)
     logger.info("observation period %s to %s", obs_start.date(), ref.date())
     logger.info("%d placements of %d children (%d modelable), %d missing incidents assigned",
@@ -227,8 +240,9 @@ def load_placement_frame(episodes: PathOrPaths, *, header: PathOrPaths, missing:
     :func:`provision.ssda903.read_ssda903`, so bad rows are counted with their reason, not dropped silently.
 
     Several collection years: give one file per year for each of ``episodes``, ``header`` and ``missing`` (in the
-    same order), or files holding many years with a ``YEAR`` column. A file without ``YEAR`` gets the collection
-    year of its latest date; the years are then merged by :func:`provision.collection_years.combine_years`.
+    same order), or files holding many years with a ``YEAR`` column. A file without ``YEAR`` gets its own collection
+    year (:func:`provision.collection_years.return_year`, which a stray date cannot move); the years are then
+    merged by :func:`provision.collection_years.combine_years`.
 
     Returns
     -------
@@ -287,9 +301,8 @@ def _stack_years(sets: list[tuple[Path, pd.DataFrame, pd.DataFrame, pd.DataFrame
         else:
             start = _dates(eps["DECOM"], "DECOM", path.name, [])
             end = _dates(eps["DEC"], "DEC", path.name, [], blank_ok=True)
-            latest = max(d for d in (start.max(), end.max()) if pd.notna(d))
-            year = int(collection_year(pd.Series([latest])).iloc[0])
-            logger.info("%s: collection year %d (from its latest date)", path.name, year)
+            year = return_year(start, end)
+            logger.info("%s: collection year %d (the year most of its episodes end in)", path.name, year)
         for i, table in enumerate((eps, hdr, mis)):
             t = table if year is None or YEAR_COLUMN in table else table.assign(**{YEAR_COLUMN: year})
             tables[i].append(t.set_axis([f"{path.name if i == 0 else ''}:{r}" for r in t.index]) if i == 0 else t)
@@ -347,34 +360,24 @@ def _dates(values: pd.Series, column: str, source: str, issues: list[dict[str, A
     return out
 
 
-def _observation_window(dates: list[Any], mis_start: pd.Series, reference_date: Any,
-                        observation_start: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
-    """Last and first observed days: collection years run 1 April to 31 March."""
-    if reference_date is not None:
-        ref = pd.Timestamp(reference_date)
-    else:
-        latest = max(d for d in dates if pd.notna(d))
-        ref = pd.Timestamp(year=latest.year if latest.month <= 3 else latest.year + 1, month=3, day=31)
-    if observation_start is not None:
-        start = pd.Timestamp(observation_start)
-    elif mis_start.notna().any():
-        first = mis_start.min()
-        start = pd.Timestamp(year=first.year if first.month >= 4 else first.year - 1, month=4, day=1)
-    else:
-        start = ref - pd.DateOffset(years=1) + pd.Timedelta(days=1)
-    if start > ref:
-        raise InputError(f"observation period is empty: starts {start.date()} after it ends {ref.date()}")
-    return ref, start
-
-
 def _assign_missing(mis: pd.DataFrame, pl: pd.DataFrame, obs_start: pd.Timestamp, ref: pd.Timestamp,
                     kinds: tuple[str, ...]) -> tuple[pd.Series, pd.Series, list[dict[str, Any]]]:
     issues: list[dict[str, Any]] = []
     kind = mis["MISSING"].astype(str).str.strip().str.upper()
     other = ~kind.isin(kinds)
-    for k, n in kind[other].value_counts().items():
-        label = {"A": "away from placement without authorisation (A)"}.get(k, f"MISSING code {k!r}")
-        issues.append({"source": "missing", "reason": f"{label}: not counted as missing", "rows": int(n)})
+    away = kind.eq("A") & other
+    if away.any():
+        issues.append({"source": "missing", "reason": "away from placement without authorisation (A): not counted "
+                       "as missing", "rows": int(away.sum())})
+    unknown = other & ~kind.isin(("M", "A"))
+    if unknown.any():  # the value is quoted only in the child-level detail: it may be anything a user typed
+        first = kind.index[unknown.to_numpy()][0]
+        issues.append({"source": "missing", "reason": "MISSING not a valid code (M or A): not counted as missing",
+                       "rows": int(unknown.sum()), "example": f"row {first}: {str(mis.loc[first, 'MISSING'])!r}"})
+    dropped = kind.eq("M") & other
+    if dropped.any():
+        issues.append({"source": "missing", "reason": "missing from placement (M): not counted (not asked for)",
+                       "rows": int(dropped.sum())})
     m = mis.loc[~other, ["CHILD", "_start"]].reset_index(drop=True)
     m["_mid"] = m.index
     nodate = m["_start"].isna()

@@ -17,6 +17,7 @@ from geo.disclosure import count_text, is_synthetic
 from geo.errors import InputError
 from geo.settings import LA_VINTAGE
 from provision import placements, ssda903, synth
+from provision.collection_years import observation_window, year_window
 
 logger = logging.getLogger(__name__)
 
@@ -65,6 +66,9 @@ class ChildLevelData:
         Tables to write beside the outputs (the synthetic CSVs of the demo; never a user's own records).
     settings
         What the report's "Run settings" table should say about this input.
+    window
+        First and last day observed (``--from``/``--to``, else the return's collection year): pass it on to
+        :func:`provision.placement_frame.placement_frame` (``window=``).
     """
 
     located: pd.DataFrame
@@ -75,11 +79,12 @@ class ChildLevelData:
     quality: list[QualityCount] = field(default_factory=list)
     files: dict[str, pd.DataFrame] = field(default_factory=dict)
     settings: dict[str, object] = field(default_factory=dict)
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None
 
 
 def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[str] | None = None,
                 missing: str | os.PathLike[str] | None = None, la: str | None = None,
-                strict: bool = False) -> ChildLevelData:
+                strict: bool = False, window: tuple[object, object] | None = None) -> ChildLevelData:
     """Read, validate and locate a user's own SSDA903 return (offline: no postcode leaves the machine).
 
     Parameters
@@ -93,6 +98,11 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
         are given ``la`` wins and each row of the ``LA`` column naming another LA is counted.
     strict
         Stop at the first data-quality problem.
+    window
+        ``(from, to)``: the first and last day observed (either may be None), as the user gave them (``--from``,
+        ``--to``); by default the return's collection year, 1 April to 31 March
+        (:func:`provision.collection_years.observation_window`), never stretched by a stray date. Kept in
+        ``window`` of the result, with the episodes and missing episodes outside it counted in ``quality``.
 
     Raises
     ------
@@ -137,11 +147,19 @@ def read_return(episodes: str | os.PathLike[str], *, header: str | os.PathLike[s
         description += (f" --la {la} is used for every episode; {count_text(located.attrs['la_conflicts'], 'episodes')}"
                         " had an LA column naming another LA (counted in data_quality.csv).")
     missing_name = data.files.get("missing", "not given")
+    given = window or (None, None)
+    first, last = observation_window(data.episodes["DECOM"], data.episodes["DEC"], observation_start=given[0],
+                                     reference_date=given[1])
+    quality += _window_quality(data.episodes, data.missing, (first, last), files=data.files)
     return ChildLevelData(
+        window=(first, last),
         located=located, header=data.header, missing=data.missing, synthetic=False, description=description,
         quality=quality,
         settings={"episodes": data.files["episodes"], "header": data.files["header"], "missing": missing_name,
-                  "responsible LA": la or "the LA column"})
+                  "responsible LA": la or "the LA column",
+                  "observation window": f"{first.date()} to {last.date()}" + (
+                      " (given)" if window and any(w is not None for w in window) else
+                      " (the return's collection year)")})
 
 
 def synthetic_return(*, year: int | None = None, seed: int = 7, las: list[str] | None = None) -> ChildLevelData:
@@ -149,14 +167,16 @@ def synthetic_return(*, year: int | None = None, seed: int = 7, las: list[str] |
 
     ``year``: one of :data:`provision.synth.YEARS` (default the latest).
     """
+    year = year if year is not None else max(synth.YEARS)
     data = synth.generate(year=year, seed=seed, las=las or None)
     located = placements.locate(data.episodes, year=LA_VINTAGE)
     located.attrs["synthetic"] = True
     where = "all English LAs" if not las else f"{len(las)} LAs"
     return ChildLevelData(
-        located=located, header=data.header, missing=data.missing, synthetic=True,
-        description=(f"{located['CHILD'].nunique():,} synthetic children and {len(located):,} placement episodes "
-                     f"for {where} (seed {seed}); the CSVs are in synthetic/."),
+        window=year_window(year), located=located, header=data.header, missing=data.missing, synthetic=True,
+        description=(f"{count_text(located['CHILD'].nunique(), 'synthetic children')} and "
+                     f"{count_text(len(located), 'placement episodes')} for {where} (seed {seed}); the CSVs are in "
+                     "synthetic/."),
         quality=_locate_quality(located, synthetic=True),
         files={"synthetic/synthetic_episodes.csv": data.episodes, "synthetic/synthetic_header.csv": data.header,
                "synthetic/synthetic_missing.csv": data.missing},
@@ -181,26 +201,60 @@ def sample_children(children: ChildLevelData, n: int, *, seed: int) -> tuple[Chi
                      "(--effect-children).")
 
 
+def _window_quality(episodes: pd.DataFrame, missing: pd.DataFrame | None, window: tuple[pd.Timestamp, pd.Timestamp],
+                    *, files: dict[str, str]) -> list[QualityCount]:
+    """Count the episodes and missing episodes outside the observation window (not observed; never widening it)."""
+    first, last = window
+    span = f"{first.date()} to {last.date()}"
+    start, end = episodes["DECOM"], episodes["DEC"]
+    dated = start.notna()
+    outside = dated & ((start > last) | (end.notna() & (end < first)))
+    stage = f"observation window {span}"
+    every = f"the {len(episodes):,} episodes in {files.get('episodes', 'the episodes')}"
+    out = []
+    if outside.any():  # the parts of the episodes' total, said only when some are outside
+        out += [QualityCount(stage, reason, int(mask.sum()), out_of=every, group=f"{stage}: episodes")
+                for reason, mask in (("episode outside the window (not observed)", outside),
+                                     ("episode open during the window", dated & ~outside),
+                                     ("episode without a DECOM date", ~dated)) if mask.any() or "open" in reason]
+    if missing is not None and len(missing) and not missing["MIS_START"].between(first, last).all():
+        when = missing["MIS_START"]
+        among = f"the {len(missing):,} missing episodes in {files.get('missing', 'the missing table')}"
+        parts = [("missing episode before the window (not counted)", when.notna() & (when < first)),
+                 ("missing episode after the window (not counted)", when.notna() & (when > last)),
+                 ("missing episode inside the window", when.notna() & (when >= first) & (when <= last)),
+                 ("missing episode without a MIS_START date", when.isna())]
+        out += [QualityCount(stage, reason, int(mask.sum()), out_of=among, group=f"{stage}: missing episodes")
+                for reason, mask in parts if mask.any() or "inside" in reason]
+    return out
+
+
 def _locate_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:
     """Count located episodes as a hierarchy in which each level adds up to its total.
 
     Episodes → no distance (by reason) | both postcodes located; those located → located less precisely (by
-    reason) | both at full postcode.
+    reason: a postcode not found and a centroid used, or one given only as a sector or district such as "SK4") |
+    both at full postcode (both points at unit-postcode precision, never a sector or district centroid).
     """
     status = located["locate_status"].astype(str)
     kind = "synthetic" if synthetic else "your data"
     stage = f"locate ({kind})"
-    both = (located["home_precision"].astype(str).ne("none") & located["pl_precision"].astype(str).ne("none"))
+    home, place = located["home_precision"].astype(str), located["pl_precision"].astype(str)
+    both = home.ne("none") & place.ne("none")
+    full = both & home.eq("full") & place.eq("full")
     every = f"the {len(located):,} episodes"
     out = [QualityCount(stage, f"no distance: {reason}", int(n), synthetic, group=f"{stage}: episodes",
                         out_of=every) for reason, n in status[~both].value_counts().items()]
     out.append(QualityCount(stage, "both postcodes located (a distance is measured)", int(both.sum()), synthetic,
                             group=f"{stage}: episodes", out_of=every))
-    coarse = status[both & status.ne("ok")].value_counts()
+    words = {"full": "full postcode", "sector": "postcode sector", "district": "postcode district"}
+    given = ("HOME_POST given as a " + home.map(words) + ", PL_POST as a " + place.map(words)).where(status.eq("ok"),
+                                                                                                   status)
+    coarse = given[both & ~full].value_counts()
     if len(coarse):
         located_ = "episodes with both postcodes located"
         out += [QualityCount(stage, f"located less precisely: {reason}", int(n), synthetic,
                              group=f"{stage}: located", out_of=located_) for reason, n in coarse.items()]
-        out.append(QualityCount(stage, "both at full postcode", int((both & status.eq("ok")).sum()), synthetic,
+        out.append(QualityCount(stage, "both at full postcode", int(full.sum()), synthetic,
                                 group=f"{stage}: located", out_of=located_))
     return out

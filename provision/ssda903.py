@@ -12,7 +12,7 @@ import pandas as pd
 
 from geo.errors import InputError, MissingColumnsError
 from provision import ssda903_checks as checks
-from provision.ssda903_csv import RawTable, add_problems, problem, read_csv_table
+from provision.ssda903_csv import RawTable, add_problems, per_value, problem, read_csv_table
 
 logger = logging.getLogger(__name__)
 
@@ -295,6 +295,10 @@ def read_ssda903(*, episodes: str | os.PathLike[str] | None, header: str | os.Pa
         tables[table] = frame
         quality.append(problems)
     found = {t: r for t, r in raws.items() if r is not None}
+    if tables["episodes"] is not None and tables["missing"] is not None:
+        stray = checks.check_missing_in_episodes(tables["episodes"], tables["missing"], src=found["missing"],
+                                                 episodes_file=found["episodes"].file)
+        quality.append(_finish(None, stray, strict)[1])
     if "header" in found:
         cross = checks.cross_checks(tables, found)
         quality.append(_finish(None, cross, strict)[1])
@@ -347,8 +351,8 @@ def _raw_tables(paths: dict[str, Path], *, implicit: set[str]) -> dict[str, RawT
             out[table] = None
         else:
             out[table] = RawTable(None, path.name, [problem(path.name, None, "", "", "missing table",
-                                                            f"has no {table} sheet (a sheet named '{table}', or one "
-                                                            f"with the {table} table's columns)")])
+                                                            f"has no visible {table} sheet (a sheet whose name holds "
+                                                            f"'{table}'; hidden sheets are never read)")])
     return out
 
 
@@ -403,7 +407,7 @@ def _validate_table(raw: RawTable, *, table: str, strict: bool, check_postcodes:
             implausible = checks.implausible_dates(problems, raw, col.name, values, dates)
             frame[col.name] = dates.mask(implausible)
         elif col.kind == "code":
-            upper = values.str.upper()
+            upper = per_value(values, str.upper)
             frame[col.name] = upper
             bad = ~blank & ~upper.isin(col.codes)
             allowed = ", ".join(col.codes) if len(col.codes) <= 30 else ", ".join(col.codes[:30]) + ", …"

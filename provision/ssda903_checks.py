@@ -16,7 +16,7 @@ from provision.ssda903_csv import RawTable, add_problems
 logger = logging.getLogger(__name__)
 
 __all__ = ["EARLIEST_DATE", "check_postcodes", "check_episodes", "check_header", "check_missing",
-           "implausible_dates", "check_la_column", "cross_checks"]
+           "implausible_dates", "check_la_column", "cross_checks", "check_missing_in_episodes"]
 
 EARLIEST_DATE = pd.Timestamp("1980-01-01")
 """No date in an SSDA903 return (a birth, an episode, a missing episode) is plausibly earlier than this."""
@@ -221,4 +221,37 @@ def cross_checks(tables: dict[str, pd.DataFrame | None], raws: dict[str, RawTabl
         orphan = ~missing["CHILD"].isin(children) & missing["CHILD"].ne("")
         add_problems(problems, src, missing.index[orphan], "CHILD", missing["CHILD"][orphan], "CHILD not in header",
                      f"CHILD {{value!r}} has missing episodes but no row in {hname}", severity="warning")
+    return problems
+
+
+def check_missing_in_episodes(episodes: pd.DataFrame, missing: pd.DataFrame, *, src: RawTable,
+                              episodes_file: str) -> list[dict[str, object]]:
+    """Report each missing episode whose MIS_START is inside no episode of that child (a warning).
+
+    An episode covers DECOM to DEC, both days included (to today while open). A child with no episode at all is
+    left to :func:`cross_checks` ("CHILD not in header") and to the models' count ("child not in episodes").
+    Such a missing episode is not counted in any placement, and never widens the observation window.
+    """
+    problems: list[dict[str, object]] = []
+    dated = missing.loc[missing["MIS_START"].notna() & missing["CHILD"].ne(""), ["CHILD", "MIS_START"]]
+    ep = episodes.loc[episodes["DECOM"].notna() & episodes["CHILD"].ne(""), ["CHILD", "DECOM", "DEC"]]
+    if dated.empty or ep.empty:
+        return problems
+    dated = dated[dated["CHILD"].isin(set(ep["CHILD"]))]
+    pairs = dated.reset_index().merge(ep, on="CHILD", how="inner")
+    inside = (pairs["DECOM"] <= pairs["MIS_START"]) & (pairs["DEC"].isna() | (pairs["MIS_START"] <= pairs["DEC"]))
+    covered = inside.groupby(pairs["row"]).any()
+    rows = covered.index[~covered.to_numpy()]
+    if len(rows) == 0:
+        return problems
+    span = ep.groupby("CHILD").agg(first=("DECOM", "min"), last=("DEC", "max"), open=("DEC", lambda d: d.isna().any()))
+    child = dated.loc[rows, "CHILD"]
+    first = child.map(span["first"]).dt.strftime("%d/%m/%Y")
+    last = child.map(span["last"]).dt.strftime("%d/%m/%Y").where(~child.map(span["open"]).astype(bool), "open")
+    add_problems(problems, src, rows, "MIS_START", dated.loc[rows, "MIS_START"].dt.strftime("%d/%m/%Y"),
+                 "MIS_START outside any episode",
+                 f"MIS_START {{value!r}} is inside no episode of CHILD {{child!r}} in {episodes_file} (its episodes "
+                 "run from {first} to {last}): not counted in any placement, and it does not widen the observation "
+                 "window", severity="warning",
+                 extra={"child": child.to_numpy(), "first": first.to_numpy(), "last": last.fillna("?").to_numpy()})
     return problems

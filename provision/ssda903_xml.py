@@ -22,7 +22,7 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.sax import parse as sax_parse
 
-from provision.ssda903_csv import RawTable, problem
+from provision.ssda903_csv import RawTable, per_value, problem
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ def read_xml_return(path: Path) -> dict[str, RawTable]:
         where = pd.Series([f"{name}, CHILD {r['child']!r}, {element} {r['n']} (line {r['line']})"
                            if table != "header" else f"{name}, CHILD {r['child']!r}, HEADER (line {r['line']})"
                            for r in records], index=frame.index, dtype=object)
-        frame = frame.astype(str).apply(lambda col: col.str.strip()) if len(frame) else frame
+        frame = frame.astype(str).apply(per_value, fn=str.strip) if len(frame) else frame
         out[table] = RawTable(frame, name, [], where, layout="xml")
     logger.info("%s: %d children, %d episodes, %d missing episodes", name, handler.children,
                 len(handler.rows["episodes"]), len(handler.rows["missing"]))

@@ -211,14 +211,16 @@ def test_placement_frame_joins_episodes_and_assigns_missing():
     assert (p1.start, p1.end) == (pd.Timestamp("2023-04-01"), pd.Timestamp("2023-08-01"))
     assert p1.exposure_days == 122 and p1.missing_incidents == 2 and p1.episodes == 2
     assert p2.exposure_days == (pd.Timestamp("2024-04-01") - pd.Timestamp("2023-09-01")).days  # 31 March counts
-    assert pd.isna(p2.end) and frame.attrs["observation_period"] == (pd.Timestamp("2022-04-01"),
+    # the year ending on --to, never stretched back to the earliest MIS_START (01/01/2023)
+    assert pd.isna(p2.end) and frame.attrs["observation_period"] == (pd.Timestamp("2023-04-01"),
                                                                       pd.Timestamp("2024-03-31"))
     assert p2.missing_incidents == 0 and p2.previous_placements == 1 and p2.distance_band == "20–50 miles"
     assert p2.placement_type == "children's home" and p2.outside_la
     assert p3.missing_incidents == 1 and p3.status == "straight-line distance not known"
     reasons = dict(zip(quality["reason"], quality["rows"], strict=True))
     assert reasons["missing episode outside any placement: dated between placements (not looked after then)"] == 1
-    assert reasons["missing episode outside any placement: dated before the child's first placement"] == 1
+    assert reasons["missing episode outside any placement: dated before the observation period (starts 2023-04-01)"] \
+        == 1
     assert reasons["missing episode outside any placement: child not in episodes"] == 1
     assert reasons["away from placement without authorisation (A): not counted as missing"] == 1
     assert reasons["MIS_START blank or not a date: not assigned"] == 1
@@ -417,7 +419,7 @@ def test_cli_child_bad_date(sim, tmp_path):
                                  str(tmp_path / "header.csv"), "--missing", str(tmp_path / "missing.csv"),
                                  "--year-end", "31/13/2024"])
     assert result.exit_code == 1
-    assert "Error: --year-end '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
+    assert "Error: --to '31/13/2024' is not a date; expected YYYY-MM-DD" in result.output
 
 
 def test_constant_covariate_is_named_with_the_intercept(placements):

@@ -98,7 +98,7 @@ def test_geocode_fallbacks_and_status():
     districts = postcodes.load_districts()
     assert got.loc["a", "easting"] == sectors.loc["SK4 1", "easting"]
     assert got.loc["b", "northing"] == districts.loc["SK4", "northing"]
-    assert got.loc["c", "geocode_status"] == "read as the sector SK4 1"
+    assert got.loc["c", "geocode_status"] == "a sector written without its space: read as that sector"  # no value
     assert got.loc["d", "geocode_status"] == "postcode not found; sector centroid used"
     assert got.loc["e", "geocode_status"] == "postcode not found; district centroid used"  # quality 90
     assert got.loc["f", "geocode_status"] == "not found"

@@ -3,6 +3,7 @@ inputs are checked before any work, and --out is never left half-written or take
 
 from __future__ import annotations
 
+import hashlib
 import json
 from pathlib import Path
 
@@ -115,8 +116,9 @@ def test_a_broken_step_fails_the_run(own_files: Path, tmp_path: Path, quick_supp
                                      monkeypatch: pytest.MonkeyPatch) -> None:
     out = tmp_path / "out"
     out.mkdir()
-    (out / "run.json").write_text("{}")
     (out / "index.html").write_text("the previous report")
+    digest = hashlib.sha256(b"the previous report").hexdigest()
+    (out / "run.json").write_text(json.dumps({"outputs_sha256": {"index.html": digest}}))
 
     def broken(*args: object, **kwargs: object) -> StepOutput:
         raise KeyError("pl_la")
