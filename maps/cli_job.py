@@ -119,6 +119,12 @@ def run(
     focus: _FocusOpt = None,
     network: _NetworkOpt = "backbone",
     strict: Annotated[bool, typer.Option("--strict", help="Stop at the first data-quality problem.")] = False,
+    observed_from: Annotated[str | None, typer.Option(
+        "--from", help="First day observed (YYYY-MM-DD); default: 1 April of the return's collection year. Episodes "
+        "and missing episodes outside --from/--to are counted in data_quality.csv, never used to widen it.")] = None,
+    observed_to: Annotated[str | None, typer.Option(
+        "--to", help="Last day observed (YYYY-MM-DD), closing open placements; default: 31 March that ends the "
+        "return's collection year.")] = None,
     tiles: TilesOpt = "none",
     inline_assets: InlineOpt = True,
     disclosure: _DisclosureOpt = Disclosure.cell_key,
@@ -138,6 +144,7 @@ def run(
     _check_inputs(episodes=episodes, header=header, missing=missing)  # before the heavy imports: fail in a second
     import boundaries
     from geo.disclosure import use_disclosure
+    from maps.outputs import check_replaceable
     from maps.pipeline import JobOptions
     from provision.homes import latest_complete_year
     from provision.returns import read_return
@@ -149,8 +156,12 @@ def run(
                          effect_children=0, label="farfromhome run",
                          disclosure=disclosure.value, compare_backbone=compare_backbone)
     err_console.print("· Your SSDA903 return, validated and located offline …")
+    if out.is_dir() and any(out.iterdir()):
+        check_replaceable(out)  # refused in a second, not after reading the return
+    window = (_day(observed_from, "--from"), _day(observed_to, "--to"))
     with use_disclosure(disclosure.value):  # the input's description is published too
-        children = read_return(episodes, header=header, missing=missing, la=la_code, strict=strict)
+        children = read_return(episodes, header=header, missing=missing, la=la_code, strict=strict,
+                               window=window if any(w is not None for w in window) else None)
     _run(children, out, options)
 
 
@@ -158,6 +169,20 @@ def register(app: typer.Typer) -> None:
     """Add ``demo`` and ``run`` to the root farfromhome app."""
     app.command("demo")(demo)
     app.command("run")(run)
+
+
+def _day(text: str | None, option: str) -> object:
+    """Parse a YYYY-MM-DD option (None stays None); a bad date is a one-line error naming the option."""
+    if text is None:
+        return None
+    import pandas as pd
+
+    from geo.errors import InputError
+
+    day = pd.to_datetime(text, format="%Y-%m-%d", errors="coerce")
+    if pd.isna(day):
+        raise InputError(f"{option} {text!r}: expected a date as YYYY-MM-DD")
+    return day
 
 
 def _check_inputs(**files: Path | None) -> None:

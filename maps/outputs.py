@@ -42,6 +42,8 @@ QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "rows_symbol", "out_of", "row
 published) counted among ``out_of``, of which there are
 ``rows_checked``; ``counted_once`` says whether the lines of that denominator exclude each other (small counts
 suppressed)."""
+_FRAME_COLUMNS = [c for c in QUALITY_FILE_COLUMNS if c != "rows_symbol"]
+"""Columns of :func:`quality_frame` (``rows`` as published text: a count or its label)."""
 
 _ROAD_REASONS = {"off_network": "an end is too far from the road network (no road distance)",
                  "same_node": "both ends snap to the same road junction (straight-line distance used)",
@@ -143,13 +145,13 @@ def check_replaceable(out: Path) -> None:
 
 
 def write_quality(counts: Sequence[QualityCount], path: Path) -> pd.DataFrame:
-    """Write the run's data-quality table (:func:`quality_frame`) and return what was written."""
+    """Write the run's data-quality table (:func:`quality_frame`, in DfE's open-data layout) and return it."""
     frame = quality_frame(counts)
     written = open_data_columns(frame)  # DfE's open-data layout: numeric rows, the symbol beside them
     if "rows_symbol" not in written.columns:
         written.insert(written.columns.get_loc("rows") + 1, "rows_symbol", "")
     to_csv(written, path, index=False)
-    return frame
+    return written
 
 
 def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
@@ -165,7 +167,7 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     frame = pd.DataFrame([vars(c) for c in counts], columns=["stage", "reason", "rows", "synthetic", "group",
                                                              "out_of"])
     if frame.empty:
-        return pd.DataFrame(columns=QUALITY_FILE_COLUMNS)
+        return pd.DataFrame(columns=_FRAME_COLUMNS)
     frame["rows"] = frame["rows"].astype(int)
     frame["group"], frame["out_of"] = zip(*(_group_of(r) for r in frame.itertuples()), strict=True)
     hidden = _hide(frame)
@@ -174,7 +176,7 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     labels = labels.mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
     checked, once = _denominators(frame, labels)
     return frame.assign(rows=labels, rows_checked=checked, unit=frame["out_of"].map(_unit),
-                        counted_once=once)[QUALITY_FILE_COLUMNS]
+                        counted_once=once)[_FRAME_COLUMNS]
 
 
 def road_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:

@@ -30,7 +30,8 @@ def run(ctx: JobContext) -> StepOutput:
     chosen = set(children.located["CHILD"])
     located = ctx.located[ctx.located["CHILD"].isin(chosen)].copy()  # with road distances when measured
     located.attrs["synthetic"] = synthetic
-    frame, pq = placement_frame(located, header=children.header, missing=children.missing, source=kind)
+    frame, pq = placement_frame(located, header=children.header, missing=children.missing, source=kind,
+                                window=children.window)
     out.quality += [QualityCount(f"effect ({kind})", str(r.reason), int(r.rows), synthetic) for r in pq.itertuples()]
     try:
         result: ChildEffectResult = child_effect(frame, synthetic=synthetic)

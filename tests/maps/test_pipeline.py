@@ -201,3 +201,13 @@ def test_regional_network_falls_back_to_the_backbone(mirror: Path, tmp_path: Pat
     assert "on the OpenStreetMap network" in index and "on the approximate backbone" in index
     quality = pd.read_csv(tmp_path / "o" / "data_quality.csv", dtype=str)
     assert quality["reason"].str.contains("approximate backbone used").any()
+
+
+def test_run_observes_the_window_it_is_given(own_files: Path, tmp_path: Path, quick_supply: None) -> None:
+    res = runner.invoke(app, _run_args(own_files, tmp_path / "bad", "--network", "none", "--to", "31/03/2024"))
+    assert res.exit_code == 1 and "--to '31/03/2024': expected a date as YYYY-MM-DD" in res.output
+    res = runner.invoke(app, _run_args(own_files, tmp_path / "o", "--network", "none", "--from", "2023-04-01",
+                                       "--to", "2024-03-31"))
+    assert res.exit_code == 0, res.output
+    run = json.loads((tmp_path / "o" / "run.json").read_text(encoding="utf-8"))
+    assert run["settings"]["observation window"] == "2023-04-01 to 2024-03-31 (given)"
