@@ -322,7 +322,7 @@ def open_data_columns(frame: pd.DataFrame) -> pd.DataFrame:
         numeric = pd.to_numeric(text.str.replace(",", "", regex=False), errors="coerce")
         labelled = sym.ne("")
         blank = text.isna() | text.eq("")
-        if labelled.any() and numeric.notna().any() and (numeric.notna() | labelled | blank).all():
+        if labelled.any() and (numeric.notna() | labelled | blank).all():
             pos = out.columns.get_loc(col)
             whole = numeric.dropna()
             out[col] = numeric.astype("Int64") if len(whole) and (whole == whole.round()).all() else numeric

@@ -34,7 +34,7 @@ from provision.returns import QualityCount
 logger = logging.getLogger(__name__)
 
 __all__ = ["staged_output", "check_replaceable", "write_quality", "quality_frame", "road_quality", "write_run_json",
-           "REPORT_MARKER", "QUALITY_FILE_COLUMNS"]
+           "REPORT_MARKER", "QUALITY_FILE_COLUMNS", "QUALITY_COLUMNS"]
 
 QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "rows_symbol", "out_of", "rows_checked", "unit", "counted_once",
                         "synthetic"]
@@ -42,7 +42,7 @@ QUALITY_FILE_COLUMNS = ["stage", "reason", "rows", "rows_symbol", "out_of", "row
 published) counted among ``out_of``, of which there are
 ``rows_checked``; ``counted_once`` says whether the lines of that denominator exclude each other (small counts
 suppressed)."""
-_FRAME_COLUMNS = [c for c in QUALITY_FILE_COLUMNS if c != "rows_symbol"]
+QUALITY_COLUMNS = [c for c in QUALITY_FILE_COLUMNS if c != "rows_symbol"]
 """Columns of :func:`quality_frame` (``rows`` as published text: a count or its label)."""
 
 _ROAD_REASONS = {"off_network": "an end is too far from the road network (no road distance)",
@@ -167,7 +167,7 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     frame = pd.DataFrame([vars(c) for c in counts], columns=["stage", "reason", "rows", "synthetic", "group",
                                                              "out_of"])
     if frame.empty:
-        return pd.DataFrame(columns=_FRAME_COLUMNS)
+        return pd.DataFrame(columns=QUALITY_COLUMNS)
     frame["rows"] = frame["rows"].astype(int)
     frame["group"], frame["out_of"] = zip(*(_group_of(r) for r in frame.itertuples()), strict=True)
     hidden = _hide(frame)
@@ -176,7 +176,7 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     labels = labels.mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
     checked, once = _denominators(frame, labels)
     return frame.assign(rows=labels, rows_checked=checked, unit=frame["out_of"].map(_unit),
-                        counted_once=once)[_FRAME_COLUMNS]
+                        counted_once=once)[QUALITY_COLUMNS]
 
 
 def road_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:

@@ -20,7 +20,7 @@ from geo.csvsafe import tidy_numbers, to_csv
 from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, publish_count, use_disclosure
 from geo.errors import InputError
 from maps import static
-from maps.outputs import QUALITY_FILE_COLUMNS, quality_frame
+from maps.outputs import QUALITY_COLUMNS, quality_frame
 from maps.static import DPI, fit_footer, lisa_figure, save_all, supply_figure
 from maps.summary import TOTAL_ROW, _places_range, band_table
 from provision.flows import distances_by_la
@@ -252,7 +252,7 @@ def test_data_quality_denominators() -> None:
                            group="road", out_of="episodes with both postcodes located"),
               QualityCount("read episodes.csv", "bad date", 12, out_of="problems found in episodes.csv")]
     q = quality_frame(counts)
-    assert list(q.columns) == QUALITY_FILE_COLUMNS
+    assert list(q.columns) == QUALITY_COLUMNS  # rows as published text; the file splits them (rows_symbol)
     assert q["rows_checked"].tolist()[:4] == ["5636", "5636", "5037", "5037"]
     assert q["unit"].tolist()[:4] == ["placement episode"] * 4
     assert q["counted_once"].iloc[0].startswith("yes") and q["counted_once"].iloc[4].startswith("no")

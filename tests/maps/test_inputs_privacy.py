@@ -42,10 +42,10 @@ def hostile(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str,
 @pytest.fixture()
 def quick_supply(monkeypatch: pytest.MonkeyPatch) -> None:
     """Leave out the supply, national and trends sections (real public data that holds no input value)."""
-    monkeypatch.setattr(pipeline, "supply_step", lambda stage, *, options: StepOutput(sentences=["supply"]))
-    for public in ("trends_step", "national_missing_step"):
-        if hasattr(pipeline, public):
-            monkeypatch.setattr(pipeline, public, lambda *a, **k: StepOutput())
+    steps = pipeline.replace_step("supply", lambda ctx: StepOutput(sentences=["supply"]))
+    for name in ("trends", "national"):
+        steps = pipeline.replace_step(name, lambda ctx: StepOutput(), steps=steps)
+    monkeypatch.setattr(pipeline, "STEPS", steps)
 
 
 def _leaks(folder: Path) -> dict[str, list[str]]:
