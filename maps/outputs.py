@@ -124,10 +124,11 @@ def check_replaceable(out: Path) -> None:
         raise InputError(f"--out {out}: the folder is not empty and holds no farfromhome report ({REPORT_MARKER}); "
                          "give a new or empty folder")
     try:
-        listed = json.loads(marker.read_text(encoding="utf-8")).get("outputs_sha256")
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, AttributeError) as exc:
+        doc = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise InputError(f"{refuse} ({REPORT_MARKER} cannot be read: {type(exc).__name__}); give a new or empty "
                          "folder") from exc
+    listed = doc.get("outputs_sha256") if isinstance(doc, dict) else None  # a run.json is a JSON object
     if not isinstance(listed, dict):
         raise InputError(f"{refuse} ({REPORT_MARKER} lists no outputs); give a new or empty folder")
     for path in sorted(out.rglob("*")):
