@@ -27,6 +27,7 @@ from distance.osm import (
     parse_maxspeed,
     read_pbf,
 )
+from geo.cache import sha256_file
 from geo.crs import BNG
 from geo.errors import InputError, NetworkError
 
@@ -192,7 +193,7 @@ def build_network(
     if kind == "graphml" and builder == "streaming":
         raise InputError(f"{path.name}: a GraphML file can only go through builder='osmnx'")
     chosen = builder if builder != "auto" else ("streaming" if kind == "pbf" else "osmnx")
-    digest = _sha256(path)
+    digest = sha256_file(path)
     options = {**_BUILD_OPTIONS, "builder": chosen}
     key = hashlib.sha256((digest + json.dumps(options, sort_keys=True)).encode()).hexdigest()[:24]
     cached = _cache_dir(cache_dir) / f"{key}.npz"
@@ -422,13 +423,6 @@ def network_format(path: str | os.PathLike[str]) -> str:
     raise InputError(f"{path.name}: unknown road network format; expected .osm.pbf, .osm, .osm.bz2, "
                      ".graphml (osmnx) or .npz (farfromhome network)")
 
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def _cache_dir(cache_dir: str | os.PathLike[str] | None) -> Path:

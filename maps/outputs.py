@@ -9,7 +9,6 @@ so a mistyped ``--out`` never deletes someone's files: a folder is replaced only
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import platform
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 from filelock import FileLock, Timeout
 
+from geo.cache import sha256_file
 from geo.catalogue import get_catalogue
 from geo.csvsafe import to_csv
 from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, open_data_columns, suppress_table
@@ -140,7 +140,7 @@ def check_replaceable(out: Path) -> None:
         if rel not in listed:
             raise InputError(f"{refuse}: {rel} was not written by the run that wrote {REPORT_MARKER}; move it, or "
                              "give another folder")
-        if _sha256(path) != listed[rel]:
+        if sha256_file(path) != listed[rel]:
             raise InputError(f"{refuse}: {rel} has changed since that run wrote it; move it, or give another "
                              "folder")
 
@@ -281,7 +281,7 @@ def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, fl
                        + ([{"more_files": len(ds.files) - 3}] if len(ds.files) > 3 else []),
                        "vintage": ds.vintage, "publisher": ds.publisher, "licence": ds.licence,
                        "location": row["location"]})
-    outputs = {p.relative_to(out).as_posix(): _sha256(p)
+    outputs = {p.relative_to(out).as_posix(): sha256_file(p)
                for p in sorted(out.rglob("*")) if p.is_file() and p.relative_to(out).as_posix() != REPORT_MARKER}
     versions = {"python": platform.python_version()}
     for pkg in _VERSIONED:
@@ -300,11 +300,3 @@ def write_run_json(out: Path, *, settings: dict[str, Any], timings: dict[str, fl
     path.write_text(json.dumps(doc, indent=1, ensure_ascii=False, default=str), encoding="utf-8")
     return path
 
-
-def _sha256(path: Path) -> str:
-    """SHA-256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for chunk in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
