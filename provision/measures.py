@@ -15,7 +15,7 @@ from provision._readers import unknown_year
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CLUSTERING_YEARS", "la_measures", "with_lisa_statistics", "supply_status_counts"]
+__all__ = ["CLUSTERING_YEARS", "la_measures", "with_lisa_statistics", "supply_status_counts", "measure_symbols"]
 
 CLUSTERING_YEARS = years.covered("ofsted_providers", "population_0_17")
 """Years with a provider list and the 0-17 population behind per-10,000 measures, so with LISA hot/cold spots
@@ -78,3 +78,39 @@ def supply_status_counts(frame: pd.DataFrame) -> pd.Series:
     status = frame["supply_status"]
     counts = status[status != "ok"].value_counts()
     return counts[counts > 0].astype("int64")
+
+
+_SOURCE_OF = {"pct_outside_la": ("chomes_outside_la_pct", "chomes_outside_la"), "net_gain": ("net_gain",),
+              "children_looked_after": ("children_looked_after",),
+              "places_per_10k": ("population_0_17", "children_looked_after"),
+              "gap_index": ("population_0_17", "children_looked_after", "children_in_childrens_homes")}
+"""The DfE figures each LA measure is computed from (the first one missing says why the measure is)."""
+
+
+def measure_symbols(frame: pd.DataFrame, year: int) -> pd.DataFrame:
+    """Say why each missing measure of :func:`la_measures` is missing, as DfE's open-data symbols.
+
+    Returns one ``<measure>_symbol`` column per measure, indexed like ``frame``: ``"c"`` where DfE suppressed the
+    figure it comes from, ``"z"`` where it does not apply, ``"x"`` where it is not available (not published for
+    that year or LA, or not computable), empty where the measure has a value.
+    """
+    reasons = demand.demand_by_la(year)["missing_reasons"].reindex(frame.index)
+    parsed = reasons.map(lambda text: dict(part.split(": ", 1) for part in str(text).split("; ") if ": " in part)
+                         if isinstance(text, str) else {})
+    out = pd.DataFrame(index=frame.index)
+    for col in [c for c in frame.columns if c in _SOURCE_OF or c in ("homes", "places", "lisa_cluster")]:
+        missing = frame[col].isna()
+        why = [next((r[s] for s in _SOURCE_OF.get(col, ()) if s in r), "") for r in parsed]
+        symbol = pd.Series([_symbol(w) for w in why], index=frame.index)
+        out[f"{col}_symbol"] = symbol.where(missing, "")
+    return out
+
+
+def _symbol(reason: str) -> str:
+    """DfE's symbol for a reason a figure is missing ("x", not available, when none is given)."""
+    text = reason.lower()
+    if "suppressed" in text:
+        return "c"
+    if "not applicable" in text:
+        return "z"
+    return "x"

@@ -9,7 +9,7 @@ from maps.job.context import JobContext
 from maps.steps import StepOutput
 from provision.homes import YEARS as SUPPLY_YEARS
 from provision.homes import published_totals
-from provision.measures import la_measures, supply_status_counts, with_lisa_statistics
+from provision.measures import la_measures, measure_symbols, supply_status_counts, with_lisa_statistics
 from provision.returns import QualityCount
 
 __all__ = ["FIGURES", "run"]
@@ -47,7 +47,11 @@ def run(ctx: JobContext) -> StepOutput:
         out.items.append(report.Item("figures/supply_lisa_cluster.png", "Figure: LISA hot and cold spots of places "
                                      "per 10,000 children (PNG, 300 dpi)",
                                      also=("figures/supply_lisa_cluster.svg", "figures/supply_lisa_cluster.pdf")))
-    to_csv(frame.drop(columns="geometry"), stage / "tables" / "supply_by_la.csv")
+    table = frame.drop(columns="geometry")
+    symbols = measure_symbols(table, year)  # why a measure is blank: suppressed (c), not available (x), n/a (z)
+    for col in symbols.columns:
+        table.insert(table.columns.get_loc(col.removesuffix("_symbol")) + 1, col, symbols[col])
+    to_csv(table, stage / "tables" / "supply_by_la.csv")
     out.items.append(report.Item("tables/supply_by_la.csv", "Table: supply measures by LA"))
     out.quality += [QualityCount("supply", str(reason), int(n)) for reason, n in supply_status_counts(frame).items()]
     return out
