@@ -85,3 +85,18 @@ def browser() -> Iterator[Any]:
         b = p.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield b
         b.close()
+
+
+@pytest.fixture(scope="module")
+def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Stockport's synthetic return with the SYN marker taken off, standing in for a user's own files
+    (one folder per test module)."""
+    from provision import synth
+
+    data = synth.generate(year=2024, seed=5, las=["E08000007"])
+    folder = tmp_path_factory.mktemp("own")
+    for name in ("episodes", "header", "missing"):
+        frame = getattr(data, name).copy()
+        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
+        frame.to_csv(folder / f"{name}.csv", index=False)
+    return folder

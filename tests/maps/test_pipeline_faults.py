@@ -22,18 +22,6 @@ runner = CliRunner()
 LAIT = Path("care/dfe_cla/lait/lait_cla_indicators_2016_2025.csv")
 
 
-@pytest.fixture(scope="module")
-def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Stockport's synthetic return with the SYN marker taken off, standing in for a user's own files."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=5, las=["E08000007"])
-    folder = tmp_path_factory.mktemp("own")
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        frame.to_csv(folder / f"{name}.csv", index=False)
-    return folder
 
 
 @pytest.fixture()
