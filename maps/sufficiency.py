@@ -234,8 +234,9 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
     homes_list
         A :class:`provision.homes_list.HomesList` (confidential): places at setting postcodes.
     network
-        Road network (file or :class:`~distance.network.RoadNetwork`) for road excess; ``"backbone"`` or
-        ``"none"`` (the main job's other choices) give straight-line only, with a note saying so.
+        The loaded network (:class:`~distance.network_option.LoadedNetwork`): a
+        :class:`~distance.network.RoadNetwork` adds road excess; ``"backbone"`` or None give straight-line only
+        (the backbone with a note saying why).
     synthetic
         The children are synthetic: every output says so.
     add_places, at
@@ -248,10 +249,9 @@ def sufficiency_report(located: pd.DataFrame, *, focus_la: str, year: int = 2024
 
     places = suff.homes_list_places(homes_list) if homes_list is not None else suff.public_places(year, rule=rule)
     notes = [f"Places: {places.rule}."]
-    if isinstance(network, str) and network in ("backbone", "none"):
-        if network == "backbone":
-            notes.append("Road excess not measured: it needs a local road network (the national backbone measures "
-                         "given pairs, not the nearest place); straight-line only.")
+    if network == "backbone":
+        notes.append("Road excess not measured: it needs a local road network (the national backbone measures "
+                     "given pairs, not the nearest place); straight-line only.")
         network = None
     try:
         excess = suff.excess_distance(located, places=places, network=network)

@@ -19,11 +19,8 @@ def run(ctx: JobContext) -> StepOutput:
     """
     synthetic, stage = ctx.synthetic, ctx.stage
     rep = sufficiency_report(ctx.located, focus_la=ctx.focus, year=ctx.year, las=ctx.las, regions=ctx.regions,
-                             network=ctx.road_network, synthetic=synthetic)
+                             network=ctx.network, synthetic=synthetic)
     out = StepOutput(notes=list(rep.notes), sentences=list(rep.summary))
-    if ctx.network == "backbone":
-        out.notes.insert(1, "Road excess not measured: it needs a local road network (the national backbone "
-                         "measures given pairs, not the nearest place); straight-line only.")
     prefix = "synthetic_" if synthetic else ""
     for name, table in rep.tables().items():
         to_csv(table, stage / "tables" / f"{prefix}{name}.csv", index=table.index.name is not None)
