@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import platform
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Sequence
@@ -27,7 +28,7 @@ from filelock import FileLock, Timeout
 from geo.cache import sha256_file
 from geo.catalogue import get_catalogue
 from geo.csvsafe import to_csv
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, open_data_columns, suppress_table
+from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, open_data_columns, publish_count, suppress_table
 from geo.errors import InputError
 from provision.returns import QualityCount
 
@@ -164,6 +165,11 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     two stages, where the difference would be a small count): the smaller is hidden too. Both rules repeat until
     nothing changes. Counts from the child-level models without a group are grouped by what they count
     (placements not modelled, missing episodes not counted).
+
+    Every count left visible, every denominator in ``rows_checked`` and every total quoted in ``out_of`` ("the
+    967 episodes") is then published through :func:`geo.disclosure.publish_count`: under the default cell-key
+    method each is perturbed (the same count always the same way), so neither arithmetic between lines nor two
+    runs a child apart pins a count; under ``dfe`` they are exact.
     """
     frame = pd.DataFrame([vars(c) for c in counts], columns=["stage", "reason", "rows", "synthetic", "group",
                                                              "out_of"])
@@ -172,12 +178,11 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     frame["rows"] = frame["rows"].astype(int)
     frame["group"], frame["out_of"] = zip(*(_group_of(r) for r in frame.itertuples()), strict=True)
     hidden = _hide(frame)
-    labels = frame["rows"].astype(str)
     small = (frame["rows"] >= 1) & (frame["rows"] < 5)
-    labels = labels.mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
+    labels = frame["rows"].map(_published).mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
     checked, once = _denominators(frame, labels)
     return frame.assign(rows=labels, rows_checked=checked, unit=frame["out_of"].map(_unit),
-                        counted_once=once)[QUALITY_COLUMNS]
+                        counted_once=once, out_of=frame["out_of"].map(_published_totals))[QUALITY_COLUMNS]
 
 
 def road_quality(located: pd.DataFrame, *, synthetic: bool) -> list[QualityCount]:
@@ -227,7 +232,7 @@ def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], li
         total = int(values[(frame["group"] == row.group).to_numpy()].sum())
         same = [i for i in range(len(frame)) if values[i] == total and frame["group"].iloc[i] != row.group]
         if f"{total:,}" in str(row.out_of):
-            checked.append(str(total))
+            checked.append(_published(total))
         elif same:
             checked.append(str(labels.iloc[same[0]]))
         else:
@@ -236,6 +241,26 @@ def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], li
                     if checked[-1] else "yes: the reasons with this denominator exclude each other (each row under "
                     "the first that applies)")
     return checked, once
+
+
+def _published(count: int) -> str:
+    """Return a count as the data-quality table publishes it: the number (no commas), or "fewer than 5".
+
+    The number is :func:`geo.disclosure.publish_count`'s (perturbed under cell key).
+    """
+    shown = publish_count(int(count))
+    return SUPPRESSED_LABEL if shown is None else str(shown)
+
+
+_TOTAL_IN_WORDS = re.compile(r"\bthe (\d{1,3}(?:,\d{3})+|\d+) ")
+
+
+def _published_totals(out_of: str) -> str:
+    """Return ``out_of`` with each total it quotes ("the 967 episodes") as published (perturbed under cell key)."""
+    def one(m: re.Match[str]) -> str:
+        shown = publish_count(int(m.group(1).replace(",", "")))
+        return f"the {SUPPRESSED_LABEL if shown is None else f'{shown:,}'} "
+    return _TOTAL_IN_WORDS.sub(one, str(out_of))
 
 
 def _unit(out_of: str) -> str:

@@ -17,7 +17,7 @@ from PIL import Image
 
 from distance.straight import DISTANCE_BANDS
 from geo.csvsafe import tidy_numbers, to_csv
-from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, publish_count, use_disclosure
+from geo.disclosure import DFE, SECONDARY_LABEL, SUPPRESSED_LABEL, DisclosureMethod, publish_count, use_disclosure
 from geo.errors import InputError
 from maps import static
 from maps.outputs import QUALITY_COLUMNS, quality_frame
@@ -251,12 +251,32 @@ def test_data_quality_denominators() -> None:
               QualityCount("road distance (synthetic)", "road distance measured", 5000, True,
                            group="road", out_of="episodes with both postcodes located"),
               QualityCount("read episodes.csv", "bad date", 12, out_of="problems found in episodes.csv")]
-    q = quality_frame(counts)
+    with use_disclosure("dfe"):  # exact counts: the layout itself
+        q = quality_frame(counts)
     assert list(q.columns) == QUALITY_COLUMNS  # rows as published text; the file splits them (rows_symbol)
     assert q["rows_checked"].tolist()[:4] == ["5636", "5636", "5037", "5037"]
     assert q["unit"].tolist()[:4] == ["placement episode"] * 4
     assert q["counted_once"].iloc[0].startswith("yes") and q["counted_once"].iloc[4].startswith("no")
     assert q["rows_checked"].iloc[4] == ""
+
+
+def test_data_quality_counts_and_totals_are_perturbed_under_cell_key() -> None:
+    """Issue 24: 967 - 91 - 874 gave a hidden count of 2; under cell key no published number is the raw count."""
+    stage = "locate (your data)"
+    every = "the 967 episodes in episodes.csv"
+    counts = [QualityCount(stage, "no distance: HOME_POST blank", 91, group=f"{stage}: episodes", out_of=every),
+              QualityCount(stage, "no distance: PL_POST not found", 2, group=f"{stage}: episodes", out_of=every),
+              QualityCount(stage, "both postcodes located (a distance is measured)", 874, group=f"{stage}: episodes",
+                           out_of=every)]
+    with use_disclosure(DisclosureMethod("cell-key", secret=b"a fixed key for this test")):
+        q = quality_frame(counts)
+        located = publish_count(874)
+        total = publish_count(967)
+    assert q["rows"].tolist() == [SECONDARY_LABEL, SUPPRESSED_LABEL, str(located)]  # one hidden part: two hidden
+    assert q["rows_checked"].tolist() == [str(total)] * 3
+    assert q["out_of"].tolist() == [f"the {total:,} episodes in episodes.csv"] * 3
+    # the ptable moves these counts (a count of exactly 5 is the only one it never moves)
+    assert [q["rows"].iloc[2], q["rows_checked"].iloc[0]] != ["874", "967"]
 
 
 def _texts_inside(fig: Figure) -> list[str]:
