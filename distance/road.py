@@ -330,42 +330,80 @@ def _directed_arcs(network: RoadNetwork, a: np.ndarray, b: np.ndarray, weight: n
     return np.where(hit, arcs[pos], -1), hit
 
 
-def _edge_parts(network: RoadNetwork, snapped: EdgeSnap, rows: np.ndarray, weight: np.ndarray,
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """(arc a→b, arc b→a) of least ``weight`` for the rows' edges, and the fractions driven to b and to a."""
-    a, b, f = snapped.a[rows], snapped.b[rows], snapped.fraction[rows]
+@dataclass(frozen=True, eq=False)
+class _Ends:
+    """Where routes may leave (or reach) each snapped point: two candidate nodes and the edge part to each.
+
+    ``nodes`` (n, 2), ``t`` / ``l`` (n, 2) the time (s) and length (m) of the part of the point's edge driven
+    to (or from) each node, NaN where that direction may not be driven; ``fwd`` / ``bwd`` the arcs a→b and b→a
+    of least weight (-1 where none); ``snap`` the points' :class:`EdgeSnap`.
+    """
+
+    snap: EdgeSnap
+    nodes: np.ndarray
+    t: np.ndarray
+    l: np.ndarray
+    fwd: np.ndarray
+    bwd: np.ndarray
+
+
+def _ends(network: RoadNetwork, snapped: EdgeSnap, weight: np.ndarray, *, arrive: bool) -> _Ends:
+    """Candidate nodes and edge parts of each point, the arcs chosen (and timed) by ``weight``.
+
+    Leaving (``arrive=False``): along a→b to b (the part ``1 - fraction``) or along b→a to a (``fraction``).
+    Arriving: from a along a→b (``fraction``) or from b along b→a (``1 - fraction``).
+    """
+    a, b, f = snapped.a, snapped.b, snapped.fraction
     fwd, _ = _directed_arcs(network, a, b, weight)
     bwd, _ = _directed_arcs(network, b, a, weight)
-    return fwd, bwd, 1.0 - f, f
+    if arrive:
+        nodes, to_fwd, to_bwd = np.c_[a, b], f, 1.0 - f
+    else:
+        nodes, to_fwd, to_bwd = np.c_[b, a], 1.0 - f, f
+    length = network.length_m
+    return _Ends(snap=snapped, nodes=nodes, fwd=fwd, bwd=bwd,
+                 t=np.c_[_part(weight, fwd, to_fwd), _part(weight, bwd, to_bwd)],
+                 l=np.c_[_part(length, fwd, to_fwd), _part(length, bwd, to_bwd)])
+
+
+def _take(snapped: EdgeSnap, idx: np.ndarray) -> EdgeSnap:
+    """The entries ``idx`` of an :class:`EdgeSnap`."""
+    return EdgeSnap(a=snapped.a[idx], b=snapped.b[idx], fraction=snapped.fraction[idx], snap_m=snapped.snap_m[idx],
+                    x=snapped.x[idx], y=snapped.y[idx])
+
+
+def _pair_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.ndarray, *,
+                 key: str, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """Quickest (length m, time s) from joining point ``dep[i]`` to ``arr[j]`` along edges and the network.
+
+    Access legs are not included. ``dep`` and ``arr`` come from :func:`_ends` with the arcs chosen by ``times``.
+    NaN where no route exists.
+    """
+    length = net.length_m
+    net_l, net_t = route_candidates(net, dep.nodes[i], arr.nodes[j], times=times, key=key,
+                                    method=method)  # type: ignore[arg-type]
+    total_t = dep.t[i][:, :, None] + net_t + arr.t[j][:, None, :]
+    total_l = dep.l[i][:, :, None] + net_l + arr.l[j][:, None, :]
+    total_t = np.where(np.isnan(total_t), np.inf, total_t).reshape(i.size, 4)
+    total_l = total_l.reshape(i.size, 4)
+    # the same edge: straight along it, if that direction may be driven
+    same_t, same_l = _same_edge(dep, arr, i, j, times, length)
+    total_t = np.c_[total_t, same_t]
+    total_l = np.c_[total_l, same_l]
+    best = np.argmin(total_t + 1e-9 * np.nan_to_num(total_l, nan=0.0), axis=1)  # quickest; shorter on a tie
+    pick_t = total_t[np.arange(i.size), best]
+    pick_l = total_l[np.arange(i.size), best]
+    reached = np.isfinite(pick_t)
+    return np.where(reached, pick_l, np.nan), np.where(reached, pick_t, np.nan)
 
 
 def _routes(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, *, key: str,
             method: str) -> tuple[np.ndarray, np.ndarray]:
     """Quickest (length m, time s) between the joining points of ``rows`` along edges and the network."""
-    length = net.length_m
-    h_fwd, h_bwd, h_to_b, h_to_a = _edge_parts(net, home, rows, times)
-    p_fwd, p_bwd, p_from_b, p_from_a = _edge_parts(net, place, rows, times)  # the part from b is the part to b
-    # departure: along the home edge to b (arc a→b) or to a (arc b→a); arrival: from a (a→b) or from b (b→a)
-    dep_t = np.c_[_part(times, h_fwd, h_to_b), _part(times, h_bwd, h_to_a)]
-    dep_l = np.c_[_part(length, h_fwd, h_to_b), _part(length, h_bwd, h_to_a)]
-    arr_t = np.c_[_part(times, p_fwd, p_from_a), _part(times, p_bwd, p_from_b)]
-    arr_l = np.c_[_part(length, p_fwd, p_from_a), _part(length, p_bwd, p_from_b)]
-    src = np.c_[home.b[rows], home.a[rows]]
-    dst = np.c_[place.a[rows], place.b[rows]]
-    net_l, net_t = route_candidates(net, src, dst, times=times, key=key, method=method)  # type: ignore[arg-type]
-    total_t = dep_t[:, :, None] + net_t + arr_t[:, None, :]
-    total_l = dep_l[:, :, None] + net_l + arr_l[:, None, :]
-    total_t = np.where(np.isnan(total_t), np.inf, total_t).reshape(rows.size, 4)
-    total_l = total_l.reshape(rows.size, 4)
-    # the same edge: straight along it, if that direction may be driven
-    same_t, same_l = _same_edge(home, place, rows, times, length, (h_fwd, h_bwd))
-    total_t = np.c_[total_t, same_t]
-    total_l = np.c_[total_l, same_l]
-    best = np.argmin(total_t + 1e-9 * np.nan_to_num(total_l, nan=0.0), axis=1)  # quickest; shorter on a tie
-    pick_t = total_t[np.arange(rows.size), best]
-    pick_l = total_l[np.arange(rows.size), best]
-    reached = np.isfinite(pick_t)
-    return np.where(reached, pick_l, np.nan), np.where(reached, pick_t, np.nan)
+    dep = _ends(net, _take(home, rows), times, arrive=False)
+    arr = _ends(net, _take(place, rows), times, arrive=True)
+    pair = np.arange(rows.size)
+    return _pair_routes(net, dep, arr, pair, pair, times, key=key, method=method)
 
 
 def _part(values: np.ndarray, arc: np.ndarray, fraction: np.ndarray) -> np.ndarray:
@@ -376,12 +414,13 @@ def _part(values: np.ndarray, arc: np.ndarray, fraction: np.ndarray) -> np.ndarr
     return np.where(arc >= 0, fraction * values[np.maximum(arc, 0)], np.where(fraction == 0, 0.0, np.nan))
 
 
-def _same_edge(home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, length: np.ndarray,
-               arcs: tuple[np.ndarray, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _same_edge(dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.ndarray, length: np.ndarray
+               ) -> tuple[np.ndarray, np.ndarray]:
     """Time and length straight along a shared edge (inf / NaN where the edges differ or it is one-way against)."""
-    fwd, bwd = arcs
-    same = (home.a[rows] == place.a[rows]) & (home.b[rows] == place.b[rows])
-    delta = place.fraction[rows] - home.fraction[rows]
+    home, place = dep.snap, arr.snap
+    fwd, bwd = dep.fwd[i], dep.bwd[i]
+    same = (home.a[i] == place.a[j]) & (home.b[i] == place.b[j])
+    delta = place.fraction[j] - home.fraction[i]
     use_fwd = same & (delta >= 0) & (fwd >= 0)
     use_bwd = same & (delta <= 0) & (bwd >= 0)
     arc = np.where(use_fwd, fwd, np.where(use_bwd, bwd, -1))
@@ -394,18 +433,16 @@ def _same_edge(home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndar
 def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, *, method: str) -> np.ndarray:
     """Shortest-by-length distance (metres) between the joining points of ``rows``, access legs excluded."""
     length = net.length_m
-    h_fwd, h_bwd, h_to_b, h_to_a = _edge_parts(net, home, rows, length)
-    p_fwd, p_bwd, p_from_b, p_from_a = _edge_parts(net, place, rows, length)
-    dep = np.c_[_part(length, h_fwd, h_to_b), _part(length, h_bwd, h_to_a)]
-    arr = np.c_[_part(length, p_fwd, p_from_a), _part(length, p_bwd, p_from_b)]
-    src = np.c_[home.b[rows], home.a[rows]]
-    dst = np.c_[place.a[rows], place.b[rows]]
+    dep = _ends(net, _take(home, rows), length, arrive=False)
+    arr = _ends(net, _take(place, rows), length, arrive=True)
     total = np.empty((rows.size, 5))
     for i in range(2):
         for j in range(2):
-            mid = shortest_path_lengths(net, src[:, i], dst[:, j], weight="length", method=method)  # type: ignore[arg-type]
-            total[:, 2 * i + j] = dep[:, i] + mid + arr[:, j]
-    _, total[:, 4] = _same_edge(home, place, rows, length, length, (h_fwd, h_bwd))
+            mid = shortest_path_lengths(net, dep.nodes[:, i], arr.nodes[:, j], weight="length",
+                                        method=method)  # type: ignore[arg-type]
+            total[:, 2 * i + j] = dep.l[:, i] + mid + arr.l[:, j]
+    pair = np.arange(rows.size)
+    _, total[:, 4] = _same_edge(dep, arr, pair, pair, length, length)
     total = np.where(np.isnan(total), np.inf, total)
     best = total.min(axis=1)
     return np.where(np.isfinite(best), best, np.nan)
