@@ -295,9 +295,6 @@ def test_non_neighbour_las_are_allowed_and_noted(mirror):
         plan_group([])
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22 follow-up: the plan's road matrix still snaps to nodes and sums the "
-                   "shortest-by-length drive, while road_distance_km is now the quickest route's length with edge "
-                   "snapping; the matrix must move to distance.road's quickest_routes")
 def test_road_distance_matrix_equals_pairwise_road_distances(mirror):
     from distance.network import build_network
     from distance.road import road_distances
@@ -311,7 +308,7 @@ def test_road_distance_matrix_equals_pairwise_road_distances(mirror):
     matrix = site_distance_matrix(homes, sites, network=net)
     pairs = pd.DataFrame([{"home_easting": h[0], "home_northing": h[1], "pl_easting": s[0], "pl_northing": s[1]}
                           for h in homes for s in sites])
-    brute = road_distances(pairs, network=net, method="scipy")["road_distance_km"].to_numpy().reshape(6, 3)
+    brute = road_distances(pairs, network=net)["road_distance_km"].to_numpy().reshape(6, 3)
     np.testing.assert_allclose(matrix, brute, rtol=1e-9)
     assert (matrix >= site_distance_matrix(homes, sites) - 1e-9).all()  # road ≥ straight-line
 

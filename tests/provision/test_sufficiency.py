@@ -281,9 +281,6 @@ def test_public_rules_locate_every_place_inside_england(public, mirror):
         public_places(2024, rule="nearest")
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22 follow-up: nearest_by_road still snaps to nodes and measures the "
-                   "shortest-by-length drive, while road_distance_km is now the quickest route's length with edge "
-                   "snapping; road excess mixes the two until nearest_by_road moves to the same definition")
 def test_road_nearest_equals_the_closest_pairwise_road_distance(mirror):
     from distance.network import build_network
     from distance.road import road_distances
@@ -299,7 +296,7 @@ def test_road_nearest_equals_the_closest_pairwise_road_distance(mirror):
     by_road = nearest_by_road(places.points, children, network=net) / 1000.0
     pairs = pd.DataFrame([{"home_easting": c[0], "home_northing": c[1], "pl_easting": p[0], "pl_northing": p[1],
                            "child": i} for i, c in enumerate(children) for p in xy[:4]])
-    brute = road_distances(pairs, network=net, method="scipy").groupby("child")["road_distance_km"].min().to_numpy()
+    brute = road_distances(pairs, network=net).groupby("child")["road_distance_km"].min().to_numpy()
     np.testing.assert_allclose(by_road, brute, rtol=1e-9)
     out = excess_distance(placements_frame([tuple(c) for c in children], [tuple(xy[0])] * 8), places=places,
                           network=net).placements
