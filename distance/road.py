@@ -555,7 +555,7 @@ def _directed_arcs(network: RoadNetwork, a: np.ndarray, b: np.ndarray, weight: n
 class _Ends:
     """Where routes may leave (or reach) each snapped point: two candidate nodes and the edge part to each.
 
-    ``nodes`` (n, 2), ``t`` / ``l`` (n, 2) the time (s) and length (m) of the part of the point's edge driven
+    ``nodes`` (n, 2), ``t`` / ``m`` (n, 2) the time (s) and length (m) of the part of the point's edge driven
     to (or from) each node, NaN where that direction may not be driven; ``fwd`` / ``bwd`` the arcs a→b and b→a
     of least weight (-1 where none); ``snap`` the points' :class:`EdgeSnap`.
     """
@@ -563,7 +563,7 @@ class _Ends:
     snap: EdgeSnap
     nodes: np.ndarray
     t: np.ndarray
-    l: np.ndarray
+    m: np.ndarray
     fwd: np.ndarray
     bwd: np.ndarray
 
@@ -584,11 +584,11 @@ def _ends(network: RoadNetwork, snapped: EdgeSnap, weight: np.ndarray, *, arrive
     length = network.length_m
     return _Ends(snap=snapped, nodes=nodes, fwd=fwd, bwd=bwd,
                  t=np.c_[_part(weight, fwd, to_fwd), _part(weight, bwd, to_bwd)],
-                 l=np.c_[_part(length, fwd, to_fwd), _part(length, bwd, to_bwd)])
+                 m=np.c_[_part(length, fwd, to_fwd), _part(length, bwd, to_bwd)])
 
 
 def _take(snapped: EdgeSnap, idx: np.ndarray) -> EdgeSnap:
-    """The entries ``idx`` of an :class:`EdgeSnap`."""
+    """Return the entries ``idx`` of an :class:`EdgeSnap`."""
     return EdgeSnap(a=snapped.a[idx], b=snapped.b[idx], fraction=snapped.fraction[idx], snap_m=snapped.snap_m[idx],
                     x=snapped.x[idx], y=snapped.y[idx])
 
@@ -604,7 +604,7 @@ def _pair_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.
     net_l, net_t = route_candidates(net, dep.nodes[i], arr.nodes[j], times=times, key=key,
                                     method=method)  # type: ignore[arg-type]
     total_t = dep.t[i][:, :, None] + net_t + arr.t[j][:, None, :]
-    total_l = dep.l[i][:, :, None] + net_l + arr.l[j][:, None, :]
+    total_l = dep.m[i][:, :, None] + net_l + arr.m[j][:, None, :]
     total_t = np.where(np.isnan(total_t), np.inf, total_t).reshape(i.size, 4)
     total_l = total_l.reshape(i.size, 4)
     # the same edge: straight along it, if that direction may be driven
@@ -661,7 +661,7 @@ def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarra
         for j in range(2):
             mid = shortest_path_lengths(net, dep.nodes[:, i], arr.nodes[:, j], weight="length",
                                         method=method)  # type: ignore[arg-type]
-            total[:, 2 * i + j] = dep.l[:, i] + mid + arr.l[:, j]
+            total[:, 2 * i + j] = dep.m[:, i] + mid + arr.m[:, j]
     pair = np.arange(rows.size)
     _, total[:, 4] = _same_edge(dep, arr, pair, pair, length, length)
     total = np.where(np.isnan(total), np.inf, total)
@@ -759,7 +759,7 @@ _PAIR_BLOCK = 262_144  # pairs per engine batch of road_matrix (bounds its worki
 
 
 def _xy(values: Any, name: str) -> np.ndarray:
-    """An ``(n, 2)`` float array of points, or a one-line error naming the argument."""
+    """Return an ``(n, 2)`` float array of points, or raise a one-line error naming the argument."""
     try:
         arr = np.asarray(values, float)
     except (TypeError, ValueError) as exc:

@@ -12,8 +12,9 @@ what-if uses too (:func:`provision.plan_model.assign`).
 The children are each child's latest children's-home placement (SSDA903 ``PLACE`` K2) among the group's
 LAs' returns, with both postcodes located. **Excess** is the distance from home to the placement minus the
 distance to the nearest children's-home place *today*: one yardstick for before and after, so a plan can
-only lower it. Distances are road (shortest drive, km) with a loaded road network, else straight-line (grid,
-km); every output says which. Over 20 miles is DfE's measure (miles rounded to 0.1; by road when
+only lower it. Distances are road with a loaded road network (the length of the quickest route, default
+travel-time profile ``typical``, km: :func:`distance.road.road_matrix`), else straight-line (grid, km); every
+output says which. Over 20 miles is DfE's measure (miles rounded to 0.1; by road when
 distances are by road).
 
 Confidentiality: sites are shown by postcode district only; children appear only as counts suppressed as
@@ -128,7 +129,7 @@ class Plan:
                "plan_sensitivity": self.sensitivity, "plan_flows": self.flows, "plan_solver": self.solver,
                "plan_quality": self.quality,
                "plan_notes": pd.DataFrame({"note": self.notes}, index=pd.RangeIndex(1, len(self.notes) + 1, name="n"))}
-        tag = {"distance": _DISTANCE_TEXT[self.distance], "group": self.group.label}
+        tag = {"distance": _distance_text(self.distance), "group": self.group.label}
         if self.synthetic:
             tag["data"] = "SYNTHETIC"
         return {k: v.assign(**tag) for k, v in out.items()}
@@ -147,8 +148,16 @@ class Plan:
                 f"{red_text} ({self.distance}); children placed more than 20 miles from home: change {over}.")
 
 
-_DISTANCE_TEXT = {"road": "road distance (shortest drive on the given network), miles",
+_DISTANCE_TEXT = {"road": "road distance (length of the quickest route on the given network, {profile} travel-time "
+                          "profile), miles",
                   "straight-line": "straight-line (grid) distance between postcodes, miles"}
+
+
+def _distance_text(distance: str) -> str:
+    """How the plan's distances are measured (``"road"`` names the travel-time profile)."""
+    from distance.profiles import DEFAULT_PROFILE
+
+    return _DISTANCE_TEXT[distance].format(profile=DEFAULT_PROFILE)
 
 
 def plan_children(located: pd.DataFrame, *, places: Places, group: Group, network: RoadNetwork | None = None,
@@ -350,7 +359,7 @@ def plan_places(located: pd.DataFrame, *, places: Places, group: Group, add_plac
                                                  len(cands.outside))], columns=["stage", "reason", "rows"])]
                         if len(cands.outside) else [quality], ignore_index=True)
     quality = _safe_quality(quality)
-    notes = [f"Distances: {_DISTANCE_TEXT[distance]}; over 20 miles by DfE's rounding"
+    notes = [f"Distances: {_distance_text(distance)}; over 20 miles by DfE's rounding"
              + (" (by road)." if distance == "road" else "."),
              f"Objective: {OBJECTIVES[objective]}; excess is measured from the nearest place today, before and after.",
              ASSIGNMENT_MODEL.format(order=ORDERS[order]) + " New places are assumed registered for every need.",

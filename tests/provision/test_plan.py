@@ -359,7 +359,8 @@ def test_plan_by_road_says_so_everywhere(mirror):
     assert plan.distance == "road"
     assert plan.sites["postcode_district"].tolist() == ["LE15"]
     assert all(t["distance"].str.startswith("road distance").all() for t in plan.tables().values())
-    assert plan.notes[1].startswith("Distances: road distance (shortest drive on the given network), miles")
+    assert plan.notes[1].startswith("Distances: road distance (length of the quickest route on the given network, "
+                                    "typical travel-time profile), miles")
     assert plan.summary.loc["change", "total_excess_miles"] < 0
     assert plan.summary.loc["after", "children"] == publish_count(8)  # as published (cell key)
 
