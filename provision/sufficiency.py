@@ -410,7 +410,9 @@ def _road(out: pd.DataFrame, frame: pd.DataFrame, usable: pd.DataFrame, network:
           max_snap_m: float) -> list[tuple[str, str, int]]:
     from distance.road import road_distances
 
-    roads = road_distances(frame, network=network, max_snap_m=max_snap_m)
+    # no backbone fallback: actual and nearest are both quickest routes on the network, one definition; a
+    # placement beyond max_snap_m of the network is counted as off_network instead of measured another way
+    roads = road_distances(frame, network=network, max_snap_m=max_snap_m, fallback=None)
     actual = roads["road_distance_km"].to_numpy(float)
     nearest = nearest_by_road(usable, frame[["home_easting", "home_northing"]].to_numpy(float), network=network,
                               max_snap_m=max_snap_m) / 1000.0

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.disclosure import active_method, check_no_small_counts, publish_count
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, ModelNotIdentifiedError
 
 FAKE = Path("care/ssda903/d2i_validator_fake")
 NEED_COLUMNS = ["Emotional and behavioural difficulties", "Mental disorders", "Sensory impairment",
@@ -303,6 +303,28 @@ def test_road_nearest_equals_the_closest_pairwise_road_distance(mirror):
     np.testing.assert_allclose(out["nearest_road_km"], brute, rtol=1e-9)
     assert (out["nearest_road_km"] >= out["nearest_straight_km"] - 1e-9).all()
     np.testing.assert_allclose(out["excess_road_km"], out["actual_road_km"] - out["nearest_road_km"])
+
+
+def test_road_excess_is_measured_on_the_network_only(mirror):
+    from distance.network import build_network
+    from provision._sufficiency_geo import nearest_by_road
+    from provision.sufficiency import excess_distance, summarise
+
+    net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf")
+    on = [(float(net.x[i]) + 80.0, float(net.y[i]) - 60.0) for i in (10, 900, 1700)]
+    far = (390_000.0, 390_000.0)  # Stockport: tens of km beyond the Rutland extract
+    # a child placed beyond the network gets no road excess (not the backbone's distance beside the network's)
+    out = excess_distance(placements_frame([on[0], on[1], far], [on[2], far, on[2]]), places=places_frame(on[:2]),
+                          network=net)
+    assert out.placements["road_status"].tolist() == ["ok", "off_network", "off_network"]
+    excess = out.placements["excess_road_km"]
+    assert np.isfinite(excess.iloc[0]) and excess.iloc[1:].isna().all()
+    q = out.quality.set_index(["stage", "reason"])["rows"]
+    assert q[("road", "off_network")] == 2
+    assert "length of the quickest route on the given network (typical travel-time profile)" in \
+        summarise(out, by="region")["distance"].iloc[0]
+    with pytest.raises(ModelNotIdentifiedError, match="no children's-home place lies within 2,000 m of the road"):
+        nearest_by_road(places_frame([far]).points, np.array([on[0]]), network=net)
 
 
 # -- the what-if ----------------------------------------------------------------------------------------
