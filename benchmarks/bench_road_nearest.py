@@ -48,7 +48,7 @@ def timed(fn: Any, *args: Any, **kw: Any) -> tuple[Any, float]:
 
 
 def previous_nearest(net: RoadNetwork, places: np.ndarray, points: np.ndarray) -> np.ndarray:
-    """The previous method: nearest node, one reversed multi-source Dijkstra of lengths (metres)."""
+    """Measure the previous way: nearest node, one reversed multi-source Dijkstra of lengths (metres)."""
     node, leg = snap(places, network=net)
     legs = np.full(net.n_nodes, np.inf)
     np.minimum.at(legs, node, leg)
@@ -63,7 +63,7 @@ def previous_nearest(net: RoadNetwork, places: np.ndarray, points: np.ndarray) -
 
 
 def previous_matrix(net: RoadNetwork, homes: np.ndarray, sites: np.ndarray) -> np.ndarray:
-    """The previous plan matrix: nearest node, shortest-by-length drive for every distinct node pair (metres)."""
+    """Measure the previous plan matrix: nearest node, shortest-by-length drive of each node pair (metres)."""
     h_node, h_leg = snap(homes, network=net)
     s_node, s_leg = snap(sites, network=net)
     uh, h_pos = np.unique(h_node, return_inverse=True)
