@@ -398,9 +398,10 @@ def road_nearest(
         # targets nearer than the last one tried were tried; equally near ones may not have been: ask again
         new = (d >= last_d[todo][:, None]) & (d <= reach[:, None])
         r, c = np.nonzero(new)
-        i, j = todo[r], jj[r, c]
-        dist, secs = _access_routes(net, dep, arr, i, j, times, key=prof.key, method=method)
-        _keep_nearest(best_l, best_t, best_j, i, slot_rows[j], dist, secs)
+        for first in range(0, r.size, _PAIR_BLOCK):  # bounded working memory
+            i, j = todo[r[first:first + _PAIR_BLOCK]], jj[r[first:first + _PAIR_BLOCK], c[first:first + _PAIR_BLOCK]]
+            dist, secs = _access_routes(net, dep, arr, i, j, times, key=prof.key, method=method)
+            _keep_nearest(best_l, best_t, best_j, i, slot_rows[j], dist, secs)
         reach = np.where(np.isfinite(best_l[todo]), best_l[todo] * (1 + share) + metres, np.inf)
         last_d[todo] = d[:, -1]
         more = (d[:, -1] <= reach) & (kk < n_t)
