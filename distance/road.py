@@ -26,7 +26,7 @@ from scipy.spatial import cKDTree
 
 from distance._points import POINT_COLUMNS, points
 from distance.backbone import backbone_distances
-from distance.engine import route_candidates, shortest_path_lengths
+from distance.engine import cch_available, route_candidates, shortest_path_lengths
 from distance.network import RoadNetwork, build_network, network_from_graph
 from distance.profiles import DEFAULT_PROFILE, Profile, arc_times, get_profile
 from geo.crs import check_bng
@@ -270,6 +270,7 @@ def road_matrix(
         times = arc_times(net, prof)
         dep = _ends(net, o_snap, times, arrive=False)
         arr = _ends(net, t_snap, times, arrive=True)
+        method = _one_engine(method, dep)
         dist = np.empty((n_o, n_t))
         secs = np.empty((n_o, n_t))
         step = max(1, _PAIR_BLOCK // n_t)
@@ -375,6 +376,7 @@ def road_nearest(
     times = arc_times(net, prof)
     dep = _ends(net, p_snap, times, arrive=False)
     arr = _ends(net, t_snap, times, arrive=True)
+    method = _one_engine(method, dep)
     best_l = np.full(n_p, np.inf)
     best_t = np.full(n_p, np.nan)
     best_j = np.full(n_p, -1, np.int64)
@@ -756,7 +758,8 @@ def _as_network(network: Any) -> RoadNetwork:
     return net
 
 
-_PAIR_BLOCK = 262_144  # pairs per engine batch of road_matrix (bounds its working memory)
+_PAIR_BLOCK = 262_144  # pairs per engine batch of road_matrix and road_nearest (bounds their working memory)
+_FEW_ORIGINS = 4  # distinct departure nodes at which route_candidates' "auto" takes scipy's Dijkstra
 
 
 def _xy(values: Any, name: str) -> np.ndarray:
@@ -799,6 +802,18 @@ def _snap_within(pts: np.ndarray, network: RoadNetwork, max_snap_m: float) -> tu
     slot[np.flatnonzero(near)[within]] = np.arange(within.size)
     pos[located] = slot[inverse.ravel()]
     return pos, _take(snapped, within)
+
+
+def _one_engine(method: str, dep: _Ends) -> str:
+    """Resolve ``"auto"`` once for a whole call, so every batch uses the same engine (and the same rounding).
+
+    As :func:`~distance.engine.route_candidates` would for all the call's origins at once: scipy's Dijkstra
+    for a handful of distinct departure nodes (or without ``pyroutingkit``), else the CCH.
+    """
+    if method != "auto":
+        return method
+    few = np.unique(dep.nodes).size <= _FEW_ORIGINS
+    return "scipy" if few or not cch_available() else "cch"
 
 
 def _access_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.ndarray, *,
