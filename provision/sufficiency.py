@@ -221,7 +221,9 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: RoadNe
         is measured too.
     network
         A loaded :class:`~distance.network.RoadNetwork` (EPSG:27700; load it once with
-        :func:`distance.network.build_network`), or None: adds road distances (km).
+        :func:`distance.network.build_network`), or None: adds road distances (km, the quickest route's length
+        under the default travel-time profile, actual and nearest alike, on the network only: a child whose
+        home or placement lies beyond ``max_snap_m`` of it gets ``road_status`` ``off_network``).
     max_snap_m
         Largest distance (metres) from a point to the road network.
 
