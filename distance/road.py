@@ -401,7 +401,8 @@ def road_nearest(
         new = (d >= last_d[todo][:, None]) & (d <= reach[:, None])
         r, c = np.nonzero(new)
         for first in range(0, r.size, _PAIR_BLOCK):  # bounded working memory
-            i, j = todo[r[first:first + _PAIR_BLOCK]], jj[r[first:first + _PAIR_BLOCK], c[first:first + _PAIR_BLOCK]]
+            part = slice(first, first + _PAIR_BLOCK)
+            i, j = todo[r[part]], jj[r[part], c[part]]
             dist, secs = _access_routes(net, dep, arr, i, j, times, key=prof.key, method=method)
             _keep_nearest(best_l, best_t, best_j, i, slot_rows[j], dist, secs)
         reach = np.where(np.isfinite(best_l[todo]), best_l[todo] * (1 + share) + metres, np.inf)
