@@ -5,7 +5,8 @@
 both from one query (:func:`distance.engine.route_candidates`). The shortest-by-length distance is there on
 request (``shortest=True``: ``road_shortest_km``). Each point joins the nearest point of the nearest road edge
 (a straight line between the edge's junctions) with a straight access leg, so two points on one road get their
-separation along it.
+separation along it. :func:`road_matrix` gives the same distance for every origin × target, and
+:func:`road_nearest` the target nearest by it (the minimum of quickest-route lengths) without the full matrix.
 
 Where a point lies beyond ``max_snap_m`` of the network (a regional extract; placements in Wales or Scotland),
 the row falls back to the approximate national backbone (:mod:`distance.backbone`), and ``road_source`` says
