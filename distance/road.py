@@ -269,8 +269,7 @@ def road_matrix(
     n_o, n_t = o_snap.a.size, t_snap.a.size
     if n_o and n_t:
         times = arc_times(net, prof)
-        dep = _ends(net, o_snap, times, arrive=False)
-        arr = _ends(net, t_snap, times, arrive=True)
+        dep, arr = _route_ends(net, o_snap, t_snap, times)
         method = _one_engine(method, dep)
         dist = np.empty((n_o, n_t))
         secs = np.empty((n_o, n_t))
@@ -375,8 +374,7 @@ def road_nearest(
     p_xy = pts[p_first[np.unique(p_pos[p_first], return_index=True)[1]]]
     tree = cKDTree(tgt[slot_rows])
     times = arc_times(net, prof)
-    dep = _ends(net, p_snap, times, arrive=False)
-    arr = _ends(net, t_snap, times, arrive=True)
+    dep, arr = _route_ends(net, p_snap, t_snap, times)
     method = _one_engine(method, dep)
     best_l = np.full(n_p, np.inf)
     best_t = np.full(n_p, np.nan)
@@ -541,19 +539,23 @@ def _snap_distinct(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> EdgeSn
                     x=s.x[inverse], y=s.y[inverse])
 
 
-def _directed_arcs(network: RoadNetwork, a: np.ndarray, b: np.ndarray, weight: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray]:
-    """For each node pair, the arc index ``a → b`` of least ``weight`` (-1 where there is none)."""
+def _least_arcs(network: RoadNetwork, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Sorted node-pair keys (``tail * n_nodes + head``) and, for each, the arc of least ``weight``."""
     n = network.n_nodes
     order = np.lexsort((weight, network.head, network.tail))
     keys = network.tail[order] * n + network.head[order]
     first = np.ones(keys.size, bool)
     first[1:] = keys[1:] != keys[:-1]
-    keys, arcs = keys[first], order[first]
-    want = a * n + b
+    return keys[first], order[first]
+
+
+def _directed_arcs(network: RoadNetwork, a: np.ndarray, b: np.ndarray, table: tuple[np.ndarray, np.ndarray]
+                   ) -> np.ndarray:
+    """For each node pair, the arc index ``a → b`` of least weight (``table`` from :func:`_least_arcs`), or -1."""
+    keys, arcs = table
+    want = a * network.n_nodes + b
     pos = np.searchsorted(keys, want).clip(0, max(keys.size - 1, 0))
-    hit = keys[pos] == want
-    return np.where(hit, arcs[pos], -1), hit
+    return np.where(keys[pos] == want, arcs[pos], -1)
 
 
 @dataclass(frozen=True, eq=False)
@@ -573,15 +575,24 @@ class _Ends:
     bwd: np.ndarray
 
 
-def _ends(network: RoadNetwork, snapped: EdgeSnap, weight: np.ndarray, *, arrive: bool) -> _Ends:
+def _route_ends(network: RoadNetwork, leaving: EdgeSnap, arriving: EdgeSnap, weight: np.ndarray
+                ) -> tuple[_Ends, _Ends]:
+    """:func:`_ends` of the departure and the arrival points, the arcs chosen (and timed) by ``weight``."""
+    table = _least_arcs(network, weight)  # one sort of the arcs for both
+    return (_ends(network, leaving, weight, table, arrive=False),
+            _ends(network, arriving, weight, table, arrive=True))
+
+
+def _ends(network: RoadNetwork, snapped: EdgeSnap, weight: np.ndarray, table: tuple[np.ndarray, np.ndarray], *,
+          arrive: bool) -> _Ends:
     """Candidate nodes and edge parts of each point, the arcs chosen (and timed) by ``weight``.
 
     Leaving (``arrive=False``): along a→b to b (the part ``1 - fraction``) or along b→a to a (``fraction``).
     Arriving: from a along a→b (``fraction``) or from b along b→a (``1 - fraction``).
     """
     a, b, f = snapped.a, snapped.b, snapped.fraction
-    fwd, _ = _directed_arcs(network, a, b, weight)
-    bwd, _ = _directed_arcs(network, b, a, weight)
+    fwd = _directed_arcs(network, a, b, table)
+    bwd = _directed_arcs(network, b, a, table)
     if arrive:
         nodes, to_fwd, to_bwd = np.c_[a, b], f, 1.0 - f
     else:
@@ -626,8 +637,7 @@ def _pair_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.
 def _routes(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, *, key: str,
             method: str) -> tuple[np.ndarray, np.ndarray]:
     """Quickest (length m, time s) between the joining points of ``rows`` along edges and the network."""
-    dep = _ends(net, _take(home, rows), times, arrive=False)
-    arr = _ends(net, _take(place, rows), times, arrive=True)
+    dep, arr = _route_ends(net, _take(home, rows), _take(place, rows), times)
     pair = np.arange(rows.size)
     return _pair_routes(net, dep, arr, pair, pair, times, key=key, method=method)
 
@@ -659,8 +669,7 @@ def _same_edge(dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.n
 def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, *, method: str) -> np.ndarray:
     """Shortest-by-length distance (metres) between the joining points of ``rows``, access legs excluded."""
     length = net.length_m
-    dep = _ends(net, _take(home, rows), length, arrive=False)
-    arr = _ends(net, _take(place, rows), length, arrive=True)
+    dep, arr = _route_ends(net, _take(home, rows), _take(place, rows), length)
     total = np.empty((rows.size, 5))
     for i in range(2):
         for j in range(2):
