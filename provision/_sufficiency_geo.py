@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from distance.straight import OVER_MILES, dfe_miles_from_km
@@ -19,6 +17,7 @@ from geo.settings import LA_VINTAGE
 
 if TYPE_CHECKING:
     from distance.network import RoadNetwork
+    from distance.profiles import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -151,43 +150,36 @@ def check_network(network: Any) -> None:
 
 
 def nearest_by_road(points: pd.DataFrame, xy: np.ndarray, *, network: RoadNetwork,
-                    max_snap_m: float = 2000.0) -> np.ndarray:
-    """Road distance (metres) from each point of ``xy`` to the nearest of ``points``, in one Dijkstra.
+                    max_snap_m: float = 2000.0, profile: str | Profile | None = None) -> np.ndarray:
+    """Road distance (metres) from each point of ``xy`` to the nearest of ``points``, by the quickest route.
 
-    Every place is snapped to its nearest network node; a super-source joined to those nodes by each place's
-    access leg is searched once on the reversed graph (scipy), so each node gets its distance to the nearest
-    place; a point's distance is its own access leg plus its node's. NaN where a point lies more than
-    ``max_snap_m`` from the network or no place is reachable.
+    "Nearest by road" is the place whose quickest route is shortest in length: the minimum over places of
+    the quickest route's length, under ``profile`` (None: :data:`distance.profiles.DEFAULT_PROFILE`,
+    ``"typical"``), each end joined to the nearest point of the nearest road edge with its access leg, as
+    ``road_distance_km`` of :func:`distance.road.road_distances` measures it (through
+    :func:`distance.road.road_nearest`, which tries the nearest places by straight line first, then every
+    place that could still be nearer). Points and places in EPSG:27700 metres.
+    NaN where a point lies more than ``max_snap_m`` from the network or no place is reachable; places farther
+    than ``max_snap_m`` from the network are not counted.
 
     Raises
     ------
-    InputError
+    ModelNotIdentifiedError
         No place lies within ``max_snap_m`` of the network.
+    InputError
+        ``network`` is not a loaded RoadNetwork, an unknown profile.
     """
-    from distance.road import snap
+    from distance.profiles import DEFAULT_PROFILE
+    from distance.road import road_nearest, within_reach
 
     check_network(network)
-    net = network
-    src_node, src_leg = snap(points[["easting", "northing"]].to_numpy(float), network=net)
-    keep = src_leg <= max_snap_m
-    if not keep.any():
+    place_xy = points[["easting", "northing"]].to_numpy(float)
+    if not within_reach(place_xy, network=network, max_snap_m=max_snap_m).any():
         raise ModelNotIdentifiedError(f"no children's-home place lies within {max_snap_m:,.0f} m of the road "
-                                      f"network ({net!r})")
-    legs = pd.Series(src_leg[keep]).groupby(src_node[keep]).min()
-    n = net.n_nodes
-    reverse = net.csr("length").T.tocsr()
-    extra = sp.csr_matrix((np.maximum(legs.to_numpy(float), 1e-9), (np.zeros(len(legs), int), legs.index.to_numpy())),
-                          shape=(1, n))
-    graph = sp.bmat([[reverse, None], [extra, None]], format="csr")
-    graph.resize((n + 1, n + 1))
-    by_node = dijkstra(graph, directed=True, indices=n)[:n]
-    node, leg = snap(np.asarray(xy, float), network=net)
-    out = np.full(len(node), np.nan)
-    ok = np.isfinite(leg) & (leg <= max_snap_m)
-    out[ok] = leg[ok] + by_node[node[ok]]
-    out[~np.isfinite(out)] = np.nan
-    logger.info("nearest place by road for %d points (%d on the network)", len(out), int(ok.sum()))
-    return out
+                                      f"network ({network!r})")
+    metres, _, _ = road_nearest(np.asarray(xy, float), place_xy, network=network, max_snap_m=max_snap_m,
+                                profile=DEFAULT_PROFILE if profile is None else profile)
+    return metres
 
 
 def nearest_km(points: pd.DataFrame, xy: np.ndarray) -> np.ndarray:

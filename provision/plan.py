@@ -12,8 +12,9 @@ what-if uses too (:func:`provision.plan_model.assign`).
 The children are each child's latest children's-home placement (SSDA903 ``PLACE`` K2) among the group's
 LAs' returns, with both postcodes located. **Excess** is the distance from home to the placement minus the
 distance to the nearest children's-home place *today*: one yardstick for before and after, so a plan can
-only lower it. Distances are road (shortest drive, km) with a loaded road network, else straight-line (grid,
-km); every output says which. Over 20 miles is DfE's measure (miles rounded to 0.1; by road when
+only lower it. Distances are road with a loaded road network (the length of the quickest route, default
+travel-time profile ``typical``, km: :func:`distance.road.road_matrix`), else straight-line (grid, km); every
+output says which. Over 20 miles is DfE's measure (miles rounded to 0.1; by road when
 distances are by road).
 
 Confidentiality: sites are shown by postcode district only; children appear only as counts suppressed as
@@ -41,6 +42,7 @@ from provision.sufficiency import PLACE_CODE, Places, excess_distance
 
 if TYPE_CHECKING:
     from distance.network import RoadNetwork
+    from distance.profiles import Profile
 
 logger = logging.getLogger(__name__)
 
@@ -127,7 +129,7 @@ class Plan:
                "plan_sensitivity": self.sensitivity, "plan_flows": self.flows, "plan_solver": self.solver,
                "plan_quality": self.quality,
                "plan_notes": pd.DataFrame({"note": self.notes}, index=pd.RangeIndex(1, len(self.notes) + 1, name="n"))}
-        tag = {"distance": _DISTANCE_TEXT[self.distance], "group": self.group.label}
+        tag = {"distance": _distance_text(self.distance), "group": self.group.label}
         if self.synthetic:
             tag["data"] = "SYNTHETIC"
         return {k: v.assign(**tag) for k, v in out.items()}
@@ -146,8 +148,16 @@ class Plan:
                 f"{red_text} ({self.distance}); children placed more than 20 miles from home: change {over}.")
 
 
-_DISTANCE_TEXT = {"road": "road distance (shortest drive on the given network), miles",
+_DISTANCE_TEXT = {"road": "road distance (length of the quickest route on the given network, {profile} travel-time "
+                          "profile), miles",
                   "straight-line": "straight-line (grid) distance between postcodes, miles"}
+
+
+def _distance_text(distance: str) -> str:
+    """How the plan's distances are measured (``"road"`` names the travel-time profile)."""
+    from distance.profiles import DEFAULT_PROFILE
+
+    return _DISTANCE_TEXT[distance].format(profile=DEFAULT_PROFILE)
 
 
 def plan_children(located: pd.DataFrame, *, places: Places, group: Group, network: RoadNetwork | None = None,
@@ -211,7 +221,7 @@ def plan_children(located: pd.DataFrame, *, places: Places, group: Group, networ
 
 
 def site_distance_matrix(home_xy: np.ndarray, site_xy: np.ndarray, *, network: RoadNetwork | None = None,
-                         max_snap_m: float = 2000.0) -> np.ndarray:
+                         max_snap_m: float = 2000.0, profile: str | Profile | None = None) -> np.ndarray:
     """Distance (km) from each child's home to each candidate site: road with a network, else straight-line.
 
     Parameters
@@ -219,10 +229,14 @@ def site_distance_matrix(home_xy: np.ndarray, site_xy: np.ndarray, *, network: R
     home_xy, site_xy
         Points in EPSG:27700 metres, shapes ``(n_children, 2)`` and ``(n_sites, 2)``.
     network
-        A loaded road network: the distance is the home's access leg + the shortest drive between the snapped
-        nodes + the site's access leg, for every (home node, site node) pair in one many-to-many batch of the
-        CCH engine (:func:`distance.engine.shortest_path_lengths`); NaN where a point is farther than
-        ``max_snap_m`` from the network or no route exists.
+        A loaded road network: the distance is the length of the quickest route, as ``road_distance_km`` of
+        :func:`distance.road.road_distances` measures it (each point joined to the nearest point of the nearest
+        road edge, access legs included), for every (home, site) pair (:func:`distance.road.road_matrix`); NaN
+        where a point is farther than ``max_snap_m`` from the network or no route exists.
+    max_snap_m
+        Largest distance (metres) from a point to the road network.
+    profile
+        Travel-time profile that decides which route is quickest (None: :data:`distance.profiles.DEFAULT_PROFILE`).
 
     Returns
     -------
@@ -234,26 +248,12 @@ def site_distance_matrix(home_xy: np.ndarray, site_xy: np.ndarray, *, network: R
     if network is None:
         return np.hypot(home[:, None, 0] - site[None, :, 0], home[:, None, 1] - site[None, :, 1]) / 1000.0
     check_network(network)
-    from distance.engine import shortest_path_lengths
-    from distance.road import snap
+    from distance.profiles import DEFAULT_PROFILE
+    from distance.road import road_matrix
 
-    h_node, h_leg = snap(home, network=network)
-    s_node, s_leg = snap(site, network=network)
-    h_ok = np.isfinite(h_leg) & (h_leg <= max_snap_m)
-    s_ok = np.isfinite(s_leg) & (s_leg <= max_snap_m)
-    uh, h_pos = np.unique(h_node[h_ok], return_inverse=True)
-    us, s_pos = np.unique(s_node[s_ok], return_inverse=True)
-    out = np.full((len(home), len(site)), np.nan)
-    if uh.size and us.size:
-        o = np.repeat(uh, us.size)
-        d = np.tile(us, uh.size)
-        metres = shortest_path_lengths(network, o, d, weight="length").reshape(uh.size, us.size)
-        block = metres[h_pos][:, s_pos] + h_leg[h_ok][:, None] + s_leg[s_ok][None, :]
-        rows, cols = np.flatnonzero(h_ok), np.flatnonzero(s_ok)
-        out[np.ix_(rows, cols)] = block / 1000.0
-    logger.info("road distance matrix %d homes × %d sites (%d × %d distinct nodes)", len(home), len(site), uh.size,
-                us.size)
-    return out
+    metres, _ = road_matrix(home, site, network=network, max_snap_m=max_snap_m,
+                            profile=DEFAULT_PROFILE if profile is None else profile)
+    return metres / 1000.0
 
 
 def gains(current_km: np.ndarray, site_km: np.ndarray, *, objective: str = "excess") -> np.ndarray:
@@ -359,7 +359,7 @@ def plan_places(located: pd.DataFrame, *, places: Places, group: Group, add_plac
                                                  len(cands.outside))], columns=["stage", "reason", "rows"])]
                         if len(cands.outside) else [quality], ignore_index=True)
     quality = _safe_quality(quality)
-    notes = [f"Distances: {_DISTANCE_TEXT[distance]}; over 20 miles by DfE's rounding"
+    notes = [f"Distances: {_distance_text(distance)}; over 20 miles by DfE's rounding"
              + (" (by road)." if distance == "road" else "."),
              f"Objective: {OBJECTIVES[objective]}; excess is measured from the nearest place today, before and after.",
              ASSIGNMENT_MODEL.format(order=ORDERS[order]) + " New places are assumed registered for every need.",

@@ -17,9 +17,10 @@ Either way, a child living far from their LA's centre can appear nearer to, or f
 are: excess can be negative under an LA-level rule. Every output says which rule was used.
 
 Distances are straight-line (grid, EPSG:27700) in km and miles (exact miles; "more than 20 miles" by DfE's
-method, 1.6093 km a mile rounded to 0.1 mile); road distances
-where a network is given (access legs + shortest path, as :func:`distance.road.road_distances`), the nearest
-place by road found with one multi-source Dijkstra per set of places.
+method, 1.6093 km a mile rounded to 0.1 mile); road distances in km where a network is given: the length of
+the quickest route under the default travel-time profile (``typical``), each end joined to the nearest point of
+the nearest road with its access leg, as :func:`distance.road.road_distances` measures the placement; the
+nearest place by road is the one whose quickest route is shortest (:func:`distance.road.road_nearest`).
 """
 
 from __future__ import annotations
@@ -220,7 +221,9 @@ def excess_distance(placements: pd.DataFrame, *, places: Places, network: RoadNe
         is measured too.
     network
         A loaded :class:`~distance.network.RoadNetwork` (EPSG:27700; load it once with
-        :func:`distance.network.build_network`), or None: adds road distances (km).
+        :func:`distance.network.build_network`), or None: adds road distances (km, the quickest route's length
+        under the default travel-time profile, actual and nearest alike, on the network only: a child whose
+        home or placement lies beyond ``max_snap_m`` of it gets ``road_status`` ``off_network``).
     max_snap_m
         Largest distance (metres) from a point to the road network.
 
@@ -347,11 +350,19 @@ def summarise(excess: Excess, *, by: str = "la") -> pd.DataFrame:
         safe[col] = safe[col].astype(float).round(2)
     safe["rule"] = excess.places.rule
     safe["distance"] = "straight-line (grid) distance between postcodes" + (
-        "; road: shortest drive on the given network" if "road" in excess.distances else "")
+        f"; road: {_road_text()}" if "road" in excess.distances else "")
     return safe.drop(columns=[c for c in ("_all",) if c in safe.columns])
 
 
 # -- private helpers ------------------------------------------------------------------------------------
+def _road_text() -> str:
+    """How the road distances are measured, for the tables (names the travel-time profile)."""
+    from distance.profiles import DEFAULT_PROFILE
+
+    return (f"length of the quickest route on the given network ({DEFAULT_PROFILE} travel-time profile), to the "
+            "place nearest by that length")
+
+
 def _put(out: pd.DataFrame, kind: str, actual: np.ndarray, nearest: np.ndarray, ok: np.ndarray,
          prefix: str = "") -> None:
     actual = np.where(ok, actual, np.nan)
@@ -401,7 +412,9 @@ def _road(out: pd.DataFrame, frame: pd.DataFrame, usable: pd.DataFrame, network:
           max_snap_m: float) -> list[tuple[str, str, int]]:
     from distance.road import road_distances
 
-    roads = road_distances(frame, network=network, max_snap_m=max_snap_m)
+    # no backbone fallback: actual and nearest are both quickest routes on the network, one definition; a
+    # placement beyond max_snap_m of the network is counted as off_network instead of measured another way
+    roads = road_distances(frame, network=network, max_snap_m=max_snap_m, fallback=None)
     actual = roads["road_distance_km"].to_numpy(float)
     nearest = nearest_by_road(usable, frame[["home_easting", "home_northing"]].to_numpy(float), network=network,
                               max_snap_m=max_snap_m) / 1000.0

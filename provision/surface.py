@@ -8,12 +8,15 @@ resolution; cells whose centre lies outside England (the union of the LA polygon
 * ``places_within_20_miles``: registered children's-home places within 20 miles (32.187 km) of the cell
   centre, straight-line;
 * ``nearest_place_road_km`` (with a road network): road distance from the cell centre to the nearest place
-  on the network, km (the centre's access leg to its nearest network node plus the shortest path; nodata where
-  the centre is more than ``max_snap_m`` from the network). Places farther than ``max_snap_m`` from the network
-  are not counted, so a regional network gives the nearest place *within* its region.
+  on the network, km: the length of the quickest route (default travel-time profile, ``typical``) to the place
+  whose quickest route is shortest, each end joined to the nearest point of the nearest road with its access
+  leg (:func:`distance.road.road_nearest`; nodata where the centre is more than ``max_snap_m`` from the
+  network). Places farther than ``max_snap_m`` from the network are not counted, so a regional network gives
+  the nearest place *within* its region.
 
 All measures are vectorised: one KD-tree query for the nearest place (scipy ``cKDTree``), one ball query over
-places replicated by their number of places for the counts, and one multi-source Dijkstra for roads.
+places replicated by their number of places for the counts; for roads, quickest routes to the nearest places
+by straight line and to any other that could be nearer.
 
 A surface built from a **confidential homes list** must have cells of at least 5 km, and each home is moved
 to its postcode-district centroid first (:meth:`provision.sufficiency.Places.districted`): a raster of exact
@@ -35,6 +38,7 @@ from rasterio.enums import Resampling
 from rasterio.features import geometry_mask
 from scipy.spatial import cKDTree
 
+from distance.profiles import DEFAULT_PROFILE
 from distance.straight import METRES_PER_MILE, OVER_MILES
 from geo.attribution import OSM_ATTRIBUTION
 from geo.errors import InputError
@@ -64,7 +68,8 @@ _DESCRIPTIONS = {
                                  "place, km",
     "places_within_20_miles": "registered children's-home places within 20 miles (straight-line) of the cell centre",
     "nearest_place_road_km": "road distance from the cell centre to the nearest children's-home place, km "
-                             "(shortest drive on the given network; nodata off the network)",
+                             "(length of the quickest route on the given network, {profile} travel-time "
+                             "profile; nodata off the network)",
 }
 _BOUNDARIES = ("Source: Office for National Statistics licensed under the Open Government Licence v.3.0. Contains OS "
                "data © Crown copyright and database right 2016-2025.")
@@ -191,8 +196,8 @@ def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network:
         "places": shown.rule,
         "units": "; ".join(f"{k}: {BAND_UNITS[k]}" for k in bands),
         "distance": "straight-line (grid, EPSG:27700)" + (
-            "; road (shortest drive on the given network, to places within 2 km of it)" if network is not None
-            else ""),
+            f"; road (length of the quickest route on the given network, {DEFAULT_PROFILE} travel-time profile, "
+            f"to places within {max_snap_m:,.0f} m of it)" if network is not None else ""),
         "miles": "20 miles = 32.187 km",
         "crs": "EPSG:27700 (British National Grid, metres)",
         "resolution_m": f"{res:g}",
@@ -203,7 +208,8 @@ def nearest_place_surface(places: Any, *, resolution_m: float = 1000.0, network:
                             "built from public Ofsted lists (homes located by LA only)"),
         "software": "farfromhome",
     }
-    band_tags = {k: {"measure": k, "units": BAND_UNITS[k], "description": _DESCRIPTIONS[k]} for k in bands}
+    band_tags = {k: {"measure": k, "units": BAND_UNITS[k],
+                     "description": _DESCRIPTIONS[k].format(profile=DEFAULT_PROFILE)} for k in bands}
     logger.info("surface: %d x %d cells of %g m, %d in England, bands %s", mask.shape[1], mask.shape[0], res,
                 len(centres), list(bands))
     return Surface(bands, transform, res, tags, band_tags)

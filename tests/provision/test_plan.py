@@ -295,9 +295,6 @@ def test_non_neighbour_las_are_allowed_and_noted(mirror):
         plan_group([])
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22 follow-up: the plan's road matrix still snaps to nodes and sums the "
-                   "shortest-by-length drive, while road_distance_km is now the quickest route's length with edge "
-                   "snapping; the matrix must move to distance.road's quickest_routes")
 def test_road_distance_matrix_equals_pairwise_road_distances(mirror):
     from distance.network import build_network
     from distance.road import road_distances
@@ -311,7 +308,7 @@ def test_road_distance_matrix_equals_pairwise_road_distances(mirror):
     matrix = site_distance_matrix(homes, sites, network=net)
     pairs = pd.DataFrame([{"home_easting": h[0], "home_northing": h[1], "pl_easting": s[0], "pl_northing": s[1]}
                           for h in homes for s in sites])
-    brute = road_distances(pairs, network=net, method="scipy")["road_distance_km"].to_numpy().reshape(6, 3)
+    brute = road_distances(pairs, network=net)["road_distance_km"].to_numpy().reshape(6, 3)
     np.testing.assert_allclose(matrix, brute, rtol=1e-9)
     assert (matrix >= site_distance_matrix(homes, sites) - 1e-9).all()  # road ≥ straight-line
 
@@ -362,7 +359,8 @@ def test_plan_by_road_says_so_everywhere(mirror):
     assert plan.distance == "road"
     assert plan.sites["postcode_district"].tolist() == ["LE15"]
     assert all(t["distance"].str.startswith("road distance").all() for t in plan.tables().values())
-    assert plan.notes[1].startswith("Distances: road distance (shortest drive on the given network), miles")
+    assert plan.notes[1].startswith("Distances: road distance (length of the quickest route on the given network, "
+                                    "typical travel-time profile), miles")
     assert plan.summary.loc["change", "total_excess_miles"] < 0
     assert plan.summary.loc["after", "children"] == publish_count(8)  # as published (cell key)
 

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.disclosure import active_method, check_no_small_counts, publish_count
-from geo.errors import InputError, MissingColumnsError
+from geo.errors import InputError, MissingColumnsError, ModelNotIdentifiedError
 
 FAKE = Path("care/ssda903/d2i_validator_fake")
 NEED_COLUMNS = ["Emotional and behavioural difficulties", "Mental disorders", "Sensory impairment",
@@ -281,9 +281,6 @@ def test_public_rules_locate_every_place_inside_england(public, mirror):
         public_places(2024, rule="nearest")
 
 
-@pytest.mark.xfail(strict=True, reason="issue #22 follow-up: nearest_by_road still snaps to nodes and measures the "
-                   "shortest-by-length drive, while road_distance_km is now the quickest route's length with edge "
-                   "snapping; road excess mixes the two until nearest_by_road moves to the same definition")
 def test_road_nearest_equals_the_closest_pairwise_road_distance(mirror):
     from distance.network import build_network
     from distance.road import road_distances
@@ -299,13 +296,35 @@ def test_road_nearest_equals_the_closest_pairwise_road_distance(mirror):
     by_road = nearest_by_road(places.points, children, network=net) / 1000.0
     pairs = pd.DataFrame([{"home_easting": c[0], "home_northing": c[1], "pl_easting": p[0], "pl_northing": p[1],
                            "child": i} for i, c in enumerate(children) for p in xy[:4]])
-    brute = road_distances(pairs, network=net, method="scipy").groupby("child")["road_distance_km"].min().to_numpy()
+    brute = road_distances(pairs, network=net).groupby("child")["road_distance_km"].min().to_numpy()
     np.testing.assert_allclose(by_road, brute, rtol=1e-9)
     out = excess_distance(placements_frame([tuple(c) for c in children], [tuple(xy[0])] * 8), places=places,
                           network=net).placements
     np.testing.assert_allclose(out["nearest_road_km"], brute, rtol=1e-9)
     assert (out["nearest_road_km"] >= out["nearest_straight_km"] - 1e-9).all()
     np.testing.assert_allclose(out["excess_road_km"], out["actual_road_km"] - out["nearest_road_km"])
+
+
+def test_road_excess_is_measured_on_the_network_only(mirror):
+    from distance.network import build_network
+    from provision._sufficiency_geo import nearest_by_road
+    from provision.sufficiency import excess_distance, summarise
+
+    net = build_network(mirror / "roads" / "rutland-2022-07.osm.pbf")
+    on = [(float(net.x[i]) + 80.0, float(net.y[i]) - 60.0) for i in (10, 900, 1700)]
+    far = (390_000.0, 390_000.0)  # Stockport: tens of km beyond the Rutland extract
+    # a child placed beyond the network gets no road excess (not the backbone's distance beside the network's)
+    out = excess_distance(placements_frame([on[0], on[1], far], [on[2], far, on[2]]), places=places_frame(on[:2]),
+                          network=net)
+    assert out.placements["road_status"].tolist() == ["ok", "off_network", "off_network"]
+    excess = out.placements["excess_road_km"]
+    assert np.isfinite(excess.iloc[0]) and excess.iloc[1:].isna().all()
+    q = out.quality.set_index(["stage", "reason"])["rows"]
+    assert q[("road", "off_network")] == 2
+    assert "length of the quickest route on the given network (typical travel-time profile)" in \
+        summarise(out, by="region")["distance"].iloc[0]
+    with pytest.raises(ModelNotIdentifiedError, match="no children's-home place lies within 2,000 m of the road"):
+        nearest_by_road(places_frame([far]).points, np.array([on[0]]), network=net)
 
 
 # -- the what-if ----------------------------------------------------------------------------------------
