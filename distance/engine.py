@@ -38,7 +38,9 @@ import logging
 import os
 import shutil
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -104,23 +106,18 @@ def prepare(network: RoadNetwork, *, weight: str = "length", scale: float = 1000
 
 
 def _metric(network: RoadNetwork, weight: str, scale: float, k: int) -> Any:
-    """Return the ``k``-th customized metric of ``weight``: one per query thread.
+    """Return the ``k``-th customized metric of ``weight`` in ``scale`` units per metre (second): one per thread.
 
     A metric's query state is not thread-safe (two threads on one metric crash). Customizing is cheap beside
     building the topology (0.06 s at 200,000 nodes).
     """
-    from pyroutingkit import CCHMetric
-
-    cache = network._cache
-    key = f"cch_metric:{weight}:{scale:g}" + (f":{k}" if k else "")
-    if key not in cache:
-        units = np.round(network.weights(weight) * scale)
-        if units.size and units.max() >= _INF_UNITS:
+    def units() -> np.ndarray:
+        u = np.round(network.weights(weight) * scale)
+        if u.size and u.max() >= _INF_UNITS:
             raise InputError(f"an arc {weight} is too large for the CCH engine's 32-bit weights")
-        metric = CCHMetric(cache["cch_topology"])
-        metric.customize(units.astype(np.uint32), 2)
-        cache[key] = metric
-    return cache[key]
+        return u
+
+    return _custom_metric(network, f"{weight}:{scale:g}", units, k)
 
 
 COMBINED_TIERS: tuple[tuple[float, float], ...] = ((0.01, 0.6), (0.05, 3.0), (0.25, 15.0), (1.0, 60.0))
@@ -318,8 +315,9 @@ def route_candidates(
         rows = np.flatnonzero(todo.any(axis=(1, 2)) & (start <= tier))
         if rows.size == 0:
             continue
-        combined = _grouped_matrix(network, src[rows], dst[rows], metric_key=f"combined:{key}:{tier}",
-                                   units=lambda a=arc_s, us=unit_s, um=unit_m: _combined_units(network, a, us, um))
+        units = partial(_combined_units, network, arc_s, unit_s, unit_m)
+        combined = _grouped_matrix(network, src[rows], dst[rows],
+                                   metric=partial(_custom_metric, network, f"combined:{key}:{tier}", units))
         t_units, l_units = np.divmod(combined, np.int64(1 << _LEN_BITS))
         secs = t_units * unit_s
         last = tier == len(COMBINED_TIERS) - 1
@@ -362,9 +360,13 @@ def _combined_units(network: RoadNetwork, arc_s: np.ndarray, unit_s: float, unit
     return np.minimum(t_units * (1 << _LEN_BITS) + l_units, _INF_UNITS - 1)
 
 
-def _grouped_matrix(network: RoadNetwork, src: np.ndarray, dst: np.ndarray, *, metric_key: str,
-                    units: Any) -> np.ndarray:
-    """Combined-metric values (int64, (n, ks, kt)) for each row's source × target candidates, via CCH."""
+def _grouped_matrix(network: RoadNetwork, src: np.ndarray, dst: np.ndarray, *, metric: Callable[[int], Any]
+                    ) -> np.ndarray:
+    """CCH values (int64, (n, ks, kt)) for each row's source × target candidates; ``metric(k)`` is thread k's metric.
+
+    Rows are grouped by their source candidates: one many-to-many call per group, the groups split between
+    threads in runs of about equal row counts (pyroutingkit releases the GIL during a query).
+    """
     n_rows, ks = src.shape
     kt = dst.shape[1]
     res = np.empty((n_rows, ks, kt), np.int64)  # in group order
@@ -387,7 +389,7 @@ def _grouped_matrix(network: RoadNetwork, src: np.ndarray, dst: np.ndarray, *, m
             res[a:b] = mat.reshape(ks, b - a, kt).transpose(1, 0, 2)
 
     n_groups = bounds.size - 1
-    metrics = [_custom_metric(network, metric_key, units, k) for k in range(_threads(n_groups))]
+    metrics = [metric(k) for k in range(_threads(n_groups))]
     if len(metrics) == 1:
         run(metrics[0], 0, n_groups)
     else:
@@ -508,36 +510,16 @@ def _scipy(matrix: sp.csr_matrix, o: np.ndarray, d: np.ndarray) -> np.ndarray:
 
 def _cch(network: RoadNetwork, o: np.ndarray, d: np.ndarray, *, weight: str) -> np.ndarray:
     prepare(network, weight=weight)
-    out = np.empty(o.size, float)
-    order, uniq, bounds = _group(o)
-    uniq32 = uniq.astype(np.uint32)
-    d_sorted = d[order].astype(np.uint32)
-    res = np.empty(o.size, np.int64)
-
-    def run(metric: Any, first: int, last: int) -> None:  # origin groups first..last-1: its own slice of res
-        m2m = metric.distances_many_to_many
-        for i in range(first, last):
-            a, b = bounds[i], bounds[i + 1]
-            res[a:b] = m2m(uniq32[i:i + 1], d_sorted[a:b])[0]
-
-    metrics = [_metric(network, weight, 1000.0, k) for k in range(_threads(uniq.size))]
-    if len(metrics) == 1:
-        run(metrics[0], 0, uniq.size)
-    else:
-        # pyroutingkit releases the GIL during a query: split the origins into runs of about equal pair counts
-        cuts = np.searchsorted(bounds, np.linspace(0, o.size, len(metrics) + 1)).clip(0, uniq.size)
-        cuts[0], cuts[-1] = 0, uniq.size
-        with ThreadPoolExecutor(len(metrics)) as pool:
-            list(pool.map(run, metrics, cuts[:-1], cuts[1:]))
-    out[order] = res / 1000.0
+    res = _grouped_matrix(network, o[:, None], d[:, None],
+                          metric=lambda k: _metric(network, weight, 1000.0, k))[:, 0, 0]
+    out = res / 1000.0
     unreached = res >= _INF_UNITS
     if unreached.any():
         # 32-bit weights saturate past 2,147 km (596 h) in millimetres: ask again in whole metres (seconds),
         # good to 2,147,483 km; what is still infinite has no route. England's longest trips are ~1,100 km.
-        idx = order[unreached]
-        coarse = prepare(network, weight=weight, scale=1.0)
-        again = np.array([coarse.distances_many_to_many(np.array([a], np.uint32), np.array([b], np.uint32))[0, 0]
-                          for a, b in zip(o[idx], d[idx], strict=True)], np.int64)
+        idx = np.flatnonzero(unreached)
+        again = _grouped_matrix(network, o[idx, None], d[idx, None],
+                                metric=lambda k: _metric(network, weight, 1.0, k))[:, 0, 0]
         out[idx] = np.where(again >= _INF_UNITS, np.nan, again.astype(float))
         logger.info("%d pair(s) beyond the millimetre range or unreachable: %d unreachable",
                     idx.size, int((again >= _INF_UNITS).sum()))
