@@ -92,6 +92,7 @@ _GB_LONLAT = (-9.0, 49.75, 2.1, 61.05)
 _GB_GRID = (0.0, 0.0, 700_000.0, 1_300_000.0)
 _PROGRESS_EVERY = 20_000
 _CHUNK = 2_000_000
+_OPL_CHUNK = 500_000  # OPL lines parsed at a time (pandas strings cost ~100 bytes a field)
 
 
 @dataclass(eq=False)
@@ -196,8 +197,8 @@ def read_pbf(path: Path, *, progress: ProgressCallback | None = None) -> Streame
         raise NetworkError(f"{path.name}: no drivable road (highway={'|'.join(_CLASSES[:4])}…) found; is this "
                            "a road network extract?")
     logger.info("%s: %d drivable ways, %d node references", path.name, ways.n_ways, ways.refs.size)
-    node_ids, lon, lat, signal = _read_nodes(path, _distinct(ways.refs), progress)
-    return _assemble(path.name, ways, node_ids, lon, lat, signal)
+    # no local keeps the node arrays: _assemble frees each as soon as it is done with it (England: ~1 GB)
+    return _assemble(path.name, ways, *_read_nodes(path, _distinct(ways.refs), progress))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -281,31 +282,41 @@ def _read_nodes(path: Path, wanted: np.ndarray, progress: ProgressCallback | Non
             raise NetworkError(f"{path.name}: not a readable OpenStreetMap file ({exc})") from exc
         finally:
             writer.close()
-        ids, lon, lat, signal = _parse_opl_nodes(opl)
-    order = np.argsort(ids, kind="stable")
+        ids, lon, lat, signal = _parse_opl_nodes(opl, int(wanted.size))
     if progress is not None:
         progress("nodes", int(ids.size))
-    return ids[order], lon[order], lat[order], signal[order]
+    if ids.size and not (ids[1:] > ids[:-1]).all():  # a PBF sorted by id (as published) needs no reordering copy
+        order = np.argsort(ids, kind="stable")
+        ids, lon, lat, signal = ids[order], lon[order], lat[order], signal[order]
+    return ids, lon, lat, signal
 
 
-def _parse_opl_nodes(opl: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _parse_opl_nodes(opl: Path, capacity: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Parse libosmium OPL node lines ``n<id> T<tags> x<lon> y<lat>`` (tags never hold a space in OPL).
 
+    ``capacity`` bounds the number of lines (the node ids asked for): the results are filled in place, chunk by
+    chunk, so England's 20 million nodes never exist twice (as chunks and as their concatenation).
     Returns ids, lon, lat and whether the node is tagged ``highway=traffic_signals``.
     """
+    ids, lon, lat = np.empty(capacity, np.int64), np.empty(capacity), np.empty(capacity)
+    signal = np.zeros(capacity, bool)
     if opl.stat().st_size == 0:
-        return np.zeros(0, np.int64), np.zeros(0), np.zeros(0), np.zeros(0, bool)
-    ids, lon, lat, signal = [], [], [], []
+        return ids[:0], lon[:0], lat[:0], signal[:0]
     reader = pd.read_csv(opl, sep=" ", header=None, names=["n", "t", "x", "y"], usecols=["n", "t", "x", "y"],
-                         dtype=str, chunksize=1_000_000, keep_default_na=False)
+                         dtype=str, chunksize=_OPL_CHUNK, keep_default_na=False)
+    k = 0
     for chunk in reader:
-        ids.append(chunk["n"].str.slice(1).astype(np.int64).to_numpy())
+        end = k + len(chunk)
+        if end > capacity:
+            raise NetworkError(f"{opl.name}: the node pass returned more nodes than were asked for ({capacity:,})")
+        ids[k:end] = chunk["n"].str.slice(1).astype(np.int64).to_numpy()
         tags = "," + chunk["t"].str.slice(1) + ","
-        signal.append(tags.str.contains(",highway=traffic_signals,", regex=False).to_numpy(bool))
+        signal[k:end] = tags.str.contains(",highway=traffic_signals,", regex=False).to_numpy(bool)
         # a node without a valid location is written with an empty 'x' / 'y' field: NaN
-        lon.append(pd.to_numeric(chunk["x"].str.slice(1), errors="coerce").to_numpy(float))
-        lat.append(pd.to_numeric(chunk["y"].str.slice(1), errors="coerce").to_numpy(float))
-    return np.concatenate(ids), np.concatenate(lon), np.concatenate(lat), np.concatenate(signal)
+        lon[k:end] = pd.to_numeric(chunk["x"].str.slice(1), errors="coerce").to_numpy(float)
+        lat[k:end] = pd.to_numeric(chunk["y"].str.slice(1), errors="coerce").to_numpy(float)
+        k = end
+    return ids[:k], lon[:k], lat[:k], signal[:k]
 
 
 def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray,
@@ -338,7 +349,8 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     # 2. segments between consecutive usable references of the same way (arrays freed as soon as done with:
     # at England's scale each costs 100-200 MB)
     seg = np.flatnonzero((way_of_ref[1:] == way_of_ref[:-1]) & usable[:-1] & usable[1:])
-    del found, usable, missing_refs
+    del found, usable, missing_refs, refs
+    ways.refs = ways.refs[:0]  # the references are all in pos / way_of_ref now (England: ~180 MB)
     u, v, w = pos[seg], pos[seg + 1], way_of_ref[seg]
     del seg, pos, way_of_ref
     degenerate = u == v  # a node repeated consecutively in a way
@@ -352,6 +364,7 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
         a, b = u[c:c + _CHUNK], v[c:c + _CHUNK]
         seg_len[c:c + _CHUNK] = np.maximum(_haversine(lon[a], lat[a], lon[b], lat[b]),
                                            np.hypot(e[a] - e[b], n[a] - n[b]))
+    del lon, lat, inside
     # compact node numbering over the nodes that carry a segment
     mask = np.zeros(node_ids.size, bool)
     mask[u] = True
@@ -373,7 +386,7 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     tagged = np.where(ways.tagged[w], ways.speed[w], np.nan).astype(np.float32)
     arc_speed = np.concatenate([tagged[fwd], tagged[bwd]])
     arc_signals = signal[used][head].astype(np.int16)  # a signal at the node an arc arrives at
-    del speed_ms, direction, fwd, bwd, w, tagged
+    del speed_ms, direction, fwd, bwd, w, tagged, signal
     counts["segment_nodes"] = int(used.size)
     counts["segment_arcs"] = int(tail.size)
     # 3. merge degree-2 chains, 4. keep the largest strongly connected component
@@ -417,15 +430,18 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     arcs dropped in rings that have no kept node). Kept-node indices in the returned arcs are renumbered
     0..kept-1.
     """
-    indeg = np.bincount(head, minlength=n)
-    outdeg = np.bincount(tail, minlength=n)
-    pairs = _distinct(np.minimum(tail, head).astype(np.int64) * n + np.maximum(tail, head))
-    neighbours = np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)
+    # int32 indices and counts throughout: at England's scale (40 million arcs) each int64 array costs 320 MB
+    indeg = np.bincount(head, minlength=n).astype(np.int32)
+    outdeg = np.bincount(tail, minlength=n).astype(np.int32)
+    pairs = np.minimum(tail, head).astype(np.int64) * n + np.maximum(tail, head)
+    pairs.sort()  # in place: distinct undirected neighbour pairs without a second copy
+    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if pairs.size else pairs
+    neighbours = (np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)).astype(np.int32)
     del pairs
     interior = (neighbours == 2) & (((indeg == 1) & (outdeg == 1)) | ((indeg == 2) & (outdeg == 2)))
     # out-arcs of each node, sorted by tail
     by_tail = np.argsort(tail, kind="stable").astype(np.int32)
-    start = np.concatenate([[0], np.cumsum(outdeg)])
+    start = np.concatenate([[0], np.cumsum(outdeg, dtype=np.int64)]).astype(np.int32)
     # a (2 in, 2 out) node whose two out-arcs go to one neighbour (two parallel one-way ways, a → v → b twice)
     # is not a simple pass-through either: keep it, so that neither parallel arc is lost
     two = np.flatnonzero(interior & (outdeg == 2))
@@ -434,7 +450,7 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     del two, same_head
     # next arc through an interior head: the out-arc of the head that does not go straight back
     nxt = np.full(tail.size, -1, np.int32)
-    through = np.flatnonzero(interior[head])
+    through = np.flatnonzero(interior[head]).astype(np.int32)
     v = head[through]
     first = by_tail[start[v]]
     second = by_tail[np.minimum(start[v] + 1, tail.size - 1)]
@@ -448,14 +464,14 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
         nxt[np.flatnonzero(~interior[head])] = -1
     del indeg, outdeg, neighbours, by_tail, start, through, v, first, second, pick
     # walk every chain from a kept node until it reaches a kept node
-    starts = np.flatnonzero(~interior[tail])
+    starts = np.flatnonzero(~interior[tail]).astype(np.int32)
     cur = starts.copy()
     acc_len, acc_time = length[starts].copy(), time_s[starts].copy()
     acc_signals = arc_signals[starts].copy()
-    end = np.empty(starts.size, np.int64)
+    end = np.empty(starts.size, np.int32)
     visited = np.zeros(tail.size, bool)
     visited[starts] = True
-    active = np.arange(starts.size)
+    active = np.arange(starts.size, dtype=np.int32)
     while active.size:  # ends: a chain entering interior nodes from a kept node always reaches a kept node
         step = nxt[cur[active]]
         done = step < 0
@@ -467,7 +483,7 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
         acc_signals[active] += arc_signals[step]
         cur[active] = step
     keep = ~interior
-    renumber = np.cumsum(keep) - 1
+    renumber = (np.cumsum(keep) - 1).astype(np.int32)
     ring_arcs = int((~visited).sum())
     return (keep, renumber[tail[starts]], renumber[end], acc_len, acc_time, arc_cls[starts], arc_speed[starts],
             acc_signals, ring_arcs)
