@@ -124,7 +124,7 @@ def geocode(postcodes: pd.Series, *, year: int = LA_VINTAGE) -> pd.DataFrame:
     Raises
     ------
     InputError
-        If ``year`` is not 2023-2025.
+        If ``year`` is not 2023 to the latest ONS LA boundaries in the data.
     """
     _check_year(year)
     series = pd.Series(postcodes, copy=False)
@@ -207,10 +207,19 @@ def load_districts() -> pd.DataFrame:
 
 
 # -- private helpers ------------------------------------------------------------------------------------
+_FIRST_CODE_YEAR = 2023
+"""The first year whose LA codes today's postcodes can give: April 2023 created Cumberland, Westmorland and
+Furness, North Yorkshire and Somerset, whose earlier codes no postcode lookup can restore."""
+
+
 def _check_year(year: int) -> None:
-    if not 2023 <= int(year) <= 2025:
-        raise InputError(f"postcode LA codes are available for 2023-2025, got year={year!r}; "
-                         "map older codes with boundaries.harmonise_codes")
+    """Refuse a year before :data:`_FIRST_CODE_YEAR` or after the latest ONS boundaries in the data."""
+    from geo import years
+
+    last = years.latest("la_boundaries")
+    if not _FIRST_CODE_YEAR <= int(year) <= last:
+        raise InputError(f"postcode LA codes are available for {_FIRST_CODE_YEAR}-{last} (the ONS LA boundaries in "
+                         f"the data), got year={year!r}; map older codes with boundaries.harmonise_codes")
 
 
 def _parse_unique(values: pd.Index) -> pd.DataFrame:

@@ -188,7 +188,7 @@ def read_homes_list(path: str | Path, *, year: int = LA_VINTAGE) -> HomesList:
     path
         The workbook (see :func:`read_provider_rows`).
     year
-        Vintage of the LA codes (2023-2025; default 2024).
+        Vintage of the LA codes (2023 to the latest ONS LA boundaries in the data; default ``geo.settings.LA_VINTAGE``).
 
     Returns
     -------

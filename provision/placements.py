@@ -44,7 +44,8 @@ def locate(episodes: pd.DataFrame, *, responsible_la: str | None = None, year: i
         ``LA`` column is used; a value that is not an English LA leaves that row's ``responsible_la`` <NA>
         (counted in ``attrs["unknown_la"]``; :func:`provision.ssda903.read_table` reports the rows).
     year
-        Vintage of the LA codes returned (2023-2025; default 2024).
+        Vintage of the LA codes returned (2023 to the latest ONS LA boundaries in the data; default
+        ``geo.settings.LA_VINTAGE``).
 
     Returns
     -------
