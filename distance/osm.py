@@ -359,7 +359,9 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
         u, v, w = u[~degenerate], v[~degenerate], w[~degenerate]
     if u.size == 0:
         raise NetworkError(f"{name}: no road segment has both ends in the file")
-    seg_len = np.empty(u.size)
+    # per-segment lengths and times in float32 (to well under 1 mm on a segment; chains are summed in float64):
+    # at England's scale each float64 arc array costs 340 MB
+    seg_len = np.empty(u.size, np.float32)
     for c in range(0, u.size, _CHUNK):  # in chunks: the temporaries of 20 million segments would cost GBs
         a, b = u[c:c + _CHUNK], v[c:c + _CHUNK]
         seg_len[c:c + _CHUNK] = np.maximum(_haversine(lon[a], lat[a], lon[b], lat[b]),
@@ -380,7 +382,7 @@ def _assemble(name: str, ways: _Ways, node_ids: np.ndarray, lon: np.ndarray, lat
     del u, v
     length = np.concatenate([seg_len[fwd], seg_len[bwd]])
     del seg_len
-    speed_ms = ways.speed[w] / 3.6
+    speed_ms = (ways.speed[w] / 3.6).astype(np.float32)
     time_s = length / np.concatenate([speed_ms[fwd], speed_ms[bwd]])
     arc_cls = np.concatenate([ways.cls[w][fwd], ways.cls[w][bwd]])
     tagged = np.where(ways.tagged[w], ways.speed[w], np.nan).astype(np.float32)
@@ -435,9 +437,13 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     outdeg = np.bincount(tail, minlength=n).astype(np.int32)
     pairs = np.minimum(tail, head).astype(np.int64) * n + np.maximum(tail, head)
     pairs.sort()  # in place: distinct undirected neighbour pairs without a second copy
-    pairs = pairs[np.concatenate([[True], pairs[1:] != pairs[:-1]])] if pairs.size else pairs
-    neighbours = (np.bincount(pairs // n, minlength=n) + np.bincount(pairs % n, minlength=n)).astype(np.int32)
-    del pairs
+    distinct = np.concatenate([[True], pairs[1:] != pairs[:-1]]) if pairs.size else np.zeros(0, bool)
+    neighbours = np.zeros(n, np.int32)
+    for c in range(0, pairs.size, _CHUNK):
+        p = pairs[c:c + _CHUNK][distinct[c:c + _CHUNK]]
+        neighbours += np.bincount(p // n, minlength=n).astype(np.int32)
+        neighbours += np.bincount(p % n, minlength=n).astype(np.int32)
+    del pairs, distinct
     interior = (neighbours == 2) & (((indeg == 1) & (outdeg == 1)) | ((indeg == 2) & (outdeg == 2)))
     # out-arcs of each node, sorted by tail
     by_tail = np.argsort(tail, kind="stable").astype(np.int32)
@@ -448,25 +454,32 @@ def _simplify(n: int, tail: np.ndarray, head: np.ndarray, length: np.ndarray, ti
     same_head = head[by_tail[start[two]]] == head[by_tail[start[two] + 1]]
     interior[two[same_head]] = False
     del two, same_head
-    # next arc through an interior head: the out-arc of the head that does not go straight back
+    # next arc through an interior head: the out-arc of the head that does not go straight back (in chunks of
+    # arcs: the temporaries of England's 40 million arcs would cost GBs at the build's peak)
     nxt = np.full(tail.size, -1, np.int32)
-    through = np.flatnonzero(interior[head]).astype(np.int32)
-    v = head[through]
-    first = by_tail[start[v]]
-    second = by_tail[np.minimum(start[v] + 1, tail.size - 1)]
-    pick = np.where(head[first] != tail[through], first, second)
-    nxt[through] = pick
-    # a (2 in, 2 out) node whose out-arcs both go to one neighbour is not a simple pass-through: keep it
-    bad = head[pick] == tail[through]
-    if bad.any():
-        interior[v[bad]] = False
-        nxt[through[bad]] = -1
+    bad_nodes, bad_arcs = [], []
+    for c in range(0, tail.size, _CHUNK):
+        through = c + np.flatnonzero(interior[head[c:c + _CHUNK]])
+        v = head[through]
+        first = by_tail[start[v]]
+        second = by_tail[np.minimum(start[v] + 1, tail.size - 1)]
+        pick = np.where(head[first] != tail[through], first, second)
+        nxt[through] = pick
+        # a (2 in, 2 out) node whose out-arcs both go to one neighbour is not a simple pass-through: keep it
+        bad = head[pick] == tail[through]
+        if bad.any():
+            bad_nodes.append(v[bad])
+            bad_arcs.append(through[bad])
+    del by_tail, start
+    if bad_nodes:
+        interior[np.concatenate(bad_nodes)] = False
+        nxt[np.concatenate(bad_arcs)] = -1
         nxt[np.flatnonzero(~interior[head])] = -1
-    del indeg, outdeg, neighbours, by_tail, start, through, v, first, second, pick
+    del indeg, outdeg, neighbours
     # walk every chain from a kept node until it reaches a kept node
     starts = np.flatnonzero(~interior[tail]).astype(np.int32)
     cur = starts.copy()
-    acc_len, acc_time = length[starts].copy(), time_s[starts].copy()
+    acc_len, acc_time = length[starts].astype(np.float64), time_s[starts].astype(np.float64)
     acc_signals = arc_signals[starts].copy()
     end = np.empty(starts.size, np.int32)
     visited = np.zeros(tail.size, bool)
