@@ -11,6 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from tests._own_return import own_tables, write_tables
+
 TEST_CHILD_IDS = [f"FFHKID{i:05d}" for i in range(400)]
 """Synthetic child IDs that must never appear in any HTML."""
 
@@ -91,12 +93,6 @@ def browser() -> Iterator[Any]:
 def own_files(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """Stockport's synthetic return with the SYN marker taken off, standing in for a user's own files
     (one folder per test module)."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=5, las=["E08000007"])
     folder = tmp_path_factory.mktemp("own")
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        frame.to_csv(folder / f"{name}.csv", index=False)
+    write_tables(own_tables(), folder)
     return folder

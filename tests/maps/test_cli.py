@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from geo.disclosure import SYNTHETIC_LABEL
 from maps.outputs import QUALITY_FILE_COLUMNS
+from tests._own_return import own_tables, write_tables
 
 from .conftest import TEST_CHILD_IDS, TEST_POSTCODES, decoded
 
@@ -126,14 +127,8 @@ def test_demo_bundle(mirror: Path, tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def own_return(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """One LA's synthetic return with the SYN marker taken off, standing in for a user's real SSDA903 files."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=3, las=["E08000007"])
     folder = tmp_path_factory.mktemp("own")
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "8", regex=False)
-        frame.to_csv(folder / f"{name}.csv", index=False)
+    write_tables(own_tables(seed=3, marker="8"), folder)
     # a malformed postcode and a placement ending before it starts: counted, never dropped silently
     episodes = pd.read_csv(folder / "episodes.csv", dtype=str, keep_default_na=False)
     episodes.loc[0, "PL_POST"] = "NOT A POSTCODE"

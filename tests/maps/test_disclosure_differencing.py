@@ -31,6 +31,7 @@ from geo.disclosure import (
     use_disclosure,
 )
 from maps.summary import TOTAL_ROW
+from tests._own_return import own_tables
 
 pytestmark = pytest.mark.slow  # 31 model fits of ~600 children and 62 publications (about 5 min on a busy machine)
 
@@ -50,13 +51,9 @@ class Data:
 @pytest.fixture(scope="module")
 def data(mirror: Any) -> Data:
     import boundaries
-    from provision import synth
     from provision.placements import locate
 
-    d = synth.generate(year=2024, seed=5, las=[FOCUS])
-    episodes, header, missing = (getattr(d, t).copy() for t in ("episodes", "header", "missing"))
-    for frame in (episodes, header, missing):
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
+    episodes, header, missing = own_tables(las=[FOCUS]).values()
     return Data(locate(episodes, responsible_la=FOCUS), header, missing, boundaries.load_las(year=2024))
 
 

@@ -12,6 +12,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from maps import pipeline
 from maps.steps import StepOutput
+from tests._own_return import own_tables, write_tables
 
 runner = CliRunner()
 
@@ -22,19 +23,10 @@ CHILD_ID, POSTCODE, DOB, NAME = "7356000001", "SK5 7PS", "29/10/2012", "JANE DOE
 @pytest.fixture(scope="module")
 def hostile(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Stockport's synthetic return without the SYN marker; four missing rows carry identifiers in MISSING."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=5, las=["E08000007"])
-    folder = tmp_path_factory.mktemp("hostile")
-    paths = {}
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        if name == "missing":
-            frame = frame.astype({"MISSING": object})
-            frame.loc[frame.index[:4], "MISSING"] = [CHILD_ID, POSTCODE, DOB, NAME]
-        paths[name] = folder / f"{name}.csv"
-        frame.to_csv(paths[name], index=False)
+    tables = own_tables()
+    missing = tables["missing"].astype({"MISSING": object})
+    missing.loc[missing.index[:4], "MISSING"] = [CHILD_ID, POSTCODE, DOB, NAME]
+    paths = write_tables({**tables, "missing": missing}, tmp_path_factory.mktemp("hostile"))
     assert CHILD_ID in set(pd.read_csv(paths["header"], dtype=str)["CHILD"])  # a real child of the return
     return paths
 

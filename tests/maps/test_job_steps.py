@@ -16,19 +16,14 @@ from maps import pipeline
 from maps.job.context import JobContext
 from maps.pipeline import SECTIONS, STEP_NAMES, STEPS, JobOptions, StepOutput, run_job, select_steps
 from provision.returns import ChildLevelData, read_return
+from tests._own_return import own_tables, write_tables
 
 
 @pytest.fixture(scope="module")
 def own(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> ChildLevelData:
     """Stockport's synthetic return with the SYN marker taken off, standing in for a user's own files."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=11, las=["E08000007"])
     folder = tmp_path_factory.mktemp("own")
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        frame.to_csv(folder / f"{name}.csv", index=False)
+    write_tables(own_tables(seed=11), folder)
     return read_return(folder / "episodes.csv", header=folder / "header.csv", missing=folder / "missing.csv",
                        la="E08000007")
 

@@ -17,6 +17,7 @@ from typer.testing import CliRunner
 from geo.cli import app
 from provision import ssda903
 from provision.placements import LOCATE_COLUMNS, locate
+from tests._own_return import own_tables, write_tables
 
 runner = CliRunner()
 
@@ -162,17 +163,9 @@ def test_broken_xml_and_workbook(tmp_path: Path) -> None:
 @pytest.fixture(scope="module")
 def stockport(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Stockport's synthetic return (SYN marker taken off) as CSVs and as an XML return."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=5, las=["E08000007"])
     folder = tmp_path_factory.mktemp("stockport")
-    tables = {}
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        frame.to_csv(folder / f"{name}.csv", index=False)
-        tables[name] = pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
-    paths = {t: folder / f"{t}.csv" for t in tables}
+    paths = write_tables(own_tables(), folder)
+    tables = {t: pd.read_csv(p, dtype=str, keep_default_na=False) for t, p in paths.items()}
     paths["xml"] = write_xml(tables, folder / "return.xml")
     return paths
 

@@ -15,6 +15,7 @@ from provision import ssda903
 from provision.collection_years import observation_window, return_year
 from provision.placement_frame import load_placement_frame
 from provision.returns import read_return
+from tests._own_return import own_tables, write_tables
 
 runner = CliRunner()
 
@@ -22,16 +23,9 @@ runner = CliRunner()
 @pytest.fixture(scope="module")
 def own(mirror: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Stockport's synthetic 2023-24 return without the SYN marker, and the same return with two stray dates."""
-    from provision import synth
-
-    data = synth.generate(year=2024, seed=5, las=["E08000007"])
     folder = tmp_path_factory.mktemp("window")
-    tables = {}
-    for name in ("episodes", "header", "missing"):
-        frame = getattr(data, name).copy()
-        frame["CHILD"] = frame["CHILD"].str.replace("SYN", "7", regex=False)
-        tables[name] = frame
-        frame.to_csv(folder / f"{name}.csv", index=False)
+    tables = own_tables()
+    write_tables(tables, folder)
     eps, mis = tables["episodes"].copy(), tables["missing"].copy()
     open_row = eps.index[eps["DEC"].isna()][0]
     eps.loc[open_row, "DEC"] = pd.Timestamp("2026-06-30")  # a DEC typed years late
