@@ -65,6 +65,9 @@ class Design:
         return self.X.shape[1] + absorbed
 
     def take(self, rows: np.ndarray) -> Design:
+        """The design on ``rows`` (itself, not a copy, when ``rows`` are all of its rows in order)."""
+        if _every_row(rows, len(self.X)):
+            return self
         fe = None if self.fe is None else self.fe[rows]
         return Design(self.X[rows], self.names, fe, self.fe_names, self.fe_levels)
 
@@ -108,22 +111,23 @@ def build_design(data: pd.DataFrame, terms: Sequence[str], *, fixed_effects: Seq
     levels when it has them, else its sorted values.
     """
     n = len(data)
-    cols: list[np.ndarray] = [] if fixed_effects else [np.ones(n)]
-    names: list[str] = [] if fixed_effects else ["Intercept"]
+    # each column is written once into X (no list of columns stacked into a second copy: GBs at national scale)
+    fill: list[tuple[str, Any]] = [] if fixed_effects else [("Intercept", 1.0)]
     for term in terms:
         if term in CATEGORICAL_COVARIATES or term == "distance_band" or isinstance(data[term].dtype,
                                                                                     pd.CategoricalDtype):
             codes, levels = _codes(data[term])
-            for j, level in enumerate(levels[1:], start=1):
-                cols.append((codes == j).astype(float))
-                names.append(f"C({term})[T.{level}]")
+            fill += [(f"C({term})[T.{level}]", (codes, j)) for j, level in enumerate(levels[1:], start=1)]
         else:
-            cols.append(data[term].to_numpy(float))
-            names.append(term)
-    for name, values in (extra or {}).items():
-        cols.append(np.asarray(values, float))
-        names.append(name)
-    X = np.column_stack(cols) if cols else np.empty((n, 0))
+            fill.append((term, data[term]))
+    fill += list((extra or {}).items())
+    X = np.empty((n, len(fill)))
+    for j, (_, values) in enumerate(fill):
+        if isinstance(values, tuple):
+            np.equal(values[0], values[1], out=X[:, j], casting="unsafe")  # a dummy column: 1.0 or 0.0
+        else:
+            X[:, j] = values.to_numpy(float) if isinstance(values, pd.Series) else np.asarray(values, float)
+    names = [name for name, _ in fill]
     if not fixed_effects:
         return Design(X, names)
     fe_codes = [_codes(data[f])[0] for f in fixed_effects]
@@ -212,8 +216,9 @@ def fit_poisson(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: n
     infinity); they are left out before fitting, as pyfixest would, and the note says how many.
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name, unit=unit)
-    return fit_pyfixest("poisson", design.take(keep), y[keep], offset=offset[keep], cluster=cluster[keep],
-                         weights=None if weights is None else weights[keep], notes=notes, name=name, rows=keep)
+    return fit_pyfixest("poisson", design.take(keep), _take(y, keep), offset=_take(offset, keep),
+                         cluster=_take(cluster, keep), weights=None if weights is None else _take(weights, keep),
+                         notes=notes, name=name, rows=keep)
 
 
 def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list[str], name: str) -> Fit:
@@ -223,8 +228,8 @@ def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list
     left out of the fit; the note says how many.
     """
     keep = _informative(design, y, binary=True, notes=notes, name=name)
-    fit = fit_pyfixest("logit", design.take(keep), y[keep], offset=None, cluster=cluster[keep], weights=None,
-                        notes=notes, name=name, rows=keep)
+    fit = fit_pyfixest("logit", design.take(keep), _take(y, keep), offset=None, cluster=_take(cluster, keep),
+                        weights=None, notes=notes, name=name, rows=keep)
     fitted = y.astype(float).copy()
     assert fit.fitted is not None
     fitted[keep] = fit.fitted
@@ -243,7 +248,7 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
     columns (observed information, as statsmodels). Returns the fit and ``alpha``.
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name)
-    d, yk, off, cl = design.take(keep), y[keep].astype(float), offset[keep], cluster[keep]
+    d, yk, off, cl = design.take(keep), _take(y, keep).astype(float), _take(offset, keep), _take(cluster, keep)
     mu = np.full(len(yk), yk.mean())
     a = 1.0 if alpha is None else alpha
     fit = None
@@ -289,6 +294,19 @@ def ratio_row(res: Fit, term: str, model_id: str, model: str, kind: str, label: 
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def _every_row(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` (row numbers or a boolean mask) select all ``n`` rows, once each and in order."""
+    rows = np.asarray(rows)
+    if len(rows) != n:
+        return False
+    return bool(rows.all()) if rows.dtype == bool else bool(np.array_equal(rows, np.arange(n)))
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, without a copy when ``rows`` are all of them (the usual case: nothing was left out)."""
+    return values if _every_row(rows, len(values)) else values[rows]
+
+
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes and levels (categorical order when categorical, else sorted; levels that occur only)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -334,8 +352,12 @@ def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarr
     """Fit with pyfixest on columns ``x0 ... xk`` and absorbed ``f0 ... fm``; map the names back."""
     import pyfixest as pf
 
-    cols = {f"x{j}": design.X[:, j] for j in range(design.X.shape[1]) if design.names[j] != "Intercept"}
-    frame = pd.DataFrame(cols)
+    used = [j for j, n in enumerate(design.names) if n != "Intercept"]
+    # the columns as a view of X where they are contiguous (no copy of n x k floats; pyfixest copies what it needs)
+    view = design.X[:, used[0]:used[-1] + 1] if used and used == list(range(used[0], used[-1] + 1)) else \
+        design.X[:, used]
+    cols = [f"x{j}" for j in used]
+    frame = pd.DataFrame(view, columns=cols, copy=False)
     frame["y"] = y
     frame["cl"] = cluster
     fml = "y ~ " + (" + ".join(cols) or "1")

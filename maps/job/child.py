@@ -27,8 +27,10 @@ def run(ctx: JobContext) -> StepOutput:
     children, note = sample_children(ctx.children, ctx.options.effect_children, seed=ctx.options.seed)
     if note is not None:
         out.notes.append(note)
-    chosen = set(children.located["CHILD"])
-    located = ctx.located[ctx.located["CHILD"].isin(chosen)].copy()  # with road distances when measured
+    located = ctx.located  # with road distances when measured
+    if note is not None:  # a sample (--effect-children): its children only
+        located = located.loc[located["CHILD"].isin(set(children.located["CHILD"]))]
+    located = located.copy(deep=False)  # attrs of its own; copy-on-write: no column is copied (2 GB at scale)
     located.attrs["synthetic"] = synthetic
     frame, pq = placement_frame(located, header=children.header, missing=children.missing, source=kind,
                                 window=children.window)
