@@ -237,7 +237,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
 
 
 def _modelled(frame: pd.DataFrame, covariates: list[str], notes: list[str]) -> tuple[pd.DataFrame, str]:
-    """The rows and columns the models use: placements ``'ok'`` with every value known and some exposure.
+    """Return the rows and columns the models use: placements ``'ok'`` with every value known and some exposure.
 
     One copy of the dozen columns the models read, never of the whole frame (its strings and offsets are
     gigabytes at national scale); ``child`` becomes integer codes in order of appearance (a cluster label).

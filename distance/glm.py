@@ -65,7 +65,7 @@ class Design:
         return self.X.shape[1] + absorbed
 
     def take(self, rows: np.ndarray) -> Design:
-        """The design on ``rows`` (itself, not a copy, when ``rows`` are all of its rows in order)."""
+        """Return the design on ``rows`` (itself, not a copy, when ``rows`` are all of its rows in order)."""
         if _every_row(rows, len(self.X)):
             return self
         fe = None if self.fe is None else self.fe[rows]
