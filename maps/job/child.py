@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gc
-
-import pyarrow
-
 from distance.child_models import ChildEffectResult, child_effect
+from distance.glm import release_memory
 from geo.errors import ModelNotIdentifiedError
 from maps import report, summary
 from maps.child_designs import design_outputs
@@ -28,7 +25,7 @@ def run(ctx: JobContext) -> StepOutput:
         out.skipped.append(Skipped(WHAT, "no missing file given (--missing)"))
         return out
     kind, synthetic = ctx.kind, ctx.synthetic
-    _release_memory()  # what reading and the earlier steps freed, before the largest step of the run
+    release_memory()  # what reading and the earlier steps freed, before the largest step of the run
     children, note = sample_children(ctx.children, ctx.options.effect_children, seed=ctx.options.seed)
     if note is not None:
         out.notes.append(note)
@@ -40,7 +37,7 @@ def run(ctx: JobContext) -> StepOutput:
     frame, pq = placement_frame(located, header=children.header, missing=children.missing, source=kind,
                                 window=children.window)
     out.quality += [QualityCount(f"effect ({kind})", str(r.reason), int(r.rows), synthetic) for r in pq.itertuples()]
-    _release_memory()
+    release_memory()
     try:
         result: ChildEffectResult = child_effect(frame, synthetic=synthetic)
     except ModelNotIdentifiedError as exc:  # a finding about the data, not a fault
@@ -56,12 +53,3 @@ def run(ctx: JobContext) -> StepOutput:
         out.items.append(report.Item(rel, rel, "child level", synthetic=synthetic))
     return out.extend(design_outputs(frame, between=result, synthetic=synthetic, stage=ctx.stage, kind=kind))
 
-
-def _release_memory() -> None:
-    """Give freed memory back before the models: Arrow's allocator keeps what pandas' string columns freed.
-
-    At 2,000,000 episodes that is about half a gigabyte held by the allocator of pyarrow (pandas' string
-    columns), which the models' arrays cannot reuse.
-    """
-    gc.collect()
-    pyarrow.default_memory_pool().release_unused()
