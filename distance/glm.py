@@ -306,6 +306,12 @@ def _every_row(rows: np.ndarray, n: int) -> bool:
     return bool(rows.all()) if rows.dtype == bool else bool(np.array_equal(rows, np.arange(n)))
 
 
+def _as_bytes(column: np.ndarray) -> np.ndarray:
+    """Return a dummy column as ``uint8`` when that holds it exactly (0.0 and 1.0 do), else as it is."""
+    small = column.astype(np.uint8)
+    return small if np.array_equal(small, column) else column
+
+
 def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     """``values[rows]``, without a copy when ``rows`` are all of them (the usual case: nothing was left out)."""
     return values if _every_row(rows, len(values)) else values[rows]
@@ -357,7 +363,7 @@ def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarr
     import pyfixest as pf
 
     # a category's 0/1 columns as bytes: pyfixest copies its data frame several times (8 times less memory each)
-    data = {f"x{j}": design.X[:, j].astype(np.uint8) if n.startswith("C(") else design.X[:, j]
+    data = {f"x{j}": _as_bytes(design.X[:, j]) if n.startswith("C(") else design.X[:, j]
             for j, n in enumerate(design.names) if n != "Intercept"}
     cols = list(data)
     frame = pd.DataFrame(data, copy=False)
