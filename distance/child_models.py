@@ -23,6 +23,7 @@ from distance.glm import (
     fit_negbin,
     fit_poisson,
     ratio_row,
+    release_memory,
 )
 from distance.ipw import ipw_inside_outside
 from distance.straight import DISTANCE_BANDS
@@ -142,6 +143,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
         raise ModelNotIdentifiedError(f"every modelled placement is at the same distance "
                                       f"({data['distance_miles'].iloc[0]:g} miles): distance cannot be related to "
                                       "anything")
+    release_memory()  # what preparing the rows freed (Arrow keeps it), before the fits' peak
     fe = [c for c in covariates if c in FIXED_EFFECTS]
     adjust = [c for c in covariates if c not in FIXED_EFFECTS]
     if fe:
