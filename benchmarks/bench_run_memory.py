@@ -12,9 +12,13 @@ Each measurement runs in a fresh subprocess that reports wall time and peak resi
   ``git archive`` into a cache folder and put first on ``PYTHONPATH``.
 
 ``--stage child`` measures only the child-level input: ``provision.returns.read_return`` (read, validate, locate)
-and ``provision.placement_frame.placement_frame`` (the per-placement frame of the models); ``--stage run`` (the
-default) the whole main job, ``maps.pipeline.run_job`` with ``--network`` (default ``none``: the road step is
-measured by ``bench_engine.py``), supply, national and trends sections included.
+and ``provision.placement_frame.placement_frame`` (the per-placement frame of the models); ``--stage models`` adds
+the between-child models on that frame (``distance.child_models.child_effect``, where the run peaks); ``--stage
+run`` (the default) the whole main job, ``maps.pipeline.run_job`` with ``--network`` (default ``none``: the road
+step is measured by ``bench_engine.py``), supply, national and trends sections included.
+
+Each peak is printed against the target of issue #24 (``--target-gib``, default 4: ``run`` on 2,000,000 episodes
+under 4 GB).
 
 Examples::
 
@@ -43,7 +47,8 @@ REPO = HERE.parent
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=2_000_000)
-    parser.add_argument("--stage", choices=["run", "child"], default="run")
+    parser.add_argument("--stage", choices=["run", "child", "models"], default="run")
+    parser.add_argument("--target-gib", type=float, default=4.0, help="peak memory aimed at (GiB; default 4)")
     parser.add_argument("--network", default="none", help="road network of the run (default none)")
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "farfromhome-bench-run-memory")
     parser.add_argument("--baseline", default=None, help="git revision of the old code (default: where this "
@@ -71,9 +76,10 @@ def main() -> None:
         if res.get("error"):
             print(f"{label:>4}: did not finish: {res['error']}")
         else:
+            verdict = "under" if res["peak_gib"] < args.target_gib else "OVER"
             print(f"{label:>4}: {res['seconds']:7.1f} s, peak {res['peak_gib']:5.2f} GiB "
-                  f"(ru_maxrss {res['maxrss_gib']:.2f} GiB); stages: " + ", ".join(
-                      f"{k} {v['seconds']:.0f} s / {v['peak_gib']:.2f} GiB" for k, v in res["stages"].items()))
+                  f"(ru_maxrss {res['maxrss_gib']:.2f} GiB), {verdict} the {args.target_gib:g} GiB target; stages: "
+                  + ", ".join(f"{k} {v['seconds']:.0f} s / {v['peak_gib']:.2f} GiB" for k, v in res["stages"].items()))
     if {"old", "new"} <= set(results) and not results["old"].get("error") and not results["new"].get("error"):
         print(f"peak memory new/old: {results['new']['peak_gib'] / results['old']['peak_gib']:.2f}")
 
@@ -161,12 +167,16 @@ def _measure(args: argparse.Namespace) -> None:
     data = args.data
     children = stage("read_return", read_return, data / "episodes.csv", header=data / "header.csv",
                      missing=data / "missing.csv")
-    if args.stage == "child":
+    if args.stage in ("child", "models"):
         from provision.placement_frame import placement_frame
 
         located = children.located
-        stage("placement_frame", placement_frame, located, header=children.header, missing=children.missing,
-              source="your data")
+        frame, _ = stage("placement_frame", placement_frame, located, header=children.header,
+                         missing=children.missing, source="your data")
+        if args.stage == "models":
+            from distance.child_models import child_effect
+
+            stage("child_effect", child_effect, frame, synthetic=False)
     else:
         from maps.pipeline import JobOptions, run_job
 

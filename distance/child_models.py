@@ -23,6 +23,7 @@ from distance.glm import (
     fit_negbin,
     fit_poisson,
     ratio_row,
+    release_memory,
 )
 from distance.ipw import ipw_inside_outside
 from distance.straight import DISTANCE_BANDS
@@ -122,17 +123,9 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
     if family not in ("poisson", "negbin"):
         raise InputError(f"family must be 'poisson' or 'negbin', not {family!r}")
     synthetic = is_synthetic(frame) if synthetic is None else synthetic
-    data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
-    complete = data.dropna(subset=["exposure_days", "distance_miles", *covariates])
-    complete = complete.loc[complete["exposure_days"] > 0].copy()
-    if len(complete) < len(data):
-        gaps = data[["exposure_days", "distance_miles", *covariates]].isna().sum()
-        notes.append(f"{len(data) - len(complete)} placement(s) left out for a missing value or no exposure "
-                     f"({', '.join(f'{c}: {n}' for c, n in gaps.items() if n)})")
-    data = complete
+    data, measure = _modelled(frame, covariates, notes)
     if "year" in covariates and data["year"].nunique() < 2:
         covariates.remove("year")  # one collection year: nothing to absorb
-    measure = str(data["distance_measure"].iloc[0]) if "distance_measure" in data and len(data) else "straight-line"
     for c in covariates:
         if c in CATEGORICAL_COVARIATES:
             pooled = _pool_rare(data[c].astype(str), c, min_level, notes).astype(object)
@@ -150,6 +143,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
         raise ModelNotIdentifiedError(f"every modelled placement is at the same distance "
                                       f"({data['distance_miles'].iloc[0]:g} miles): distance cannot be related to "
                                       "anything")
+    release_memory()  # what preparing the rows freed (Arrow keeps it), before the fits' peak
     fe = [c for c in covariates if c in FIXED_EFFECTS]
     adjust = [c for c in covariates if c not in FIXED_EFFECTS]
     if fe:
@@ -242,6 +236,30 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
     logger.info("child-level models on %d placements of %d children%s", result.n_placements, result.n_children,
                 " (SYNTHETIC)" if synthetic else "")
     return result
+
+
+def _modelled(frame: pd.DataFrame, covariates: list[str], notes: list[str]) -> tuple[pd.DataFrame, str]:
+    """Return the rows and columns the models use: placements ``'ok'`` with every value known and some exposure.
+
+    One copy of the dozen columns the models read, never of the whole frame (its strings and offsets are
+    gigabytes at national scale); ``child`` becomes integer codes in order of appearance (a cluster label).
+    Returns the rows and the distance measure (``'road'`` or ``'straight-line'``).
+    """
+    values = ["exposure_days", "distance_miles", *covariates]
+    ok = frame["status"].eq("ok").to_numpy() if "status" in frame else np.ones(len(frame), dtype=bool)
+    gaps = frame[values].isna()
+    rows = ok & ~gaps.to_numpy().any(axis=1) & frame["exposure_days"].gt(0).fillna(False).to_numpy(bool)
+    if rows.sum() < ok.sum():
+        missing = gaps.loc[ok].sum()
+        notes.append(f"{int(ok.sum() - rows.sum())} placement(s) left out for a missing value or no exposure "
+                     f"({', '.join(f'{c}: {n}' for c, n in missing.items() if n)})")
+    measure = (str(frame["distance_measure"].to_numpy()[np.flatnonzero(rows)[0]])
+               if "distance_measure" in frame and rows.any() else "straight-line")
+    used = dict.fromkeys(["missing_incidents", "distance_band", "outside_la", *values])
+    data = frame.loc[rows, [c for c in used if c in frame.columns]]
+    codes = pd.factorize(frame["child"])[0][rows]  # no Python string per row (2,000,000 of them at scale)
+    data.insert(0, "child", pd.factorize(codes)[0])  # numbered in order of appearance among the rows kept
+    return data, measure
 
 
 def _pool_rare(values: pd.Series, name: str, min_level: int, notes: list[str]) -> pd.Series:

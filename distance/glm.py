@@ -9,8 +9,11 @@ standard errors equal statsmodels' GLM with dummy columns (``tests/distance/test
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import gc
 import logging
+import sys
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +28,8 @@ from geo.errors import ModelNotIdentifiedError
 logger = logging.getLogger(__name__)
 
 __all__ = ["CATEGORICAL_COVARIATES", "FIXED_EFFECTS", "Design", "Fit", "build_design", "check_design",
-           "fit_poisson", "fit_logit", "fit_negbin", "fit_pyfixest", "sum_by_group", "drop_collinear", "ratio_row"]
+           "fit_poisson", "fit_logit", "fit_negbin", "fit_pyfixest", "sum_by_group", "drop_collinear", "ratio_row",
+           "release_memory"]
 
 CATEGORICAL_COVARIATES = frozenset({"sex", "placement_type", "uasc", "legal_status", "la", "year"})
 """Covariates of the child-level models that enter as categories (the others are numbers)."""
@@ -65,6 +69,9 @@ class Design:
         return self.X.shape[1] + absorbed
 
     def take(self, rows: np.ndarray) -> Design:
+        """Return the design on ``rows`` (itself, not a copy, when ``rows`` are all of its rows in order)."""
+        if _every_row(rows, len(self.X)):
+            return self
         fe = None if self.fe is None else self.fe[rows]
         return Design(self.X[rows], self.names, fe, self.fe_names, self.fe_levels)
 
@@ -108,22 +115,23 @@ def build_design(data: pd.DataFrame, terms: Sequence[str], *, fixed_effects: Seq
     levels when it has them, else its sorted values.
     """
     n = len(data)
-    cols: list[np.ndarray] = [] if fixed_effects else [np.ones(n)]
-    names: list[str] = [] if fixed_effects else ["Intercept"]
+    # each column is written once into X (no list of columns stacked into a second copy: GBs at national scale)
+    fill: list[tuple[str, Any]] = [] if fixed_effects else [("Intercept", 1.0)]
     for term in terms:
         if term in CATEGORICAL_COVARIATES or term == "distance_band" or isinstance(data[term].dtype,
                                                                                     pd.CategoricalDtype):
             codes, levels = _codes(data[term])
-            for j, level in enumerate(levels[1:], start=1):
-                cols.append((codes == j).astype(float))
-                names.append(f"C({term})[T.{level}]")
+            fill += [(f"C({term})[T.{level}]", (codes, j)) for j, level in enumerate(levels[1:], start=1)]
         else:
-            cols.append(data[term].to_numpy(float))
-            names.append(term)
-    for name, values in (extra or {}).items():
-        cols.append(np.asarray(values, float))
-        names.append(name)
-    X = np.column_stack(cols) if cols else np.empty((n, 0))
+            fill.append((term, data[term]))
+    fill += list((extra or {}).items())
+    X = np.empty((n, len(fill)))
+    for j, (_, values) in enumerate(fill):
+        if isinstance(values, tuple):
+            np.equal(values[0], values[1], out=X[:, j], casting="unsafe")  # a dummy column: 1.0 or 0.0
+        else:
+            X[:, j] = values.to_numpy(float) if isinstance(values, pd.Series) else np.asarray(values, float)
+    names = [name for name, _ in fill]
     if not fixed_effects:
         return Design(X, names)
     fe_codes = [_codes(data[f])[0] for f in fixed_effects]
@@ -212,8 +220,9 @@ def fit_poisson(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: n
     infinity); they are left out before fitting, as pyfixest would, and the note says how many.
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name, unit=unit)
-    return fit_pyfixest("poisson", design.take(keep), y[keep], offset=offset[keep], cluster=cluster[keep],
-                         weights=None if weights is None else weights[keep], notes=notes, name=name, rows=keep)
+    return fit_pyfixest("poisson", design.take(keep), _take(y, keep), offset=_take(offset, keep),
+                         cluster=_take(cluster, keep), weights=None if weights is None else _take(weights, keep),
+                         notes=notes, name=name, rows=keep)
 
 
 def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list[str], name: str) -> Fit:
@@ -223,8 +232,8 @@ def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list
     left out of the fit; the note says how many.
     """
     keep = _informative(design, y, binary=True, notes=notes, name=name)
-    fit = fit_pyfixest("logit", design.take(keep), y[keep], offset=None, cluster=cluster[keep], weights=None,
-                        notes=notes, name=name, rows=keep)
+    fit = fit_pyfixest("logit", design.take(keep), _take(y, keep), offset=None, cluster=_take(cluster, keep),
+                        weights=None, notes=notes, name=name, rows=keep)
     fitted = y.astype(float).copy()
     assert fit.fitted is not None
     fitted[keep] = fit.fitted
@@ -243,7 +252,7 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
     columns (observed information, as statsmodels). Returns the fit and ``alpha``.
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name)
-    d, yk, off, cl = design.take(keep), y[keep].astype(float), offset[keep], cluster[keep]
+    d, yk, off, cl = design.take(keep), _take(y, keep).astype(float), _take(offset, keep), _take(cluster, keep)
     mu = np.full(len(yk), yk.mean())
     a = 1.0 if alpha is None else alpha
     fit = None
@@ -289,6 +298,25 @@ def ratio_row(res: Fit, term: str, model_id: str, model: str, kind: str, label: 
 
 
 # --------------------------------------------------------------------------------------------------- helpers
+def _every_row(rows: np.ndarray, n: int) -> bool:
+    """Whether ``rows`` (row numbers or a boolean mask) select all ``n`` rows, once each and in order."""
+    rows = np.asarray(rows)
+    if len(rows) != n:
+        return False
+    return bool(rows.all()) if rows.dtype == bool else bool(np.array_equal(rows, np.arange(n)))
+
+
+def _as_bytes(column: np.ndarray) -> np.ndarray:
+    """Return a dummy column as ``uint8`` when that holds it exactly (0.0 and 1.0 do), else as it is."""
+    small = column.astype(np.uint8)
+    return small if np.array_equal(small, column) else column
+
+
+def _take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, without a copy when ``rows`` are all of them (the usual case: nothing was left out)."""
+    return values if _every_row(rows, len(values)) else values[rows]
+
+
 def _codes(values: pd.Series) -> tuple[np.ndarray, list[Any]]:
     """Integer codes and levels (categorical order when categorical, else sorted; levels that occur only)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
@@ -334,8 +362,11 @@ def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarr
     """Fit with pyfixest on columns ``x0 ... xk`` and absorbed ``f0 ... fm``; map the names back."""
     import pyfixest as pf
 
-    cols = {f"x{j}": design.X[:, j] for j in range(design.X.shape[1]) if design.names[j] != "Intercept"}
-    frame = pd.DataFrame(cols)
+    # a category's 0/1 columns as bytes: pyfixest copies its data frame several times (8 times less memory each)
+    data = {f"x{j}": _as_bytes(design.X[:, j]) if n.startswith("C(") else design.X[:, j]
+            for j, n in enumerate(design.names) if n != "Intercept"}
+    cols = list(data)
+    frame = pd.DataFrame(data, copy=False)
     frame["y"] = y
     frame["cl"] = cluster
     fml = "y ~ " + (" + ".join(cols) or "1")
@@ -382,8 +413,36 @@ def fit_pyfixest(family: str, design: Design, y: np.ndarray, *, offset: np.ndarr
                                       "covariates (an outcome predicted exactly); pool or drop covariates")
     out = Fit(params, cov, int(len(y)), int(np.count_nonzero(np.bincount(pd.factorize(cluster)[0]))), fitted)
     del res, frame
-    gc.collect()  # pyfixest's result is held in reference cycles: freed now, not after the next fits (GBs at scale)
+    release_memory()  # pyfixest's result is held in reference cycles: freed now, not after the next fits (GBs at scale)
     return out
+
+
+def release_memory() -> None:
+    """Free what is unreachable and give the allocators' free memory back to the system, before a large step.
+
+    Three allocators keep memory that a process has freed: Python's (reference cycles, until the collector runs),
+    Arrow's (pandas' string columns; :meth:`pyarrow.MemoryPool.release_unused`) and the C library's (glibc's
+    ``malloc_trim``, on Linux). At 2,000,000 episodes each fit of the child models frees some gigabytes; what the
+    allocators keep of it would otherwise add to the next fit's peak.
+    """
+    import pyarrow
+
+    gc.collect()
+    pyarrow.default_memory_pool().release_unused()
+    if sys.platform.startswith("linux") and _LIBC is not None:
+        _LIBC.malloc_trim(0)
+
+
+def _libc() -> ctypes.CDLL | None:
+    """Return the C library when it is glibc (it has ``malloc_trim``), else None."""
+    name = ctypes.util.find_library("c")
+    if name is None:
+        return None
+    lib = ctypes.CDLL(name)
+    return lib if hasattr(lib, "malloc_trim") else None
+
+
+_LIBC = _libc() if sys.platform.startswith("linux") else None
 
 
 def _demean(X: np.ndarray, fe: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -38,8 +38,8 @@ def ipw_inside_outside(data: pd.DataFrame, covariates: Sequence[str], groups: np
         notes.append("inside vs outside the LA: no outside_la column (locate the placements first); skipped")
         return pd.DataFrame(), pd.DataFrame()
     known = data["outside_la"].notna().to_numpy()
-    d = data.loc[known].copy()
-    d["outside"] = d["outside_la"].astype(bool).astype(int)
+    d = data.loc[known] if not known.all() else data  # no copy of every placement when all are known
+    d = d.assign(outside=d["outside_la"].astype(bool).astype(int))  # copy-on-write: the other columns are shared
     if d["outside"].nunique() < 2:
         notes.append("inside vs outside the LA: every placement is on one side; skipped")
         return pd.DataFrame(), pd.DataFrame()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from distance.child_models import ChildEffectResult, child_effect
+from distance.glm import release_memory
 from geo.errors import ModelNotIdentifiedError
 from maps import report, summary
 from maps.child_designs import design_outputs
@@ -24,15 +25,19 @@ def run(ctx: JobContext) -> StepOutput:
         out.skipped.append(Skipped(WHAT, "no missing file given (--missing)"))
         return out
     kind, synthetic = ctx.kind, ctx.synthetic
+    release_memory()  # what reading and the earlier steps freed, before the largest step of the run
     children, note = sample_children(ctx.children, ctx.options.effect_children, seed=ctx.options.seed)
     if note is not None:
         out.notes.append(note)
-    chosen = set(children.located["CHILD"])
-    located = ctx.located[ctx.located["CHILD"].isin(chosen)].copy()  # with road distances when measured
+    located = ctx.located  # with road distances when measured
+    if note is not None:  # a sample (--effect-children): its children only
+        located = located.loc[located["CHILD"].isin(set(children.located["CHILD"]))]
+    located = located.copy(deep=False)  # attrs of its own; copy-on-write: no column is copied (2 GB at scale)
     located.attrs["synthetic"] = synthetic
     frame, pq = placement_frame(located, header=children.header, missing=children.missing, source=kind,
                                 window=children.window)
     out.quality += [QualityCount(f"effect ({kind})", str(r.reason), int(r.rows), synthetic) for r in pq.itertuples()]
+    release_memory()
     try:
         result: ChildEffectResult = child_effect(frame, synthetic=synthetic)
     except ModelNotIdentifiedError as exc:  # a finding about the data, not a fault
@@ -47,3 +52,4 @@ def run(ctx: JobContext) -> StepOutput:
         rel = p.relative_to(ctx.stage).as_posix()
         out.items.append(report.Item(rel, rel, "child level", synthetic=synthetic))
     return out.extend(design_outputs(frame, between=result, synthetic=synthetic, stage=ctx.stage, kind=kind))
+

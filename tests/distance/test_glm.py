@@ -13,7 +13,7 @@ import statsmodels.api as sm
 import statsmodels.formula.api as smf
 
 from distance.child_models import child_effect
-from distance.glm import build_design, fit_negbin
+from distance.glm import Design, build_design, fit_negbin, fit_poisson
 from distance.ipw import weighted_glm
 from distance.straight import distance_band
 
@@ -123,3 +123,29 @@ def test_weighted_glm_matches_statsmodels_at_unit_weights() -> None:
         if alpha is None:  # (statsmodels' NB sandwich uses the observed information; IPW uses the expected)
             np.testing.assert_allclose(ours.cov.to_numpy(), ref.cov_params().to_numpy(), rtol=1e-6)
             np.testing.assert_allclose(ours.pvalues.to_numpy(), ref.pvalues.to_numpy(), rtol=1e-5)
+
+
+def test_a_design_on_every_row_is_itself_and_on_some_rows_a_copy(frame):
+    """No copy of the n x k columns when no row is left out (the usual case: GBs at national scale)."""
+    d = build_design(frame, ["distance_band", "age_at_start_years", "sex"], fixed_effects=["la"])
+    assert d.take(np.arange(len(frame))) is d
+    assert d.take(np.ones(len(frame), dtype=bool)) is d
+    rows = np.flatnonzero(frame["sex"].eq("male").to_numpy())
+    part = d.take(rows)
+    assert part is not d and np.array_equal(part.X, d.X[rows]) and np.array_equal(part.fe, d.fe[rows])
+    assert d.take(rows[::-1]).X[0].tolist() == d.X[rows[-1]].tolist()  # same length, other order: not itself
+
+
+def test_columns_named_as_categories_reach_pyfixest_unchanged_whatever_they_hold(frame):
+    """A column goes to pyfixest as bytes only when that is exact: one named like a category that holds other
+    numbers gives the same fit as the same column under a plain name."""
+    y = frame["missing_incidents"].to_numpy(float)
+    offset = np.log(frame["exposure_days"].to_numpy())
+    cluster = pd.factorize(frame["child"])[0]
+    base = build_design(frame, ["distance_miles", "sex"], fixed_effects=["la"])
+    fits = {}
+    for label, names in (("plain", ["distance_miles", "male"]), ("category-like", ["C(miles)[T.x]", "C(sex)[T.male]"])):
+        d = Design(base.X, names, base.fe, base.fe_names, base.fe_levels)
+        fits[label] = fit_poisson(d, y, offset=offset, cluster=cluster, notes=[], name=label)
+    np.testing.assert_allclose(fits["category-like"].params.to_numpy(), fits["plain"].params.to_numpy(), rtol=1e-12)
+    np.testing.assert_allclose(fits["category-like"].cov.to_numpy(), fits["plain"].cov.to_numpy(), rtol=1e-10)

@@ -110,3 +110,28 @@ def test_a_network_file_is_read_once_and_shared(own: ChildLevelData, mirror: Pat
     assert seen[0].network_option.path == osm
     run = json.loads((result.out / "run.json").read_text(encoding="utf-8"))
     assert run["settings"]["road network"] == str(osm)
+
+
+@pytest.mark.parametrize("sample", [0, 150])
+def test_the_child_step_models_the_sampled_children_and_leaves_the_input_as_it_was(
+        own: ChildLevelData, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, sample: int) -> None:
+    """The child step hands the models a frame of the chosen children only (all of them with no sample), built
+    from the shared located table without copying it and without changing it (its attrs stay the input's)."""
+    from maps.job import child
+
+    seen: dict[str, Any] = {}
+    real = child.child_effect
+
+    def spy(frame: pd.DataFrame, **kwargs: Any) -> Any:
+        seen["children"] = set(frame["child"])
+        return real(frame, **kwargs)
+
+    monkeypatch.setattr(child, "child_effect", spy)
+    attrs = dict(own.located.attrs)
+    columns = list(own.located.columns)
+    run_job(own, out=tmp_path / "r", options=JobOptions(network="none", steps=("child",), effect_children=sample,
+                                                         seed=3))
+    everyone = set(own.located["CHILD"].astype(str).str.strip())
+    assert seen["children"] <= everyone
+    assert len(seen["children"]) == (sample or len(everyone))
+    assert own.located.attrs == attrs and list(own.located.columns) == columns
