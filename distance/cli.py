@@ -159,7 +159,7 @@ def distances_cmd(
     """
     import pandas as pd
 
-    from distance import road
+    from distance import road, road_summary
     from distance.network_option import parse_network_option
     from distance.profiles import get_profile
 
@@ -180,12 +180,12 @@ def distances_cmd(
     kind = ("backbone, approximate" if network == "backbone"
             else f"quickest route by road, km; {prof.name} profile for times")
     print_table(pd.DataFrame({"placements": counts}).rename_axis("road_status"), title=f"Road distances ({kind})")
-    sources = road.road_source_summary(result)
+    sources = road_summary.road_source_summary(result)
     print_table(pd.DataFrame({"placements": pd.Series(sources["counts"])}).rename_axis("road_source"),
                 title="Where each road distance comes from")
     console.print(sources["sentence"])
     if compare_backbone and network != "backbone" and sources["counts"]["network"]:
-        agree = road.backbone_agreement(result)
+        agree = road_summary.backbone_agreement(result)
         if agree["pairs"]:
             console.print(f"network vs backbone where both answer ({agree['pairs']:,.0f} placements): median "
                           f"difference {agree['median_rel_diff']:.1%}, 90th percentile {agree['p90_rel_diff']:.1%}")

@@ -30,13 +30,22 @@ from distance.backbone import backbone_distances
 from distance.engine import cch_available, route_candidates, shortest_path_lengths
 from distance.network import RoadNetwork, build_network, network_from_graph
 from distance.profiles import DEFAULT_PROFILE, Profile, arc_times, get_profile
+from distance.snapping import (
+    SNAP_SAMPLE_M,
+    EdgeSnap,
+    nearest_sample_m,
+    snap,
+    snap_distinct,
+    snap_to_edges,
+    take_snaps,
+)
 from geo.crs import check_bng
 from geo.errors import InputError, NetworkError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["road_distances", "road_matrix", "road_nearest", "within_reach", "NEAREST_K", "NEAREST_SLACK", "snap",
-           "snap_to_edges", "EdgeSnap", "road_source_summary", "backbone_agreement",
+           "snap_to_edges", "EdgeSnap",
            "STATUSES", "SOURCES", "ACCESS_SPEED_KMH", "COLUMN_DOCS"]
 
 STATUSES = ("ok", "off_network", "unreachable")
@@ -64,23 +73,6 @@ COLUMN_DOCS: dict[str, str] = {
 """What each column :func:`road_distances` adds holds (units, which distance)."""
 
 _MOSTLY_FELL_BACK = 0.5
-
-
-@dataclass(frozen=True, eq=False)
-class EdgeSnap:
-    """Where points join the road network (EPSG:27700 metres); one entry per point, NaN/-1 without a location.
-
-    ``a``/``b`` are the edge's end nodes (``a < b``), ``fraction`` the position of the joining point along
-    the straight edge from ``a`` (0..1), ``snap_m`` the straight access leg in metres and ``x``/``y`` the
-    joining point.
-    """
-
-    a: np.ndarray
-    b: np.ndarray
-    fraction: np.ndarray
-    snap_m: np.ndarray
-    x: np.ndarray
-    y: np.ndarray
 
 
 def road_distances(
@@ -153,8 +145,8 @@ def road_distances(
         return out
     net = _as_network(network)
     out = placements.copy()
-    home = _snap_distinct(he, hn, net)  # many children share a home point: each distinct point is snapped once
-    place = _snap_distinct(pe, pn, net)
+    home = snap_distinct(he, hn, net)  # many children share a home point: each distinct point is snapped once
+    place = snap_distinct(pe, pn, net)
     on = (home.snap_m <= max_snap_m) & (place.snap_m <= max_snap_m)  # NaN snaps (no location) compare False
     dist_m = np.full(len(out), np.nan)
     time_s = np.full(len(out), np.nan)
@@ -432,113 +424,6 @@ def within_reach(points_xy: Any, *, network: RoadNetwork, max_snap_m: float = 20
     return out
 
 
-SNAP_SAMPLE_M = 50.0
-"""Spacing (metres) of the points sampled along each edge to find candidate edges for snapping."""
-
-_SNAP_CANDIDATES = 16
-
-
-def _edge_table(network: RoadNetwork) -> dict[str, Any]:
-    """Undirected edges (a < b) and a KD-tree of points sampled along them every :data:`SNAP_SAMPLE_M` (cached)."""
-    if "edge_table" not in network._cache:
-        lo = np.minimum(network.tail, network.head)
-        hi = np.maximum(network.tail, network.head)
-        keep = lo != hi  # a loop arc has no extent to snap to
-        key = np.unique(lo[keep] * network.n_nodes + hi[keep])
-        a, b = key // network.n_nodes, key % network.n_nodes
-        ax, ay, bx, by = network.x[a], network.y[a], network.x[b], network.y[b]
-        pieces = np.maximum(np.ceil(np.hypot(bx - ax, by - ay) / SNAP_SAMPLE_M), 1).astype(np.int64)
-        edge = np.repeat(np.arange(a.size), pieces + 1)
-        start = np.repeat(np.cumsum(pieces + 1) - (pieces + 1), pieces + 1)
-        f = (np.arange(edge.size) - start) / pieces[edge]
-        samples = np.c_[ax[edge] + f * (bx - ax)[edge], ay[edge] + f * (by - ay)[edge]]
-        network._cache["edge_table"] = {"a": a, "b": b, "sample_edge": edge, "tree": cKDTree(samples)}
-    table: dict[str, Any] = network._cache["edge_table"]
-    return table
-
-
-def _project(network: RoadNetwork, table: dict[str, Any], pts: np.ndarray, edges: np.ndarray
-             ) -> tuple[np.ndarray, np.ndarray]:
-    """Fraction along and distance to each candidate edge (``edges``: (n, k) indices) of each point."""
-    a, b = table["a"][edges], table["b"][edges]
-    ax, ay, bx, by = network.x[a], network.y[a], network.x[b], network.y[b]
-    dx, dy = bx - ax, by - ay
-    span = dx * dx + dy * dy
-    px, py = pts[:, :1], pts[:, 1:2]
-    f = np.clip(((px - ax) * dx + (py - ay) * dy) / np.where(span > 0, span, 1.0), 0.0, 1.0)
-    return f, np.hypot(px - (ax + f * dx), py - (ay + f * dy))
-
-
-def _nearest_edges(network: RoadNetwork, table: dict[str, Any], pts: np.ndarray
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Nearest edge, fraction along it and distance for each point (finite coordinates), exactly.
-
-    The edges of the k nearest samples are candidates; a point is settled when its k-th sample lies beyond
-    its best distance plus half a sample spacing (no other edge can be nearer). Unsettled points are asked
-    again with 4× as many samples, and the last few by a radius search.
-    """
-    n_samples = table["sample_edge"].size
-    edge = np.zeros(len(pts), np.int64)
-    f_best = np.zeros(len(pts))
-    d_best = np.full(len(pts), np.inf)
-    todo = np.arange(len(pts))
-    for k in (_SNAP_CANDIDATES, 4 * _SNAP_CANDIDATES):
-        k = min(k, n_samples)
-        sample_d, sample_i = table["tree"].query(pts[todo], k=k, workers=-1)
-        sample_d, sample_i = sample_d.reshape(todo.size, k), sample_i.reshape(todo.size, k)
-        cand = table["sample_edge"][sample_i]
-        f, d = _project(network, table, pts[todo], cand)
-        best = np.argmin(d, axis=1)
-        rows = np.arange(todo.size)
-        edge[todo], f_best[todo], d_best[todo] = cand[rows, best], f[rows, best], d[rows, best]
-        covered = (sample_d[:, -1] > d[rows, best] + SNAP_SAMPLE_M / 2) | (k == n_samples)
-        todo = todo[~covered]
-        if todo.size == 0:
-            return edge, f_best, d_best
-    for r in todo:  # rare: more than 64 samples within reach (a point far from any road in a dense town)
-        near = table["tree"].query_ball_point(pts[r], d_best[r] + SNAP_SAMPLE_M / 2)
-        cands = np.unique(table["sample_edge"][np.asarray(near, np.int64)])[None, :]
-        ff, dd = _project(network, table, pts[r][None, :], cands)
-        j = int(np.argmin(dd[0]))
-        edge[r], f_best[r], d_best[r] = cands[0, j], ff[0, j], dd[0, j]
-    return edge, f_best, d_best
-
-
-def snap_to_edges(points: Any, *, network: RoadNetwork) -> EdgeSnap:
-    """Join each point (EPSG:27700 metres) to the nearest point of the nearest road edge.
-
-    Edges are the straight lines between the network's junction nodes (the network keeps no finer
-    geometry); the network is its largest strongly connected component, so every edge is drivable and
-    reachable. Candidate edges come from a KD-tree of points sampled along the edges every
-    :data:`SNAP_SAMPLE_M` metres; a point is exact when its candidates cover every sample within its best
-    distance plus half a spacing (the few others are searched again in that radius), so the edge found is
-    the nearest. Rows with a NaN coordinate get -1 and NaN.
-    """
-    pts = np.asarray(points, float).reshape(-1, 2)
-    table = _edge_table(network)
-    n = len(pts)
-    a = np.full(n, -1, np.int64)
-    b = np.full(n, -1, np.int64)
-    frac, dist, sx, sy = (np.full(n, np.nan) for _ in range(4))
-    ok = np.flatnonzero(np.isfinite(pts).all(axis=1))
-    if ok.size:
-        edge, f_best, d_best = _nearest_edges(network, table, pts[ok])
-        ea, eb = table["a"][edge], table["b"][edge]
-        a[ok], b[ok], frac[ok], dist[ok] = ea, eb, f_best, d_best
-        sx[ok] = network.x[ea] + f_best * (network.x[eb] - network.x[ea])
-        sy[ok] = network.y[ea] + f_best * (network.y[eb] - network.y[ea])
-    return EdgeSnap(a=a, b=b, fraction=frac, snap_m=dist, x=sx, y=sy)
-
-
-def _snap_distinct(x: np.ndarray, y: np.ndarray, network: RoadNetwork) -> EdgeSnap:
-    """:func:`snap_to_edges` of each distinct (x, y) once, spread back to every row."""
-    uniq, inverse = np.unique(x + 1j * y, return_inverse=True)
-    s = snap_to_edges(np.c_[uniq.real, uniq.imag], network=network)
-    inverse = inverse.ravel()
-    return EdgeSnap(a=s.a[inverse], b=s.b[inverse], fraction=s.fraction[inverse], snap_m=s.snap_m[inverse],
-                    x=s.x[inverse], y=s.y[inverse])
-
-
 def _least_arcs(network: RoadNetwork, weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Sorted node-pair keys (``tail * n_nodes + head``) and, for each, the arc of least ``weight``."""
     n = network.n_nodes
@@ -603,12 +488,6 @@ def _ends(network: RoadNetwork, snapped: EdgeSnap, weight: np.ndarray, table: tu
                  m=np.c_[_part(length, fwd, to_fwd), _part(length, bwd, to_bwd)])
 
 
-def _take(snapped: EdgeSnap, idx: np.ndarray) -> EdgeSnap:
-    """Return the entries ``idx`` of an :class:`EdgeSnap`."""
-    return EdgeSnap(a=snapped.a[idx], b=snapped.b[idx], fraction=snapped.fraction[idx], snap_m=snapped.snap_m[idx],
-                    x=snapped.x[idx], y=snapped.y[idx])
-
-
 def _pair_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.ndarray, *,
                  key: str, method: str) -> tuple[np.ndarray, np.ndarray]:
     """Quickest (length m, time s) from joining point ``dep[i]`` to ``arr[j]`` along edges and the network.
@@ -637,7 +516,7 @@ def _pair_routes(net: RoadNetwork, dep: _Ends, arr: _Ends, i: np.ndarray, j: np.
 def _routes(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, times: np.ndarray, *, key: str,
             method: str) -> tuple[np.ndarray, np.ndarray]:
     """Quickest (length m, time s) between the joining points of ``rows`` along edges and the network."""
-    dep, arr = _route_ends(net, _take(home, rows), _take(place, rows), times)
+    dep, arr = _route_ends(net, take_snaps(home, rows), take_snaps(place, rows), times)
     pair = np.arange(rows.size)
     return _pair_routes(net, dep, arr, pair, pair, times, key=key, method=method)
 
@@ -669,7 +548,7 @@ def _same_edge(dep: _Ends, arr: _Ends, i: np.ndarray, j: np.ndarray, times: np.n
 def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarray, *, method: str) -> np.ndarray:
     """Shortest-by-length distance (metres) between the joining points of ``rows``, access legs excluded."""
     length = net.length_m
-    dep, arr = _route_ends(net, _take(home, rows), _take(place, rows), length)
+    dep, arr = _route_ends(net, take_snaps(home, rows), take_snaps(place, rows), length)
     total = np.empty((rows.size, 5))
     for i in range(2):
         for j in range(2):
@@ -681,75 +560,6 @@ def _shortest(net: RoadNetwork, home: EdgeSnap, place: EdgeSnap, rows: np.ndarra
     total = np.where(np.isnan(total), np.inf, total)
     best = total.min(axis=1)
     return np.where(np.isfinite(best), best, np.nan)
-
-
-def road_source_summary(result: pd.DataFrame) -> dict[str, Any]:
-    """Count the rows of a :func:`road_distances` result by ``road_source``, with shares and a sentence.
-
-    Returns
-    -------
-    dict
-        ``counts`` (rows per source, all of :data:`SOURCES`), ``shares`` (of the rows with a road distance,
-        ``network`` and ``backbone``, summing to 1) and ``sentence``, e.g. "road distances: 91% on the
-        OpenStreetMap network, 9% on the approximate backbone" (with the rows without one, if any).
-    """
-    if "road_source" not in result.columns:
-        raise InputError("the frame has no road_source column; it is not a road_distances() result")
-    counts = {k: int(v) for k, v in result["road_source"].astype(str).value_counts().reindex(
-        list(SOURCES), fill_value=0).items()}
-    answered = counts["network"] + counts["backbone"]
-    shares = {k: (counts[k] / answered if answered else 0.0) for k in ("network", "backbone")}
-    if answered:
-        net, bb = (round(100 * shares[k]) for k in ("network", "backbone"))
-        if counts["network"] and counts["backbone"] and net == 100:
-            net, bb = 99, 1  # never print 100% / 0% when both contributed
-        sentence = f"road distances: {net}% on the OpenStreetMap network, {bb}% on the approximate backbone"
-    else:
-        sentence = "road distances: none measured"
-    if counts["none"]:
-        sentence += f"; {counts['none']:,} placement(s) without a road distance"
-    return {"counts": counts, "shares": shares, "sentence": sentence}
-
-
-def backbone_agreement(result: pd.DataFrame) -> dict[str, float]:
-    """Agreement of the network and the backbone on the rows where the network answered.
-
-    Computes the backbone distance for every ``road_source == "network"`` row of a :func:`road_distances`
-    result with ``road_status`` ``ok`` and returns ``pairs``, ``median_rel_diff`` and ``p90_rel_diff`` of
-    ``|backbone - network| / network`` and ``median_bias`` (signed; positive: the backbone is longer). NaN
-    figures when there is no such row.
-    """
-    for col in ("road_source", "road_status", "road_distance_km"):
-        if col not in result.columns:
-            raise InputError(f"the frame has no {col} column; it is not a road_distances() result")
-    rows = result[(result["road_source"] == "network") & (result["road_status"] == "ok")]
-    if rows.empty:
-        return {"pairs": 0.0, "median_rel_diff": float("nan"), "p90_rel_diff": float("nan"),
-                "median_bias": float("nan")}
-    bb = backbone_distances(rows[POINT_COLUMNS])
-    both = bb["road_status"].eq("ok").to_numpy()
-    exact = rows["road_distance_km"].to_numpy(float)[both]
-    rel = (bb["road_distance_km"].to_numpy(float)[both] - exact) / exact
-    return {"pairs": float(rel.size), "median_rel_diff": float(np.median(np.abs(rel))),
-            "p90_rel_diff": float(np.percentile(np.abs(rel), 90)), "median_bias": float(np.median(rel))}
-
-
-def snap(points: Any, *, network: RoadNetwork) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest network node to each point (BNG metres) and its distance in metres.
-
-    Rows with a NaN coordinate get node -1 and distance NaN. Uses a KD-tree built once per network.
-    """
-    pts = np.asarray(points, float).reshape(-1, 2)
-    tree = network._cache.get("kdtree")
-    if tree is None:
-        tree = network._cache["kdtree"] = cKDTree(np.c_[network.x, network.y])
-    node = np.full(len(pts), -1, np.int64)
-    dist = np.full(len(pts), np.nan)
-    ok = np.isfinite(pts).all(axis=1)
-    if ok.any():
-        dd, ii = tree.query(pts[ok])
-        node[ok], dist[ok] = ii, dd
-    return node, dist
 
 
 def _as_network(network: Any) -> RoadNetwork:
@@ -806,13 +616,13 @@ def _snap_within(pts: np.ndarray, network: RoadNetwork, max_snap_m: float) -> tu
     cand = np.c_[uniq.real, uniq.imag]
     near = np.zeros(len(cand), bool)
     if len(cand):
-        near = _edge_table(network)["tree"].query(cand, workers=-1)[0] <= max_snap_m + SNAP_SAMPLE_M / 2
+        near = nearest_sample_m(cand, network) <= max_snap_m + SNAP_SAMPLE_M / 2
     snapped = snap_to_edges(cand[near], network=network)
     within = np.flatnonzero(snapped.snap_m <= max_snap_m)
     slot = np.full(len(cand), -1, np.int64)
     slot[np.flatnonzero(near)[within]] = np.arange(within.size)
     pos[located] = slot[inverse.ravel()]
-    return pos, _take(snapped, within)
+    return pos, take_snaps(snapped, within)
 
 
 def _one_engine(method: str, dep: _Ends) -> str:

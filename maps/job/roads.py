@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from distance.road import backbone_agreement, road_distances, road_source_summary
+from distance.road import road_distances
+from distance.road_summary import backbone_agreement, road_source_summary
 from maps.job.context import JobContext
 from maps.outputs import road_quality
 from maps.steps import Skipped, StepOutput

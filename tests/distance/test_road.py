@@ -78,7 +78,7 @@ def test_statuses_index_and_input_untouched(rutland: RoadNetwork) -> None:
 def test_rows_beyond_the_network_fall_back_to_the_backbone(rutland: RoadNetwork,
                                                            caplog: pytest.LogCaptureFixture) -> None:
     from distance.backbone import backbone_distances
-    from distance.road import road_source_summary
+    from distance.road_summary import road_source_summary
 
     oakham, uppingham = _sector("LE15 6"), _sector("LE15 9")
     leeds, cardiff = _sector("LS1 4"), _sector("CF10 1")
@@ -113,7 +113,7 @@ def test_rows_beyond_the_network_fall_back_to_the_backbone(rutland: RoadNetwork,
 
 
 def test_network_and_backbone_agreement(rutland: RoadNetwork) -> None:
-    from distance.road import backbone_agreement
+    from distance.road_summary import backbone_agreement
 
     rng = np.random.default_rng(3)
     idx = rng.integers(0, rutland.n_nodes, (400, 2))
