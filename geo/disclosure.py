@@ -40,6 +40,7 @@ from geo.disclosure_method import (
     publish_count,
     publish_counts,
     publish_magnitude,
+    published_label,
     symbol_of,
     use_disclosure,
 )
@@ -53,7 +54,7 @@ __all__ = [
     "suppress_counts", "suppress_table", "suppress_cells", "suppress_cells_detail", "suppress_hierarchy",
     "check_no_small_counts", "is_synthetic",
     "DisclosureMethod", "METHODS", "CELL_KEY", "DFE", "KEY_ENV", "SYMBOLS", "method_named", "use_disclosure",
-    "active_method", "ptable", "publish_count", "publish_counts", "publish_magnitude", "count_text",
+    "active_method", "ptable", "publish_count", "publish_counts", "publish_magnitude", "count_text", "published_label",
     "disclosure_record", "open_data_columns", "symbol_of",
 ]
 

@@ -30,7 +30,8 @@ logger = logging.getLogger(__name__)
 
 __all__ = ["DisclosureMethod", "METHODS", "CELL_KEY", "DFE", "KEY_ENV", "SYMBOLS", "SUPPRESSION_RULE", "method_named",
            "use_disclosure", "active_method", "ptable", "publish_count", "publish_counts", "publish_magnitude",
-           "count_text", "disclosure_record", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "symbol_of", "open_data_columns"]
+           "count_text", "published_label", "disclosure_record", "SUPPRESSED_LABEL", "SECONDARY_LABEL", "symbol_of",
+           "open_data_columns"]
 
 SYMBOLS = {"c": "confidential: suppressed to protect a child (a count of 1 to 4, or one that would reveal it)",
            "x": "not available", "z": "not applicable", "k": "rounds to zero, but is not zero"}
@@ -227,6 +228,15 @@ def count_text(count: int, noun: str = "", *, method: DisclosureMethod | None = 
     p = publish_count(count, method=m)
     words = f"fewer than {m.threshold}" if p is None else f"{p:,}"
     return f"{words} {noun}".rstrip()
+
+
+def published_label(count: int, *, method: DisclosureMethod | None = None) -> str:
+    """Return a count as a table cell publishes it: the number, or :data:`SUPPRESSED_LABEL`.
+
+    The number is :func:`publish_count`'s, without a thousands separator.
+    """
+    p = publish_count(count, method=method)
+    return SUPPRESSED_LABEL if p is None else str(p)
 
 
 def disclosure_record(method: DisclosureMethod | None = None) -> dict[str, Any]:

@@ -28,7 +28,14 @@ from filelock import FileLock, Timeout
 from geo.cache import sha256_file
 from geo.catalogue import get_catalogue
 from geo.csvsafe import to_csv
-from geo.disclosure import SECONDARY_LABEL, SUPPRESSED_LABEL, open_data_columns, publish_count, suppress_table
+from geo.disclosure import (
+    SECONDARY_LABEL,
+    SUPPRESSED_LABEL,
+    count_text,
+    open_data_columns,
+    published_label,
+    suppress_table,
+)
 from geo.errors import InputError
 from provision.returns import QualityCount
 
@@ -179,7 +186,7 @@ def quality_frame(counts: Sequence[QualityCount]) -> pd.DataFrame:
     frame["group"], frame["out_of"] = zip(*(_group_of(r) for r in frame.itertuples()), strict=True)
     hidden = _hide(frame)
     small = (frame["rows"] >= 1) & (frame["rows"] < 5)
-    labels = frame["rows"].map(_published).mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
+    labels = frame["rows"].map(published_label).mask(hidden & ~small, SECONDARY_LABEL).mask(small, SUPPRESSED_LABEL)
     checked, once = _denominators(frame, labels)
     return frame.assign(rows=labels, rows_checked=checked, unit=frame["out_of"].map(_unit),
                         counted_once=once, out_of=frame["out_of"].map(_published_totals))[QUALITY_COLUMNS]
@@ -232,7 +239,7 @@ def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], li
         total = int(values[(frame["group"] == row.group).to_numpy()].sum())
         same = [i for i in range(len(frame)) if values[i] == total and frame["group"].iloc[i] != row.group]
         if f"{total:,}" in str(row.out_of):
-            checked.append(_published(total))
+            checked.append(published_label(total))
         elif same:
             checked.append(str(labels.iloc[same[0]]))
         else:
@@ -243,24 +250,12 @@ def _denominators(frame: pd.DataFrame, labels: pd.Series) -> tuple[list[str], li
     return checked, once
 
 
-def _published(count: int) -> str:
-    """Return a count as the data-quality table publishes it: the number (no commas), or "fewer than 5".
-
-    The number is :func:`geo.disclosure.publish_count`'s (perturbed under cell key).
-    """
-    shown = publish_count(int(count))
-    return SUPPRESSED_LABEL if shown is None else str(shown)
-
-
 _TOTAL_IN_WORDS = re.compile(r"\bthe (\d{1,3}(?:,\d{3})+|\d+) ")
 
 
 def _published_totals(out_of: str) -> str:
     """Return ``out_of`` with each total it quotes ("the 967 episodes") as published (perturbed under cell key)."""
-    def one(m: re.Match[str]) -> str:
-        shown = publish_count(int(m.group(1).replace(",", "")))
-        return f"the {SUPPRESSED_LABEL if shown is None else f'{shown:,}'} "
-    return _TOTAL_IN_WORDS.sub(one, str(out_of))
+    return _TOTAL_IN_WORDS.sub(lambda m: f"the {count_text(int(m.group(1).replace(',', '')))} ", str(out_of))
 
 
 def _unit(out_of: str) -> str:

@@ -9,7 +9,12 @@ import pandas as pd
 from distance.child_models import ChildEffectResult
 from distance.ecological import EcologicalResult
 from distance.straight import DISTANCE_BANDS, KM_PER_MILE, OVER_MILES
-from geo.disclosure import SUPPRESSED_LABEL, SYNTHETIC_LABEL, active_method, publish_count, suppress_table
+from geo.disclosure import (
+    SYNTHETIC_LABEL,
+    active_method,
+    published_label,
+    suppress_table,
+)
 from geo.errors import InputError
 from provision.homes import PublishedTotals
 
@@ -63,7 +68,7 @@ def band_table(bands: pd.DataFrame, *, min_count: int = 5, labels: pd.DataFrame 
         if safe.isna().any().any():
             raise InputError("band table: the published labels do not cover every band and distance")
         safe.insert(0, "distance_band", t["distance_band"].to_numpy())
-    total = {"distance_band": TOTAL_ROW, **{c: _published_text(int(t[c].sum())) for c in cols}}
+    total = {"distance_band": TOTAL_ROW, **{c: published_label(int(t[c].sum())) for c in cols}}
     out = pd.concat([safe[["distance_band", *cols]], pd.DataFrame([total])], ignore_index=True)
     return out.assign(counts=counts)
 
@@ -220,7 +225,3 @@ def _places_range(frame: pd.DataFrame) -> str:
     return text[0].upper() + text[1:] + "."
 
 
-def _published_text(count: int) -> str:
-    """Return a count as published (:func:`geo.disclosure.publish_count`): the number, or "fewer than 5"."""
-    p = publish_count(count)
-    return SUPPRESSED_LABEL if p is None else str(p)
