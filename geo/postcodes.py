@@ -13,6 +13,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from geo import years
 from geo.cache import read_verified_parquet
 from geo.catalogue import DataFile, get_catalogue
 from geo.errors import InputError
@@ -214,8 +215,6 @@ Furness, North Yorkshire and Somerset, whose earlier codes no postcode lookup ca
 
 def _check_year(year: int) -> None:
     """Refuse a year before :data:`_FIRST_CODE_YEAR` or after the latest ONS boundaries in the data."""
-    from geo import years
-
     last = years.latest("la_boundaries")
     if not _FIRST_CODE_YEAR <= int(year) <= last:
         raise InputError(f"postcode LA codes are available for {_FIRST_CODE_YEAR}-{last} (the ONS LA boundaries in "
