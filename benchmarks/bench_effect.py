@@ -7,7 +7,7 @@ a fresh subprocess that reports its wall time and its peak resident memory (samp
 and the kernel's high-water mark):
 
 * ``new``: ``distance.child_models.child_effect`` (bands, per 10 miles, log, spline, logistic, IPW; LA and year
-  absorbed by pyfixest), then ``distance.within_child.within_child_effect`` and
+  absorbed: ``distance.glm.fit_glm``), then ``distance.within_child.within_child_effect`` and
   ``distance.move_study.move_event_study``;
 * ``old``: the same six between-child models the way they were fitted before (statsmodels GLM with LA dummy
   columns; ``benchmarks/baseline_child_models.py``, a verbatim copy), under an address-space cap

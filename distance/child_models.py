@@ -73,8 +73,9 @@ def child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str]
                  min_level: int = 20) -> ChildEffectResult:
     """Estimate adjusted rate ratios of missing incidents by distance, standard errors clustered by child.
 
-    Models (pyfixest: LA and year absorbed as fixed effects, offset ``log(exposure_days)``, the other covariates
-    as columns; the same estimates as statsmodels' GLM with dummy columns, without their memory):
+    Models (:func:`distance.glm.fit_glm`: LA and year absorbed as fixed effects, offset ``log(exposure_days)``,
+    the other covariates as columns; the same estimates as statsmodels' GLM with dummy columns, without their
+    memory):
 
     * ``bands``: incidents ~ distance band (0-10 miles the reference) - adjusted rate ratios per band;
     * ``per10``: incidents ~ ``distance_miles / 10`` (log-linear: rate ratio per 10 miles);
@@ -128,8 +129,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
         covariates.remove("year")  # one collection year: nothing to absorb
     for c in covariates:
         if c in CATEGORICAL_COVARIATES:
-            pooled = _pool_rare(data[c].astype(str), c, min_level, notes).astype(object)
-            data[c] = pd.Categorical(pooled, categories=sorted(pd.unique(pooled)))
+            data[c] = _pooled_category(data[c], c, min_level, notes)
     seen = set(data["distance_band"].astype(str))
     data["distance_band"] = pd.Categorical(data["distance_band"].astype(str),
                                            categories=[b for b in DISTANCE_BANDS if b in seen])
@@ -147,7 +147,7 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
     fe = [c for c in covariates if c in FIXED_EFFECTS]
     adjust = [c for c in covariates if c not in FIXED_EFFECTS]
     if fe:
-        notes.append(f"{' and '.join(fe)} entered as absorbed fixed effects (pyfixest), not dummy columns.")
+        notes.append(f"{' and '.join(fe)} entered as absorbed fixed effects, not dummy columns.")
 
     def design(*terms: str, extra: dict[str, np.ndarray] | None = None) -> Design:
         return build_design(data, [*terms, *adjust], fixed_effects=fe, extra=extra)
@@ -210,9 +210,11 @@ def _child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | list[str
         basis, info = _spline_basis(data["log1p_distance"].to_numpy(), spline_df)
         res = fit("spline", design(extra=basis))
         dose = _dose_response(res, data, info, list(basis))
+        del basis  # a column per degree of freedom for every placement
     if "logistic" in models:
         d = build_design(data, ["distance_band", *adjust, "log_exposure_days"], fixed_effects=fe)
         res = fit_logit(d, data["any_missing"].to_numpy(), cluster=groups, notes=notes, name="logistic")
+        del d  # its placements × columns, not held through the models that follow
         res.nobs = len(data)
         fits["logistic"] = res
         share = data.groupby("distance_band", observed=True)["any_missing"].mean()
@@ -260,6 +262,15 @@ def _modelled(frame: pd.DataFrame, covariates: list[str], notes: list[str]) -> t
     codes = pd.factorize(frame["child"])[0][rows]  # no Python string per row (2,000,000 of them at scale)
     data.insert(0, "child", pd.factorize(codes)[0])  # numbered in order of appearance among the rows kept
     return data, measure
+
+
+def _pooled_category(values: pd.Series, name: str, min_level: int, notes: list[str]) -> pd.Categorical:
+    """Return the column as a category of its levels, rare ones pooled (:func:`_pool_rare`); levels sorted.
+
+    (A function, so the object array of every placement's level it goes through is freed on return.)
+    """
+    pooled = _pool_rare(values.astype(str), name, min_level, notes).astype(object)
+    return pd.Categorical(pooled, categories=sorted(pd.unique(pooled)))
 
 
 def _pool_rare(values: pd.Series, name: str, min_level: int, notes: list[str]) -> pd.Series:

@@ -15,8 +15,8 @@ from distance.glm import (
     Design,
     Fit,
     build_design,
+    fit_glm,
     fit_logit,
-    fit_pyfixest,
     ratio_row,
     sum_by_group,
 )
@@ -48,6 +48,7 @@ def ipw_inside_outside(data: pd.DataFrame, covariates: Sequence[str], groups: np
     fe = [c for c in covariates if c in FIXED_EFFECTS]
     design = build_design(d, [c for c in covariates if c not in FIXED_EFFECTS], fixed_effects=fe)
     ps_fit = fit_logit(design, d["outside"].to_numpy(), cluster=g, notes=notes, name="propensity score")
+    del design  # its placements × columns, not held through the weighted fits
     fits["propensity"] = ps_fit
     assert ps_fit.fitted is not None
     ps = np.clip(ps_fit.fitted, *clip)
@@ -90,7 +91,8 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
 
     Poisson, or NB2 with dispersion ``alpha``. The estimating-equation sandwich (weights treated as fixed, as is
     usual for IPW) is computed here: bread = sum w mu^2/V x x', meat = sum over children of
-    (sum w x (y - mu) mu/V)(...)', with the CR1 small-sample factor; the point estimates are pyfixest's.
+    (sum w x (y - mu) mu/V)(...)', with the CR1 small-sample factor;
+    the point estimates are :func:`~distance.glm.fit_glm`'s.
     """
     X = np.column_stack([np.ones(len(d)), d["outside"].to_numpy(float)])
     y = d["missing_incidents"].to_numpy(float)
@@ -99,7 +101,7 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
     mu = np.full(len(y), max(y.mean(), 1e-8))
     for _ in range(50 if alpha else 1):  # NB2: reweighted Poisson until the means settle (see fit_negbin)
         extra = 1.0 if alpha is None else 1.0 / (1.0 + alpha * mu)
-        fit = fit_pyfixest("poisson", design, y, offset=offset, cluster=groups, weights=w * extra, notes=[],
+        fit = fit_glm("poisson", design, y, offset=offset, cluster=groups, weights=w * extra, notes=[],
                             name="weighted", rows=rows, vcov=False)
         assert fit.fitted is not None
         change = np.max(np.abs(fit.fitted - mu) / np.maximum(mu, 1e-12))

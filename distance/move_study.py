@@ -85,23 +85,32 @@ def move_windows(frame: pd.DataFrame, *, window_days: int = 90, bin_days: int = 
                             "missing_day_offsets"], "placement frame")
     if window_days % bin_days or window_days <= 0:
         raise InputError(f"window_days ({window_days}) must be a positive multiple of bin_days ({bin_days})")
-    pl = frame.sort_values(["child", "start"], kind="stable")
-    nxt = pl.groupby("child", sort=False).shift(-1)
-    has_next = nxt["start"].notna().to_numpy()
-    prev, new = pl.loc[has_next], nxt.loc[has_next]
-    change = (new["distance_miles"] - prev["distance_miles"]).to_numpy()
-    group = np.select([np.isnan(change), change > threshold_miles, change < -threshold_miles,
-                       np.abs(change) <= same_within_miles],
-                      ["distance not known for one of the placements", "further", "nearer", "same"],
-                      f"distance changed by {same_within_miles:g}-{threshold_miles:g} miles (neither kind)")
-    gap = (prev["exposure_end"].to_numpy() != new["exposure_start"].to_numpy())
-    group = np.where(gap & np.isin(group, MOVE_GROUPS), "not a move: a gap in care, or outside the observed period",
-                     group)
+    # each placement and the child's next one, as row numbers: no sorted copy of the frame (GBs at scale)
+    child = pd.factorize(frame["child"], sort=True)[0]
+    start = frame["start"].to_numpy()
+    order = np.lexsort((start, child))  # by child, then start (stable)
+    has_next = np.zeros(order.size, bool)
+    has_next[:-1] = ((child[order[1:]] == child[order[:-1]]) & (child[order[1:]] >= 0)
+                     & ~pd.isna(start[order[1:]]))  # a placement without a child id has no next one
+    rows_prev, rows_new = order[has_next], order[np.flatnonzero(has_next) + 1]
+    used = ["exposure_start", "exposure_end", "distance_miles", "missing_day_offsets"]
+    prev = {c: frame[c].to_numpy()[rows_prev] for c in used}
+    new = {c: frame[c].to_numpy()[rows_new] for c in used}
+    change = (new["distance_miles"] - prev["distance_miles"]).astype(float)
+    # each move's class as a code into these words (an array of the words themselves is 224 bytes a move)
+    words = np.array([*MOVE_GROUPS, "distance not known for one of the placements",
+                      f"distance changed by {same_within_miles:g}-{threshold_miles:g} miles (neither kind)",
+                      "not a move: a gap in care, or outside the observed period"], dtype=object)
+    code = np.select([np.isnan(change), change > threshold_miles, change < -threshold_miles,
+                      np.abs(change) <= same_within_miles], [3, 0, 1, 2], 4)
+    gap = prev["exposure_end"] != new["exposure_start"]
+    code[gap & (code < len(MOVE_GROUPS))] = 5
+    group = words[code]
     moves = pd.Series(group).value_counts().rename_axis("group").rename("moves").reset_index()
-    use = np.isin(group, MOVE_GROUPS)
-    t = new["exposure_start"].to_numpy()[use]
-    lo = np.maximum(t - np.timedelta64(window_days, "D"), prev["exposure_start"].to_numpy()[use])
-    hi = np.minimum(t + np.timedelta64(window_days, "D"), new["exposure_end"].to_numpy()[use])
+    use = code < len(MOVE_GROUPS)
+    t = new["exposure_start"][use]
+    lo = np.maximum(t - np.timedelta64(window_days, "D"), prev["exposure_start"][use])
+    hi = np.minimum(t + np.timedelta64(window_days, "D"), new["exposure_end"][use])
     before = ((t - lo) / np.timedelta64(1, "D")).astype(int)  # days observed before the move
     after = ((hi - t) / np.timedelta64(1, "D")).astype(int)
     n_bins = window_days // bin_days
@@ -111,14 +120,14 @@ def move_windows(frame: pd.DataFrame, *, window_days: int = 90, bin_days: int = 
     observed = np.clip(np.minimum(start_rel + bin_days, after[:, None]) - np.maximum(start_rel, -before[:, None]),
                        0, bin_days)
     windows = pd.DataFrame({"move": np.repeat(np.arange(k), len(bins)),
-                            "child": np.repeat(prev["child"].to_numpy()[use], len(bins)),
+                            "child": np.repeat(frame["child"].take(rows_prev[use]).to_numpy(), len(bins)),
                             "group": np.repeat(group[use], len(bins)), "bin": np.tile(bins, k),
                             "days_from": np.tile(start_rel, k), "days_to": np.tile(start_rel + bin_days - 1, k),
                             "days": observed.ravel().astype(float)})
     counts = np.zeros((k, len(bins)))
     for side in (prev, new):
-        offsets = side["missing_day_offsets"].to_numpy()[use]
-        base = side["exposure_start"].to_numpy()[use]
+        offsets = side["missing_day_offsets"][use]
+        base = side["exposure_start"][use]
         lengths = np.fromiter((len(o) for o in offsets), int, k)
         if not lengths.sum():
             continue

@@ -85,7 +85,7 @@ def within_child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | li
     """Estimate the rate ratio of missing incidents per 10 miles within children (child fixed effects).
 
     Poisson model of missing incidents with a ``log(exposure_days)`` offset and a fixed effect per child,
-    absorbed by pyfixest (equivalent to the conditional Poisson likelihood), adjusted for ``covariates``
+    absorbed (pyfixest's demeaner; equivalent to the conditional Poisson likelihood), adjusted for ``covariates``
     (default: age at placement start, placement type, time in care in :data:`TIME_IN_CARE_BANDS`); standard
     errors clustered by child. Distance is the frame's (road or straight-line), in miles.
 
@@ -113,9 +113,13 @@ def within_child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | li
     require_columns(frame, need, "placement frame")
     synthetic = is_synthetic(frame) if synthetic is None else synthetic
     notes: list[str] = []
-    data = frame.loc[frame["status"].eq("ok")] if "status" in frame else frame
-    data = data.dropna(subset=need).loc[lambda d: d["exposure_days"] > 0].copy()
-    measure = str(data["distance_measure"].iloc[0]) if "distance_measure" in data and len(data) else "straight-line"
+    # the columns the design and its comparison table read, never a copy of every column (GBs at scale)
+    used = list(dict.fromkeys([*need, *(c for c in _COMPARED if c in frame)]))
+    ok = frame["status"].eq("ok").to_numpy() if "status" in frame else np.ones(len(frame), dtype=bool)
+    ok = ok & frame[need].notna().all(axis=1).to_numpy() & frame["exposure_days"].gt(0).fillna(False).to_numpy(bool)
+    data = frame.loc[ok, used]
+    measure = str(frame["distance_measure"].to_numpy()[np.flatnonzero(ok)[0]]) \
+        if "distance_measure" in frame and ok.any() else "straight-line"
     if "time_in_care" in covariates:
         data["time_in_care"] = pd.Categorical(
             pd.cut(data["days_in_care_at_start"], _TIME_EDGES_DAYS, right=False, labels=list(TIME_IN_CARE_BANDS)),
@@ -178,6 +182,10 @@ def within_child_effect(frame: pd.DataFrame, *, covariates: tuple[str, ...] | li
     logger.info("within-child model on %d placements of %d children%s", result.n_placements, result.n_children,
                 " (SYNTHETIC)" if synthetic else "")
     return result
+
+
+_COMPARED = ("age_at_start_years", "sex", "uasc", "placement_type")
+"""Columns :func:`_comparison` describes the children by (when the frame has them)."""
 
 
 def _contribution(data: pd.DataFrame) -> pd.Series:

@@ -111,7 +111,7 @@ def child_cmd(
     Poisson (or negative binomial) models with a log(exposure days) offset and a logistic model for any
     missing, with distance as bands (0-10, 10-20, 20-50, 50-100, over 100 miles) and continuous (per 10 miles,
     log, spline), adjusted for age at placement start, sex, placement type, UASC, legal status and previous
-    placements, with LA and year fixed effects absorbed (pyfixest); standard errors clustered by child. Also
+    placements, with LA and year fixed effects absorbed; standard errors clustered by child. Also
     outside vs inside the LA with propensity-score weighting. This compares children placed far with children
     placed near: it cannot tell the effect of distance from the reasons children are placed far away.
 
