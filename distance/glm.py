@@ -21,15 +21,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special, stats
+from scipy import linalg, optimize, special, stats
 
 from geo.errors import ModelNotIdentifiedError
 
 logger = logging.getLogger(__name__)
 
 __all__ = ["CATEGORICAL_COVARIATES", "FIXED_EFFECTS", "Design", "Fit", "build_design", "check_design",
-           "fit_poisson", "fit_logit", "fit_negbin", "fit_glm", "sum_by_group", "drop_collinear", "ratio_row",
-           "release_memory"]
+           "fit_poisson", "fit_logit", "fit_negbin", "fit_glm", "cluster_sandwich", "sum_by_group", "drop_collinear",
+           "ratio_row", "release_memory"]
 
 CATEGORICAL_COVARIATES = frozenset({"sex", "placement_type", "uasc", "legal_status", "la", "year"})
 """Covariates of the child-level models that enter as categories (the others are numbers)."""
@@ -228,8 +228,8 @@ def fit_poisson(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: n
     """
     keep = _informative(design, y, binary=False, notes=notes, name=name, unit=unit)
     return fit_glm("poisson", design.take(keep), _take(y, keep), offset=_take(offset, keep),
-                         cluster=_take(cluster, keep), weights=None if weights is None else _take(weights, keep),
-                         notes=notes, name=name, rows=keep)
+                   cluster=_take(cluster, keep), weights=None if weights is None else _take(weights, keep),
+                   notes=notes, name=name)
 
 
 def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list[str], name: str) -> Fit:
@@ -240,7 +240,7 @@ def fit_logit(design: Design, y: np.ndarray, *, cluster: np.ndarray, notes: list
     """
     keep = _informative(design, y, binary=True, notes=notes, name=name)
     fit = fit_glm("logit", design.take(keep), _take(y, keep), offset=None, cluster=_take(cluster, keep),
-                        weights=None, notes=notes, name=name, rows=keep)
+                  weights=None, notes=notes, name=name)
     fitted = y.astype(float).copy()
     assert fit.fitted is not None
     fitted[keep] = fit.fitted
@@ -267,8 +267,7 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
         if alpha is None:
             a = _nb_alpha(yk, mu)
         w = 1.0 / (1.0 + a * mu)
-        fit = fit_glm("poisson", d, yk, offset=off, cluster=cl, weights=w, notes=notes, name=name, rows=keep,
-                            vcov=False)
+        fit = fit_glm("poisson", d, yk, offset=off, cluster=cl, weights=w, notes=notes, name=name, vcov=False)
         assert fit.fitted is not None
         change = np.max(np.abs(fit.fitted - mu) / np.maximum(mu, 1e-12))
         mu = fit.fitted
@@ -279,13 +278,7 @@ def fit_negbin(design: Design, y: np.ndarray, *, offset: np.ndarray, cluster: np
     # meat sum_g (sum x~ (y - mu) / (1 + a mu))^2, x~ the columns with the fixed effects partialled out in metric h
     irls = mu * (1.0 + a * yk) / (1.0 + a * mu) ** 2
     X = d.X if d.fe is None else _demean(d.X, d.fe, irls)
-    bread = (X * irls[:, None]).T @ X
-    score = X * ((yk - mu) / (1.0 + a * mu))[:, None]
-    meat_parts = sum_by_group(score, cl)
-    g = meat_parts.shape[0]
-    inv = np.linalg.inv(bread)
-    k = d.n_parameters
-    cov = inv @ (meat_parts.T @ meat_parts) @ inv * (g / (g - 1)) * ((len(yk) - 1) / (len(yk) - k))
+    cov, g = cluster_sandwich(X, irls, (yk - mu) / (1.0 + a * mu), cl, n_parameters=d.n_parameters)
     fit.cov = pd.DataFrame(cov, index=fit.params.index, columns=fit.params.index)
     fit.n_clusters = g
     return fit, float(a)
@@ -359,8 +352,8 @@ def _informative(design: Design, y: np.ndarray, *, binary: bool, notes: list[str
 
 
 def fit_glm(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | None, cluster: np.ndarray,
-            weights: np.ndarray | None, notes: list[str], name: str, rows: np.ndarray, vcov: bool = True,
-            max_iter: int = 100, tol: float = 1e-9) -> Fit:
+            weights: np.ndarray | None, notes: list[str], name: str, vcov: bool = True, max_iter: int = 100,
+            tol: float = 1e-9) -> Fit:
     """Fit a Poisson (log link) or logistic model with absorbed fixed effects by IRLS on pyfixest's demeaner.
 
     Each round is a weighted least-squares fit of the working response on the columns, both with the fixed
@@ -374,8 +367,8 @@ def fit_glm(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | 
 
     ``weights`` are prior weights (the NB2 rounds and IPW); without them the covariance is clustered by
     ``cluster`` (CRV1: ``G/(G-1) · (N-1)/(N-K)``, K every estimated parameter, absorbed ones included), with them
-    ``vcov`` must be false and the caller computes its sandwich. ``rows`` are the caller's row numbers (unused:
-    kept for the callers' signatures). Rounds stop when the deviance changes by less than ``tol`` (relative).
+    ``vcov`` must be false and the caller computes its sandwich (:func:`cluster_sandwich`). Rounds stop when the
+    deviance changes by less than ``tol`` (relative).
 
     Raises
     ------
@@ -386,7 +379,6 @@ def fit_glm(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | 
         raise ValueError(f"family must be 'poisson' or 'logit', not {family!r}")
     if vcov and weights is not None:
         raise ValueError("a weighted fit's sandwich is the caller's (vcov=False)")
-    del rows
     poisson = family == "poisson"
     n, k = design.X.shape
     yf = np.asarray(y, float)
@@ -432,20 +424,33 @@ def fit_glm(family: str, design: Design, y: np.ndarray, *, offset: np.ndarray | 
                                       "predict the outcome exactly); pool or drop covariates")
     names = list(design.names)
     params = pd.Series(beta, index=names)
-    g = int(np.count_nonzero(np.bincount(pd.factorize(cluster)[0])))
     if not vcov:
+        g = int(np.count_nonzero(np.bincount(pd.factorize(cluster)[0])))
         return Fit(params, pd.DataFrame(np.nan, index=names, columns=names), n, g, mu)
     # cluster-robust sandwich at the estimate: bread X~' W X~, meat sum over clusters of (sum x~ (y - mu))^2
     irls = mu if poisson else mu * (1.0 - mu)
     if demeaned is not None and design.fe is not None:  # the columns demeaned in the final weights
         _demean_in_place(demeaned, design.fe, irls)
     Xt = design.X if demeaned is None else demeaned[:, 1:]
-    inv = np.linalg.inv(_gram(Xt, irls))
-    meat_parts = sum_by_group(Xt, cluster, scale=yf - mu)
-    cov = inv @ (meat_parts.T @ meat_parts) @ inv * (g / (g - 1)) * ((n - 1) / (n - design.n_parameters))
+    cov, g = cluster_sandwich(Xt, irls, yf - mu, cluster, n_parameters=design.n_parameters)
     del demeaned, Xt
     release_memory()  # the fit's working copies, handed back before the next fit (GBs at national scale)
     return Fit(params, pd.DataFrame(cov, index=names, columns=names), n, g, mu)
+
+
+def cluster_sandwich(X: np.ndarray, bread_weights: np.ndarray, score_weights: np.ndarray, cluster: np.ndarray, *,
+                     n_parameters: int) -> tuple[np.ndarray, int]:
+    """Cluster-robust (CRV1) covariance and the number of clusters.
+
+    ``inv(B) M inv(B) · G/(G-1) · (N-1)/(N-K)``, with bread ``B = X' diag(bread_weights) X``, meat ``M`` the sum
+    over clusters of ``s s'`` where ``s`` sums ``x · score_weights`` over the cluster's rows, and K
+    ``n_parameters`` (absorbed fixed effects included). ``X`` holds the columns with any fixed effects partialled
+    out.
+    """
+    inv = np.linalg.inv(_gram(X, bread_weights))
+    meat_parts = sum_by_group(X, cluster, scale=score_weights)
+    g, n = meat_parts.shape[0], len(X)
+    return inv @ (meat_parts.T @ meat_parts) @ inv * (g / (g - 1)) * ((n - 1) / (n - n_parameters)), g
 
 
 def _gram(X: np.ndarray, w: np.ndarray, block: int = 262_144) -> np.ndarray:
@@ -459,8 +464,6 @@ def _gram(X: np.ndarray, w: np.ndarray, block: int = 262_144) -> np.ndarray:
 
 def _solve(gram: np.ndarray, rhs: np.ndarray, *, name: str) -> np.ndarray:
     """Solve the normal equations; singular ones mean collinear columns (named by :func:`check_design` first)."""
-    from scipy import linalg
-
     try:
         return linalg.solve(gram, rhs, assume_a="pos")
     except linalg.LinAlgError as exc:

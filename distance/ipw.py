@@ -15,10 +15,10 @@ from distance.glm import (
     Design,
     Fit,
     build_design,
+    cluster_sandwich,
     fit_glm,
     fit_logit,
     ratio_row,
-    sum_by_group,
 )
 
 logger = logging.getLogger(__name__)
@@ -97,12 +97,11 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
     X = np.column_stack([np.ones(len(d)), d["outside"].to_numpy(float)])
     y = d["missing_incidents"].to_numpy(float)
     design = Design(X, ["Intercept", "outside"])
-    rows = np.arange(len(y))
     mu = np.full(len(y), max(y.mean(), 1e-8))
     for _ in range(50 if alpha else 1):  # NB2: reweighted Poisson until the means settle (see fit_negbin)
         extra = 1.0 if alpha is None else 1.0 / (1.0 + alpha * mu)
         fit = fit_glm("poisson", design, y, offset=offset, cluster=groups, weights=w * extra, notes=[],
-                            name="weighted", rows=rows, vcov=False)
+                      name="weighted", vcov=False)
         assert fit.fitted is not None
         change = np.max(np.abs(fit.fitted - mu) / np.maximum(mu, 1e-12))
         mu = fit.fitted
@@ -111,11 +110,6 @@ def weighted_glm(d: pd.DataFrame, offset: np.ndarray, w: np.ndarray, groups: np.
     beta = fit.params.to_numpy()
     mu = np.exp(X @ beta + offset)
     v = mu if alpha is None else mu + alpha * mu ** 2
-    score = X * (w * (y - mu) * mu / v)[:, None]
-    bread = (X * (w * mu ** 2 / v)[:, None]).T @ X
-    meat_parts = sum_by_group(score, groups)
-    n, k, g = len(y), X.shape[1], len(meat_parts)
-    inv = np.linalg.inv(bread)
-    cov = inv @ (meat_parts.T @ meat_parts) @ inv * (g / (g - 1)) * ((n - 1) / (n - k))
+    cov, g = cluster_sandwich(X, w * mu ** 2 / v, w * (y - mu) * mu / v, groups, n_parameters=X.shape[1])
     names = ["Intercept", "outside"]
-    return Fit(pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), n, g)
+    return Fit(pd.Series(beta, index=names), pd.DataFrame(cov, index=names, columns=names), len(y), g)

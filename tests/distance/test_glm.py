@@ -177,4 +177,4 @@ def test_a_model_that_does_not_converge_is_an_error_naming_it(frame) -> None:
     y = frame["missing_incidents"].to_numpy(float)
     with pytest.raises(ModelNotIdentifiedError, match="per10 model did not converge in 2 rounds"):
         fit_glm("poisson", d, y, offset=np.log(frame["exposure_days"].to_numpy()), cluster=frame["child"].to_numpy(),
-                weights=None, notes=[], name="per10", rows=np.arange(len(y)), max_iter=2)
+                weights=None, notes=[], name="per10", max_iter=2)
